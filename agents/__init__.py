@@ -1,0 +1,1 @@
+"""The LangGraph agent graph (planner, coder, tester, profiler, report) and its entry points."""

@@ -1,0 +1,1 @@
+"""Command-line entry points: ``ellora-agent`` (one task) and ``ellora`` (everything else)."""

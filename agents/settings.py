@@ -1,0 +1,114 @@
+"""The one settings model: ``ellora.toml`` (project, then ``~/.config/ellora/``), environment
+variables with prefix ``ELLORA_`` (nested with ``__``, e.g. ``ELLORA_MODEL__PROVIDER``), and
+dotted CLI overrides (``--set model.provider=openai-compatible``), in rising priority.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import TomlConfigSettingsSource
+
+from ellora.agents.cli.errors import UserError
+from ellora.models.config import ModelSettings
+
+CONFIG_FILE_NAME = "ellora.toml"
+
+
+class SandboxSettings(BaseModel):
+    """Limits for every compile and run of generated code."""
+
+    backend: str = Field("local", description="sandbox backend name")
+    wall_s: float = Field(120.0, gt=0, description="wall-clock limit per command")
+    cpu_s: float = Field(240.0, gt=0, description="CPU-time limit per command")
+    memory_mb: int = Field(8192, gt=0, description="address-space limit per command")
+    procs: int = Field(512, gt=0, description="process limit per command")
+    keep_workspaces: bool = Field(False, description="keep task workspaces for inspection")
+
+
+class AgentSettings(BaseModel):
+    """How the agent graph works on a task."""
+
+    max_fix_attempts: int = Field(3, ge=0, description="compile/test fix rounds back to the coder")
+    threads: list[int] = Field([1, 2], description="thread counts the profiler measures")
+    timing_repeats: int = Field(5, ge=1, description="timed runs per configuration (median)")
+    test_sizes: list[int] = Field([0, 1, 7, 1000, 100003], description="differential test sizes")
+    timing_size: int = Field(20_000_000, gt=0, description="problem size for timing runs")
+    rel_tolerance: float = Field(1e-5, gt=0, description="relative tolerance for outputs")
+    abs_tolerance: float = Field(1e-8, ge=0, description="absolute tolerance for outputs")
+    prefer_transformations: bool = Field(True, description="try verified transformations first")
+
+
+class Settings(BaseSettings):
+    """Everything configurable in Ellora."""
+
+    model_config = SettingsConfigDict(env_prefix="ELLORA_", env_nested_delimiter="__",
+                                      extra="forbid")
+
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+    state_dir: Path = Field(
+        default_factory=lambda: Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local/state"))
+        / "ellora",
+        description="checkpoints, patches and reports",
+    )
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
+                                   dotenv_settings, file_secret_settings
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        files = [path for path in config_file_candidates() if path.is_file()]
+        toml_sources = tuple(TomlConfigSettingsSource(settings_cls, toml_file=p) for p in files)
+        return (init_settings, env_settings, *toml_sources)
+
+
+def config_file_candidates() -> list[Path]:
+    """Project file first (current directory or a parent), then the user file."""
+    found: list[Path] = []
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE_NAME).is_file():
+            found.append(folder / CONFIG_FILE_NAME)
+            break
+    config_home = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))
+    found.append(config_home / "ellora" / CONFIG_FILE_NAME)
+    return found
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """Turn ``["model.provider=embedded", "agent.threads=[1,2,4]"]`` into nested dicts."""
+    import json
+
+    nested: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise UserError(f"bad --set {pair!r}: write it as section.field=value")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        node = nested
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return nested
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """Load settings from every source; a bad value becomes a one-line :class:`UserError`."""
+    try:
+        return Settings(**(overrides or {}))
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UserError(f"bad setting {where}: {first['msg']} (check ellora.toml, ELLORA_* "
+                        "variables and --set)") from None
+    except (OSError, ValueError) as error:
+        raise UserError(f"cannot read configuration: {error}") from None

@@ -1,0 +1,1 @@
+"""Code knowledge graph and retrieval over E4S sources (tree-sitter, networkx, chromadb)."""

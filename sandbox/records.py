@@ -1,0 +1,64 @@
+"""Typed records shared by every sandbox backend."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Mapping, Protocol, Sequence
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one sandboxed command."""
+
+    wall_s: float = 120.0
+    cpu_s: float = 240.0
+    memory_mb: int = 8192
+    procs: int = 512
+    file_mb: int = 2048
+    open_files: int = 4096
+    output_bytes: int = 1_000_000
+
+    def replace(self, **changes) -> "Limits":
+        return Limits(**{**asdict(self), **changes})
+
+
+@dataclass
+class RunResult:
+    """What happened when a command ran in the sandbox."""
+
+    command: list[str]
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    limit_hit: str | None = None
+    isolation: str = "rlimits"
+    workspace: str = ""
+    truncated: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and self.limit_hit is None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Sandbox(Protocol):
+    """Runs a command inside a workspace under limits; never touches anything outside it."""
+
+    def run(
+        self,
+        command: Sequence[str],
+        workspace: Path,
+        limits: Limits | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> RunResult: ...
+
+    def new_workspace(self, prefix: str = "task-") -> Path: ...
+
+    def discard_workspace(self, workspace: Path) -> None: ...

@@ -1,0 +1,1 @@
+"""What the agents call: toolchain detection, build recipes, test harnesses, timing, profiling."""
