@@ -41,6 +41,9 @@ class AgentSettings(BaseModel):
     rel_tolerance: float = Field(1e-5, gt=0, description="relative tolerance for outputs")
     abs_tolerance: float = Field(1e-8, ge=0, description="absolute tolerance for outputs")
     prefer_transformations: bool = Field(True, description="try verified transformations first")
+    allow_unproven: bool = Field(
+        False, description="let the model try loops the dependence analysis could not prove"
+    )
 
 
 class Settings(BaseSettings):

@@ -1,0 +1,152 @@
+"""``ellora-agent "port this loop to Kokkos" --file f.cpp --lines 10-20``: one task, streamed
+progress, then the plan, diff, build/test result and speedups. Exit status 0 only when a
+verified change was produced (and, with --apply, written)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ellora.agents.cli.errors import UserError, report_user_error
+
+PROGRAM = "ellora-agent"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("task", nargs="?", help="what to do, e.g. 'parallelize this loop with "
+                                                "OpenMP'")
+    parser.add_argument("--file", type=Path, help="the source file to work on")
+    parser.add_argument("--lines", help="the line range to change, A-B (1-based, inclusive)")
+    parser.add_argument("--harness", type=Path, help="differential-test harness (default: "
+                                                     "<name>.harness.cpp next to the file)")
+    parser.add_argument("--model", help="model provider: embedded | openai-compatible")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a setting, e.g. agent.threads=[1,2,4]")
+    parser.add_argument("--apply", action="store_true",
+                        help="write a verified change to the file (atomic; original kept)")
+    parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    parser.add_argument("--resume", metavar="ID", help="continue a stopped task")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def _settings(args):
+    from ellora.agents.settings import load_settings, parse_overrides
+
+    overrides = parse_overrides(args.set)
+    if args.model:
+        overrides.setdefault("model", {})["provider"] = args.model
+    return load_settings(overrides)
+
+
+def _services(settings):
+    from ellora.agents.services import Services
+    from ellora.models import create_chat_model
+    from ellora.sandbox import create_sandbox
+    from ellora.tools.toolchain import detect_toolchain
+
+    sandbox = create_sandbox(settings.sandbox.backend)
+    return Services(settings=settings, sandbox=sandbox,
+                    model_factory=lambda: create_chat_model(settings.model),
+                    toolchain_factory=lambda: detect_toolchain(sandbox))
+
+
+def _new_state(args) -> dict:
+    from ellora.agents.runner import infer_target_model, new_task_id
+    from ellora.agents.user_files import parse_line_range, read_source
+    from ellora.tools.verify import find_harness
+
+    if not args.task or not args.task.strip():
+        raise UserError("the task is empty: say what to do, e.g. "
+                        "'parallelize this loop with OpenMP'")
+    if args.file is None:
+        raise UserError("no --file given: name the source file to work on")
+    source = read_source(args.file)
+    first, last = parse_line_range(args.lines, source, args.file)
+    harness = args.harness or find_harness(args.file)
+    if args.harness is not None and not args.harness.is_file():
+        raise UserError(f"harness {args.harness} not found: check --harness")
+    target = infer_target_model(args.task)
+    if target == "cuda":
+        raise UserError("CUDA ports are not supported yet: ask for OpenMP, Kokkos or MPI")
+    return {"task_id": new_task_id(), "task": args.task.strip(), "target_model": target,
+            "file": str(args.file), "first_line": first, "last_line": last, "original": source,
+            "harness": str(harness.resolve()) if harness else None, "status": "running",
+            "steps": []}
+
+
+def execute(args) -> int:
+    from ellora.agents.cli.render import progress_line, render_report
+    from ellora.agents.runner import resume_task, run_task, saved_state
+    from ellora.agents.user_files import apply_change, save_patch
+    from ellora.models import ModelUnavailable
+
+    settings = _settings(args)
+    services = _services(settings)
+    checkpoints = settings.state_dir / "checkpoints.sqlite"
+
+    def on_step(step: dict) -> None:
+        if not args.quiet:
+            print(progress_line(step), file=sys.stderr, flush=True)
+
+    if args.resume:
+        state = saved_state(args.resume, services, checkpoints)
+        if state is None:
+            raise UserError(f"no task {args.resume!r} to resume: check the ID printed when it "
+                            "started")
+        task_id = args.resume
+    else:
+        state = _new_state(args)
+        task_id = state["task_id"]
+    if not args.quiet:
+        print(f"[ellora] task {task_id}: {state['task']} -> {state['target_model']} "
+              f"(resume with: {PROGRAM} --resume {task_id})", file=sys.stderr, flush=True)
+    try:
+        if args.resume:
+            report = resume_task(task_id, services, checkpoints, on_step)
+        else:
+            report = run_task(state, services, checkpoints, on_step)
+    except ModelUnavailable as error:
+        raise UserError(f"{error} (then resume with: {PROGRAM} --resume {task_id})") from None
+    if report.get("diff"):
+        report["patch"] = str(save_patch(report["diff"], settings.state_dir / "patches", task_id))
+    applied = None
+    if args.apply:
+        if report.get("status") != "verified":
+            raise UserError(f"not applied: the change is {report.get('status')} "
+                            f"({report.get('status_reason')})", exit_code=1)
+        final = saved_state(task_id, services, checkpoints)
+        applied = apply_change(Path(state["file"]), state["original"], final["candidate"])
+        report["applied"] = {"file": state["file"], "original_kept_as": str(applied)}
+    print(json.dumps(report, indent=2) if args.json else render_report(report))
+    if not args.json:
+        if report.get("patch"):
+            print(f"Patch: {report['patch']}")
+        if applied:
+            print(f"Applied to {state['file']}; original kept as {applied}")
+        elif report.get("status") == "verified":
+            print(f"Not applied: rerun with --apply, or: patch -p1 < {report['patch']}")
+    return 0 if report.get("status") == "verified" else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=PROGRAM, description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return execute(args)
+    except UserError as error:
+        return report_user_error(PROGRAM, error)
+    except KeyboardInterrupt:
+        print(f"{PROGRAM}: interrupted; resume with --resume and the task ID", file=sys.stderr)
+        return 130
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry from ``ellora agent``."""
+    return execute(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

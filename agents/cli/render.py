@@ -1,0 +1,75 @@
+"""Human-readable rendering of progress lines and of the final report."""
+
+from __future__ import annotations
+
+
+def progress_line(step: dict) -> str:
+    cost = f" ({step['seconds']:.1f}s)" if step.get("seconds", 0) >= 0.05 else ""
+    return f"[{step['node']}] {step['summary']}{cost}"
+
+
+def _build_lines(report: dict) -> list[str]:
+    lines = []
+    for variant, build in (report.get("build") or {}).items():
+        state = "ok" if build.get("ok") else "FAILED"
+        lines.append(f"  {variant}: {state} in {build.get('seconds', 0):.1f}s: "
+                     f"{' '.join(build.get('command') or [])}")
+        for diagnostic in (build.get("diagnostics") or [])[:5]:
+            if diagnostic["severity"] == "error":
+                lines.append(f"    {diagnostic['file']}:{diagnostic['line']}: "
+                             f"{diagnostic['message']}")
+    return lines
+
+
+def _test_lines(report: dict) -> list[str]:
+    test = report.get("test")
+    if not test:
+        return ["  not run"]
+    lines = [f"  {test['status']}: {test['method']}"]
+    lines += [f"    size {c['size']}: {'ok' if c['passed'] else 'FAIL'}: {c['detail']}"
+              for c in test.get("cases", [])]
+    if test.get("message"):
+        lines.append(f"  {test['message']}")
+    return lines
+
+
+def _speedup_lines(report: dict) -> list[str]:
+    speedups, timings = report.get("speedups") or {}, report.get("timings") or {}
+    if not speedups:
+        return ["  not measured"]
+    lines = [f"  original (serial build): {timings['original_s'] * 1e3:.3f} ms"]
+    for threads, speedup in speedups.items():
+        seconds = timings["candidate_s"][threads]
+        lines.append(f"  candidate, {threads} thread(s): {seconds * 1e3:.3f} ms  "
+                     f"speedup {speedup:.2f}x")
+    lines.append(f"  backend {timings.get('backend')}; {timings.get('method')}")
+    return lines
+
+
+def render_report(report: dict) -> str:
+    plan = report.get("plan") or {}
+    parts = [
+        f"Task {report['task_id']}: {report['task']} ({report['file']}:"
+        f"{report['lines'][0]}-{report['lines'][1]}, target {report['target_model']})",
+        "", "Plan:", f"  strategy: {plan.get('strategy')}: {plan.get('why')}",
+        f"  pattern: {plan.get('pattern')}",
+        f"  test: {plan.get('test_strategy')}",
+        f"  expected speedup: {plan.get('expected_speedup')}",
+    ]
+    if report.get("explanation"):
+        parts += ["", f"Change ({report.get('change_origin')}): {report['explanation']}"]
+    if report.get("diff"):
+        parts += ["", "Diff:", report["diff"].rstrip()]
+    parts += ["", "Build:", *(_build_lines(report) or ["  not run"]), "", "Test:",
+              *_test_lines(report), "", "Speedup:", *_speedup_lines(report)]
+    if report.get("sources"):
+        parts += ["", "Sources:"] + [f"  {s.get('repository', '')} {s.get('path')}:"
+                                     f"{s.get('lines')}" for s in report["sources"]]
+    model, timing = report["model"], report["time"]
+    parts += ["", f"Model: {model['input_tokens']} tokens in, {model['output_tokens']} out, "
+                  f"{model['seconds']:.1f}s",
+              f"Time: {timing['total_s']:.1f}s total (model {timing['model_s']:.1f}s, build "
+              f"{timing['build_s']:.1f}s, runs {timing['run_s']:.1f}s)",
+              "", f"Status: {report['status'].upper()}: {report['status_reason']}",
+              f"Check: {report['check']}"]
+    return "\n".join(parts)

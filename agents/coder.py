@@ -1,0 +1,88 @@
+"""Coder node: produce a candidate, by verified transformation or by the model."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from langgraph.types import Command
+
+from ellora.agents import prompts
+from ellora.agents.services import Services
+from ellora.agents.state import StepTimer, TaskState
+from ellora.tools.cpp_syntax import loops_in_lines, parse_cpp
+from ellora.tools.loop_analysis import analyze_loop
+from ellora.tools.transformations import ensure_kokkos_include, to_kokkos, to_openmp
+
+_CODE_BLOCK = re.compile(r"```[a-zA-Z+]*\n(.*?)(?:```|\Z)", re.DOTALL)
+
+
+def coder(state: TaskState, services: Services) -> Command[Literal["tester", "report"]]:
+    timer = StepTimer("coder")
+    attempt = state.get("attempts", 0) + 1
+    use_transformation = state["plan"]["strategy"] == "transformation" and attempt == 1
+    if use_transformation:
+        (candidate, explanation), origin = _transform(state), "transformation"
+    else:
+        candidate, origin = _ask_model(state, services, timer), "model"
+        explanation = f"written by the model ({services.settings.model.provider})"
+    update = {"attempts": attempt, "candidate_origin": origin}
+    if candidate is None:
+        feedback = "the reply had no ```cpp code block with the rewritten lines"
+        record = timer.record(f"attempt {attempt}: no code in the model's reply")
+        if attempt <= services.settings.agent.max_fix_attempts:
+            return Command(goto="coder", update={**update, "feedback": feedback,
+                                                  "steps": [record]})
+        return Command(goto="report", update={**update, "status": "failed", "steps": [record],
+                                              "status_reason": "the model produced no code"})
+    summary = f"attempt {attempt}: candidate from the {origin}"
+    return Command(goto="tester", update={
+        **update, "candidate": candidate, "explanation": explanation,
+        "steps": [timer.record(summary, explanation=explanation)]})
+
+
+def _transform(state: TaskState) -> tuple[str, str]:
+    source = state["original"]
+    loop = loops_in_lines(parse_cpp(source), state["first_line"], state["last_line"])[0]
+    facts = analyze_loop(loop, source)
+    if state["target_model"] == "kokkos":
+        result = to_kokkos(source, loop, facts)
+    else:
+        result = to_openmp(source, loop, facts)
+    return result.source, result.explanation
+
+
+def _ask_model(state: TaskState, services: Services, timer: StepTimer) -> str | None:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    lines = state["original"].splitlines(keepends=True)
+    first, last = state["first_line"], state["last_line"]
+    target = state["target_model"]
+    loop = (state.get("plan") or {}).get("loop") or {}
+    analysis = ""
+    if loop.get("facts"):
+        analysis = "Dependence analysis: " + "; ".join(loop["facts"]) + "\n"
+    user = prompts.TASK.format(task=state["task"], file_name=state["file"], first=first, last=last,
+                               region="".join(lines[first - 1:last]).rstrip(),
+                               context="".join(lines).rstrip(), analysis=analysis,
+                               rules=prompts.MODEL_RULES.get(target, ""))
+    if state.get("feedback"):
+        user += prompts.FEEDBACK.format(feedback=state["feedback"])
+    system = prompts.SYSTEM.format(model_name=prompts.MODEL_NAMES.get(target, target))
+    reply = services.model.invoke([SystemMessage(system), HumanMessage(user)])
+    timer.add_model_usage(reply)
+    code = extract_code(str(reply.content))
+    if code is None:
+        return None
+    new_source = "".join(lines[:first - 1]) + code.rstrip("\n") + "\n" + "".join(lines[last:])
+    if target == "kokkos" and "Kokkos::" in code:
+        new_source = ensure_kokkos_include(new_source)
+    return new_source
+
+
+def extract_code(reply: str) -> str | None:
+    """The first fenced code block of a reply, or None when there is none."""
+    match = _CODE_BLOCK.search(reply)
+    if match is None or not match.group(1).strip():
+        return None
+    return match.group(1)

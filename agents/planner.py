@@ -1,0 +1,74 @@
+"""Planner node: read the target region, classify the loop, choose a strategy and a test."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from langgraph.types import Command
+
+from ellora.agents.services import Services
+from ellora.agents.state import StepTimer, TaskState
+from ellora.tools.cpp_syntax import loops_in_lines, parse_cpp
+from ellora.tools.loop_analysis import analyze_loop
+from ellora.tools.verify import VerifySpec
+
+TRANSFORMABLE = ("openmp", "kokkos")
+TEST_STRATEGY = {
+    "harness": "differential test with the shipped harness: original and candidate on the same "
+               "random inputs at several sizes, outputs compared with a tolerance",
+    "program": "differential test of the whole program: original and candidate stdout compared "
+               "numerically with a tolerance",
+    "compile-only": "no harness and no main(): the candidate can only be compiled; correctness "
+                    "will NOT be established",
+}
+
+
+def planner(state: TaskState, services: Services) -> Command[Literal["coder", "report"]]:
+    timer = StepTimer("planner")
+    target = state["target_model"]
+    tree = parse_cpp(state["original"])
+    loops = loops_in_lines(tree, state["first_line"], state["last_line"])
+    facts = analyze_loop(loops[0], state["original"]) if loops else None
+    plan = {"target_model": target, "pattern": facts.pattern if facts else "unknown",
+            "loop": facts.to_dict() if facts else None}
+    spec = VerifySpec(state["file"], state["original"], state["original"], "", state.get("harness"))
+    plan["test_strategy"] = TEST_STRATEGY[spec.mode]
+    settings = services.settings.agent
+    if facts is None:
+        plan["strategy"] = "model"
+        plan["why"] = "no for loop starts in the selected lines; the model writes the change"
+    elif not facts.parallel and not settings.allow_unproven:
+        plan["strategy"] = "refuse"
+        plan["why"] = f"not parallelized: {facts.refusal}"
+    elif facts.parallel and target in TRANSFORMABLE and settings.prefer_transformations:
+        plan["strategy"] = "transformation"
+        plan["why"] = f"the loop is provably parallel ({facts.pattern}); a verified {target} " \
+                      "transformation applies"
+    else:
+        plan["strategy"] = "model"
+        plan["why"] = "the model writes the change; the tester checks it"
+    plan["expected_speedup"] = _expected_speedup(facts, settings.threads)
+    sources = _retrieve(services, state, facts)
+    update = {"plan": plan, "attempts": 0, "feedback": "", "sources": sources,
+              "steps": [timer.record(f"{plan['strategy']}: {plan['why']}", plan=plan)]}
+    if plan["strategy"] == "refuse":
+        return Command(goto="report", update={**update, "status": "refused",
+                                              "status_reason": plan["why"]})
+    return Command(goto="coder", update=update)
+
+
+def _expected_speedup(facts, threads: list[int]) -> str:
+    top = max(threads)
+    if facts is None or not facts.parallel:
+        return "unknown until measured"
+    if facts.nested_depth > 1 or facts.reductions:
+        return f"close to {top}x at {top} threads if the loop is compute-bound"
+    return (f"up to {top}x at {top} threads; a streaming loop is memory-bound and usually "
+            "gains less")
+
+
+def _retrieve(services: Services, state: TaskState, facts) -> list[dict]:
+    if services.retriever is None:
+        return []
+    query = f"{state['task']} {facts.pattern if facts else ''} {state['target_model']}"
+    return [snippet.to_dict() for snippet in services.retriever.retrieve(query, k=4)]

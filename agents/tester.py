@@ -1,0 +1,82 @@
+"""Tester node: build original and candidate in the sandbox and test one against the other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from langgraph.types import Command
+
+from ellora.agents.services import Services
+from ellora.agents.state import StepTimer, TaskState
+from ellora.tools.toolchain import ToolchainMissing
+from ellora.tools.verify import (
+    VerifySpec, build_variant, differential_test, first_errors, prepare_workspace,
+)
+
+
+def verify_spec(state: TaskState) -> VerifySpec:
+    return VerifySpec(Path(state["file"]).name, state["original"], state["candidate"],
+                      str(Path(state["file"]).resolve().parent), state.get("harness"))
+
+
+def tester(state: TaskState, services: Services) -> Command[Literal["coder", "profiler",
+                                                                    "report"]]:
+    timer = StepTimer("tester")
+    spec = verify_spec(state)
+    try:
+        recipes = {"original": services.toolchain.recipe("serial"),
+                   "candidate": services.toolchain.recipe(state["target_model"])}
+    except ToolchainMissing as missing:
+        return Command(goto="report", update={
+            "status": "failed", "status_reason": str(missing),
+            "steps": [timer.record(f"cannot build: {missing}")]})
+    if state.get("workspace"):
+        services.sandbox.discard_workspace(Path(state["workspace"]))
+    workspace = prepare_workspace(services.sandbox, spec)
+    limits = services.limits
+    builds = {v: build_variant(services.sandbox, workspace, spec, v, recipes[v], limits)
+              for v in ("original", "candidate")}
+    timer.build_seconds = sum(b.seconds for b in builds.values())
+    build = {v: b.to_dict() for v, b in builds.items()}
+    build["candidate"]["recipe"] = recipes["candidate"].to_dict()
+    base = {"build": build, "workspace": str(workspace)}
+    if not builds["original"].ok:
+        return Command(goto="report", update={
+            **base, "status": "failed",
+            "status_reason": "the original code does not build with "
+                             f"{' '.join(builds['original'].command)}",
+            "steps": [timer.record("the original does not build")]})
+    if not builds["candidate"].ok:
+        errors = first_errors(builds["candidate"]) or []
+        feedback = "\n".join(e.render() for e in errors) or builds["candidate"].log[-2000:]
+        return _retry_or_stop(state, services, timer, base, "the candidate does not compile",
+                              "compiler errors:\n" + feedback)
+    settings = services.settings.agent
+    test = differential_test(services.sandbox, workspace, spec, recipes, settings.test_sizes,
+                             max(settings.threads), settings.rel_tolerance,
+                             settings.abs_tolerance, limits)
+    timer.run_seconds = test.run_seconds
+    base["test"] = test.to_dict()
+    if test.status == "failed":
+        bad = next(c for c in test.cases if not c.passed)
+        return _retry_or_stop(state, services, timer, base, f"test failed: {bad.detail}",
+                              f"the rewritten code gives different results: size {bad.size}: "
+                              f"{bad.detail}")
+    if test.status == "not_established":
+        return Command(goto="report", update={
+            **base, "status": "unverified", "status_reason": test.message,
+            "steps": [timer.record(f"built; {test.message}")]})
+    return Command(goto="profiler", update={
+        **base, "steps": [timer.record(f"built both; {test.method}: passed",
+                                       cases=[c.size for c in test.cases])]})
+
+
+def _retry_or_stop(state, services, timer, base, summary, feedback) -> Command:
+    if state.get("attempts", 0) <= services.settings.agent.max_fix_attempts:
+        return Command(goto="coder", update={**base, "feedback": feedback,
+                                              "steps": [timer.record(summary + "; back to the coder")]})
+    return Command(goto="report", update={
+        **base, "status": "failed", "status_reason": f"{summary} after "
+                                                     f"{state.get('attempts', 0)} attempts",
+        "steps": [timer.record(summary + "; no attempts left")]})

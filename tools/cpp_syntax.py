@@ -1,0 +1,77 @@
+"""Tree-sitter access to C/C++ sources: parse once, find loops and functions by line."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    import tree_sitter_cpp
+    from tree_sitter import Language, Parser
+
+    return Parser(Language(tree_sitter_cpp.language()))
+
+
+def parse_cpp(source: str):
+    """The tree-sitter tree of ``source`` (C++ grammar, which also reads plain C)."""
+    return _parser().parse(source.encode())
+
+
+def text(node) -> str:
+    return node.text.decode()
+
+
+def normalized(node) -> str:
+    return "".join(text(node).split())
+
+
+def walk(node):
+    """Every node under ``node`` (itself included), depth first, in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+def enclosing(node, type_name: str):
+    current = node.parent
+    while current is not None and current.type != type_name:
+        current = current.parent
+    return current
+
+
+def loops_in_lines(tree, first_line: int, last_line: int) -> list:
+    """Outermost ``for`` loops that start inside the 1-based line range."""
+    found = []
+    for node in walk(tree.root_node):
+        if node.type != "for_statement":
+            continue
+        start = node.start_point[0] + 1
+        if first_line <= start <= last_line and not _has_loop_ancestor_in(node, first_line):
+            found.append(node)
+    return found
+
+
+def _has_loop_ancestor_in(node, first_line: int) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "for_statement" and parent.start_point[0] + 1 >= first_line:
+            return True
+        parent = parent.parent
+    return False
+
+
+def function_names(tree) -> list[str]:
+    names = []
+    for node in walk(tree.root_node):
+        if node.type == "function_declarator":
+            declarator = node.child_by_field_name("declarator")
+            if declarator is not None:
+                names.append(text(declarator))
+    return names
+
+
+def has_errors(tree) -> bool:
+    return tree.root_node.has_error

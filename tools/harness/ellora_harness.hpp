@@ -1,0 +1,139 @@
+// Ellora differential-test and timing harness.
+//
+// A harness file includes this header and the code under test, then describes one test
+// case: how to make inputs of a given size, which call is the kernel, which values are
+// the outputs. Ellora builds it twice (original and candidate), runs both on the same
+// sizes and seeds, compares the outputs with a tolerance, and times the kernel.
+//
+//   ./harness --size N --seed S --mode check --output out.bin   writes outputs (doubles)
+//   ./harness --size N --seed S --mode time --repeats R         prints "ellora-time: <s>"
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#ifdef ELLORA_WITH_KOKKOS
+#include <Kokkos_Core.hpp>
+#endif
+
+namespace ellora {
+
+class Case {
+ public:
+  Case(std::size_t size, std::uint64_t seed, bool timing, int repeats)
+      : size_(size), rng_(seed), timing_(timing), repeats_(repeats) {}
+
+  std::size_t size() const { return size_; }
+  std::mt19937_64& rng() { return rng_; }
+
+  template <class T>
+  std::vector<T> random_reals(std::size_t n, T lo = T(-1), T hi = T(1)) {
+    std::uniform_real_distribution<double> dist(lo, hi);
+    std::vector<T> values(n);
+    for (auto& v : values) v = static_cast<T>(dist(rng_));
+    return values;
+  }
+
+  template <class T>
+  std::vector<T> random_ints(std::size_t n, T lo, T hi) {
+    std::uniform_int_distribution<long long> dist(lo, hi);
+    std::vector<T> values(n);
+    for (auto& v : values) v = static_cast<T>(dist(rng_));
+    return values;
+  }
+
+  // Runs the kernel once (check mode) or 1 warm-up + `repeats` timed calls (time mode).
+  template <class F>
+  void kernel(F&& call) {
+    if (!timing_) {
+      call();
+      return;
+    }
+    call();
+    std::vector<double> seconds;
+    for (int r = 0; r < repeats_; ++r) {
+      auto start = std::chrono::steady_clock::now();
+      call();
+      auto stop = std::chrono::steady_clock::now();
+      seconds.push_back(std::chrono::duration<double>(stop - start).count());
+    }
+    std::sort(seconds.begin(), seconds.end());
+    median_seconds_ = seconds[seconds.size() / 2];
+  }
+
+  template <class T>
+  void output(const std::vector<T>& values) {
+    for (const auto& v : values) outputs_.push_back(static_cast<double>(v));
+  }
+  template <class T>
+  void output(const T* values, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) outputs_.push_back(static_cast<double>(values[i]));
+  }
+  void output_scalar(double value) { outputs_.push_back(value); }
+
+  const std::vector<double>& outputs() const { return outputs_; }
+  double median_seconds() const { return median_seconds_; }
+
+ private:
+  std::size_t size_;
+  std::mt19937_64 rng_;
+  bool timing_;
+  int repeats_;
+  double median_seconds_ = 0.0;
+  std::vector<double> outputs_;
+};
+
+inline int fail(const char* message) {
+  std::fprintf(stderr, "ellora-harness: %s\n", message);
+  return 2;
+}
+
+inline int run_case(int argc, char** argv, const std::function<void(Case&)>& body) {
+  std::size_t size = 1000;
+  std::uint64_t seed = 1;
+  int repeats = 5;
+  bool timing = false;
+  std::string output_path;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    bool has_value = i + 1 < argc;
+    if (arg == "--size" && has_value) size = std::strtoull(argv[++i], nullptr, 10);
+    else if (arg == "--seed" && has_value) seed = std::strtoull(argv[++i], nullptr, 10);
+    else if (arg == "--repeats" && has_value) repeats = std::max(1, std::atoi(argv[++i]));
+    else if (arg == "--mode" && has_value) timing = std::string(argv[++i]) == "time";
+    else if (arg == "--output" && has_value) output_path = argv[++i];
+  }
+  Case test_case(size, seed, timing, repeats);
+  body(test_case);
+  if (timing) {
+    std::printf("ellora-time: %.9e\n", test_case.median_seconds());
+    return 0;
+  }
+  if (output_path.empty()) return fail("check mode needs --output PATH");
+  std::FILE* out = std::fopen(output_path.c_str(), "wb");
+  if (!out) return fail("cannot open the output file");
+  const auto& values = test_case.outputs();
+  std::fwrite(values.data(), sizeof(double), values.size(), out);
+  std::fclose(out);
+  std::printf("ellora-outputs: %zu\n", values.size());
+  return 0;
+}
+
+inline int run(int argc, char** argv, const std::function<void(Case&)>& body) {
+#ifdef ELLORA_WITH_KOKKOS
+  Kokkos::ScopeGuard guard(argc, argv);
+  return run_case(argc, argv, body);
+#else
+  return run_case(argc, argv, body);
+#endif
+}
+
+}  // namespace ellora

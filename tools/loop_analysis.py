@@ -1,0 +1,376 @@
+"""Dependence analysis of canonical C/C++ ``for`` loops: can the iterations run in parallel?
+
+The analysis is conservative. A loop is declared parallel only when every write is either
+to a private variable, a recognised reduction, or an array element whose index is injective
+in the loop variable, and no other access to that array (or to an array that may alias it)
+uses a different index. Anything else is refused with the dependence that was found.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from ellora.tools.cpp_syntax import enclosing, normalized, text, walk
+
+PURE_FUNCTIONS = {
+    "sqrt", "sqrtf", "exp", "expf", "log", "logf", "log2", "log10", "pow", "powf", "sin", "cos",
+    "tan", "sinf", "cosf", "tanf", "atan", "atan2", "fabs", "fabsf", "abs", "floor", "ceil",
+    "fmin", "fmax", "fma", "min", "max", "std::sqrt", "std::exp", "std::log", "std::pow",
+    "std::sin", "std::cos", "std::tan", "std::atan2", "std::abs", "std::fabs", "std::floor",
+    "std::ceil", "std::min", "std::max", "std::fma", "std::fmin", "std::fmax", "std::hypot",
+    "hypot", "static_cast", "std::size",
+}
+REDUCTION_OPERATORS = {"+=": "+", "-=": "+", "*=": "*"}
+_RESTRICT = re.compile(r"\b(__restrict__|__restrict|restrict)\b")
+
+
+@dataclass
+class Reduction:
+    variable: str
+    operator: str  # "+" or "*"
+    type_name: str
+
+
+@dataclass
+class LoopFacts:
+    """What the analysis found about one loop; ``refusal`` is set when it is not parallel."""
+
+    variable: str = ""
+    variable_type: str = "int"
+    lower: str = ""
+    upper: str = ""
+    start_line: int = 0
+    end_line: int = 0
+    pattern: str = "map"
+    reductions: list[Reduction] = field(default_factory=list)
+    private: list[str] = field(default_factory=list)
+    written_arrays: list[str] = field(default_factory=list)
+    nested_depth: int = 1
+    facts: list[str] = field(default_factory=list)
+    refusal: str | None = None
+
+    @property
+    def parallel(self) -> bool:
+        return self.refusal is None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Refused(Exception):
+    """The loop cannot be proved parallel; the message names the dependence."""
+
+
+@dataclass
+class _Access:
+    array: str
+    index: str
+    is_write: bool
+    node: object
+
+
+def analyze_loop(loop, source: str) -> LoopFacts:
+    """Analyze a tree-sitter ``for_statement``; never raises for a loop it does not handle."""
+    facts = LoopFacts(start_line=loop.start_point[0] + 1, end_line=loop.end_point[0] + 1)
+    try:
+        _read_header(loop, facts)
+        _analyze_body(loop, facts)
+    except Refused as refusal:
+        facts.refusal = str(refusal)
+    return facts
+
+
+def _read_header(loop, facts: LoopFacts) -> None:
+    init = loop.child_by_field_name("initializer")
+    condition = loop.child_by_field_name("condition")
+    update = loop.child_by_field_name("update")
+    if init is None or condition is None or update is None:
+        raise Refused("not a canonical loop: it needs an initializer, a condition and an update")
+    if init.type == "declaration":
+        declarators = [c for c in init.children if c.type == "init_declarator"]
+        if len(declarators) != 1:
+            raise Refused("not a canonical loop: declare exactly one loop variable")
+        facts.variable = text(declarators[0].child_by_field_name("declarator"))
+        facts.variable_type = text(init.child_by_field_name("type"))
+        facts.lower = text(declarators[0].child_by_field_name("value"))
+    elif init.type == "assignment_expression":
+        facts.variable = text(init.child_by_field_name("left"))
+        facts.lower = text(init.child_by_field_name("right"))
+        facts.variable_type = ""
+    else:
+        raise Refused("not a canonical loop: the initializer must set the loop variable")
+    var = facts.variable
+    if condition.type != "binary_expression" or text(condition.child_by_field_name("left")) != var:
+        raise Refused(f"not a canonical loop: the condition must compare {var} with a bound")
+    operator = text(condition.child(1))
+    if operator not in ("<", "<="):
+        raise Refused(f"not a canonical loop: the condition uses {operator!r}; use < or <=")
+    bound = text(condition.child_by_field_name("right"))
+    facts.upper = bound if operator == "<" else f"({bound}) + 1"
+    if normalized(update) not in (f"++{var}", f"{var}++", f"{var}+=1", f"{var}={var}+1"):
+        raise Refused(f"not a canonical loop: {var} must step by 1 (++{var})")
+
+
+def _analyze_body(loop, facts: LoopFacts) -> None:
+    body = loop.child_by_field_name("body")
+    var = facts.variable
+    private = _declared_inside(body)
+    inner_bounds = _inner_loop_bounds(body)
+    facts.nested_depth = 1 + _max_nesting(body)
+    accesses: list[_Access] = []
+    scalar_writes: dict[str, list] = {}
+    for node in walk(body):
+        _reject_control_flow(node, loop)
+        if node.type == "call_expression":
+            _check_call(node)
+        if node.type in ("assignment_expression", "update_expression"):
+            target = node.child_by_field_name("left") if node.type == "assignment_expression" \
+                else node.child_by_field_name("argument")
+            _record_write(target, node, var, private, accesses, scalar_writes)
+        if node.type == "subscript_expression" and not _is_write_target(node):
+            array, index = _subscript_parts(node)
+            if array:
+                accesses.append(_Access(array, index, False, node))
+    _classify_scalars(body, scalar_writes, private, facts)
+    _check_arrays(loop, accesses, var, inner_bounds, facts)
+    facts.private = sorted(n for n in set(facts.private) if n not in private)
+    if facts.reductions:
+        facts.pattern = "reduction" if not facts.written_arrays else "map+reduction"
+    if facts.nested_depth > 1:
+        facts.pattern += f", nested loops (depth {facts.nested_depth})"
+
+
+def _declared_inside(body) -> set[str]:
+    names = set()
+    for node in walk(body):
+        if node.type in ("init_declarator",):
+            names.add(text(node.child_by_field_name("declarator")).lstrip("*&"))
+        elif node.type == "declaration":
+            for child in node.children:
+                if child.type == "identifier":
+                    names.add(text(child))
+    return names
+
+
+def _inner_loop_bounds(body) -> dict[str, str]:
+    bounds = {}
+    for node in walk(body):
+        if node.type == "for_statement":
+            probe = LoopFacts()
+            try:
+                _read_header(node, probe)
+                bounds[probe.variable] = probe.upper
+            except Refused:
+                continue
+    return bounds
+
+
+def _max_nesting(node) -> int:
+    depths = [(_max_nesting(c) + (1 if c.type in ("for_statement", "while_statement") else 0))
+              for c in node.children]
+    return max(depths, default=0)
+
+
+def _reject_control_flow(node, loop) -> None:
+    if node.type in ("return_statement", "goto_statement"):
+        raise Refused(f"the loop body leaves the loop ({node.type.split('_')[0]}), "
+                      "so iterations are not independent")
+    if node.type == "break_statement" and _nearest_loop(node) == loop:
+        raise Refused("the loop body breaks out of the loop; iterations are not independent")
+
+
+def _nearest_loop(node):
+    current = node.parent
+    while current is not None and current.type not in ("for_statement", "while_statement",
+                                                       "do_statement", "switch_statement"):
+        current = current.parent
+    return current
+
+
+def _check_call(node) -> None:
+    name = normalized(node.child_by_field_name("function"))
+    if name not in PURE_FUNCTIONS:
+        raise Refused(f"the loop calls {name}(), whose side effects are unknown; "
+                      "inline it or make sure it only reads its arguments")
+
+
+def _is_write_target(node) -> bool:
+    parent = node.parent
+    while parent is not None and parent.type in ("field_expression", "parenthesized_expression"):
+        node, parent = parent, parent.parent
+    if parent is None:
+        return False
+    if parent.type == "assignment_expression":
+        return parent.child_by_field_name("left") == node
+    return parent.type == "update_expression"
+
+
+def _subscript_parts(node) -> tuple[str | None, str]:
+    indices = []
+    current = node
+    while current.type == "subscript_expression":
+        argument = current.child_by_field_name("indices") or current.child(1)
+        inner = [normalized(c) for c in argument.children if c.type not in ("[", "]")]
+        indices.append("".join(inner) if inner else normalized(argument))
+        current = current.child_by_field_name("argument") or current.child(0)
+    if current.type != "identifier":
+        return None, ""
+    return text(current), "][".join(reversed(indices))
+
+
+def _record_write(target, node, var, private, accesses, scalar_writes) -> None:
+    while target.type in ("parenthesized_expression",):
+        target = target.child(1)
+    if target.type == "field_expression":
+        base = target.child_by_field_name("argument")
+        if base is not None and base.type == "subscript_expression":
+            target = base
+        else:
+            raise Refused(f"the loop writes {text(target)} through a pointer or object member; "
+                          "its target may be shared between iterations")
+    if target.type == "identifier":
+        name = text(target)
+        if name == var:
+            raise Refused(f"the loop body modifies the loop variable {var}")
+        if name not in private:
+            scalar_writes.setdefault(name, []).append(node)
+        return
+    if target.type == "subscript_expression":
+        array, index = _subscript_parts(target)
+        if array is None:
+            raise Refused(f"the loop writes {text(target)}, whose array cannot be identified")
+        accesses.append(_Access(array, index, True, node))
+        return
+    raise Refused(f"the loop writes {text(target)} through a pointer; the target may be "
+                  "shared between iterations")
+
+
+def _classify_scalars(body, scalar_writes, private, facts: LoopFacts) -> None:
+    for name, writes in scalar_writes.items():
+        operators = {text(w.child(1)) if w.type == "assignment_expression" else "++"
+                     for w in writes}
+        reads = [n for n in walk(body) if n.type == "identifier" and text(n) == name
+                 and not _is_write_target(n)]
+        if operators <= set(REDUCTION_OPERATORS) and len({REDUCTION_OPERATORS[o]
+                                                           for o in operators}) == 1:
+            if any(not _inside(r, writes, "right") for r in reads):
+                raise Refused(f"{name} is accumulated and also read inside the loop; "
+                              "each iteration would see a partial sum (a loop-carried dependence)")
+            op = REDUCTION_OPERATORS[next(iter(operators))]
+            facts.reductions.append(Reduction(name, op, _declared_type(body, name)))
+            facts.facts.append(f"{name}: {op}-reduction")
+            continue
+        first_write = min(w.start_byte for w in writes)
+        if "=" in operators and len(operators) == 1 and all(r.start_byte > first_write
+                                                            for r in reads) \
+                and _at_top_level(body, writes):
+            facts.private.append(name)
+            facts.facts.append(f"{name}: assigned before use in every iteration, made private")
+            continue
+        raise Refused(f"the scalar {name} carries a value from one iteration to the next "
+                      f"(written with {', '.join(sorted(operators))}); a loop-carried dependence")
+
+
+def _inside(node, writes, field_name: str) -> bool:
+    for write in writes:
+        side = write.child_by_field_name(field_name)
+        if side is not None and side.start_byte <= node.start_byte < side.end_byte:
+            return False  # a read of the accumulator inside its own update: not allowed
+    return any(w.start_byte <= node.start_byte < w.end_byte for w in writes)
+
+
+def _at_top_level(body, writes) -> bool:
+    first = min(writes, key=lambda w: w.start_byte)
+    statement = first.parent
+    return statement is not None and statement.parent == body
+
+
+def _declared_type(body, name: str) -> str:
+    function = enclosing(body, "function_definition")
+    scope = function if function is not None else body
+    for node in walk(scope):
+        if node.type in ("declaration", "parameter_declaration"):
+            for declarator in node.children:
+                inner = declarator.child_by_field_name("declarator") if \
+                    declarator.type == "init_declarator" else declarator
+                if inner is not None and text(inner) == name:
+                    return text(node.child_by_field_name("type"))
+    raise Refused(f"cannot find the declaration of the reduction variable {name}")
+
+
+def _check_arrays(loop, accesses, var, inner_bounds, facts: LoopFacts) -> None:
+    by_array: dict[str, list[_Access]] = {}
+    for access in accesses:
+        by_array.setdefault(access.array, []).append(access)
+    written = sorted({a.array for a in accesses if a.is_write})
+    facts.written_arrays = written
+    for array in written:
+        indices = {a.index for a in by_array[array]}
+        write_index = next(a.index for a in by_array[array] if a.is_write)
+        if not _injective_in(write_index, var, inner_bounds):
+            raise Refused(f"indirect or non-injective write {array}[{write_index}]: two "
+                          f"iterations may write the same element (a race); use atomics or "
+                          "a histogram reduction")
+        if len(indices) > 1:
+            others = sorted(indices - {write_index})
+            raise Refused(f"loop-carried dependence on {array}: written at {array}[{write_index}] "
+                          f"and read at {array}[{others[0]}] in other iterations")
+        facts.facts.append(f"{array}[{write_index}]: each iteration writes its own element")
+    _check_aliasing(loop, by_array, written)
+
+
+def _injective_in(index: str, var: str, inner_bounds: dict[str, str]) -> bool:
+    first = index.split("][")[0]
+    if first == var or re.fullmatch(rf"{re.escape(var)}[+-]\w+|\w+\+{re.escape(var)}", first):
+        return True
+    for inner, bound in inner_bounds.items():
+        compact_bound = "".join(bound.split())
+        patterns = {f"{var}*{compact_bound}+{inner}", f"{compact_bound}*{var}+{inner}",
+                    f"{inner}+{var}*{compact_bound}", f"{inner}+{compact_bound}*{var}"}
+        if first in patterns:
+            return True
+    return False
+
+
+def _check_aliasing(loop, by_array, written) -> None:
+    function = enclosing(loop, "function_definition")
+    if function is None:
+        return
+    kinds = _storage_kinds(function)
+    for array in written:
+        write_index = next(a.index for a in by_array[array] if a.is_write)
+        for other, accesses in by_array.items():
+            if other == array:
+                continue
+            mismatched = [a for a in accesses if a.index != write_index]
+            if mismatched and kinds.get(array, "pointer") == kinds.get(other, "pointer") \
+                    == "pointer":
+                raise Refused(
+                    f"{array} and {other} may point to overlapping memory ({array} written at "
+                    f"[{write_index}], {other} accessed at [{mismatched[0].index}]): mark the "
+                    "pointers __restrict__ if they never overlap")
+
+
+def _storage_kinds(function) -> dict[str, str]:
+    """'distinct' for local arrays/vectors and restrict pointers, else 'pointer'."""
+    kinds: dict[str, str] = {}
+    for node in walk(function):
+        if node.type not in ("parameter_declaration", "declaration"):
+            continue
+        declaration = text(node)
+        for child in node.children:
+            name_node = child.child_by_field_name("declarator") if child.type == \
+                "init_declarator" else child
+            if child.type not in ("pointer_declarator", "reference_declarator", "array_declarator",
+                                  "init_declarator", "identifier"):
+                continue
+            name = re.sub(r"[^\w].*$", "", normalized(name_node).lstrip("*&"))
+            name = re.sub(r"^(__restrict__|__restrict|restrict)", "", name)
+            pointerish = child.type in ("pointer_declarator", "reference_declarator") or \
+                (child.type == "init_declarator" and "*" in text(child).split("=")[0])
+            if node.type == "parameter_declaration" and not pointerish and "[" in text(child):
+                pointerish = True  # array parameters decay to pointers
+            restricted = bool(_RESTRICT.search(declaration))
+            kinds[name] = "pointer" if pointerish and not restricted else "distinct"
+    return kinds

@@ -1,0 +1,180 @@
+"""Detected compilers, launchers and libraries, and a build recipe per programming model."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+PROGRAMMING_MODELS = ("serial", "openmp", "mpi", "kokkos")
+_BASE_FLAGS = ("-std=c++17", "-O3")
+
+
+@dataclass(frozen=True)
+class KokkosInstall:
+    """Where Kokkos headers and libraries live and which backends they were built with."""
+
+    include_dir: str
+    lib_dir: str
+    core_library: str
+    backends: tuple[str, ...]
+    origin: str
+
+    @property
+    def has_openmp(self) -> bool:
+        return "OpenMP" in self.backends
+
+
+@dataclass(frozen=True)
+class BuildRecipe:
+    """How to compile and launch code for one programming model."""
+
+    model: str
+    compiler: str
+    flags: tuple[str, ...]
+    libraries: tuple[str, ...] = ()
+    launcher: tuple[str, ...] = ()
+    parallel_backend: str = "none"
+
+    def compile_command(self, sources: list[str], output: str, defines: dict[str, str] | None = None,
+                        include_dirs: list[str] | None = None) -> list[str]:
+        command = [self.compiler, *self.flags]
+        command += [f"-I{d}" for d in include_dirs or []]
+        command += [f"-D{k}={v}" for k, v in (defines or {}).items()]
+        return command + [*sources, "-o", output, *self.libraries]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Toolchain:
+    """What this machine can build with, found once per process."""
+
+    cxx: str | None = None
+    cxx_version: str = ""
+    mpicxx: str | None = None
+    mpirun: str | None = None
+    nvcc: str | None = None
+    kokkos: KokkosInstall | None = None
+    running_as_root: bool = False
+    missing: dict[str, str] = field(default_factory=dict)
+
+    def recipe(self, model: str) -> BuildRecipe:
+        """The build recipe for ``model``; raises ``ToolchainMissing`` with the install hint."""
+        if model not in PROGRAMMING_MODELS:
+            raise ToolchainMissing(f"unknown programming model {model!r}: choose one of "
+                                   f"{', '.join(PROGRAMMING_MODELS)}")
+        if self.cxx is None:
+            raise ToolchainMissing(self.missing["c++"])
+        if model == "serial":
+            return BuildRecipe("serial", self.cxx, _BASE_FLAGS)
+        if model == "openmp":
+            return BuildRecipe("openmp", self.cxx, (*_BASE_FLAGS, "-fopenmp"),
+                               parallel_backend="OpenMP")
+        if model == "mpi":
+            if not (self.mpicxx and self.mpirun):
+                raise ToolchainMissing(self.missing["mpi"])
+            launcher = [self.mpirun, "--oversubscribe"]
+            if self.running_as_root:
+                launcher.append("--allow-run-as-root")
+            return BuildRecipe("mpi", self.mpicxx, _BASE_FLAGS, launcher=tuple(launcher),
+                               parallel_backend="MPI")
+        return self._kokkos_recipe()
+
+    def _kokkos_recipe(self) -> BuildRecipe:
+        kokkos = self.kokkos
+        if kokkos is None:
+            raise ToolchainMissing(self.missing["kokkos"])
+        flags = [*_BASE_FLAGS, f"-I{kokkos.include_dir}", "-DELLORA_WITH_KOKKOS"]
+        if kokkos.has_openmp:
+            flags.append("-fopenmp")
+        libraries = (f"-L{kokkos.lib_dir}", f"-Wl,-rpath,{kokkos.lib_dir}",
+                     f"-l{kokkos.core_library}", "-ldl")
+        backend = "OpenMP" if kokkos.has_openmp else "Serial"
+        return BuildRecipe("kokkos", self.cxx, tuple(flags), libraries, parallel_backend=backend)
+
+    def summary(self) -> dict:
+        return {
+            "c++": f"{self.cxx} ({self.cxx_version})" if self.cxx else None,
+            "mpi": f"{self.mpicxx}, {self.mpirun}" if self.mpicxx else None,
+            "kokkos": asdict(self.kokkos) if self.kokkos else None,
+            "nvcc": self.nvcc,
+            "missing": self.missing,
+        }
+
+
+class ToolchainMissing(RuntimeError):
+    """A compiler or library needed for the task is not installed; the message says how."""
+
+
+_KOKKOS_HINT = ("Kokkos not found: apt-get install libtrilinos-kokkos-dev, or set "
+                "toolchain.kokkos_prefix to a Kokkos install (Spack or CMake prefix)")
+
+
+def _kokkos_backends(config_header: Path) -> tuple[str, ...]:
+    text = config_header.read_text(errors="replace")
+    names = {"SERIAL": "Serial", "OPENMP": "OpenMP", "THREADS": "Threads", "CUDA": "Cuda",
+             "HIP": "HIP"}
+    return tuple(label for key, label in names.items()
+                 if re.search(rf"^#define KOKKOS_ENABLE_{key}\b", text, re.MULTILINE))
+
+
+def find_kokkos(prefixes: list[str]) -> KokkosInstall | None:
+    """Look for Kokkos in the given prefixes, then in Debian's Trilinos packages."""
+    for prefix in prefixes:
+        root = Path(prefix).expanduser()
+        header = root / "include" / "KokkosCore_config.h"
+        for lib_dir in (root / "lib", root / "lib64"):
+            if header.is_file() and any(lib_dir.glob("libkokkoscore.*")):
+                return KokkosInstall(str(root / "include"), str(lib_dir), "kokkoscore",
+                                     _kokkos_backends(header), f"prefix {root}")
+    debian_header = Path("/usr/include/trilinos/KokkosCore_config.h")
+    lib_dirs = [Path("/usr/lib/x86_64-linux-gnu"), Path("/usr/lib/aarch64-linux-gnu"), Path("/usr/lib")]
+    for lib_dir in lib_dirs:
+        if debian_header.is_file() and any(lib_dir.glob("libtrilinos_kokkoscore.so*")):
+            return KokkosInstall("/usr/include/trilinos", str(lib_dir), "trilinos_kokkoscore",
+                                 _kokkos_backends(debian_header), "Debian libtrilinos-kokkos-dev")
+    return None
+
+
+def default_kokkos_prefixes(configured: str | None = None) -> list[str]:
+    data_home = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local/share"))
+    prefixes = [configured] if configured else []
+    if os.environ.get("Kokkos_ROOT"):
+        prefixes.append(os.environ["Kokkos_ROOT"])
+    prefixes.append(str(data_home / "ellora" / "kokkos"))
+    return prefixes
+
+
+def _version(sandbox, workspace: Path, program: str) -> str:
+    from ellora.sandbox import Limits
+
+    result = sandbox.run([program, "--version"], workspace, Limits(wall_s=20))
+    return (result.stdout or result.stderr).splitlines()[0].strip() if result.ok else ""
+
+
+def detect_toolchain(sandbox, kokkos_prefix: str | None = None) -> Toolchain:
+    """Find compilers, MPI, Kokkos and CUDA on this machine (versions asked in the sandbox)."""
+    chain = Toolchain(running_as_root=os.geteuid() == 0)
+    chain.cxx = shutil.which("g++") or shutil.which("clang++")
+    chain.mpicxx, chain.mpirun = shutil.which("mpicxx"), shutil.which("mpirun")
+    chain.nvcc = shutil.which("nvcc")
+    chain.kokkos = find_kokkos(default_kokkos_prefixes(kokkos_prefix))
+    if chain.cxx:
+        workspace = sandbox.new_workspace("probe-")
+        try:
+            chain.cxx_version = _version(sandbox, workspace, chain.cxx)
+        finally:
+            sandbox.discard_workspace(workspace)
+    else:
+        chain.missing["c++"] = "no C++ compiler: apt-get install g++"
+    if not (chain.mpicxx and chain.mpirun):
+        chain.missing["mpi"] = "MPI not found: apt-get install openmpi-bin libopenmpi-dev"
+    if chain.kokkos is None:
+        chain.missing["kokkos"] = _KOKKOS_HINT
+    if chain.nvcc is None:
+        chain.missing["cuda"] = "nvcc not found: install the CUDA toolkit for CUDA builds"
+    return chain

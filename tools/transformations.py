@@ -1,0 +1,131 @@
+"""Verified transformations: deterministic rewrites of a loop the analysis proved parallel.
+
+Each returns the whole new source text and an explanation; the tester still builds and
+tests the result like any other candidate.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ellora.tools.cpp_syntax import enclosing, text, walk
+from ellora.tools.loop_analysis import LoopFacts, _declared_type
+
+_KOKKOS_INCLUDE = "#include <Kokkos_Core.hpp>"
+
+
+@dataclass
+class Transformation:
+    source: str
+    explanation: str
+
+
+def _indent_of(source: str, byte_offset: int) -> str:
+    line_start = source.rfind("\n", 0, byte_offset) + 1
+    return re.match(r"[ \t]*", source[line_start:]).group(0)
+
+
+def _byte_to_char(source: str, byte_offset: int) -> int:
+    return len(source.encode()[:byte_offset].decode())
+
+
+def to_openmp(source: str, loop, facts: LoopFacts) -> Transformation:
+    """Put ``#pragma omp parallel for`` with the clauses the analysis requires on the loop."""
+    clauses = ["schedule(static)"]
+    for reduction in facts.reductions:
+        clauses.append(f"reduction({reduction.operator}:{reduction.variable})")
+    if facts.private:
+        clauses.append(f"private({', '.join(facts.private)})")
+    start = _byte_to_char(source, loop.start_byte)
+    indent = _indent_of(source, start)
+    line_start = source.rfind("\n", 0, start) + 1
+    lead = "\n" + indent if source[line_start:start].strip() else ""
+    pragma = f"{lead}#pragma omp parallel for {' '.join(clauses)}\n{indent}"
+    new_source = source[:start] + pragma + source[start:]
+    return Transformation(new_source, "OpenMP worksharing loop: " + "; ".join(
+        facts.facts or ["each iteration is independent"]) + f"; clauses: {' '.join(clauses)}")
+
+
+def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
+    """Replace the loop by ``Kokkos::parallel_for``/``parallel_reduce`` over a RangePolicy."""
+    if len(facts.reductions) > 1:
+        raise ValueError("Kokkos 3.x parallel_reduce takes one reduction variable; "
+                         f"this loop has {len(facts.reductions)}")
+    body_node = loop.child_by_field_name("body")
+    body = text(body_node) if body_node.type == "compound_statement" else \
+        "{ " + text(body_node) + " }"
+    body = _declare_privates(body, loop, facts).replace("\n", "\n  ")
+    index_type = facts.variable_type or "int"
+    function = enclosing(loop, "function_definition")
+    name = _function_name(function) or "loop"
+    label = f"{name}_line{facts.start_line}"
+    policy = (f"Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace>({facts.lower}, "
+              f"{facts.upper})")
+    start = _byte_to_char(source, loop.start_byte)
+    end = _byte_to_char(source, loop.end_byte)
+    indent = _indent_of(source, start)
+    if facts.reductions:
+        reduction = facts.reductions[0]
+        reducer = "Kokkos::Sum" if reduction.operator == "+" else "Kokkos::Prod"
+        partial = f"ellora_{reduction.variable}_partial"
+        combine = "+=" if reduction.operator == "+" else "*="
+        code = (f"{{\n{indent}  {reduction.type_name} {partial};\n"
+                f"{indent}  Kokkos::parallel_reduce(\"{label}\", {policy},\n"
+                f"{indent}    KOKKOS_LAMBDA(const {index_type} {facts.variable}, "
+                f"{reduction.type_name}& {reduction.variable}) {body},\n"
+                f"{indent}    {reducer}<{reduction.type_name}>({partial}));\n"
+                f"{indent}  {reduction.variable} {combine} {partial};\n{indent}}}")
+        how = f"parallel_reduce with {reducer} into {reduction.variable}"
+    else:
+        code = (f"Kokkos::parallel_for(\"{label}\", {policy},\n"
+                f"{indent}  KOKKOS_LAMBDA(const {index_type} {facts.variable}) {body});")
+        how = "parallel_for"
+    new_source = ensure_kokkos_include(source[:start] + code + source[end:])
+    new_source = ensure_kokkos_initialized(new_source)
+    return Transformation(new_source, f"Kokkos {how} over a RangePolicy on the default "
+                          "execution space; the lambda captures the host pointers by value, "
+                          "so it runs on host backends (Serial, OpenMP, Threads): "
+                          + "; ".join(facts.facts or ["each iteration is independent"]))
+
+
+def _declare_privates(body: str, loop, facts: LoopFacts) -> str:
+    if not facts.private:
+        return body
+    declarations = " ".join(f"{_declared_type(loop, n)} {n};" for n in facts.private)
+    return "{ " + declarations + body[1:]
+
+
+def _function_name(function) -> str | None:
+    if function is None:
+        return None
+    for node in walk(function):
+        if node.type == "function_declarator":
+            return re.sub(r"\W", "_", text(node.child_by_field_name("declarator")))
+    return None
+
+
+def ensure_kokkos_include(source: str) -> str:
+    """Add ``#include <Kokkos_Core.hpp>`` after the last include unless it is there."""
+    if re.search(r"#\s*include\s*[<\"]Kokkos_Core\.hpp[>\"]", source):
+        return source
+    includes = list(re.finditer(r"^#\s*include[^\n]*\n", source, re.MULTILINE))
+    position = includes[-1].end() if includes else 0
+    return source[:position] + _KOKKOS_INCLUDE + "\n" + source[position:]
+
+
+def ensure_kokkos_initialized(source: str) -> str:
+    """A program with ``main`` gets a ``Kokkos::ScopeGuard`` at its start (if it has none)."""
+    if re.search(r"Kokkos::(initialize|ScopeGuard)", source):
+        return source
+    match = re.search(r"\bint\s+main\s*\(([^)]*)\)\s*\{", source)
+    if match is None:
+        return source
+    params = [p.strip() for p in match.group(1).split(",") if p.strip() and p.strip() != "void"]
+    if len(params) == 2:
+        argc = re.findall(r"\w+", params[0])[-1]
+        argv = re.findall(r"\w+", params[1].replace("[]", ""))[-1]
+        guard = f"\n  Kokkos::ScopeGuard ellora_kokkos_scope({argc}, {argv});"
+    else:
+        guard = "\n  Kokkos::ScopeGuard ellora_kokkos_scope;"
+    return source[:match.end()] + guard + source[match.end():]

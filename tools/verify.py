@@ -1,0 +1,242 @@
+"""Build original and candidate in the sandbox, test them against each other, time them.
+
+Three ways to establish correctness, strongest first:
+- a harness (``<stem>.harness.cpp`` next to the source, or given): both variants run on the
+  same generated inputs of several sizes; outputs (written as doubles) compared with tolerance;
+- a whole program (the file has ``main``): both run, stdout compared numerically;
+- neither: the candidate is only compiled and the result says correctness was not established.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import statistics
+from array import array
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ellora.sandbox import Limits, Sandbox
+from ellora.tools.diagnostics import Diagnostic, errors_only, parse_diagnostics
+from ellora.tools.toolchain import BuildRecipe
+
+HARNESS_HEADER = Path(__file__).parent / "harness" / "ellora_harness.hpp"
+_MAIN = re.compile(r"\bint\s+main\s*\(")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:inf|nan)")
+
+
+@dataclass
+class BuildOutcome:
+    variant: str
+    ok: bool
+    command: list[str]
+    seconds: float
+    log: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["log"] = self.log[-4000:]
+        return data
+
+
+@dataclass
+class CaseOutcome:
+    size: int
+    passed: bool
+    detail: str
+
+
+@dataclass
+class TestOutcome:
+    """``status`` is passed, failed or not_established; never a silent pass."""
+
+    status: str
+    method: str
+    cases: list[CaseOutcome] = field(default_factory=list)
+    message: str = ""
+    run_seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class VerifySpec:
+    """What to verify: the source file's original and candidate text, and how to test it."""
+
+    source_name: str
+    original: str
+    candidate: str
+    source_dir: str
+    harness: str | None = None
+
+    @property
+    def mode(self) -> str:
+        if self.harness:
+            return "harness"
+        return "program" if _MAIN.search(self.original) else "compile-only"
+
+
+def find_harness(source: Path) -> Path | None:
+    """The harness that ships next to a source file, if any (``saxpy.harness.cpp``)."""
+    for suffix in (".harness.cpp", ".harness.cc", ".harness.cxx"):
+        candidate = source.with_name(source.stem + suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def prepare_workspace(sandbox: Sandbox, spec: VerifySpec) -> Path:
+    """A fresh workspace holding original, candidate, harness and the harness header."""
+    workspace = sandbox.new_workspace("verify-")
+    suffix = Path(spec.source_name).suffix or ".cpp"
+    (workspace / f"original{suffix}").write_text(spec.original)
+    (workspace / f"candidate{suffix}").write_text(spec.candidate)
+    shutil.copy(HARNESS_HEADER, workspace / HARNESS_HEADER.name)
+    if spec.harness:
+        shutil.copy(spec.harness, workspace / "harness.cpp")
+    return workspace
+
+
+def build_variant(sandbox: Sandbox, workspace: Path, spec: VerifySpec, variant: str,
+                  recipe: BuildRecipe, limits: Limits) -> BuildOutcome:
+    """Compile ``original`` or ``candidate`` with ``recipe`` into ``workspace/<variant>``."""
+    suffix = Path(spec.source_name).suffix or ".cpp"
+    source = f"{variant}{suffix}"
+    includes = [".", spec.source_dir]
+    if spec.mode == "harness":
+        command = recipe.compile_command(["harness.cpp"], variant, {"ELLORA_TARGET": f'"{source}"'},
+                                         includes)
+    elif spec.mode == "program":
+        command = recipe.compile_command([source], variant, None, includes)
+    else:
+        command = recipe.compile_command([source], f"{variant}.o", None, includes)
+        command.insert(command.index(source), "-c")
+        command = [part for part in command if not part.startswith(("-l", "-L", "-Wl,"))]
+    result = sandbox.run(command, workspace, limits)
+    log = result.stderr + result.stdout
+    if result.limit_hit:
+        log += f"\n[sandbox] build stopped: {result.limit_hit} limit"
+    diagnostics = [d for d in parse_diagnostics(log)]
+    for d in diagnostics:  # name the user's file, not the workspace copy
+        if d.file.endswith(source):
+            object.__setattr__(d, "file", spec.source_name)
+    return BuildOutcome(variant, result.ok, command, result.wall_s, log, diagnostics)
+
+
+def _run_variant(sandbox, workspace, recipe, variant, args, threads, limits):
+    env = {"OMP_NUM_THREADS": str(threads), "OMP_PROC_BIND": "false"}
+    command = [*recipe.launcher, f"./{variant}", *args]
+    return sandbox.run(command, workspace, limits, env=env)
+
+
+def _close(a: float, b: float, rel: float, abs_: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+
+
+def compare_values(expected: list[float], actual: list[float], rel: float, abs_: float) -> str:
+    """Empty string when equal within tolerance, else what differs first."""
+    if len(expected) != len(actual):
+        return f"{len(actual)} output values, expected {len(expected)}"
+    for index, (a, b) in enumerate(zip(expected, actual)):
+        if not _close(a, b, rel, abs_):
+            return f"value {index}: got {b!r}, expected {a!r}"
+    return ""
+
+
+def _read_doubles(path: Path) -> list[float]:
+    values = array("d")
+    values.frombytes(path.read_bytes())
+    return values.tolist()
+
+
+def differential_test(sandbox: Sandbox, workspace: Path, spec: VerifySpec,
+                      recipes: dict[str, BuildRecipe], sizes: list[int], threads: int,
+                      rel: float, abs_: float, limits: Limits) -> TestOutcome:
+    """Run original and candidate on the same inputs and compare their outputs."""
+    if spec.mode == "compile-only":
+        return TestOutcome("not_established", "compile-only",
+                           message="no harness and no main(): the candidate compiles, but its "
+                                   "results were not compared (add <name>.harness.cpp)")
+    if spec.mode == "program":
+        return _compare_programs(sandbox, workspace, recipes, threads, rel, abs_, limits)
+    cases, run_seconds = [], 0.0
+    for size in sizes:
+        outputs = {}
+        for variant in ("original", "candidate"):
+            args = ["--size", str(size), "--seed", str(1000 + size), "--mode", "check",
+                    "--output", f"{variant}.out"]
+            result = _run_variant(sandbox, workspace, recipes[variant], variant, args,
+                                  threads if variant == "candidate" else 1, limits)
+            run_seconds += result.wall_s
+            if not result.ok:
+                reason = result.limit_hit or f"exit {result.exit_code}"
+                cases.append(CaseOutcome(size, False, f"{variant} failed ({reason}): "
+                                         f"{result.stderr.strip()[-300:]}"))
+                break
+            outputs[variant] = _read_doubles(workspace / f"{variant}.out")
+        else:
+            problem = compare_values(outputs["original"], outputs["candidate"], rel, abs_)
+            cases.append(CaseOutcome(size, not problem, problem or
+                                     f"{len(outputs['original'])} values match"))
+    status = "passed" if all(c.passed for c in cases) else "failed"
+    return TestOutcome(status, f"harness, {len(sizes)} sizes, {threads} threads", cases,
+                       run_seconds=run_seconds)
+
+
+def _compare_programs(sandbox, workspace, recipes, threads, rel, abs_, limits) -> TestOutcome:
+    runs = {v: _run_variant(sandbox, workspace, recipes[v], v, [], threads if v == "candidate"
+                            else 1, limits) for v in ("original", "candidate")}
+    failed = [v for v, r in runs.items() if not r.ok]
+    if failed:
+        detail = "; ".join(f"{v}: {runs[v].limit_hit or 'exit ' + str(runs[v].exit_code)}"
+                           for v in failed)
+        return TestOutcome("failed", "program output", [CaseOutcome(0, False, detail)])
+    seconds = sum(r.wall_s for r in runs.values())
+    expected, actual = (runs[v].stdout for v in ("original", "candidate"))
+    text_a, text_b = _NUMBER.sub("#", expected), _NUMBER.sub("#", actual)
+    problem = "" if text_a == text_b else "the program's text output differs"
+    if not problem:
+        numbers = [[float(x) for x in _NUMBER.findall(s)] for s in (expected, actual)]
+        problem = compare_values(numbers[0], numbers[1], rel, abs_)
+    return TestOutcome("passed" if not problem else "failed", "program output",
+                       [CaseOutcome(0, not problem, problem or "outputs match")],
+                       run_seconds=seconds)
+
+
+def time_variants(sandbox: Sandbox, workspace: Path, spec: VerifySpec,
+                  recipes: dict[str, BuildRecipe], threads: list[int], size: int,
+                  repeats: int, rounds: int, limits: Limits) -> dict[str, dict[int, float]]:
+    """Median seconds per variant and thread count, rounds interleaved to share the noise."""
+    samples: dict[str, dict[int, list[float]]] = {"original": {1: []},
+                                                  "candidate": {p: [] for p in threads}}
+    args = ["--size", str(size), "--seed", "7", "--mode", "time", "--repeats", str(repeats)]
+    if spec.mode == "program":
+        args = []
+    for _ in range(rounds):
+        for variant, per_thread in samples.items():
+            for count in per_thread:
+                result = _run_variant(sandbox, workspace, recipes[variant], variant, args, count,
+                                      limits)
+                if not result.ok:
+                    raise TimingFailed(f"{variant} at {count} threads: "
+                                       f"{result.limit_hit or 'exit ' + str(result.exit_code)}")
+                per_thread[count].append(_parse_seconds(result.stdout, result.wall_s))
+    return {v: {p: statistics.median(t) for p, t in per.items()} for v, per in samples.items()}
+
+
+class TimingFailed(RuntimeError):
+    """A timing run crashed or hit a limit."""
+
+
+def _parse_seconds(stdout: str, wall_s: float) -> float:
+    match = re.search(r"ellora-time:\s*(\S+)", stdout)
+    return float(match.group(1)) if match else wall_s
+
+
+def first_errors(outcome: BuildOutcome, limit: int = 12) -> list[Diagnostic]:
+    return errors_only(outcome.diagnostics)[:limit]
