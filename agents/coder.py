@@ -35,6 +35,14 @@ def coder(state: TaskState, services: Services) -> Command[Literal["tester", "re
                                                   "steps": [record]})
         return Command(goto="report", update={**update, "status": "failed", "steps": [record],
                                               "status_reason": "the model produced no code"})
+    problem = candidate_problem(state["original"], candidate, state["target_model"])
+    if problem:
+        record = timer.record(f"attempt {attempt}: rejected: {problem}")
+        if attempt <= services.settings.agent.max_fix_attempts:
+            return Command(goto="coder", update={**update, "feedback": problem,
+                                                  "steps": [record]})
+        return Command(goto="report", update={**update, "status": "failed", "steps": [record],
+                                              "status_reason": problem})
     summary = f"attempt {attempt}: candidate from the {origin}"
     return Command(goto="tester", update={
         **update, "candidate": candidate, "explanation": explanation,
@@ -78,6 +86,20 @@ def _ask_model(state: TaskState, services: Services, timer: StepTimer) -> str | 
     if target == "kokkos" and "Kokkos::" in code:
         new_source = ensure_kokkos_include(new_source)
     return new_source
+
+
+MODEL_MARKERS = {"openmp": ("#pragma omp", "omp_"), "kokkos": ("Kokkos::",),
+                 "mpi": ("MPI_",)}
+
+
+def candidate_problem(original: str, candidate: str, target: str) -> str:
+    """Why a candidate is not worth building, or an empty string."""
+    if candidate.strip() == original.strip():
+        return "the reply leaves the code unchanged"
+    markers = MODEL_MARKERS.get(target, ())
+    if markers and not any(marker in candidate for marker in markers):
+        return f"the rewritten code does not use {target} (expected one of: {', '.join(markers)})"
+    return ""
 
 
 def extract_code(reply: str) -> str | None:

@@ -117,7 +117,7 @@ def _analyze_body(loop, facts: LoopFacts) -> None:
     var = facts.variable
     private = _declared_inside(body)
     inner_bounds = _inner_loop_bounds(body)
-    facts.nested_depth = 1 + _max_nesting(body)
+    facts.nested_depth = 1 + _max_nesting(body) + (body.type in ("for_statement", "while_statement"))
     accesses: list[_Access] = []
     scalar_writes: dict[str, list] = {}
     for node in walk(body):

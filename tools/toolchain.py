@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -145,6 +146,7 @@ def default_kokkos_prefixes(configured: str | None = None) -> list[str]:
     prefixes = [configured] if configured else []
     if os.environ.get("Kokkos_ROOT"):
         prefixes.append(os.environ["Kokkos_ROOT"])
+    prefixes.append(str(Path(sys.prefix) / "opt" / "kokkos"))  # built by the installer
     prefixes.append(str(data_home / "ellora" / "kokkos"))
     return prefixes
 

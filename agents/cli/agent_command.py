@@ -125,7 +125,7 @@ def execute(args) -> int:
             print(f"Patch: {report['patch']}")
         if applied:
             print(f"Applied to {state['file']}; original kept as {applied}")
-        elif report.get("status") == "verified":
+        elif report.get("status") == "verified" and report.get("patch"):
             print(f"Not applied: rerun with --apply, or: patch -p1 < {report['patch']}")
     return 0 if report.get("status") == "verified" else 1
 

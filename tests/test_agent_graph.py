@@ -1,0 +1,133 @@
+"""Graph logic with the scripted model, and real builds, tests and timings in the sandbox."""
+
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, FAST_AGENT
+from ellora.agents.runner import infer_target_model, new_task_id, resume_task, run_task
+from ellora.models.scripted import ScriptedModel
+
+SAXPY = (EXAMPLES / "saxpy.cpp").read_text()
+GOOD_OPENMP = """```cpp
+  #pragma omp parallel for
+  for (std::size_t i = 0; i < n; ++i) {
+    y[i] = a * x[i] + y[i];
+  }
+```"""
+BROKEN_OPENMP = """```cpp
+  #pragma omp parallel for
+  for (std::size_t i = 0; i < n; ++i) {
+    y[i] = a * x[i] + y[i]
+  }
+```"""
+WRONG_OPENMP = """```cpp
+  #pragma omp parallel for
+  for (std::size_t i = 0; i < n; ++i) {
+    y[i] = a * x[i] - y[i];
+  }
+```"""
+
+
+def task_state(task, source_path: Path, first, last, harness=True):
+    return {"task_id": new_task_id(), "task": task, "target_model": infer_target_model(task),
+            "file": str(source_path), "first_line": first, "last_line": last,
+            "original": source_path.read_text(), "status": "running", "steps": [],
+            "harness": str(source_path.with_name(source_path.stem + ".harness.cpp"))
+            if harness else None}
+
+
+def run(services, state):
+    return run_task(state, services, services.settings.state_dir / "checkpoints.sqlite")
+
+
+def model_only(**extra):
+    return {"agent": {**FAST_AGENT["agent"], "prefer_transformations": False, **extra}}
+
+
+def test_compile_error_goes_back_to_the_coder_with_the_diagnostics(make_services):
+    model = ScriptedModel(replies=[BROKEN_OPENMP, GOOD_OPENMP])
+    services = make_services(model, **model_only())
+    report = run(services, task_state("parallelize with OpenMP", EXAMPLES / "saxpy.cpp", 5, 7))
+    assert report["status"] == "verified", report["status_reason"]
+    assert report["attempts"] == 2
+    second_prompt = model.calls[1][-1].content
+    assert "compiler errors" in second_prompt and "saxpy.cpp:" in second_prompt
+    assert "#pragma omp parallel for" in report["diff"]
+    assert set(report["speedups"]) == {"1", "2"}
+    assert report["model"]["output_tokens"] > 0
+
+
+def test_wrong_results_are_caught_by_the_differential_test(make_services):
+    model = ScriptedModel(replies=[WRONG_OPENMP, WRONG_OPENMP])
+    services = make_services(model, **model_only(max_fix_attempts=1))
+    report = run(services, task_state("parallelize with OpenMP", EXAMPLES / "saxpy.cpp", 5, 7))
+    assert report["status"] == "failed"
+    assert report["diff"] == ""
+    assert "different results" in model.calls[1][-1].content
+    assert report["test"]["status"] == "failed"
+
+
+def test_unchanged_code_is_not_accepted_as_a_port(make_services):
+    unchanged = "```cpp\n" + "".join(SAXPY.splitlines(keepends=True)[4:7]) + "```"
+    model = ScriptedModel(replies=[unchanged, "no code at all"])
+    services = make_services(model, **model_only(max_fix_attempts=1))
+    report = run(services, task_state("parallelize with OpenMP", EXAMPLES / "saxpy.cpp", 5, 7))
+    assert report["status"] == "failed"
+    assert "unchanged" in report["steps"][1]["summary"]
+    assert "no code" in report["steps"][2]["summary"]
+
+
+@pytest.mark.parametrize("task", ["parallelize this loop with OpenMP", "port this loop to Kokkos"])
+def test_transformation_path_needs_no_model(make_services, task):
+    services = make_services(None, **FAST_AGENT)
+    report = run(services, task_state(task, EXAMPLES / "dot.cpp", 6, 8))
+    assert report["status"] == "verified", report["status_reason"]
+    assert report["change_origin"] == "transformation"
+    marker = "reduction(+:sum)" if "OpenMP" in task else "Kokkos::parallel_reduce"
+    assert marker in report["diff"]
+    assert report["test"]["status"] == "passed" and len(report["test"]["cases"]) == 4
+
+
+def test_loop_with_a_dependence_is_refused(make_services, tmp_path):
+    source = tmp_path / "scan.cpp"
+    source.write_text("void scan(int n, double* a) {\n  for (int i = 1; i < n; ++i) {\n"
+                      "    a[i] = a[i - 1] + a[i];\n  }\n}\n")
+    services = make_services(None, **FAST_AGENT)
+    report = run(services, task_state("parallelize with OpenMP", source, 2, 4, harness=False))
+    assert report["status"] == "refused"
+    assert "loop-carried dependence on a" in report["status_reason"]
+    assert report["diff"] == "" and report["build"] == {}
+
+
+def test_without_harness_or_main_correctness_is_not_established(make_services, tmp_path):
+    source = tmp_path / "scale.cpp"
+    source.write_text("void scale(int n, double* y) {\n  for (int i = 0; i < n; ++i) {\n"
+                      "    y[i] *= 2.0;\n  }\n}\n")
+    services = make_services(None, **FAST_AGENT)
+    report = run(services, task_state("parallelize with OpenMP", source, 2, 4, harness=False))
+    assert report["status"] == "unverified"
+    assert "not compared" in report["status_reason"]
+    assert report["speedups"] == {}
+
+
+def test_whole_program_output_is_compared(make_services, tmp_path):
+    source = tmp_path / "program.cpp"
+    source.write_text(
+        "#include <cstdio>\n#include <vector>\nint main() {\n  std::vector<double> v(1000);\n"
+        "  double s = 0;\n  for (int i = 0; i < 1000; ++i) {\n    s += 0.5 * i;\n  }\n"
+        "  std::printf(\"sum %.6f\\n\", s);\n  return 0;\n}\n")
+    services = make_services(None, **FAST_AGENT)
+    report = run(services, task_state("port to Kokkos", source, 6, 8, harness=False))
+    assert report["status"] == "verified", report["status_reason"]
+    assert report["test"]["method"] == "program output"
+    assert "Kokkos::ScopeGuard" in report["diff"]
+
+
+def test_a_finished_task_resumes_to_its_report(make_services):
+    services = make_services(None, **FAST_AGENT)
+    state = task_state("parallelize with OpenMP", EXAMPLES / "saxpy.cpp", 5, 7)
+    first = run(services, state)
+    again = resume_task(state["task_id"], services,
+                        services.settings.state_dir / "checkpoints.sqlite")
+    assert again == first
