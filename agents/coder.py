@@ -60,7 +60,8 @@ def _transform(state: TaskState) -> tuple[str, str]:
     return result.source, result.explanation
 
 
-def _ask_model(state: TaskState, services: Services, timer: StepTimer) -> str | None:
+def build_messages(state: TaskState) -> list:
+    """The system and user messages the coder sends for this state."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
     lines = state["original"].splitlines(keepends=True)
@@ -77,13 +78,19 @@ def _ask_model(state: TaskState, services: Services, timer: StepTimer) -> str | 
     if state.get("feedback"):
         user += prompts.FEEDBACK.format(feedback=state["feedback"])
     system = prompts.SYSTEM.format(model_name=prompts.MODEL_NAMES.get(target, target))
-    reply = services.model.invoke([SystemMessage(system), HumanMessage(user)])
+    return [SystemMessage(system), HumanMessage(user)]
+
+
+def _ask_model(state: TaskState, services: Services, timer: StepTimer) -> str | None:
+    reply = services.model.invoke(build_messages(state))
     timer.add_model_usage(reply)
     code = extract_code(str(reply.content))
     if code is None:
         return None
+    lines = state["original"].splitlines(keepends=True)
+    first, last = state["first_line"], state["last_line"]
     new_source = "".join(lines[:first - 1]) + code.rstrip("\n") + "\n" + "".join(lines[last:])
-    if target == "kokkos" and "Kokkos::" in code:
+    if state["target_model"] == "kokkos" and "Kokkos::" in code:
         new_source = ensure_kokkos_include(new_source)
     return new_source
 
