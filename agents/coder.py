@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from langgraph.types import Command
-
 from ellora.agents import prompts
 from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
 from ellora.tools.cpp_syntax import loops_in_lines, parse_cpp
 from ellora.tools.loop_analysis import analyze_loop
 from ellora.tools.transformations import ensure_kokkos_include, to_kokkos, to_openmp
+from langgraph.types import Command
 
 _CODE_BLOCK = re.compile(r"```[a-zA-Z+]*\n(.*?)(?:```|\Z)", re.DOTALL)
 

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import functools
 
-from langgraph.graph import END, START, StateGraph
-
 from ellora.agents.coder import coder
 from ellora.agents.planner import planner
 from ellora.agents.profiler import profiler
 from ellora.agents.report import report
 from ellora.agents.services import Services
 from ellora.agents.state import TaskState
-
+from langgraph.graph import END, START, StateGraph
 
 
 def build_graph(services: Services, checkpointer=None):

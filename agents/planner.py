@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from langgraph.types import Command
-
 from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
 from ellora.tools.cpp_syntax import loops_in_lines, parse_cpp
 from ellora.tools.loop_analysis import analyze_loop
 from ellora.tools.verify import VerifySpec
+from langgraph.types import Command
 
 TRANSFORMABLE = ("openmp", "kokkos")
 TEST_STRATEGY = {

@@ -6,12 +6,11 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from langgraph.types import Command
-
 from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
 from ellora.agents.tester import verify_spec
 from ellora.tools.verify import TimingFailed, build_variant, prepare_workspace, time_variants
+from langgraph.types import Command
 
 
 def profiler(state: TaskState, services: Services) -> Command[Literal["report"]]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ellora.agents.services import Services
 from ellora.agents.state import TaskState
@@ -43,7 +43,7 @@ def checkpointer(path: Path) -> Iterator[object]:
 
 def _drive(graph, inputs, config, on_step) -> dict:
     for update in graph.stream(inputs, config, stream_mode="updates"):
-        for node, change in update.items():
+        for change in update.values():
             for step in (change or {}).get("steps", []) if isinstance(change, dict) else []:
                 if on_step:
                     on_step(step)

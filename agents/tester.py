@@ -5,14 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from langgraph.types import Command
-
 from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
 from ellora.tools.toolchain import ToolchainMissing
 from ellora.tools.verify import (
-    VerifySpec, build_variant, differential_test, first_errors, prepare_workspace,
+    VerifySpec,
+    build_variant,
+    differential_test,
+    first_errors,
+    prepare_workspace,
 )
+from langgraph.types import Command
 
 
 def verify_spec(state: TaskState) -> VerifySpec:

@@ -22,14 +22,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _services(model, state_dir: Path):
+def _services(model, state_dir: Path, prefer_transformations: bool = False):
     from ellora.agents.services import Services
     from ellora.agents.settings import load_settings
     from ellora.sandbox import create_sandbox
     from ellora.tools.toolchain import detect_toolchain
 
     settings = load_settings({"state_dir": str(state_dir), "agent": {
-        "prefer_transformations": False, "max_fix_attempts": 1}})
+        "prefer_transformations": prefer_transformations, "max_fix_attempts": 1}})
     sandbox = create_sandbox("local")
     return Services(settings=settings, sandbox=sandbox, model_factory=lambda: model,
                     toolchain_factory=lambda: detect_toolchain(sandbox))
@@ -63,12 +63,35 @@ def _raw_tokens_per_s(model, services) -> float:
     return out["usage"]["completion_tokens"] / elapsed
 
 
+def _medians(rows: list[dict]) -> dict:
+    keys = ("wall_s", "model_s", "build_s", "run_s", "other_s")
+    return {k: statistics.median(r[k] for r in rows) for k in keys}
+
+
+def _timed_run(services, state_dir: Path) -> dict:
+    from ellora.agents.runner import run_task
+
+    start = time.perf_counter()
+    report = run_task(_task_state(), services, state_dir / "checkpoints.sqlite")
+    wall = time.perf_counter() - start
+    split = report["time"]
+    other = wall - split["model_s"] - split["build_s"] - split["run_s"]
+    return {"wall_s": wall, "model_s": split["model_s"], "build_s": split["build_s"],
+            "run_s": split["run_s"], "other_s": other, "status": report["status"],
+            "output_tokens": report["model"]["output_tokens"]}
+
+
+def _default_path_rows(model, state_dir: Path, runs: int) -> list[dict]:
+    services = _services(model, state_dir, prefer_transformations=True)
+    _ = services.toolchain
+    return [_timed_run(services, state_dir) for _ in range(runs)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    from ellora.agents.runner import run_task
     from ellora.models import ModelSettings, create_chat_model
 
     model = create_chat_model(ModelSettings())
@@ -78,27 +101,24 @@ def main() -> int:
     rows, agent_speed, raw_speed = [], [], []
     with tempfile.TemporaryDirectory() as state_dir:
         services = _services(model, Path(state_dir))
-        services.toolchain  # detected once, like a long-running process would
+        _ = services.toolchain  # detected once, like a long-running process would
         for _ in range(args.runs):
-            start = time.perf_counter()
-            report = run_task(_task_state(), services, Path(state_dir) / "checkpoints.sqlite")
-            wall = time.perf_counter() - start
-            split = report["time"]
-            other = wall - split["model_s"] - split["build_s"] - split["run_s"]
-            rows.append({"wall_s": wall, "model_s": split["model_s"], "build_s": split["build_s"],
-                         "run_s": split["run_s"], "other_s": other, "status": report["status"],
-                         "output_tokens": report["model"]["output_tokens"]})
-            if split["model_s"] > 0:
-                agent_speed.append(report["model"]["output_tokens"] / split["model_s"])
+            row = _timed_run(services, Path(state_dir))
+            rows.append(row)
+            if row["model_s"] > 0:
+                agent_speed.append(row["output_tokens"] / row["model_s"])
             raw_speed.append(_raw_tokens_per_s(model, services))
-    median = {k: statistics.median(r[k] for r in rows) for k in ("wall_s", "model_s", "build_s",
-                                                                 "run_s", "other_s")}
+        default_rows = _default_path_rows(model, Path(state_dir), args.runs)
+    median = _medians(rows)
     result = {
         "runs": rows, "median": median, "model_load_s": load_s,
         "overhead_fraction": median["other_s"] / median["wall_s"],
         "agent_tokens_per_s": statistics.median(agent_speed),
         "raw_tokens_per_s": statistics.median(raw_speed),
+        "default_path": {"runs": default_rows, "median": _medians(default_rows)},
     }
+    default_median = result["default_path"]["median"]
+    result["default_path"]["overhead_fraction"] = default_median["other_s"] / default_median["wall_s"]
     result["generation_speed_ratio"] = result["agent_tokens_per_s"] / result["raw_tokens_per_s"]
     print("| measure | median |\n|---|---|")
     for key, value in median.items():
@@ -108,6 +128,10 @@ def main() -> int:
     print(f"| tokens/s inside the agent | {result['agent_tokens_per_s']:.1f} |")
     print(f"| tokens/s raw llama-cpp-python | {result['raw_tokens_per_s']:.1f} |")
     print(f"| ratio agent / raw | {result['generation_speed_ratio']:.3f} |")
+    print("\nDefault path (verified transformation, no model call):\n| measure | median |\n|---|---|")
+    for key, value in default_median.items():
+        print(f"| {key} | {value:.2f} |")
+    print(f"| overhead (other / wall) | {result['default_path']['overhead_fraction']:.1%} |")
     if args.out:
         args.out.write_text(json.dumps(result, indent=2))
     return 0

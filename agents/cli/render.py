@@ -49,8 +49,8 @@ def _speedup_lines(report: dict) -> list[str]:
 def render_report(report: dict) -> str:
     plan = report.get("plan") or {}
     parts = [
-        f"Task {report['task_id']}: {report['task']} ({report['file']}:"
-        f"{report['lines'][0]}-{report['lines'][1]}, target {report['target_model']})",
+        (f"Task {report['task_id']}: {report['task']} ({report['file']}:"
+        f"{report['lines'][0]}-{report['lines'][1]}, target {report['target_model']})"),
         "", "Plan:", f"  strategy: {plan.get('strategy')}: {plan.get('why')}",
         f"  pattern: {plan.get('pattern')}",
         f"  test: {plan.get('test_strategy')}",
@@ -66,10 +66,10 @@ def render_report(report: dict) -> str:
         parts += ["", "Sources:"] + [f"  {s.get('repository', '')} {s.get('path')}:"
                                      f"{s.get('lines')}" for s in report["sources"]]
     model, timing = report["model"], report["time"]
-    parts += ["", f"Model: {model['input_tokens']} tokens in, {model['output_tokens']} out, "
-                  f"{model['seconds']:.1f}s",
-              f"Time: {timing['total_s']:.1f}s total (model {timing['model_s']:.1f}s, build "
-              f"{timing['build_s']:.1f}s, runs {timing['run_s']:.1f}s)",
+    parts += ["", (f"Model: {model['input_tokens']} tokens in, {model['output_tokens']} out, "
+                  f"{model['seconds']:.1f}s"),
+              (f"Time: {timing['total_s']:.1f}s total (model {timing['model_s']:.1f}s, build "
+              f"{timing['build_s']:.1f}s, runs {timing['run_s']:.1f}s)"),
               "", f"Status: {report['status'].upper()}: {report['status_reason']}",
               f"Check: {report['check']}"]
     return "\n".join(parts)
