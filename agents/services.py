@@ -15,6 +15,19 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 
+def create_task_sandbox(settings: "Settings") -> "Sandbox":
+    """The configured sandbox, with the toolchain prefixes outside the system dirs visible."""
+    from pathlib import Path
+
+    from ellora.sandbox import create_sandbox
+    from ellora.tools.toolchain import default_kokkos_prefixes
+
+    prefixes = [p for p in default_kokkos_prefixes(settings.toolchain.kokkos_prefix)
+                if Path(p).is_dir()]
+    return create_sandbox(settings.sandbox.backend,
+                          ro_binds=[*settings.sandbox.ro_binds, *prefixes])
+
+
 @dataclass
 class Services:
     """What a graph needs from the outside world; tests pass real or scripted parts here."""

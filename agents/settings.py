@@ -31,6 +31,13 @@ class SandboxSettings(BaseModel):
     memory_mb: int = Field(8192, gt=0, description="address-space limit per command")
     procs: int = Field(512, gt=0, description="process limit per command")
     keep_workspaces: bool = Field(False, description="keep task workspaces for inspection")
+    ro_binds: list[str] = Field([], description="extra host paths visible read-only inside")
+
+
+class ToolchainSettings(BaseModel):
+    """Where to find libraries that are not in the system paths."""
+
+    kokkos_prefix: str | None = Field(None, description="a Kokkos install prefix (Spack, CMake)")
 
 
 class AgentSettings(BaseModel):
@@ -58,6 +65,7 @@ class Settings(BaseSettings):
     model: ModelSettings = Field(default_factory=ModelSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
+    toolchain: ToolchainSettings = Field(default_factory=ToolchainSettings)
     state_dir: Path = Field(
         default_factory=lambda: Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local/state"))
         / "ellora",

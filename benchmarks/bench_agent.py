@@ -25,12 +25,12 @@ REPO = Path(__file__).resolve().parent.parent
 def _services(model, state_dir: Path, prefer_transformations: bool = False):
     from ellora.agents.services import Services
     from ellora.agents.settings import load_settings
-    from ellora.sandbox import create_sandbox
+    from ellora.agents.services import create_task_sandbox
     from ellora.tools.toolchain import detect_toolchain
 
     settings = load_settings({"state_dir": str(state_dir), "agent": {
         "prefer_transformations": prefer_transformations, "max_fix_attempts": 1}})
-    sandbox = create_sandbox("local")
+    sandbox = create_task_sandbox(settings)
     return Services(settings=settings, sandbox=sandbox, model_factory=lambda: model,
                     toolchain_factory=lambda: detect_toolchain(sandbox))
 

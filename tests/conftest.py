@@ -29,12 +29,12 @@ def make_services(tmp_path):
     """Build ``Services`` with a real sandbox and toolchain and the given model."""
     from ellora.agents.services import Services
     from ellora.agents.settings import load_settings
-    from ellora.sandbox import create_sandbox
+    from ellora.agents.services import create_task_sandbox
     from ellora.tools.toolchain import detect_toolchain
 
     def build(model=None, **overrides):
         settings = load_settings(overrides)
-        sandbox = create_sandbox("local")
+        sandbox = create_task_sandbox(settings)
 
         def no_model():
             raise AssertionError("this test did not expect a model call")

@@ -22,6 +22,7 @@ from ellora.tools.diagnostics import Diagnostic, errors_only, parse_diagnostics
 from ellora.tools.toolchain import BuildRecipe
 
 HARNESS_HEADER = Path(__file__).parent / "harness" / "ellora_harness.hpp"
+_HEADER_SUFFIXES = {".h", ".hh", ".hpp", ".hxx", ".cuh", ".inc", ".inl"}
 _MAIN = re.compile(r"\bint\s+main\s*\(")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:inf|nan)")
 
@@ -95,6 +96,10 @@ def prepare_workspace(sandbox: Sandbox, spec: VerifySpec) -> Path:
     (workspace / f"original{suffix}").write_text(spec.original)
     (workspace / f"candidate{suffix}").write_text(spec.candidate)
     shutil.copy(HARNESS_HEADER, workspace / HARNESS_HEADER.name)
+    for header in Path(spec.source_dir).glob("*"):  # the user's local headers, for #include ""
+        if header.suffix in _HEADER_SUFFIXES and header.is_file() and \
+                header.stat().st_size < 4_000_000:
+            shutil.copy(header, workspace / header.name)
     if spec.harness:
         shutil.copy(spec.harness, workspace / "harness.cpp")
     return workspace
@@ -105,7 +110,7 @@ def build_variant(sandbox: Sandbox, workspace: Path, spec: VerifySpec, variant: 
     """Compile ``original`` or ``candidate`` with ``recipe`` into ``workspace/<variant>``."""
     suffix = Path(spec.source_name).suffix or ".cpp"
     source = f"{variant}{suffix}"
-    includes = [".", spec.source_dir]
+    includes = ["."]
     if spec.mode == "harness":
         command = recipe.compile_command(["harness.cpp"], variant, {"ELLORA_TARGET": f'"{source}"'},
                                          includes)

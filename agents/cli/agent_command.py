@@ -41,15 +41,15 @@ def _settings(args):
 
 
 def _services(settings):
-    from ellora.agents.services import Services
+    from ellora.agents.services import Services, create_task_sandbox
     from ellora.models import create_chat_model
-    from ellora.sandbox import create_sandbox
     from ellora.tools.toolchain import detect_toolchain
 
-    sandbox = create_sandbox(settings.sandbox.backend)
+    sandbox = create_task_sandbox(settings)
     return Services(settings=settings, sandbox=sandbox,
                     model_factory=lambda: create_chat_model(settings.model),
-                    toolchain_factory=lambda: detect_toolchain(sandbox))
+                    toolchain_factory=lambda: detect_toolchain(
+                        sandbox, settings.toolchain.kokkos_prefix))
 
 
 def _new_state(args) -> dict:
