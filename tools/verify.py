@@ -13,11 +13,13 @@ import math
 import re
 import shutil
 import statistics
+import time
 from array import array
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ellora.sandbox import Limits, Sandbox
+from ellora.tools.build_cache import BuildCache
 from ellora.tools.diagnostics import Diagnostic, errors_only, parse_diagnostics
 from ellora.tools.toolchain import BuildRecipe
 
@@ -35,6 +37,7 @@ class BuildOutcome:
     seconds: float
     log: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    cached: bool = False
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -106,8 +109,10 @@ def prepare_workspace(sandbox: Sandbox, spec: VerifySpec) -> Path:
 
 
 def build_variant(sandbox: Sandbox, workspace: Path, spec: VerifySpec, variant: str,
-                  recipe: BuildRecipe, limits: Limits) -> BuildOutcome:
-    """Compile ``original`` or ``candidate`` with ``recipe`` into ``workspace/<variant>``."""
+                  recipe: BuildRecipe, limits: Limits,
+                  cache: BuildCache | None = None) -> BuildOutcome:
+    """Compile ``original`` or ``candidate`` with ``recipe`` into ``workspace/<variant>``,
+    or copy the same build from the content-addressed cache."""
     suffix = Path(spec.source_name).suffix or ".cpp"
     source = f"{variant}{suffix}"
     includes = ["."]
@@ -120,15 +125,26 @@ def build_variant(sandbox: Sandbox, workspace: Path, spec: VerifySpec, variant: 
         command = recipe.compile_command([source], f"{variant}.o", None, includes)
         command.insert(command.index(source), "-c")
         command = [part for part in command if not part.startswith(("-l", "-L", "-Wl,"))]
-    result = sandbox.run(command, workspace, limits)
-    log = result.stderr + result.stdout
-    if result.limit_hit:
-        log += f"\n[sandbox] build stopped: {result.limit_hit} limit"
-    diagnostics = [d for d in parse_diagnostics(log)]
+    output = command[command.index("-o") + 1]
+    cache = cache if cache is not None else BuildCache()
+    started = time.perf_counter()
+    other = "candidate" if variant == "original" else "original"
+    key = cache.key(command, workspace, output, frozenset({f"{other}{suffix}"}))
+    cached = cache.lookup(key, workspace, output)
+    if cached is not None:
+        ok, log, seconds = cached["ok"], cached["log"], time.perf_counter() - started
+    else:
+        result = sandbox.run(command, workspace, limits)
+        ok, log, seconds = result.ok, result.stderr + result.stdout, result.wall_s
+        if result.limit_hit:
+            log += f"\n[sandbox] build stopped: {result.limit_hit} limit"
+        else:
+            cache.store(key, workspace, output, ok, log)
+    diagnostics = parse_diagnostics(log)
     for d in diagnostics:  # name the user's file, not the workspace copy
         if d.file.endswith(source):
             object.__setattr__(d, "file", spec.source_name)
-    return BuildOutcome(variant, result.ok, command, result.wall_s, log, diagnostics)
+    return BuildOutcome(variant, ok, command, seconds, log, diagnostics, cached=cached is not None)
 
 
 def _run_variant(sandbox, workspace, recipe, variant, args, threads, limits):
