@@ -1,51 +1,89 @@
-"""Local sandbox backend: a workspace directory, its own process group, rlimits, a wall timeout.
+"""Local sandbox backend: bubblewrap namespaces where they work, rlimits everywhere.
 
-This is the only module (with its siblings in ``sandbox/``) that starts subprocesses.
+Each run gets a fresh id (``ELLORA_SANDBOX_ID`` in every process's environment) and, when the
+caller is root, a fresh unprivileged uid that owns the workspace for the duration of the run
+(everything in it is handed back to the workspace's owner afterwards). Under
+bubblewrap the command sees only the system directories read-only, its workspace read-write,
+private ``/tmp`` and ``/dev/shm``, loopback-only networking and its own pid namespace; the
+rlimits fallback keeps only the limits, the process group, the uid switch and the sweep of
+leftovers. This module and its siblings in ``sandbox/`` are the only ones that start
+subprocesses.
 """
 
 from __future__ import annotations
 
 import os
 import resource
+import secrets
 import shutil
-import signal
 import subprocess
 import tempfile
-import threading
 import time
+import uuid
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import IO, Literal
 
+from ellora.sandbox import bwrap, launch, procs
+from ellora.sandbox.limits import classify
 from ellora.sandbox.records import Limits, RunResult
 
 _BASE_ENV_KEYS = ("PATH", "LANG", "LC_ALL", "TERM", "LD_LIBRARY_PATH")
-_MEMORY_MESSAGES = ("std::bad_alloc", "Cannot allocate memory", "out of memory")
+_UID_BASE, _UID_SPAN = 1_900_000_000, 1 << 24  # per-run uids: far above any real account
+Isolation = Literal["auto", "bubblewrap", "rlimits"]
 
 
-def _read_capped(path: Path, cap: int) -> tuple[str, bool]:
-    with open(path, "rb") as handle:
-        data = handle.read(cap + 1)
+def _read_capped(handle: IO[bytes], cap: int) -> tuple[str, bool]:
+    handle.seek(0)
+    data = handle.read(cap + 1)
     return data[:cap].decode("utf-8", errors="replace"), len(data) > cap
 
 
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+def _hand_over(workspace: Path, uid: int, gid: int) -> None:
+    """Make ``uid:gid`` own the workspace and everything in it.
+
+    ``fwalk`` with directory fds and ``follow_symlinks=False`` never leaves the tree, even if
+    its contents were rearranged by the last run.
+    """
+    os.chown(workspace, uid, gid, follow_symlinks=False)
+    for _, dirs, files, dir_fd in os.fwalk(workspace):
+        for name in dirs + files:
+            try:
+                os.chown(name, uid, gid, dir_fd=dir_fd, follow_symlinks=False)
+            except FileNotFoundError:
+                pass
 
 
 class LocalSandbox:
-    """Runs commands in a fresh process group under rlimits with a wall-clock timeout."""
+    """Runs commands in a fresh workspace under namespaces (if available), limits and a timeout.
 
-    isolation = "rlimits"
+    ``isolation``: "auto" (bubblewrap if it works here, else rlimits with a one-line warning),
+    "bubblewrap" (fail if it does not work) or "rlimits". ``user``: "auto" (when running as
+    root, a fresh unprivileged uid per run; otherwise the caller's own), a fixed uid, or None
+    (never switch). ``ro_binds``: extra host paths to show read-only (e.g. ``/cvmfs``).
+    """
 
-    def __init__(self, root: Path | str | None = None, default_limits: Limits | None = None):
+    def __init__(self, root: Path | str | None = None, default_limits: Limits | None = None,
+                 isolation: Isolation = "auto", user: Literal["auto"] | int | None = "auto",
+                 ro_binds: Sequence[str] = ()):
+        if isolation not in ("auto", "bubblewrap", "rlimits"):
+            raise ValueError(f"isolation must be auto, bubblewrap or rlimits, not {isolation!r}")
         self.root = Path(root) if root else Path(tempfile.gettempdir()) / "ellora-sandbox"
         self.default_limits = default_limits or Limits()
+        self.preferred_isolation = isolation
+        self.user = user
+        self.ro_binds = tuple(str(Path(p)) for p in ro_binds)
+
+    @property
+    def isolation(self) -> str:
+        """The isolation the next run will get: "bubblewrap" or "rlimits"."""
+        return self._mode(self._run_uid())
 
     def new_workspace(self, prefix: str = "task-") -> Path:
+        """A fresh empty directory under ``root`` (which stays traversable, never listable)."""
         self.root.mkdir(parents=True, exist_ok=True)
+        if self.root.stat().st_uid == os.geteuid():
+            os.chmod(self.root, 0o711)
         return Path(tempfile.mkdtemp(prefix=prefix, dir=self.root))
 
     def discard_workspace(self, workspace: Path) -> None:
@@ -58,77 +96,132 @@ class LocalSandbox:
         limits: Limits | None = None,
         env: Mapping[str, str] | None = None,
     ) -> RunResult:
+        """Run ``command`` in ``workspace`` under ``limits``; every process of it is gone after."""
         limits = limits or self.default_limits
-        workspace = Path(workspace)
+        workspace = Path(workspace).resolve()
         command = [str(part) for part in command]
-        run_env = {key: os.environ[key] for key in _BASE_ENV_KEYS if key in os.environ}
-        run_env.update({"HOME": str(workspace), "TMPDIR": str(workspace)})
-        run_env.update(env or {})
-        out_path, err_path = workspace / ".sandbox.stdout", workspace / ".sandbox.stderr"
-        start = time.perf_counter()
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            process = self._spawn(command, workspace, run_env, limits, out, err)
+        if not command:
+            raise ValueError("empty command")
+        if not workspace.is_dir():
+            raise FileNotFoundError(f"workspace {workspace} is not a directory")
+        uid = self._run_uid()
+        mode = self._mode(uid)
+        owner = workspace.stat()
+        sandbox_id = uuid.uuid4().hex
+        run_env = self._environment(workspace, sandbox_id, env, mode)
+        if uid is not None:
+            _hand_over(workspace, uid, uid)
+        try:
+            result = self._execute(command, workspace, limits, run_env, mode, uid)
+        finally:
+            if uid is not None:  # give everything back (files the run made included)
+                _hand_over(workspace, owner.st_uid, owner.st_gid)
+        result.sandbox_id, result.uid = sandbox_id, uid
+        result.notes += self._notes(mode, uid)
+        return result
+
+    def _execute(self, command: list[str], workspace: Path, limits: Limits,
+                 env: dict[str, str], mode: str, uid: int | None) -> RunResult:
+        """Spawn, wait under the wall limit, clean up, and turn the outcome into a RunResult."""
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            start = time.perf_counter()
+            plan = launch.prepare(command, workspace, limits, env, mode, uid, self.ro_binds)
+            process = self._spawn(plan, out, err) if plan else None
             if process is None:
                 return RunResult(command, 127, "", f"command not found: {command[0]}", 0.0, 0.0,
-                                 0.0, None, self.isolation, str(workspace))
-            pid = process.pid
-            timed_out = threading.Event()
-
-            def on_timeout() -> None:
-                timed_out.set()
-                _kill_group(pid)
-
-            timer = threading.Timer(limits.wall_s, on_timeout)
-            timer.start()
-            try:
-                _, status, usage = os.wait4(pid, 0)
-                process.returncode = os.waitstatus_to_exitcode(status)
-            finally:
-                timer.cancel()
-                _kill_group(pid)  # leftovers of the group never outlive the command
-        wall = time.perf_counter() - start
-        stdout, cut_out = _read_capped(out_path, limits.output_bytes)
-        stderr, cut_err = _read_capped(err_path, limits.output_bytes)
-        out_path.unlink(missing_ok=True)
-        err_path.unlink(missing_ok=True)
-        exit_code = process.returncode
-        cpu = usage.ru_utime + usage.ru_stime
-        peak_mb = usage.ru_maxrss / 1024.0
+                                 0.0, None, mode, str(workspace))
+            owned_uid = uid if self.user == "auto" else None
+            status, usage, timed_out = self._wait(process.pid, limits.wall_s, mode,
+                                                  env[procs.MARKER], owned_uid)
+            wall = time.perf_counter() - start
+            end = launch.outcome(status, usage, launch.read_report(plan.report_fd), mode,
+                                 timed_out)
+            stdout, cut_out = _read_capped(out, limits.output_bytes)
+            stderr, cut_err = _read_capped(err, limits.output_bytes)
+        if timed_out:
+            end.notes.append("killed at the wall limit")
+        if cut_out or cut_err:
+            end.notes.append(f"output truncated to {limits.output_bytes} bytes per stream")
         return RunResult(
-            command=command, exit_code=exit_code, stdout=stdout, stderr=stderr, wall_s=wall,
-            cpu_s=cpu, peak_rss_mb=peak_mb,
-            limit_hit=self._limit_hit(exit_code, timed_out.is_set(), cpu, stderr, limits),
-            isolation=self.isolation, workspace=str(workspace), truncated=cut_out or cut_err,
+            command=command, exit_code=end.exit_code, stdout=stdout, stderr=stderr, wall_s=wall,
+            cpu_s=end.cpu_s, peak_rss_mb=end.peak_rss_mb,
+            limit_hit=classify(end.exit_code, timed_out, end.cpu_s, stderr, limits),
+            isolation=mode, workspace=str(workspace), truncated=cut_out or cut_err,
+            notes=end.notes,
         )
 
     @staticmethod
-    def _spawn(command, workspace, env, limits: Limits, out, err) -> subprocess.Popen | None:
-        mb = 1024 * 1024
-
-        def apply_limits() -> None:  # runs in the child between fork and exec
-            resource.setrlimit(resource.RLIMIT_CPU, (int(limits.cpu_s), int(limits.cpu_s) + 1))
-            resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb, limits.memory_mb * mb))
-            resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * mb, limits.file_mb * mb))
-            resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.procs, limits.procs))
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
+    def _wait(pid: int, wall_s: float, mode: str, sandbox_id: str,
+              owned_uid: int | None) -> tuple[int, resource.struct_rusage, bool]:
+        """Wait for the spawned process, killing its group at the wall limit; then make sure
+        nothing of the run is left. Returns (wait status, rusage, timed out)."""
+        status, timed_out = None, False
         try:
-            return subprocess.Popen(
-                command, cwd=workspace, env=dict(env), stdin=subprocess.DEVNULL, stdout=out,
-                stderr=err, start_new_session=True, preexec_fn=apply_limits,
-            )
-        except (FileNotFoundError, PermissionError):
-            return None
+            timed_out = procs.wait_or_kill(pid, wall_s)
+            _, status, usage = os.wait4(pid, 0)
+        finally:
+            procs.kill_group(pid)
+            # bubblewrap exits on its own only after reaping pid 1 of the namespace, and the
+            # kernel lets pid 1 be reaped only once every other process in it is gone: then
+            # there is nothing to sweep. Otherwise (killed, or the fallback) sweep.
+            if not (mode == "bubblewrap" and status is not None and os.WIFEXITED(status)):
+                procs.sweep(sandbox_id, owned_uid)
+        return status, usage, timed_out
 
     @staticmethod
-    def _limit_hit(exit_code, timed_out, cpu_s, stderr, limits: Limits) -> str | None:
-        if timed_out:
-            return "wall"
-        if exit_code in (-signal.SIGXCPU,) or (exit_code == -signal.SIGKILL and cpu_s >= limits.cpu_s):
-            return "cpu"
-        if exit_code == -signal.SIGXFSZ:
-            return "file_size"
-        if exit_code not in (0, None) and any(m in stderr for m in _MEMORY_MESSAGES):
-            return "memory"
-        return None
+    def _spawn(plan: launch.Launch, out: IO[bytes], err: IO[bytes]) -> subprocess.Popen | None:
+        """Start the planned process in its own process group; None if it cannot start."""
+        try:
+            return subprocess.Popen(plan.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                    **plan.options)
+        except (FileNotFoundError, PermissionError):
+            if plan.report_fd is not None:
+                os.close(plan.report_fd)
+            return None
+        finally:
+            for fd in plan.close_after_spawn:
+                os.close(fd)
+
+    def _environment(self, workspace: Path, sandbox_id: str,
+                     env: Mapping[str, str] | None, mode: str) -> dict[str, str]:
+        """A small environment: a few host keys, HOME=workspace, the caller's, and the mark."""
+        run_env = {key: os.environ[key] for key in _BASE_ENV_KEYS if key in os.environ}
+        tmp = "/tmp" if mode == "bubblewrap" else str(workspace)
+        run_env.update({"HOME": str(workspace), "TMPDIR": tmp, "USER": "sandbox",
+                        "LOGNAME": "sandbox"})
+        run_env.update({str(k): str(v) for k, v in (env or {}).items()})
+        run_env[procs.MARKER] = sandbox_id
+        return run_env
+
+    def _run_uid(self) -> int | None:
+        """The uid this run will use: a fresh one per run when root and ``user`` is "auto"."""
+        if self.user == "auto":
+            return _UID_BASE + secrets.randbelow(_UID_SPAN) if os.geteuid() == 0 else None
+        if self.user is not None and os.geteuid() != 0 and self.user != os.geteuid():
+            raise PermissionError("only root can run the sandbox as another user")
+        return self.user
+
+    def _mode(self, uid: int | None) -> str:
+        """"bubblewrap" when wanted and working, else "rlimits" (warning once if unexpected)."""
+        if self.preferred_isolation == "rlimits":
+            return "rlimits"
+        reason = bwrap.probe(uid)
+        if reason is None:
+            return "bubblewrap"
+        if self.preferred_isolation == "bubblewrap":
+            raise RuntimeError(f"bubblewrap sandbox unavailable: {reason}")
+        bwrap.warn_fallback(reason)
+        return "rlimits"
+
+    @staticmethod
+    def _notes(mode: str, uid: int | None) -> list[str]:
+        """What this run's isolation does not cover, said plainly."""
+        notes = []
+        if mode == "rlimits":
+            notes.append("network is not isolated (rlimits fallback, no bubblewrap)")
+            notes.append("filesystem is not isolated beyond Unix permissions (rlimits fallback)")
+        if uid is None and os.geteuid() == 0:
+            notes.append("procs limit not enforced: the command runs as root")
+        elif uid is None and mode == "rlimits":
+            notes.append("procs limit counts every process of the calling user")
+        return notes

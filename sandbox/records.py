@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Mapping, Protocol, Sequence
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class Limits:
     open_files: int = 4096
     output_bytes: int = 1_000_000
 
-    def replace(self, **changes) -> "Limits":
+    def replace(self, **changes) -> Limits:
         return Limits(**{**asdict(self), **changes})
 
 
@@ -39,6 +40,8 @@ class RunResult:
     workspace: str = ""
     truncated: bool = False
     notes: list[str] = field(default_factory=list)
+    sandbox_id: str = ""  # ELLORA_SANDBOX_ID set in every process of the run
+    uid: int | None = None  # host uid the command ran as (None: the caller's own)
 
     @property
     def ok(self) -> bool:
