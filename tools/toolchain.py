@@ -9,7 +9,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-PROGRAMMING_MODELS = ("serial", "openmp", "mpi", "kokkos")
+PROGRAMMING_MODELS = ("serial", "openmp", "mpi", "mpi+openmp", "kokkos", "cuda")
 _BASE_FLAGS = ("-std=c++17", "-O3")
 
 
@@ -59,6 +59,10 @@ class Toolchain:
     mpicxx: str | None = None
     mpirun: str | None = None
     nvcc: str | None = None
+    nvcc_version: str = ""
+    hipcc: str | None = None
+    gpu_present: bool = False
+    mpi_version: str = ""
     kokkos: KokkosInstall | None = None
     running_as_root: bool = False
     missing: dict[str, str] = field(default_factory=dict)
@@ -75,15 +79,27 @@ class Toolchain:
         if model == "openmp":
             return BuildRecipe("openmp", self.cxx, (*_BASE_FLAGS, "-fopenmp"),
                                parallel_backend="OpenMP")
-        if model == "mpi":
+        if model in ("mpi", "mpi+openmp"):
             if not (self.mpicxx and self.mpirun):
                 raise ToolchainMissing(self.missing["mpi"])
             launcher = [self.mpirun, "--oversubscribe"]
             if self.running_as_root:
                 launcher.append("--allow-run-as-root")
-            return BuildRecipe("mpi", self.mpicxx, _BASE_FLAGS, launcher=tuple(launcher),
-                               parallel_backend="MPI")
+            hybrid = model == "mpi+openmp"
+            flags = (*_BASE_FLAGS, "-fopenmp") if hybrid else _BASE_FLAGS
+            return BuildRecipe(model, self.mpicxx, flags, launcher=tuple(launcher),
+                               parallel_backend="MPI+OpenMP" if hybrid else "MPI")
+        if model == "cuda":
+            if self.nvcc is None:
+                raise ToolchainMissing(self.missing["cuda"])
+            return BuildRecipe("cuda", self.nvcc, ("-std=c++17", "-O3"),
+                               parallel_backend="CUDA")
         return self._kokkos_recipe()
+
+    def mpi_launch(self, ranks: int) -> list[str]:
+        """The launcher prefix for ``ranks`` MPI ranks (as root: --allow-run-as-root)."""
+        recipe = self.recipe("mpi")
+        return [*recipe.launcher, "-np", str(ranks)]
 
     def _kokkos_recipe(self) -> BuildRecipe:
         kokkos = self.kokkos
@@ -102,7 +118,10 @@ class Toolchain:
             "c++": f"{self.cxx} ({self.cxx_version})" if self.cxx else None,
             "mpi": f"{self.mpicxx}, {self.mpirun}" if self.mpicxx else None,
             "kokkos": asdict(self.kokkos) if self.kokkos else None,
-            "nvcc": self.nvcc,
+            "mpi_version": self.mpi_version or None,
+            "nvcc": f"{self.nvcc} ({self.nvcc_version})" if self.nvcc else None,
+            "cuda_can_run": self.gpu_present,
+            "hipcc": self.hipcc,
             "missing": self.missing,
         }
 
@@ -151,11 +170,14 @@ def default_kokkos_prefixes(configured: str | None = None) -> list[str]:
     return prefixes
 
 
-def _version(sandbox, workspace: Path, program: str) -> str:
+def _version(sandbox, workspace: Path, program: str, last_line: bool = False) -> str:
     from ellora.sandbox import Limits
 
     result = sandbox.run([program, "--version"], workspace, Limits(wall_s=20))
-    return (result.stdout or result.stderr).splitlines()[0].strip() if result.ok else ""
+    lines = [line.strip() for line in (result.stdout or result.stderr).splitlines() if line.strip()]
+    if not result.ok or not lines:
+        return ""
+    return lines[-1] if last_line else lines[0]
 
 
 def detect_toolchain(sandbox, kokkos_prefix: str | None = None) -> Toolchain:
@@ -164,14 +186,20 @@ def detect_toolchain(sandbox, kokkos_prefix: str | None = None) -> Toolchain:
     chain.cxx = shutil.which("g++") or shutil.which("clang++")
     chain.mpicxx, chain.mpirun = shutil.which("mpicxx"), shutil.which("mpirun")
     chain.nvcc = shutil.which("nvcc")
+    chain.hipcc = shutil.which("hipcc")
+    chain.gpu_present = Path("/dev/nvidia0").exists() or Path("/dev/kfd").exists()
     chain.kokkos = find_kokkos(default_kokkos_prefixes(kokkos_prefix))
-    if chain.cxx:
-        workspace = sandbox.new_workspace("probe-")
-        try:
+    workspace = sandbox.new_workspace("probe-")
+    try:
+        if chain.cxx:
             chain.cxx_version = _version(sandbox, workspace, chain.cxx)
-        finally:
-            sandbox.discard_workspace(workspace)
-    else:
+        if chain.mpirun:
+            chain.mpi_version = _version(sandbox, workspace, chain.mpirun)
+        if chain.nvcc:
+            chain.nvcc_version = _version(sandbox, workspace, chain.nvcc, last_line=True)
+    finally:
+        sandbox.discard_workspace(workspace)
+    if not chain.cxx:
         chain.missing["c++"] = "no C++ compiler: apt-get install g++"
     if not (chain.mpicxx and chain.mpirun):
         chain.missing["mpi"] = "MPI not found: apt-get install openmpi-bin libopenmpi-dev"

@@ -16,6 +16,7 @@ from ellora.agents.cli.errors import UserError, report_user_error
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "agent": ("ellora.agents.cli.agent_command", "run one agent task (same as ellora-agent)"),
     "config": ("ellora.agents.cli.config_command", "print the effective configuration"),
+    "doctor": ("ellora.tools.doctor", "show the compilers, MPI, Kokkos and CUDA found, and hints"),
     "sandbox": ("ellora.sandbox.cli", "run a command in a fresh sandbox and print the result as JSON"),
 }
 
