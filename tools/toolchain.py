@@ -86,7 +86,7 @@ class Toolchain:
             if self.running_as_root:
                 launcher.append("--allow-run-as-root")
             hybrid = model == "mpi+openmp"
-            flags = (*_BASE_FLAGS, "-fopenmp") if hybrid else _BASE_FLAGS
+            flags = (*_BASE_FLAGS, "-DELLORA_WITH_MPI", *(("-fopenmp",) if hybrid else ()))
             return BuildRecipe(model, self.mpicxx, flags, launcher=tuple(launcher),
                                parallel_backend="MPI+OpenMP" if hybrid else "MPI")
         if model == "cuda":

@@ -147,9 +147,14 @@ def build_variant(sandbox: Sandbox, workspace: Path, spec: VerifySpec, variant: 
     return BuildOutcome(variant, ok, command, seconds, log, diagnostics, cached=cached is not None)
 
 
-def _run_variant(sandbox, workspace, recipe, variant, args, threads, limits):
-    env = {"OMP_NUM_THREADS": str(threads), "OMP_PROC_BIND": "false"}
-    command = [*recipe.launcher, f"./{variant}", *args]
+def _run_variant(sandbox, workspace, recipe, variant, args, count, limits):
+    """Run a built variant with ``count`` threads, or ``count`` MPI ranks of 1 thread each."""
+    if recipe.launcher:
+        env = {"OMP_NUM_THREADS": "1", "OMP_PROC_BIND": "false"}
+        command = [*recipe.launcher, "-np", str(count), f"./{variant}", *args]
+    else:
+        env = {"OMP_NUM_THREADS": str(count), "OMP_PROC_BIND": "false"}
+        command = [f"./{variant}", *args]
     return sandbox.run(command, workspace, limits, env=env)
 
 

@@ -23,8 +23,28 @@
 #ifdef ELLORA_WITH_KOKKOS
 #include <Kokkos_Core.hpp>
 #endif
+#ifdef ELLORA_WITH_MPI
+#include <mpi.h>
+#endif
 
 namespace ellora {
+
+// Rank 0 alone writes outputs and times; every rank runs the kernel (MPI builds).
+inline int rank() {
+#ifdef ELLORA_WITH_MPI
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+#else
+  return 0;
+#endif
+}
+
+inline void barrier() {
+#ifdef ELLORA_WITH_MPI
+  MPI_Barrier(MPI_COMM_WORLD);
+#endif
+}
 
 class Case {
  public:
@@ -60,8 +80,10 @@ class Case {
     call();
     std::vector<double> seconds;
     for (int r = 0; r < repeats_; ++r) {
+      barrier();
       auto start = std::chrono::steady_clock::now();
       call();
+      barrier();
       auto stop = std::chrono::steady_clock::now();
       seconds.push_back(std::chrono::duration<double>(stop - start).count());
     }
@@ -113,6 +135,7 @@ inline int run_case(int argc, char** argv, const std::function<void(Case&)>& bod
   }
   Case test_case(size, seed, timing, repeats);
   body(test_case);
+  if (rank() != 0) return 0;
   if (timing) {
     std::printf("ellora-time: %.9e\n", test_case.median_seconds());
     return 0;
@@ -128,12 +151,20 @@ inline int run_case(int argc, char** argv, const std::function<void(Case&)>& bod
 }
 
 inline int run(int argc, char** argv, const std::function<void(Case&)>& body) {
-#ifdef ELLORA_WITH_KOKKOS
-  Kokkos::ScopeGuard guard(argc, argv);
-  return run_case(argc, argv, body);
-#else
-  return run_case(argc, argv, body);
+#ifdef ELLORA_WITH_MPI
+  MPI_Init(&argc, &argv);
 #endif
+  int status = 0;
+  {
+#ifdef ELLORA_WITH_KOKKOS
+    Kokkos::ScopeGuard guard(argc, argv);
+#endif
+    status = run_case(argc, argv, body);
+  }
+#ifdef ELLORA_WITH_MPI
+  MPI_Finalize();
+#endif
+  return status;
 }
 
 }  // namespace ellora
