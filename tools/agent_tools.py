@@ -15,12 +15,11 @@ from ellora.sandbox import Limits
 
 def make_agent_tools(sandbox, toolchain, limits: Limits | None = None) -> list:
     """The list of ``StructuredTool`` objects an agent may call."""
-    from langchain_core.tools import StructuredTool
-
     from ellora.tools.cpp_syntax import loops_in_lines, parse_cpp
     from ellora.tools.loop_analysis import analyze_loop
     from ellora.tools.profilers import callgrind
     from ellora.tools.verify import VerifySpec, build_variant, prepare_workspace
+    from langchain_core.tools import StructuredTool
 
     limits = limits or Limits()
 
