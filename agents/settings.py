@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ellora.agents.cli.errors import UserError
+from ellora.agents.lsp.config import LspSettings
+from ellora.evals.config import EvalSettings
 from ellora.models.config import ModelSettings
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import (
@@ -48,6 +50,9 @@ class AgentSettings(BaseModel):
     timing_repeats: int = Field(5, ge=1, description="timed runs per configuration (median)")
     test_sizes: list[int] = Field([0, 1, 7, 1000, 100003], description="differential test sizes")
     timing_size: int = Field(20_000_000, gt=0, description="problem size for timing runs")
+    race_check_counts: list[int] = Field([3, 4], description="extra thread/rank counts the "
+                                         "largest test reruns at, to expose data races")
+    race_check_repeats: int = Field(2, ge=0, description="reruns per race-check count")
     rel_tolerance: float = Field(1e-5, gt=0, description="relative tolerance for outputs")
     abs_tolerance: float = Field(1e-8, ge=0, description="absolute tolerance for outputs")
     prefer_transformations: bool = Field(True, description="try verified transformations first")
@@ -66,6 +71,8 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     toolchain: ToolchainSettings = Field(default_factory=ToolchainSettings)
+    evals: EvalSettings = Field(default_factory=EvalSettings)
+    lsp: LspSettings = Field(default_factory=LspSettings)
     state_dir: Path = Field(
         default_factory=lambda: Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local/state"))
         / "ellora",

@@ -58,7 +58,8 @@ def tester(state: TaskState, services: Services) -> Command[Literal["coder", "pr
     settings = services.settings.agent
     test = differential_test(services.sandbox, workspace, spec, recipes, settings.test_sizes,
                              max(settings.threads), settings.rel_tolerance,
-                             settings.abs_tolerance, limits)
+                             settings.abs_tolerance, limits,
+                             tuple(settings.race_check_counts), settings.race_check_repeats)
     timer.run_seconds = test.run_seconds
     base["test"] = test.to_dict()
     if test.status == "failed":

@@ -86,7 +86,9 @@ def test_transformation_path_needs_no_model(make_services, task):
     assert report["change_origin"] == "transformation"
     marker = "reduction(+:sum)" if "OpenMP" in task else "Kokkos::parallel_reduce"
     assert marker in report["diff"]
-    assert report["test"]["status"] == "passed" and len(report["test"]["cases"]) == 4
+    cases = report["test"]["cases"]
+    assert report["test"]["status"] == "passed" and len(cases) == 4 + 2 * 2
+    assert "race check at 4 threads" in cases[-1]["detail"]
 
 
 def test_loop_with_a_dependence_is_refused(make_services, tmp_path):
@@ -131,3 +133,22 @@ def test_a_finished_task_resumes_to_its_report(make_services):
     again = resume_task(state["task_id"], services,
                         services.settings.state_dir / "checkpoints.sqlite")
     assert again == first
+
+
+RACY_DOT = """```cpp
+  #pragma omp parallel for
+  for (std::size_t i = 0; i < n; ++i) {
+    sum += x[i] * y[i];
+  }
+```"""
+
+
+def test_a_data_race_is_caught_not_certified(make_services):
+    model = ScriptedModel(replies=[RACY_DOT])
+    agent = {**model_only(max_fix_attempts=0)["agent"], "test_sizes": [0, 1, 7, 400003],
+             "allow_unproven": True}
+    services = make_services(model, agent=agent)
+    report = run(services, task_state("parallelize with OpenMP", EXAMPLES / "dot.cpp", 6, 8))
+    assert report["status"] == "failed"
+    assert report["test"]["status"] == "failed"
+    assert report["diff"] == ""

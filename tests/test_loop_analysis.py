@@ -38,8 +38,10 @@ def test_row_major_nested_write_is_injective():
 @pytest.mark.parametrize("source, named", [
     ("void f(int n, double* a) { for (int i = 1; i < n; ++i) a[i] = a[i - 1] + a[i]; }",
      "loop-carried dependence on a"),
-    ("void f(int n, const int* b, int* h) { for (int i = 0; i < n; ++i) h[b[i]] += 1; }",
+    ("void f(int n, const int* b, int* h) { for (int i = 0; i < n; ++i) h[b[i]] = i; }",
      "indirect or non-injective write h[b[i]]"),
+    ("void f(int n, const int* b, int* h) { for (int i = 0; i < n; ++i) h[b[i]] += 1; }",
+     "h and b may point to overlapping memory"),
     ("void f(int n, const double* u, double* v) {\n"
      " for (int i = 1; i < n - 1; ++i) v[i] = u[i - 1] + u[i + 1]; }",
      "v and u may point to overlapping memory"),
@@ -66,3 +68,16 @@ def test_restrict_pointers_allow_a_stencil():
     facts = facts_of("void f(int n, const double* __restrict__ u, double* __restrict__ v) {\n"
                      " for (int i = 1; i < n - 1; ++i) v[i] = 0.5 * (u[i - 1] + u[i + 1]); }")
     assert facts.parallel
+
+
+def test_histogram_updates_become_atomic_when_types_rule_out_aliasing():
+    facts = facts_of("void f(int n, const double* x, int* h) {\n"
+                     " for (int i = 0; i < n; ++i) { int bin = (int)(x[i] * 10); h[bin]++; } }")
+    assert facts.parallel and facts.atomic_arrays == ["h"]
+    assert facts.pattern.startswith("histogram")
+
+
+def test_indirect_update_read_elsewhere_is_still_refused():
+    facts = facts_of("void f(int n, const double* x, int* h) {\n"
+                     " for (int i = 0; i < n; ++i) { h[(int)x[i]] += h[0]; } }")
+    assert not facts.parallel

@@ -46,6 +46,7 @@ class LoopFacts:
     reductions: list[Reduction] = field(default_factory=list)
     private: list[str] = field(default_factory=list)
     written_arrays: list[str] = field(default_factory=list)
+    atomic_arrays: list[str] = field(default_factory=list)
     nested_depth: int = 1
     facts: list[str] = field(default_factory=list)
     refusal: str | None = None
@@ -309,6 +310,11 @@ def _check_arrays(loop, accesses, var, inner_bounds, facts: LoopFacts) -> None:
         indices = {a.index for a in by_array[array]}
         write_index = next(a.index for a in by_array[array] if a.is_write)
         if not _injective_in(write_index, var, inner_bounds):
+            if _only_atomic_updates(by_array[array]):
+                facts.atomic_arrays.append(array)
+                facts.facts.append(f"{array}[{write_index}]: iterations may update the same "
+                                   "element, so every update is made atomic")
+                continue
             raise Refused(f"indirect or non-injective write {array}[{write_index}]: two "
                           f"iterations may write the same element (a race); use atomics or "
                           "a histogram reduction")
@@ -318,6 +324,25 @@ def _check_arrays(loop, accesses, var, inner_bounds, facts: LoopFacts) -> None:
                           f"and read at {array}[{others[0]}] in other iterations")
         facts.facts.append(f"{array}[{write_index}]: each iteration writes its own element")
     _check_aliasing(loop, by_array, written)
+    if facts.atomic_arrays:
+        facts.pattern = "histogram (atomic updates)"
+
+
+ATOMIC_OPERATORS = {"+=", "-=", "++", "--"}
+
+
+def _only_atomic_updates(accesses: list[_Access]) -> bool:
+    """Every access is an update ``a[k] += v`` / ``a[k]++`` as a whole statement: atomics apply."""
+    for access in accesses:
+        node = access.node
+        if not access.is_write or node.parent is None or \
+                node.parent.type != "expression_statement":
+            return False
+        operator = text(node.child(1)) if node.type == "assignment_expression" else \
+            ("++" if "++" in text(node) else "--")
+        if operator not in ATOMIC_OPERATORS:
+            return False
+    return True
 
 
 def _injective_in(index: str, var: str, inner_bounds: dict[str, str]) -> bool:
@@ -337,7 +362,7 @@ def _check_aliasing(loop, by_array, written) -> None:
     function = enclosing(loop, "function_definition")
     if function is None:
         return
-    kinds = _storage_kinds(function)
+    kinds, types = _storage_kinds(function), _element_types(function)
     for array in written:
         write_index = next(a.index for a in by_array[array] if a.is_write)
         for other, accesses in by_array.items():
@@ -345,11 +370,40 @@ def _check_aliasing(loop, by_array, written) -> None:
                 continue
             mismatched = [a for a in accesses if a.index != write_index]
             if mismatched and kinds.get(array, "pointer") == kinds.get(other, "pointer") \
-                    == "pointer":
+                    == "pointer" and _may_alias_types(types.get(array), types.get(other)):
                 raise Refused(
                     f"{array} and {other} may point to overlapping memory ({array} written at "
                     f"[{write_index}], {other} accessed at [{mismatched[0].index}]): mark the "
                     "pointers __restrict__ if they never overlap")
+
+
+_CHAR_TYPES = {"char", "unsignedchar", "signedchar", "std::byte", "void"}
+
+
+def _may_alias_types(first: str | None, second: str | None) -> bool:
+    """Pointers to different non-char element types cannot alias (C/C++ strict aliasing)."""
+    if first is None or second is None or first == second:
+        return True
+    return first in _CHAR_TYPES or second in _CHAR_TYPES
+
+
+def _element_types(function) -> dict[str, str]:
+    """Declared element type of each pointer/array/reference name (const dropped)."""
+    types: dict[str, str] = {}
+    for node in walk(function):
+        if node.type not in ("parameter_declaration", "declaration"):
+            continue
+        type_node = node.child_by_field_name("type")
+        if type_node is None:
+            continue
+        base = normalized(type_node).replace("const", "")
+        for child in node.children:
+            if child.type in ("pointer_declarator", "reference_declarator", "array_declarator",
+                              "init_declarator", "identifier"):
+                name = re.sub(r"^(__restrict__|__restrict|restrict)", "",
+                              re.sub(r"[^\w].*$", "", normalized(child).lstrip("*&")))
+                types[name] = base
+    return types
 
 
 def _storage_kinds(function) -> dict[str, str]:

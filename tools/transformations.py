@@ -30,8 +30,49 @@ def _byte_to_char(source: str, byte_offset: int) -> int:
     return len(source.encode()[:byte_offset].decode())
 
 
+def _atomic_statements(loop, facts: LoopFacts) -> list[tuple[object, str, str, str]]:
+    """(statement, target, operator, value) for each update the analysis made atomic."""
+    found = []
+    for node in walk(loop.child_by_field_name("body")):
+        if node.type not in ("assignment_expression", "update_expression") or \
+                node.parent is None or node.parent.type != "expression_statement":
+            continue
+        if node.type == "assignment_expression":
+            target, operator = node.child_by_field_name("left"), text(node.child(1))
+            value = text(node.child_by_field_name("right"))
+        else:
+            target = node.child_by_field_name("argument")
+            operator, value = ("+=" if "++" in text(node) else "-="), "1"
+        array = target
+        while array.type == "subscript_expression":
+            array = array.child_by_field_name("argument") or array.child(0)
+        if text(array) in facts.atomic_arrays:
+            found.append((node.parent, text(target), operator, value))
+    return found
+
+
+def _edit(source: str, edits: list[tuple[int, int, str]]) -> str:
+    """Apply (start_byte, end_byte, replacement) edits, last first."""
+    data = source.encode()
+    for start, end, replacement in sorted(edits, reverse=True):
+        data = data[:start] + replacement.encode() + data[end:]
+    return data.decode()
+
+
 def to_openmp(source: str, loop, facts: LoopFacts) -> Transformation:
-    """Put ``#pragma omp parallel for`` with the clauses the analysis requires on the loop."""
+    """Put ``#pragma omp parallel for`` with the clauses the analysis requires on the loop,
+    and ``#pragma omp atomic`` on updates that iterations may share."""
+    atomic_edits = []
+    for statement, _, _, _ in _atomic_statements(loop, facts):
+        start = _byte_to_char(source, statement.start_byte)
+        indent = _indent_of(source, start)
+        atomic_edits.append((statement.start_byte, statement.start_byte,
+                             f"\n{indent}#pragma omp atomic\n{indent}"
+                             if source[source.rfind("\n", 0, start) + 1:start].strip()
+                             else f"#pragma omp atomic\n{indent}"))
+    if atomic_edits:
+        source = _edit(source, atomic_edits)
+        loop = _reparse_loop(source, loop)
     clauses = ["schedule(static)"]
     for reduction in facts.reductions:
         clauses.append(f"reduction({reduction.operator}:{reduction.variable})")
@@ -53,8 +94,15 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
         raise ValueError("Kokkos 3.x parallel_reduce takes one reduction variable; "
                          f"this loop has {len(facts.reductions)}")
     body_node = loop.child_by_field_name("body")
-    body = text(body_node) if body_node.type == "compound_statement" else \
-        "{ " + text(body_node) + " }"
+    atomic_edits = []
+    for statement, target, operator, value in _atomic_statements(loop, facts):
+        call = "atomic_add" if operator == "+=" else "atomic_sub"
+        atomic_edits.append((statement.start_byte - body_node.start_byte,
+                             statement.end_byte - body_node.start_byte,
+                             f"Kokkos::{call}(&{target}, {value});"))
+    body = _edit(text(body_node), atomic_edits)
+    if body_node.type != "compound_statement":
+        body = "{ " + body + " }"
     body = _declare_privates(body, loop, facts).replace("\n", "\n  ")
     index_type = facts.variable_type or "int"
     function = enclosing(loop, "function_definition")
@@ -129,3 +177,11 @@ def ensure_kokkos_initialized(source: str) -> str:
     else:
         guard = "\n  Kokkos::ScopeGuard ellora_kokkos_scope;"
     return source[:match.end()] + guard + source[match.end():]
+
+
+def _reparse_loop(source: str, old_loop):
+    """The loop starting on the same line in the edited source."""
+    from ellora.tools.cpp_syntax import loops_in_lines, parse_cpp
+
+    line = old_loop.start_point[0] + 1
+    return loops_in_lines(parse_cpp(source), line, line + 2)[0]

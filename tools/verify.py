@@ -180,38 +180,63 @@ def _read_doubles(path: Path) -> list[float]:
     return values.tolist()
 
 
+def _check_case(sandbox, workspace, recipes, size, count, limits, reference=None):
+    """Run one case; returns (outputs per variant or None, error text, seconds)."""
+    outputs, seconds = {}, 0.0
+    variants = ("candidate",) if reference is not None else ("original", "candidate")
+    for variant in variants:
+        args = ["--size", str(size), "--seed", str(1000 + size), "--mode", "check",
+                "--output", f"{variant}.out"]
+        result = _run_variant(sandbox, workspace, recipes[variant], variant, args,
+                              count if variant == "candidate" else 1, limits)
+        seconds += result.wall_s
+        if not result.ok:
+            reason = result.limit_hit or f"exit {result.exit_code}"
+            return None, f"{variant} failed ({reason}): {result.stderr.strip()[-300:]}", seconds
+        outputs[variant] = _read_doubles(workspace / f"{variant}.out")
+    if reference is not None:
+        outputs["original"] = reference
+    return outputs, "", seconds
+
+
 def differential_test(sandbox: Sandbox, workspace: Path, spec: VerifySpec,
                       recipes: dict[str, BuildRecipe], sizes: list[int], threads: int,
-                      rel: float, abs_: float, limits: Limits) -> TestOutcome:
-    """Run original and candidate on the same inputs and compare their outputs."""
+                      rel: float, abs_: float, limits: Limits,
+                      stress_counts: tuple[int, ...] = (), stress_repeats: int = 0) -> TestOutcome:
+    """Run original and candidate on the same inputs and compare their outputs; then rerun
+    the largest case at other thread/rank counts (``stress_counts``) to expose races that a
+    single lucky run hides."""
     if spec.mode == "compile-only":
         return TestOutcome("not_established", "compile-only",
                            message="no harness and no main(): the candidate compiles, but its "
                                    "results were not compared (add <name>.harness.cpp)")
     if spec.mode == "program":
         return _compare_programs(sandbox, workspace, recipes, threads, rel, abs_, limits)
-    cases, run_seconds = [], 0.0
+    cases, run_seconds, reference = [], 0.0, None
     for size in sizes:
-        outputs = {}
-        for variant in ("original", "candidate"):
-            args = ["--size", str(size), "--seed", str(1000 + size), "--mode", "check",
-                    "--output", f"{variant}.out"]
-            result = _run_variant(sandbox, workspace, recipes[variant], variant, args,
-                                  threads if variant == "candidate" else 1, limits)
-            run_seconds += result.wall_s
-            if not result.ok:
-                reason = result.limit_hit or f"exit {result.exit_code}"
-                cases.append(CaseOutcome(size, False, f"{variant} failed ({reason}): "
-                                         f"{result.stderr.strip()[-300:]}"))
-                break
-            outputs[variant] = _read_doubles(workspace / f"{variant}.out")
-        else:
-            problem = compare_values(outputs["original"], outputs["candidate"], rel, abs_)
-            cases.append(CaseOutcome(size, not problem, problem or
-                                     f"{len(outputs['original'])} values match"))
+        outputs, error, seconds = _check_case(sandbox, workspace, recipes, size, threads, limits)
+        run_seconds += seconds
+        if outputs is None:
+            cases.append(CaseOutcome(size, False, error))
+            continue
+        problem = compare_values(outputs["original"], outputs["candidate"], rel, abs_)
+        cases.append(CaseOutcome(size, not problem, problem or
+                                 f"{len(outputs['original'])} values match"))
+        reference = outputs["original"] if size == max(sizes) else reference
+    method = f"harness, {len(sizes)} sizes, {threads} threads"
+    if reference is not None and all(c.passed for c in cases) and stress_repeats:
+        for count in stress_counts:
+            for repeat in range(stress_repeats):
+                outputs, error, seconds = _check_case(sandbox, workspace, recipes, max(sizes),
+                                                      count, limits, reference)
+                run_seconds += seconds
+                problem = error or compare_values(reference, outputs["candidate"], rel, abs_)
+                cases.append(CaseOutcome(max(sizes), not problem, (
+                    f"race check at {count} threads/ranks, run {repeat + 1}: "
+                    + (problem or "values match"))))
+        method += f"; race check: {stress_repeats} reruns at {list(stress_counts)} threads/ranks"
     status = "passed" if all(c.passed for c in cases) else "failed"
-    return TestOutcome(status, f"harness, {len(sizes)} sizes, {threads} threads", cases,
-                       run_seconds=run_seconds)
+    return TestOutcome(status, method, cases, run_seconds=run_seconds)
 
 
 def _compare_programs(sandbox, workspace, recipes, threads, rel, abs_, limits) -> TestOutcome:
