@@ -10,7 +10,7 @@ from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
 from ellora.tools.cpp_syntax import loops_in_lines, parse_cpp
 from ellora.tools.loop_analysis import analyze_loop
-from ellora.tools.transformations import ensure_kokkos_include, to_kokkos, to_openmp
+from ellora.tools.transformations import TRANSFORMATIONS, ensure_kokkos_include
 from langgraph.types import Command
 
 _CODE_BLOCK = re.compile(r"```[a-zA-Z+]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -51,11 +51,7 @@ def coder(state: TaskState, services: Services) -> Command[Literal["tester", "re
 def _transform(state: TaskState) -> tuple[str, str]:
     source = state["original"]
     loop = loops_in_lines(parse_cpp(source), state["first_line"], state["last_line"])[0]
-    facts = analyze_loop(loop, source)
-    if state["target_model"] == "kokkos":
-        result = to_kokkos(source, loop, facts)
-    else:
-        result = to_openmp(source, loop, facts)
+    result = TRANSFORMATIONS[state["target_model"]](source, loop, analyze_loop(loop, source))
     return result.source, result.explanation
 
 

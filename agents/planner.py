@@ -11,7 +11,7 @@ from ellora.tools.loop_analysis import analyze_loop
 from ellora.tools.verify import VerifySpec
 from langgraph.types import Command
 
-TRANSFORMABLE = ("openmp", "kokkos")
+TRANSFORMABLE = ("openmp", "kokkos", "mpi")
 TEST_STRATEGY = {
     "harness": "differential test with the shipped harness: original and candidate on the same "
                "random inputs at several sizes, outputs compared with a tolerance",
@@ -39,14 +39,17 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
     elif not facts.parallel and not settings.allow_unproven:
         plan["strategy"] = "refuse"
         plan["why"] = f"not parallelized: {facts.refusal}"
-    elif facts.parallel and target in TRANSFORMABLE and settings.prefer_transformations:
+    elif facts.parallel and target in TRANSFORMABLE and settings.prefer_transformations \
+            and not (obstacle := transformation_obstacle(state, loops[0], facts)):
         plan["strategy"] = "transformation"
         plan["why"] = f"the loop is provably parallel ({facts.pattern}); a verified {target} " \
                       "transformation applies"
     else:
         plan["strategy"] = "model"
         plan["why"] = "the model writes the change; the tester checks it"
-    plan["expected_speedup"] = _expected_speedup(facts, settings.threads)
+        if facts.parallel and target in TRANSFORMABLE and settings.prefer_transformations:
+            plan["why"] = f"no verified transformation: {obstacle}; " + plan["why"]
+    plan["expected_speedup"] = _expected_speedup(facts, settings.threads, target)
     sources = _retrieve(services, state, facts)
     update = {"plan": plan, "attempts": 0, "feedback": "", "sources": sources,
               "steps": [timer.record(f"{plan['strategy']}: {plan['why']}", plan=plan)]}
@@ -56,14 +59,27 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
     return Command(goto="coder", update=update)
 
 
-def _expected_speedup(facts, threads: list[int]) -> str:
+def transformation_obstacle(state: TaskState, loop, facts) -> str:
+    """Why the verified transformation cannot be applied here, or an empty string."""
+    from ellora.tools.transformations import TRANSFORMATIONS
+
+    try:
+        TRANSFORMATIONS[state["target_model"]](state["original"], loop, facts)
+    except ValueError as error:
+        return str(error)
+    return ""
+
+
+def _expected_speedup(facts, threads: list[int], target: str) -> str:
     top = max(threads)
+    unit = "ranks" if target == "mpi" else "threads"
     if facts is None or not facts.parallel:
         return "unknown until measured"
     if facts.nested_depth > 1 or facts.reductions:
-        return f"close to {top}x at {top} threads if the loop is compute-bound"
-    return (f"up to {top}x at {top} threads; a streaming loop is memory-bound and usually "
-            "gains less")
+        return f"close to {top}x at {top} {unit} if the loop is compute-bound"
+    gather = "; the MPI_Allgatherv of the result costs extra" if target == "mpi" else ""
+    return (f"up to {top}x at {top} {unit}; a streaming loop is memory-bound and usually "
+            f"gains less{gather}")
 
 
 def _retrieve(services: Services, state: TaskState, facts) -> list[dict]:

@@ -152,3 +152,26 @@ def test_a_data_race_is_caught_not_certified(make_services):
     assert report["status"] == "failed"
     assert report["test"]["status"] == "failed"
     assert report["diff"] == ""
+
+
+@pytest.mark.parametrize("source, lines, marker", [
+    ("dot.cpp", (6, 8), "MPI_Allreduce(MPI_IN_PLACE, &sum"),
+    ("saxpy.cpp", (5, 7), "MPI_Allgatherv(MPI_IN_PLACE"),
+])
+def test_mpi_block_decomposition_is_verified_over_ranks(make_services, source, lines, marker):
+    services = make_services(None, **FAST_AGENT)
+    report = run(services, task_state("distribute this loop with MPI", EXAMPLES / source, *lines))
+    assert report["status"] == "verified", report["status_reason"]
+    assert marker in report["diff"] and "#include <mpi.h>" in report["diff"]
+    assert report["build"]["candidate"]["command"][0].endswith("mpicxx")
+    assert "race check at 4 threads/ranks" in report["test"]["cases"][-1]["detail"]
+
+
+def test_private_temporary_read_after_the_loop_is_refused(make_services, tmp_path):
+    source = tmp_path / "last.cpp"
+    source.write_text("double last(int n, const double* x, double* y) {\n  double t = 0;\n"
+                      "  for (int i = 0; i < n; ++i) {\n    t = 2 * x[i];\n    y[i] = t;\n"
+                      "  }\n  return t;\n}\n")
+    services = make_services(None, **FAST_AGENT)
+    report = run(services, task_state("parallelize with OpenMP", source, 3, 6, harness=False))
+    assert report["status"] == "refused" and "lastprivate" in report["status_reason"]

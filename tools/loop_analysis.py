@@ -136,10 +136,23 @@ def _analyze_body(loop, facts: LoopFacts) -> None:
     _classify_scalars(body, scalar_writes, private, facts)
     _check_arrays(loop, accesses, var, inner_bounds, facts)
     facts.private = sorted(n for n in set(facts.private) if n not in private)
+    _check_used_after(loop, facts.private)
     if facts.reductions:
         facts.pattern = "reduction" if not facts.written_arrays else "map+reduction"
     if facts.nested_depth > 1:
         facts.pattern += f", nested loops (depth {facts.nested_depth})"
+
+
+def _check_used_after(loop, names: list[str]) -> None:
+    """A private temporary read after the loop would need lastprivate: refuse instead."""
+    function = enclosing(loop, "function_definition")
+    if function is None or not names:
+        return
+    for node in walk(function):
+        if node.start_byte >= loop.end_byte and node.type == "identifier" and \
+                text(node) in names:
+            raise Refused(f"{text(node)} is assigned in every iteration and read after the "
+                          "loop (it would need lastprivate); keep it inside the loop")
 
 
 def _declared_inside(body) -> set[str]:

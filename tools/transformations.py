@@ -91,7 +91,7 @@ def to_openmp(source: str, loop, facts: LoopFacts) -> Transformation:
 def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
     """Replace the loop by ``Kokkos::parallel_for``/``parallel_reduce`` over a RangePolicy."""
     if len(facts.reductions) > 1:
-        raise ValueError("Kokkos 3.x parallel_reduce takes one reduction variable; "
+        raise ValueError("Kokkos 3.x parallel_reduce takes one reduction variable and "
                          f"this loop has {len(facts.reductions)}")
     body_node = loop.child_by_field_name("body")
     atomic_edits = []
@@ -185,3 +185,99 @@ def _reparse_loop(source: str, old_loop):
 
     line = old_loop.start_point[0] + 1
     return loops_in_lines(parse_cpp(source), line, line + 2)[0]
+
+
+MPI_TYPES = {"double": "MPI_DOUBLE", "float": "MPI_FLOAT", "int": "MPI_INT", "long": "MPI_LONG",
+             "longlong": "MPI_LONG_LONG", "unsigned": "MPI_UNSIGNED", "unsignedint": "MPI_UNSIGNED",
+             "std::size_t": "MPI_UNSIGNED_LONG", "size_t": "MPI_UNSIGNED_LONG",
+             "unsignedlong": "MPI_UNSIGNED_LONG", "char": "MPI_CHAR", "short": "MPI_SHORT"}
+
+
+def _mpi_type(type_name: str) -> str:
+    compact = "".join(type_name.split()).replace("const", "")
+    if compact not in MPI_TYPES:
+        raise ValueError(f"no MPI datatype known for element type {type_name!r}")
+    return MPI_TYPES[compact]
+
+
+def to_mpi(source: str, loop, facts: LoopFacts) -> Transformation:
+    """Block-decompose the iterations over the ranks of MPI_COMM_WORLD; combine reductions
+    with MPI_Allreduce and written arrays with an in-place MPI_Allgatherv, so every rank ends
+    with the same values the serial loop computes. The caller initializes MPI."""
+    from ellora.tools.loop_analysis import _element_types
+
+    if re.search(r"\bint\s+main\s*\(", source):
+        raise ValueError("the MPI transformation works on a function called under an MPI "
+                         "harness; this file has main() (add MPI_Init/Finalize yourself)")
+    if facts.atomic_arrays:
+        raise ValueError("updates that iterations share (atomics) have no MPI transformation yet")
+    function = enclosing(loop, "function_definition")
+    types = _element_types(function) if function is not None else {}
+    gathers = []
+    for array in facts.written_arrays:
+        if array not in types:
+            raise ValueError(f"cannot find the declaration of {array}")
+        gathers.append(_gather_call(array, types[array], facts))
+    indent = _indent_of(source, _byte_to_char(source, loop.start_byte))
+    lines = ["{", "  int ellora_rank = 0, ellora_size = 1;",
+             "  MPI_Comm_rank(MPI_COMM_WORLD, &ellora_rank);",
+             "  MPI_Comm_size(MPI_COMM_WORLD, &ellora_size);",
+             f"  const long long ellora_lo = (long long)({facts.lower});",
+             f"  const long long ellora_hi = (long long)({facts.upper});",
+             "  const long long ellora_n = ellora_hi > ellora_lo ? ellora_hi - ellora_lo : 0;"]
+    for reduction in facts.reductions:
+        identity = "0" if reduction.operator == "+" else "1"
+        lines += [f"  const {reduction.type_name} ellora_{reduction.variable}_before = "
+                  f"{reduction.variable};", f"  {reduction.variable} = {identity};"]
+    var_type = facts.variable_type or "long long"
+    body = text(loop.child_by_field_name("body")).replace("\n", "\n  ")
+    lines += [f"  for ({var_type} {facts.variable} = ({var_type})(ellora_lo + ellora_n * "
+              "ellora_rank / ellora_size);",
+              f"       {facts.variable} < ({var_type})(ellora_lo + ellora_n * (ellora_rank + 1) / "
+              f"ellora_size); ++{facts.variable}) {body}"]
+    for reduction in facts.reductions:
+        op = "MPI_SUM" if reduction.operator == "+" else "MPI_PROD"
+        combine = "+" if reduction.operator == "+" else "*"
+        lines += [f"  MPI_Allreduce(MPI_IN_PLACE, &{reduction.variable}, 1, "
+                  f"{_mpi_type(reduction.type_name)}, {op}, MPI_COMM_WORLD);",
+                  f"  {reduction.variable} = ellora_{reduction.variable}_before {combine} "
+                  f"{reduction.variable};"]
+    if gathers:
+        lines += ["  std::vector<int> ellora_counts(ellora_size), ellora_displs(ellora_size);",
+                  "  for (int r = 0; r < ellora_size; ++r) {",
+                  "    const long long b = ellora_n * r / ellora_size;",
+                  "    ellora_counts[r] = (int)(ellora_n * (r + 1) / ellora_size - b);",
+                  "    ellora_displs[r] = (int)(ellora_lo + b);", "  }", *gathers]
+    lines.append("}")
+    code = ("\n" + indent).join(lines)
+    start, end = _byte_to_char(source, loop.start_byte), _byte_to_char(source, loop.end_byte)
+    new_source = _ensure_include(_ensure_include(source[:start] + code + source[end:], "mpi.h"),
+                                 "vector")
+    how = ", ".join(filter(None, ["MPI_Allreduce for " + ", ".join(
+        r.variable for r in facts.reductions) if facts.reductions else "",
+        "MPI_Allgatherv for " + ", ".join(facts.written_arrays) if gathers else ""]))
+    return Transformation(new_source, "MPI block decomposition of the iterations over the ranks"
+                          f" ({how}); every rank ends with the full result: "
+                          + "; ".join(facts.facts or ["each iteration is independent"]))
+
+
+def _gather_call(array: str, declared: str, facts: LoopFacts) -> str:
+    index = next((f for f in facts.facts if f.startswith(f"{array}[")), "")
+    if not index.startswith(f"{array}[{facts.variable}]"):
+        raise ValueError(f"the MPI transformation gathers arrays written at [{facts.variable}] "
+                         f"only; {array} is written otherwise")
+    vector = re.match(r"(?:std::)?vector<(.+)>&?$", declared)
+    element, pointer = (vector.group(1), f"{array}.data()") if vector else (declared, array)
+    return (f"  MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, {pointer}, "
+            f"ellora_counts.data(), ellora_displs.data(), {_mpi_type(element)}, MPI_COMM_WORLD);")
+
+
+def _ensure_include(source: str, header: str) -> str:
+    if re.search(rf"#\s*include\s*[<\"]{re.escape(header)}[>\"]", source):
+        return source
+    includes = list(re.finditer(r"^#\s*include[^\n]*\n", source, re.MULTILINE))
+    position = includes[-1].end() if includes else 0
+    return source[:position] + f"#include <{header}>\n" + source[position:]
+
+
+TRANSFORMATIONS = {"openmp": to_openmp, "kokkos": to_kokkos, "mpi": to_mpi}

@@ -16,6 +16,8 @@ from ellora.agents.cli.errors import UserError, report_user_error
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "agent": ("ellora.agents.cli.agent_command", "run one agent task (same as ellora-agent)"),
     "config": ("ellora.agents.cli.config_command", "print the effective configuration"),
+    "eval": ("ellora.evals.cli", "run eval suites (pass@k, speedup@k) and report on runs"),
+    "lsp": ("ellora.agents.lsp.command", "start the language server on stdio (for editors)"),
     "doctor": ("ellora.tools.doctor", "show the compilers, MPI, Kokkos and CUDA found, and hints"),
     "sandbox": ("ellora.sandbox.cli", "run a command in a fresh sandbox and print the result as JSON"),
 }

@@ -1,0 +1,148 @@
+"""The pygls language server: capabilities, document sync, cancellation, configuration.
+
+Feature handlers live in :mod:`ellora.agents.lsp.features`; this module holds the server
+state and the two protocol hooks pygls has no public seam for: tree edits *before* pygls
+applies an incremental change (so listing stays incremental), and ``$/cancelRequest`` for
+``workspace/executeCommand`` (pygls cancels only its own wrapper future, not the command
+handler, so the hook stops the task's worker too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from ellora.agents.lsp.documents import SyntaxCache
+from ellora.agents.lsp.runs import TaskBook
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+log = logging.getLogger(__name__)
+SERVER_NAME = "ellora"
+
+
+class ElloraProtocol(LanguageServerProtocol):
+    """pygls' protocol with incremental tree edits and task-aware cancellation."""
+
+    _server: ElloraServer
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        super()._handle_cancel_notification(msg_id)
+        if self._server.tasks.cancel_request(msg_id):
+            log.info("request %s cancelled: its task is stopping", msg_id)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        uri = params.text_document.uri
+        syntax = self._server.syntax.get(uri)
+        for change in params.content_changes:
+            if syntax is not None:
+                self._edit_tree(syntax, uri, change)
+            self.workspace.update_text_document(params.text_document, change)
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    def _edit_tree(self, syntax: Any, uri: str, change: Any) -> None:
+        try:
+            document = self.workspace.get_text_document(uri)
+            syntax.edit(document.source, change, document.position_codec)
+        except Exception:  # a bad range must not break document sync: reparse next time
+            log.exception("tree edit failed for %s; the next request reparses", uri)
+            syntax.tree, syntax.stale = None, True
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams):
+        handler = self._server.command_handlers.get(params.command)
+        if handler is None:
+            return (yield from super().lsp_workspace__execute_command(params))
+        return (yield handler, (params,), None)
+
+
+class ElloraServer(LanguageServer):
+    """Server state: settings (defaults < ellora.toml/env < --set < editor options), open
+    documents' trees, running tasks, the hover source and the diagnostics builder."""
+
+    def __init__(self, base_overrides: dict | None = None):
+        from ellora.agents.settings import load_settings
+
+        super().__init__(SERVER_NAME, _version(), protocol_cls=ElloraProtocol,
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.base_overrides = base_overrides or {}
+        self.init_overrides: dict = {}
+        self.config_overrides: dict = {}
+        self.settings = load_settings(self.base_overrides)
+        self.syntax = SyntaxCache()
+        self.tasks = TaskBook()
+        self.command_handlers: dict[str, Any] = {}
+        self.pending_message: str | None = None
+        self._hover: asyncio.Future | None = None
+        self._diagnostics: Any = None
+
+    def overrides(self) -> dict:
+        """Every override layer merged, for this process and for task workers."""
+        from ellora.agents.lsp.config import deep_merge
+
+        return deep_merge(deep_merge(self.base_overrides, self.init_overrides),
+                          self.config_overrides)
+
+    def configure(self, init: Any = None, config: Any = None) -> None:
+        """Apply editor options; raises ``UserError`` and keeps the old settings when bad."""
+        from ellora.agents.lsp.config import deep_merge, options_to_overrides
+        from ellora.agents.settings import load_settings
+
+        init_overrides = options_to_overrides(init) if init is not None else self.init_overrides
+        config_overrides = options_to_overrides(config) if config is not None \
+            else self.config_overrides
+        merged = deep_merge(deep_merge(self.base_overrides, init_overrides), config_overrides)
+        settings = load_settings(merged)
+        old_headers = self.settings.lsp.hover_headers
+        self.settings = settings
+        self.init_overrides, self.config_overrides = init_overrides, config_overrides
+        self._diagnostics = None
+        if settings.lsp.hover_headers != old_headers:
+            self._hover = None
+
+    def diagnostics_builder(self) -> Any:
+        from ellora.agents.lsp.build_diagnostics import DiagnosticsBuilder
+
+        if self._diagnostics is None:
+            self._diagnostics = DiagnosticsBuilder(self.settings)
+        return self._diagnostics
+
+    def hover_source(self) -> asyncio.Future:
+        """The hover index, built once in a background thread (cached on disk by the index)."""
+        if self._hover is None:
+            from ellora.agents.lsp.hover import HeaderIndex
+
+            cache = Path(_cache_home()) / "ellora" / "lsp"
+            self._hover = asyncio.get_running_loop().run_in_executor(
+                None, HeaderIndex.load_or_build, list(self.settings.lsp.hover_headers), cache)
+        return self._hover
+
+
+def _cache_home() -> str:
+    import os
+
+    return os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ellora")
+    except PackageNotFoundError:
+        return "0"
+
+
+def create_server(base_overrides: dict | None = None) -> ElloraServer:
+    """A server with every feature registered (see :mod:`ellora.agents.lsp.features`)."""
+    from ellora.agents.lsp.features import register
+
+    server = ElloraServer(base_overrides)
+    register(server)
+    return server
