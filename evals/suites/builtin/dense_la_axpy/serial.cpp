@@ -1,0 +1,7 @@
+#include <cstddef>
+
+void axpy(std::size_t n, double alpha, const double* x, const double* y, double* z) {
+  for (std::size_t i = 0; i < n; ++i) {
+    z[i] = alpha * x[i] + y[i];
+  }
+}

@@ -1,0 +1,15 @@
+// Test driver for geometry_closest_pair (see tools/harness/ellora_harness.hpp): random inputs,
+// the kernel, its outputs. Built with serial.cpp (reference) or a candidate.
+#include "ellora_harness.hpp"
+#include ELLORA_TARGET
+
+int main(int argc, char** argv) {
+  return ellora::run(argc, argv, [](ellora::Case& c) {
+    const std::size_t n = c.size() + 2;
+    std::vector<double> x = c.random_reals<double>(n, -100.0, 100.0);
+    std::vector<double> y = c.random_reals<double>(n, -100.0, 100.0);
+    double result = 0.0;
+    c.kernel([&] { result = closestPairDistance(n, x.data(), y.data()); });
+    c.output_scalar(result);
+  });
+}

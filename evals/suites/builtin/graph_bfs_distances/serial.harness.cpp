@@ -1,0 +1,26 @@
+// Test driver for graph_bfs_distances (see tools/harness/ellora_harness.hpp): random inputs,
+// the kernel, its outputs. Built with serial.cpp (reference) or a candidate.
+#include "ellora_harness.hpp"
+#include ELLORA_TARGET
+
+// A random symmetric adjacency matrix without self loops: each edge with probability p.
+static std::vector<int> ellora_eval_graph(ellora::Case& c, std::size_t n, double p) {
+  std::vector<int> A(n * n, 0);
+  std::uniform_real_distribution<double> coin(0.0, 1.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = i + 1; j < n; ++j) {
+      A[i * n + j] = A[j * n + i] = coin(c.rng()) < p ? 1 : 0;
+    }
+  }
+  return A;
+}
+
+int main(int argc, char** argv) {
+  return ellora::run(argc, argv, [](ellora::Case& c) {
+    const std::size_t n = c.size();
+    std::vector<int> A = ellora_eval_graph(c, n, 2.0 / (static_cast<double>(n) + 1.0));
+    std::vector<int> dist(n, 0);
+    c.kernel([&] { bfsDistances(n, A.data(), dist.data()); });
+    c.output(dist);
+  });
+}

@@ -1,0 +1,9 @@
+#include <cstddef>
+
+double sum(std::size_t n, const double* x) {
+  double total = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    total += x[i];
+  }
+  return total;
+}

@@ -1,0 +1,13 @@
+// Test driver for stencil_1d_average (see tools/harness/ellora_harness.hpp): random inputs,
+// the kernel, its outputs. Built with serial.cpp (reference) or a candidate.
+#include "ellora_harness.hpp"
+#include ELLORA_TARGET
+
+int main(int argc, char** argv) {
+  return ellora::run(argc, argv, [](ellora::Case& c) {
+    const std::size_t n = c.size();
+    std::vector<double> x = c.random_reals<double>(n), out(n, 0.0);
+    c.kernel([&] { average3(n, x.data(), out.data()); });
+    c.output(out);
+  });
+}

@@ -1,0 +1,9 @@
+#include <cstddef>
+
+void relu(std::size_t n, double* x) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (x[i] < 0.0) {
+      x[i] = 0.0;
+    }
+  }
+}

@@ -1,0 +1,89 @@
+"""Per-process context for evaluation tasks: one sandbox and one toolchain per worker process,
+and the node-local lock that keeps builds off the machine while a sample is timed.
+
+Tasks receive plain data (picklable for Parsl's process and Slurm executors) and rebuild
+their context here once per process.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ellora.sandbox import Limits
+
+
+@dataclass
+class WorkerContext:
+    """What an evaluation task runs with."""
+
+    settings: object  # ellora.agents.settings.Settings
+    sandbox: object
+    toolchain: object
+
+    @property
+    def evals(self):
+        return self.settings.evals
+
+    def build_limits(self) -> Limits:
+        base = self.settings.sandbox
+        return Limits(wall_s=self.evals.build_wall_s, cpu_s=max(base.cpu_s, 2 * self.evals.build_wall_s),
+                      memory_mb=base.memory_mb, procs=base.procs,
+                      output_bytes=self.evals.output_bytes)
+
+    def run_limits(self) -> Limits:
+        base = self.settings.sandbox
+        wall = self.evals.run_wall_s
+        return Limits(wall_s=wall, cpu_s=wall * 64, memory_mb=base.memory_mb, procs=base.procs,
+                      output_bytes=self.evals.output_bytes)
+
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _context_for(settings_json: str) -> WorkerContext:
+    from ellora.agents.services import create_task_sandbox
+    from ellora.agents.settings import Settings
+    from ellora.tools.toolchain import detect_toolchain
+
+    settings = Settings.model_validate_json(settings_json)
+    sandbox = create_task_sandbox(settings)
+    toolchain = detect_toolchain(sandbox, settings.toolchain.kokkos_prefix)
+    return WorkerContext(settings, sandbox, toolchain)
+
+
+def worker_context(settings_json: str) -> WorkerContext:
+    """The context for these settings in this process, created on first use."""
+    with _lock:
+        return _context_for(settings_json)
+
+
+def _lock_path(key: str) -> Path:
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"ellora-eval-{os.getuid()}-{digest}.lock"
+
+
+@contextmanager
+def machine_lock(key: str, exclusive: bool, enabled: bool = True) -> Iterator[None]:
+    """Shared for builds and checks, exclusive for timing runs (node-local, across processes).
+
+    ``key`` names the run, so two runs on one node do not wait on each other.
+    """
+    if not enabled:
+        yield
+        return
+    with open(_lock_path(key), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
