@@ -81,3 +81,21 @@ def test_indirect_update_read_elsewhere_is_still_refused():
     facts = facts_of("void f(int n, const double* x, int* h) {\n"
                      " for (int i = 0; i < n; ++i) { h[(int)x[i]] += h[0]; } }")
     assert not facts.parallel
+
+
+def test_interior_of_a_2d_grid_is_injective():
+    facts = facts_of("void f(int n, const double* __restrict__ u, double* __restrict__ v) {\n"
+                     " for (int i = 1; i < n - 1; ++i)\n  for (int j = 1; j < n - 1; ++j)\n"
+                     "   v[i * n + j] = u[(i - 1) * n + j] + u[(i + 1) * n + j]; }")
+    assert facts.parallel, facts.refusal
+
+
+@pytest.mark.parametrize("index", ["i + j", "i * m + j"])
+def test_overlapping_writes_through_inner_variables_are_refused_or_atomic(index):
+    source = ("void f(int n, int m, const double* __restrict__ x, double* __restrict__ y)"
+              f" {{\n for (int i = 0; i < n; ++i)\n  for (int j = 0; j < 2 * m; ++j)\n"
+              f"   y[{index}] OP x[j]; }}")
+    plain = facts_of(source.replace("OP", "="))
+    assert not plain.parallel and "non-injective write y" in plain.refusal
+    update = facts_of(source.replace("OP", "+="))
+    assert update.parallel and update.atomic_arrays == ["y"]

@@ -134,7 +134,7 @@ def _analyze_body(loop, facts: LoopFacts) -> None:
             if array:
                 accesses.append(_Access(array, index, False, node))
     _classify_scalars(body, scalar_writes, private, facts)
-    _check_arrays(loop, accesses, var, inner_bounds, facts)
+    _check_arrays(loop, accesses, var, inner_bounds, facts, private)
     facts.private = sorted(n for n in set(facts.private) if n not in private)
     _check_used_after(loop, facts.private)
     if facts.reductions:
@@ -167,14 +167,15 @@ def _declared_inside(body) -> set[str]:
     return names
 
 
-def _inner_loop_bounds(body) -> dict[str, str]:
+def _inner_loop_bounds(body) -> dict[str, tuple[str, str]]:
     bounds = {}
     for node in walk(body):
         if node.type == "for_statement":
             probe = LoopFacts()
             try:
                 _read_header(node, probe)
-                bounds[probe.variable] = probe.upper
+                bounds[probe.variable] = ("".join(probe.lower.split()),
+                                          "".join(probe.upper.split()))
             except Refused:
                 continue
     return bounds
@@ -313,7 +314,8 @@ def _declared_type(body, name: str) -> str:
     raise Refused(f"cannot find the declaration of the reduction variable {name}")
 
 
-def _check_arrays(loop, accesses, var, inner_bounds, facts: LoopFacts) -> None:
+def _check_arrays(loop, accesses, var, inner_bounds, facts: LoopFacts,
+                  local_names: set[str]) -> None:
     by_array: dict[str, list[_Access]] = {}
     for access in accesses:
         by_array.setdefault(access.array, []).append(access)
@@ -322,7 +324,7 @@ def _check_arrays(loop, accesses, var, inner_bounds, facts: LoopFacts) -> None:
     for array in written:
         indices = {a.index for a in by_array[array]}
         write_index = next(a.index for a in by_array[array] if a.is_write)
-        if not _injective_in(write_index, var, inner_bounds):
+        if not _injective_in(write_index, var, inner_bounds, local_names):
             if _only_atomic_updates(by_array[array]):
                 facts.atomic_arrays.append(array)
                 facts.facts.append(f"{array}[{write_index}]: iterations may update the same "
@@ -358,16 +360,33 @@ def _only_atomic_updates(accesses: list[_Access]) -> bool:
     return True
 
 
-def _injective_in(index: str, var: str, inner_bounds: dict[str, str]) -> bool:
+def _within(bounds: tuple[str, str], extent: str) -> bool:
+    """True when an inner loop ``lower <= j < upper`` provably stays inside ``[0, extent)``."""
+    lower, upper = bounds
+    if not lower.isdigit():
+        return False
+    return upper == extent or bool(re.fullmatch(rf"\(?{re.escape(extent)}\)?-\d+", upper))
+
+
+def _injective_in(index: str, var: str, inner_bounds: dict[str, tuple[str, str]],
+                  local_names: set[str] = frozenset()) -> bool:
+    """Whether different iterations of ``var`` always write different elements."""
     first = index.split("][")[0]
-    if first == var or re.fullmatch(rf"{re.escape(var)}[+-]\w+|\w+\+{re.escape(var)}", first):
+    if first == var:
         return True
-    for inner, bound in inner_bounds.items():
-        compact_bound = "".join(bound.split())
-        patterns = {f"{var}*{compact_bound}+{inner}", f"{compact_bound}*{var}+{inner}",
-                    f"{inner}+{var}*{compact_bound}", f"{inner}+{compact_bound}*{var}"}
-        if first in patterns:
-            return True
+    offset = re.fullmatch(rf"{re.escape(var)}[+-](\w+)|(\w+)\+{re.escape(var)}", first)
+    if offset:
+        name = offset.group(1) or offset.group(2)
+        return name not in inner_bounds and name not in local_names
+    v = re.escape(var)
+    for inner, bounds in inner_bounds.items():
+        j = re.escape(inner)
+        match = re.fullmatch(rf"(?:{v}\*(?P<a>.+)|(?P<b>.+)\*{v})\+{j}|{j}\+(?:{v}\*(?P<c>.+)|"
+                             rf"(?P<d>.+)\*{v})", first)
+        if match:
+            extent = next(g for g in match.groupdict().values() if g)
+            if _within(bounds, extent) and not any(n in extent for n in (var, inner)):
+                return True
     return False
 
 
