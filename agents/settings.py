@@ -12,6 +12,7 @@ from typing import Any
 from ellora.agents.cli.errors import UserError
 from ellora.agents.lsp.config import LspSettings
 from ellora.evals.config import EvalSettings
+from ellora.knowledge_graph.config import IndexSettings
 from ellora.models.config import ModelSettings
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import (
@@ -73,6 +74,7 @@ class Settings(BaseSettings):
     toolchain: ToolchainSettings = Field(default_factory=ToolchainSettings)
     evals: EvalSettings = Field(default_factory=EvalSettings)
     lsp: LspSettings = Field(default_factory=LspSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
     state_dir: Path = Field(
         default_factory=lambda: Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local/state"))
         / "ellora",

@@ -42,6 +42,7 @@ def _settings(args):
 
 def _services(settings):
     from ellora.agents.services import Services, create_task_sandbox
+    from ellora.knowledge_graph import open_retriever
     from ellora.models import create_chat_model
     from ellora.tools.toolchain import detect_toolchain
 
@@ -49,7 +50,8 @@ def _services(settings):
     return Services(settings=settings, sandbox=sandbox,
                     model_factory=lambda: create_chat_model(settings.model),
                     toolchain_factory=lambda: detect_toolchain(
-                        sandbox, settings.toolchain.kokkos_prefix))
+                        sandbox, settings.toolchain.kokkos_prefix),
+                    retriever=open_retriever(settings))
 
 
 def _new_state(args) -> dict:

@@ -1,0 +1,289 @@
+"""Build and update an index directory: fact store, knowledge graph and vector index.
+
+Incremental: a file whose size and mtime are unchanged is not read; one whose content hash is
+unchanged is not parsed; deleted files leave the store, the graph and the vector index.
+Skipped files (huge, binary, non-UTF-8, unparseable) are counted, never fatal.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ellora.knowledge_graph.chunks import chunk_texts, plan_chunks
+from ellora.knowledge_graph.config import IndexSettings
+from ellora.knowledge_graph.graph import build_graph, load_graph, save_graph
+from ellora.knowledge_graph.languages import language_of, new_parser
+from ellora.knowledge_graph.parse import FileFacts, Unparseable, check_text, parse_file
+from ellora.knowledge_graph.sources import SourceSet
+from ellora.knowledge_graph.store import FactStore
+from ellora.knowledge_graph.vectors import ChunkRecord, VectorStore, open_client
+
+FILE_BATCH = 200
+STORE_NAME = "index.sqlite"
+GRAPH_NAME = "graph.pickle"
+
+
+@dataclass
+class IndexSummary:
+    """What one ``add`` did, with seconds per stage."""
+
+    repository: str
+    origin: str
+    files_seen: int = 0
+    parsed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    lines_parsed: int = 0
+    chunks_added: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    skipped_paths: list[str] = field(default_factory=list)
+    seconds: Counter = field(default_factory=Counter)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"repository": self.repository, "origin": self.origin,
+                "files_seen": self.files_seen, "parsed": self.parsed,
+                "unchanged": self.unchanged, "removed": self.removed,
+                "lines_parsed": self.lines_parsed, "chunks_added": self.chunks_added,
+                "skipped": dict(self.skipped),
+                "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
+
+
+@dataclass
+class _Changed:
+    facts: FileFacts
+    text: str
+    mtime_ns: int
+    size: int
+
+
+class Index:
+    """One index directory; the embedder and Chroma are opened only when needed."""
+
+    def __init__(self, directory: Path, settings: IndexSettings,
+                 embedder_factory: Callable[[], Any] | None = None):
+        self.directory = directory
+        self.settings = settings
+        self.store = FactStore(directory / STORE_NAME)
+        self._embedder_factory = embedder_factory
+        self._embedder = None
+        self._vectors: VectorStore | None = None
+
+    @staticmethod
+    def exists(directory: Path) -> bool:
+        return (directory / STORE_NAME).is_file()
+
+    @property
+    def embedder(self) -> Any:
+        if self._embedder is None:
+            if self._embedder_factory is not None:
+                self._embedder = self._embedder_factory()
+            else:
+                from ellora.knowledge_graph.embed import Embedder
+
+                s = self.settings
+                self._embedder = Embedder(s.embedding_model, s.embedding_device,
+                                          s.embedding_batch, s.max_tokens)
+        return self._embedder
+
+    @property
+    def vectors(self) -> VectorStore:
+        if self._vectors is None:
+            client = open_client(self.directory, self.settings.chroma_url)
+            self._vectors = VectorStore(client, self.settings.collection)
+        return self._vectors
+
+    def graph(self):
+        path = self.directory / GRAPH_NAME
+        if path.is_file():
+            return load_graph(path)
+        return self.rebuild_graph()
+
+    def rebuild_graph(self):
+        """The graph from every stored file's facts, saved next to the store."""
+        graph = build_graph(self.store.all_facts(), self.store.repositories(),
+                            self.settings.chunk_max_lines, self.settings.chunk_min_lines)
+        save_graph(graph, self.directory / GRAPH_NAME)
+        return graph
+
+    def close(self) -> None:
+        self.store.close()
+
+    def add(self, sources: SourceSet, progress: Callable[[str], None] | None = None
+            ) -> IndexSummary:
+        """Index (or update) one repository's files."""
+        summary = IndexSummary(repository=sources.repository, origin=sources.origin)
+        repo = sources.repository
+        previous = {r.name: r for r in self.store.repositories()}.get(repo)
+        if previous is not None and previous.vectors != self.settings.vectors:
+            if previous.vectors:  # switching to graph only: drop the old vectors
+                self.vectors.delete_repository(repo)
+            self.store.remove_repository(repo)
+        known = self.store.file_states(repo)
+        seen: set[str] = set()
+        batch: list[_Changed] = []
+        parser_cache: dict[str, Any] = {}
+        for path in sources.files:
+            rel = sources.relative(path)
+            seen.add(rel)
+            summary.files_seen += 1
+            changed = self._scan(repo, path, rel, known.get(rel), summary, parser_cache)
+            if changed is not None:
+                batch.append(changed)
+            if len(batch) >= FILE_BATCH:
+                self._store_batch(repo, batch, known, summary, progress)
+                batch = []
+        if batch:
+            self._store_batch(repo, batch, known, summary, progress)
+        for rel in sorted(set(known) - seen - set(summary.skipped_paths)):
+            self._forget(repo, rel)
+            summary.removed += 1
+        for rel in summary.skipped_paths:
+            if rel in known:
+                self._forget(repo, rel)
+        self._save_repository(sources)
+        if summary.parsed or summary.removed or summary.skipped_paths or not (
+                self.directory / GRAPH_NAME).is_file():
+            started = time.perf_counter()
+            self.rebuild_graph()
+            summary.seconds["graph"] += time.perf_counter() - started
+        return summary
+
+    def _scan(self, repo: str, path: Path, rel: str, state, summary: IndexSummary,
+              parsers: dict[str, Any]) -> _Changed | None:
+        """Decide from stat, then hash, whether ``path`` needs parsing; parse it if so."""
+        started = time.perf_counter()
+        try:
+            stat = path.stat()
+            if state is not None and (stat.st_mtime_ns, stat.st_size) == (state.mtime_ns,
+                                                                          state.size):
+                summary.unchanged += 1
+                return None
+            if stat.st_size > self.settings.max_file_bytes:
+                raise Unparseable("huge")
+            data = path.read_bytes()
+            text = check_text(data, self.settings.max_file_bytes)
+        except Unparseable as error:
+            summary.skipped[error.reason] += 1
+            summary.skipped_paths.append(rel)
+            return None
+        except OSError:
+            summary.skipped["unreadable"] += 1
+            summary.skipped_paths.append(rel)
+            return None
+        finally:
+            summary.seconds["scan"] += time.perf_counter() - started
+        language = language_of(path)
+        started = time.perf_counter()
+        try:
+            parser = parsers.get(language) or parsers.setdefault(language, new_parser(language))
+            facts = parse_file(rel, data, language, parser)
+        except Unparseable as error:
+            summary.skipped[error.reason] += 1
+            summary.skipped_paths.append(rel)
+            return None
+        finally:
+            summary.seconds["parse"] += time.perf_counter() - started
+        if state is not None and state.digest == facts.digest:
+            self.store.touch_file(repo, rel, stat.st_mtime_ns, stat.st_size)
+            summary.unchanged += 1
+            return None
+        summary.parsed += 1
+        summary.lines_parsed += facts.lines
+        return _Changed(facts, text, stat.st_mtime_ns, stat.st_size)
+
+    def _store_batch(self, repo: str, batch: list[_Changed], known: dict,
+                     summary: IndexSummary, progress) -> None:
+        """Chunk, embed and store a batch of parsed files."""
+        s = self.settings
+        records: list[ChunkRecord] = []
+        embedding_texts: list[str] = []
+        counts = []
+        for item in batch:
+            facts = item.facts
+            plans = plan_chunks(facts, s.chunk_max_lines, s.chunk_min_lines)
+            counts.append(len(plans))
+            if not s.vectors:
+                continue
+            if facts.path in known:
+                self.vectors.delete_file(repo, facts.path)
+            texts = chunk_texts(plans, facts, item.text, repo, s.max_tokens * 6)
+            for plan, (document, _embedding_text) in zip(plans, texts):
+                first = facts.definitions[plan.definitions[0]] if plan.definitions else None
+                records.append(ChunkRecord(
+                    id=plan.chunk_id(repo, facts.path), document=document, repository=repo,
+                    path=facts.path, start=plan.start, end=plan.end, language=facts.language,
+                    kind=first.kind if first else "file",
+                    symbols="|".join(facts.definitions[i].qualified
+                                     for i in plan.definitions[:16])))
+            embedding_texts.extend(t for _, t in texts)
+        started = time.perf_counter()
+        embeddings = self.embedder.embed(embedding_texts) if records else []
+        summary.seconds["embed"] += time.perf_counter() - started
+        started = time.perf_counter()
+        if records:
+            self.vectors.add(records, embeddings)
+        for item, count in zip(batch, counts):
+            self.store.put_file(repo, item.facts, item.mtime_ns, item.size, count)
+        self.store.commit()
+        summary.seconds["store"] += time.perf_counter() - started
+        summary.chunks_added += len(records) if s.vectors else sum(counts)
+        if progress is not None:
+            progress(f"{repo}: {summary.parsed} files parsed of {summary.files_seen} seen, "
+                     f"{summary.chunks_added} chunks {'embedded' if s.vectors else 'planned'}")
+
+    def _forget(self, repo: str, rel: str) -> None:
+        if self.settings.vectors:
+            self.vectors.delete_file(repo, rel)
+        self.store.delete_file(repo, rel)
+        self.store.commit()
+
+    def _save_repository(self, sources: SourceSet) -> None:
+        library = sources.library
+        self.store.save_repository(sources.repository, str(sources.root), sources.origin,
+                                   library.license if library else "",
+                                   library.repository if library else "",
+                                   self.settings.vectors)
+
+    def remove(self, repository: str) -> bool:
+        """Drop a repository from the store, the vectors and the graph."""
+        record = {r.name: r for r in self.store.repositories()}.get(repository)
+        if record is None:
+            return False
+        if record.vectors:
+            self.vectors.delete_repository(repository)
+        self.store.remove_repository(repository)
+        self.rebuild_graph()
+        return True
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Files, lines, chunks, graph nodes and edges per repository; the API construct
+        nodes shared by all repositories (and their edges) under ``(api constructs)``."""
+        counts = self.store.counts()
+        graph = self.graph()
+        per_repo: dict[str, dict[str, int]] = {
+            r.name: {"files": 0, "lines": 0, "chunks": 0, "nodes": 0, "edges": 0}
+            for r in self.store.repositories()}
+        for repo, values in counts.items():
+            per_repo.setdefault(repo, {"nodes": 0, "edges": 0}).update(values)
+        shared = {"files": 0, "lines": 0, "chunks": 0, "nodes": 0, "edges": 0}
+        for _node, data in graph.nodes(data=True):
+            repo = data.get("repository")
+            (per_repo.get(repo, shared))["nodes"] += 1
+        for source, _target in graph.edges():
+            repo = graph.nodes[source].get("repository")
+            (per_repo.get(repo, shared))["edges"] += 1
+        for record in self.store.repositories():
+            per_repo[record.name]["origin"] = record.origin
+        if shared["nodes"]:
+            per_repo["(api constructs)"] = shared
+        return per_repo
+
+
+def directory_size(path: Path) -> int:
+    """Bytes on disk under ``path``."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0

@@ -1,0 +1,136 @@
+"""Ranking over the graph: identifier/word matches against definition names, and personalized
+PageRank on the neighbourhood of the seeds (the aider repo-map idea, per query)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+
+import networkx as nx
+
+EDGE_WEIGHTS = {"calls": 1.0, "inherits": 0.8, "uses_api": 0.8, "references": 0.6,
+                "contains": 0.4, "includes": 0.2}
+STOPWORDS = {"a", "an", "the", "how", "to", "do", "does", "i", "in", "into", "of", "on", "for",
+             "and", "or", "with", "what", "which", "is", "are", "be", "can", "use", "using",
+             "from", "by", "that", "this", "it", "my", "each", "all", "over", "get", "set",
+             "where", "when", "there", "way", "some", "one", "its", "as", "at", "via", "per",
+             "code", "example", "show", "me", "find", "write"}
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_~][A-Za-z0-9_]*)*")
+WORD_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+STEM_CHARS = 5
+NEIGHBOURS_PER_HUB = 25
+MAX_SUBGRAPH = 1500
+
+
+def stem(word: str) -> str:
+    """A crude stem: lower case, plural stripped, first five letters (reduce ~ reduction)."""
+    word = word.lower()
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("es") and len(word) > 4 and word[-3] in "sxh":
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        word = word[:-1]
+    return word[:STEM_CHARS]
+
+
+def name_stems(name: str) -> list[str]:
+    """``HYPRE_StructPCGSetup`` -> ``['hypre', 'struc', 'pcg', 'setup']``."""
+    return [stem(part) for part in WORD_PARTS.findall(name) if len(part) > 1]
+
+
+def query_terms(text: str) -> tuple[list[str], list[str]]:
+    """(identifiers as written, stems of the words) of a query or a piece of code."""
+    identifiers = IDENTIFIER.findall(text)
+    stems = []
+    for identifier in identifiers:
+        for part in WORD_PARTS.findall(identifier):
+            if len(part) > 1 and part.lower() not in STOPWORDS:
+                stems.append(stem(part))
+    return identifiers, stems
+
+
+class NameIndex:
+    """Stems of definition and API names -> nodes, with idf weights."""
+
+    def __init__(self, graph: nx.DiGraph):
+        self.postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        self.exact: dict[str, list[str]] = defaultdict(list)
+        for node, data in graph.nodes(data=True):
+            if data["kind"] in ("file", "repository", "namespace"):
+                continue
+            parts = name_stems(data["name"])
+            if not parts:
+                continue
+            norm = 1.0 / math.sqrt(len(parts))
+            for part in set(parts):
+                self.postings[part].append((node, norm))
+            self.exact[data["name"]].append(node)
+            if data["kind"] == "api":
+                self.exact[data["name"].rsplit("::", 1)[-1]].append(node)
+        total = max(1, sum(1 for _ in graph.nodes))
+        self.idf = {s: math.log(1 + total / len(p)) for s, p in self.postings.items()}
+
+    def match(self, stems: list[str], limit: int = 30) -> dict[str, float]:
+        """Nodes whose names share stems with the query, scored like BM25 without lengths."""
+        scores: Counter = Counter()
+        for part in set(stems):
+            weight = self.idf.get(part)
+            if weight is None:
+                continue
+            for node, norm in self.postings[part]:
+                scores[node] += weight * norm
+        return dict(scores.most_common(limit))
+
+    def definitions_of(self, identifiers: list[str]) -> dict[str, str]:
+        """Nodes named exactly like an identifier (last component), node -> identifier."""
+        found = {}
+        for identifier in identifiers:
+            name = identifier.rsplit("::", 1)[-1]
+            nodes = self.exact.get(name, ())
+            if 0 < len(nodes) <= 12:
+                for node in nodes:
+                    found.setdefault(node, identifier)
+        return found
+
+
+def neighbourhood(graph: nx.DiGraph, seeds: dict[str, float]) -> nx.Graph:
+    """Undirected weighted subgraph of the seeds and their neighbours (hubs sampled), plus
+    the definitions reached through a shared API node (examples using the same API)."""
+    keep: set[str] = set(seeds)
+    for seed in sorted(seeds, key=seeds.get, reverse=True):
+        for neighbour in _limited_neighbours(graph, seed):
+            keep.add(neighbour)
+            if graph.nodes[neighbour]["kind"] == "api":
+                keep.update(_limited_neighbours(graph, neighbour))
+        if len(keep) > MAX_SUBGRAPH:
+            break
+    sub = nx.Graph()
+    sub.add_nodes_from(keep)
+    for source in keep:
+        for target, data in graph.succ[source].items():
+            if target in keep:
+                weight = EDGE_WEIGHTS.get(data["kind"], 0.3)
+                if sub.has_edge(source, target):
+                    weight = max(weight, sub[source][target]["weight"])
+                sub.add_edge(source, target, weight=weight, kind=data["kind"])
+    return sub
+
+
+def _limited_neighbours(graph: nx.DiGraph, node: str) -> list[str]:
+    out = list(graph.succ[node])
+    into = list(graph.pred[node])
+    if len(out) + len(into) <= 2 * NEIGHBOURS_PER_HUB:
+        return out + into
+    return out[:NEIGHBOURS_PER_HUB] + into[:NEIGHBOURS_PER_HUB]
+
+
+def personalized_pagerank(sub: nx.Graph, seeds: dict[str, float], alpha: float = 0.6
+                          ) -> dict[str, float]:
+    """PageRank restarting at the seeds (weights normalised); {} for an empty graph."""
+    present = {n: w for n, w in seeds.items() if n in sub and w > 0}
+    if not present or sub.number_of_edges() == 0:
+        return dict(present)
+    return nx.pagerank(sub, alpha=alpha, personalization=present, weight="weight",
+                       max_iter=60, tol=1e-6)
