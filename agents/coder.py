@@ -9,6 +9,7 @@ from ellora.agents import prompts
 from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
 from ellora.tools.cpp_syntax import loops_in_lines, parse_cpp
+from ellora.tools.edits import EditFailed, apply_search_replace, parse_search_replace
 from ellora.tools.loop_analysis import analyze_loop
 from ellora.tools.transformations import TRANSFORMATIONS, ensure_kokkos_include
 from langgraph.types import Command
@@ -23,12 +24,16 @@ def coder(state: TaskState, services: Services) -> Command[Literal["tester", "re
     if use_transformation:
         (candidate, explanation), origin = _transform(state), "transformation"
     else:
-        candidate, origin = _ask_model(state, services, timer), "model"
+        origin = "model"
         explanation = f"written by the model ({services.settings.model.provider})"
+        try:
+            candidate, feedback = _ask_model(state, services, timer), ""
+        except UnusableReply as unusable:
+            candidate, feedback = None, str(unusable)
     update = {"attempts": attempt, "candidate_origin": origin}
     if candidate is None:
-        feedback = "the reply had no ```cpp code block with the rewritten lines"
-        record = timer.record(f"attempt {attempt}: no code in the model's reply")
+        feedback = feedback or "the reply had no ```cpp code block with the rewritten lines"
+        record = timer.record(f"attempt {attempt}: no usable code in the reply: {feedback}")
         if attempt <= services.settings.agent.max_fix_attempts:
             return Command(goto="coder", update={**update, "feedback": feedback,
                                                   "steps": [record]})
@@ -79,7 +84,14 @@ def build_messages(state: TaskState) -> list:
 def _ask_model(state: TaskState, services: Services, timer: StepTimer) -> str | None:
     reply = services.model.invoke(build_messages(state))
     timer.add_model_usage(reply)
-    code = extract_code(str(reply.content))
+    text = str(reply.content)
+    edits = parse_search_replace(text)
+    if edits:
+        try:
+            return apply_search_replace(state["original"], edits)[0]
+        except EditFailed as failure:
+            raise UnusableReply(f"a SEARCH/REPLACE edit did not apply: {failure}") from None
+    code = extract_code(text)
     if code is None:
         return None
     lines = state["original"].splitlines(keepends=True)
@@ -88,6 +100,10 @@ def _ask_model(state: TaskState, services: Services, timer: StepTimer) -> str | 
     if state["target_model"] == "kokkos" and "Kokkos::" in code:
         new_source = ensure_kokkos_include(new_source)
     return new_source
+
+
+class UnusableReply(Exception):
+    """The model's reply cannot become a candidate; the message goes back to the model."""
 
 
 MODEL_MARKERS = {"openmp": ("#pragma omp", "omp_"), "kokkos": ("Kokkos::",),

@@ -41,7 +41,8 @@ def profiler(state: TaskState, services: Services) -> Command[Literal["report"]]
     timer.run_seconds = time.perf_counter() - started
     baseline = medians["original"][1]
     speedups = {str(p): baseline / t if t > 0 else 0.0 for p, t in medians["candidate"].items()}
-    timings = {"original_s": baseline, "candidate_s": {str(p): t for p, t in
+    efficiency = {p: round(s / int(p), 3) for p, s in speedups.items()}
+    timings = {"original_s": baseline, "efficiency": efficiency, "candidate_s": {str(p): t for p, t in
                                                        medians["candidate"].items()},
                "size": settings.timing_size if spec.mode == "harness" else None,
                "method": f"median of 3 interleaved rounds x {settings.timing_repeats} timed "

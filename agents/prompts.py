@@ -35,7 +35,13 @@ The surrounding file for context:
 ```
 {analysis}
 {rules}
-Write the replacement for lines {first}-{last} only."""
+Write the replacement for lines {first}-{last} only. To change other lines too (an
+#include, a helper), reply instead with SEARCH/REPLACE blocks:
+<<<<<<< SEARCH
+exact lines of the file
+=======
+new lines
+>>>>>>> REPLACE"""
 
 FEEDBACK = """
 Your previous attempt failed:

@@ -75,7 +75,7 @@ def test_unchanged_code_is_not_accepted_as_a_port(make_services):
     report = run(services, task_state("parallelize with OpenMP", EXAMPLES / "saxpy.cpp", 5, 7))
     assert report["status"] == "failed"
     assert "unchanged" in report["steps"][1]["summary"]
-    assert "no code" in report["steps"][2]["summary"]
+    assert "no usable code" in report["steps"][2]["summary"]
 
 
 @pytest.mark.parametrize("task", ["parallelize this loop with OpenMP", "port this loop to Kokkos"])
@@ -175,3 +175,15 @@ def test_private_temporary_read_after_the_loop_is_refused(make_services, tmp_pat
     services = make_services(None, **FAST_AGENT)
     report = run(services, task_state("parallelize with OpenMP", source, 3, 6, harness=False))
     assert report["status"] == "refused" and "lastprivate" in report["status_reason"]
+
+
+def test_search_replace_edits_apply_or_go_back_to_the_model(make_services):
+    bad = "<<<<<<< SEARCH\n  for (int k = 0; k < m; ++k) {\n=======\n  oops\n>>>>>>> REPLACE"
+    good = ("<<<<<<< SEARCH\n  for (std::size_t i = 0; i < n; ++i) {\n=======\n"
+            "  #pragma omp parallel for\n  for (std::size_t i = 0; i < n; ++i) {\n>>>>>>> REPLACE")
+    model = ScriptedModel(replies=[bad, good])
+    services = make_services(model, **model_only())
+    report = run(services, task_state("parallelize with OpenMP", EXAMPLES / "saxpy.cpp", 5, 7))
+    assert report["status"] == "verified", report["status_reason"]
+    assert "did not apply" in model.calls[1][-1].content
+    assert "+  #pragma omp parallel for" in report["diff"]

@@ -38,10 +38,12 @@ def _speedup_lines(report: dict) -> list[str]:
     if not speedups:
         return ["  not measured"]
     lines = [f"  original (serial build): {timings['original_s'] * 1e3:.3f} ms"]
+    efficiency = timings.get("efficiency", {})
+    unit = "rank(s)" if timings.get("backend", "").startswith("MPI") else "thread(s)"
     for threads, speedup in speedups.items():
         seconds = timings["candidate_s"][threads]
-        lines.append(f"  candidate, {threads} thread(s): {seconds * 1e3:.3f} ms  "
-                     f"speedup {speedup:.2f}x")
+        lines.append(f"  candidate, {threads} {unit}: {seconds * 1e3:.3f} ms  "
+                     f"speedup {speedup:.2f}x  efficiency {efficiency.get(threads, 0):.0%}")
     lines.append(f"  backend {timings.get('backend')}; {timings.get('method')}")
     return lines
 
