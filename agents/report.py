@@ -44,7 +44,7 @@ def build_report(state: TaskState) -> dict:
         "attempts": state.get("attempts", 0), "diff": diff,
         "build": {v: {k: b.get(k) for k in ("ok", "command", "seconds", "diagnostics")}
                   for v, b in (state.get("build") or {}).items()},
-        "test": state.get("test"), "timings": state.get("timings"),
+        "test": state.get("test"), "user_test": state.get("user_test"), "timings": state.get("timings"),
         "speedups": state.get("speedups", {}), "sources": state.get("sources", []),
         "model": {"input_tokens": totals["input_tokens"],
                   "output_tokens": totals["output_tokens"],

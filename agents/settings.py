@@ -56,6 +56,10 @@ class AgentSettings(BaseModel):
     race_check_repeats: int = Field(2, ge=0, description="reruns per race-check count")
     rel_tolerance: float = Field(1e-5, gt=0, description="relative tolerance for outputs")
     abs_tolerance: float = Field(1e-8, ge=0, description="absolute tolerance for outputs")
+    test_command: str | None = Field(None, description="your own test command (run with sh -c "
+                                     "in a sandboxed copy of the project, the change applied)")
+    project_dir: str | None = Field(None, description="project root for test_command "
+                                    "(default: the file's directory)")
     prefer_transformations: bool = Field(True, description="try verified transformations first")
     allow_unproven: bool = Field(
         False, description="let the model try loops the dependence analysis could not prove"

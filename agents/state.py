@@ -50,6 +50,7 @@ class TaskState(TypedDict, total=False):
     feedback: str
     build: dict[str, Any]
     test: dict[str, Any]
+    user_test: dict[str, Any]
     workspace: str
     timings: dict[str, Any]
     speedups: dict[str, float]

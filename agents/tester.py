@@ -14,6 +14,7 @@ from ellora.tools.verify import (
     differential_test,
     first_errors,
     prepare_workspace,
+    run_user_tests,
 )
 from langgraph.types import Command
 
@@ -67,6 +68,21 @@ def tester(state: TaskState, services: Services) -> Command[Literal["coder", "pr
         return _retry_or_stop(state, services, timer, base, f"test failed: {bad.detail}",
                               f"the rewritten code gives different results: size {bad.size}: "
                               f"{bad.detail}")
+    command = services.settings.agent.test_command
+    if command:
+        user = _user_tests(state, services, workspace, command, limits)
+        timer.run_seconds += user.run_seconds
+        base["user_test"] = user.to_dict()
+        if user.status == "failed":
+            return _retry_or_stop(state, services, timer, base, "your test command failed",
+                                  f"the project's tests fail with the change:\n"
+                                  f"{user.cases[0].detail[-1500:]}")
+        if test.status == "not_established":
+            return Command(goto="report", update={
+                **base, "status": "verified",
+                "status_reason": f"your test command passed ({command}); no harness, so the "
+                                 "speedup was not measured",
+                "steps": [timer.record(f"built; {user.method}: passed")]})
     if test.status == "not_established":
         return Command(goto="report", update={
             **base, "status": "unverified", "status_reason": test.message,
@@ -74,6 +90,12 @@ def tester(state: TaskState, services: Services) -> Command[Literal["coder", "pr
     return Command(goto="profiler", update={
         **base, "steps": [timer.record(f"built both; {test.method}: passed",
                                        cases=[c.size for c in test.cases])]})
+
+
+def _user_tests(state, services, workspace, command, limits):
+    project = Path(services.settings.agent.project_dir or Path(state["file"]).resolve().parent)
+    return run_user_tests(services.sandbox, workspace, project, Path(state["file"]),
+                          state["candidate"], command, limits)
 
 
 def _retry_or_stop(state, services, timer, base, summary, feedback) -> Command:

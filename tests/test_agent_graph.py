@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLES, FAST_AGENT
 from ellora.agents.runner import infer_target_model, new_task_id, resume_task, run_task
 from ellora.models.scripted import ScriptedModel
@@ -187,3 +186,23 @@ def test_search_replace_edits_apply_or_go_back_to_the_model(make_services):
     assert report["status"] == "verified", report["status_reason"]
     assert "did not apply" in model.calls[1][-1].content
     assert "+  #pragma omp parallel for" in report["diff"]
+
+
+def test_the_users_own_test_command_decides_without_a_harness(make_services, tmp_path):
+    source = tmp_path / "scale.cpp"
+    source.write_text("void scale(int n, double* y) {\n  for (int i = 0; i < n; ++i) {\n"
+                      "    y[i] = 2.0 * y[i];\n  }\n}\n")
+    (tmp_path / "check.cpp").write_text(
+        "#include <cstdio>\nvoid scale(int n, double* y);\nint main() { double y[100];\n"
+        " for (int i = 0; i < 100; ++i) y[i] = i;\n scale(100, y);\n"
+        " for (int i = 0; i < 100; ++i) if (y[i] != 2.0 * i) { std::puts(\"wrong\"); return 1; }\n"
+        " std::puts(\"ok\"); }\n")
+    wrong = "```cpp\n  #pragma omp parallel for\n  for (int i = 0; i < n; ++i) {\n    y[i] = 3.0 * y[i];\n  }\n```"
+    right = wrong.replace("3.0", "2.0")
+    model = ScriptedModel(replies=[wrong, right])
+    agent = {**model_only()["agent"], "test_command": "g++ -fopenmp scale.cpp check.cpp -o t && ./t"}
+    services = make_services(model, agent=agent)
+    report = run(services, task_state("parallelize with OpenMP", source, 2, 4, harness=False))
+    assert report["status"] == "verified", report["status_reason"]
+    assert "your test command passed" in report["status_reason"]
+    assert "project's tests fail" in model.calls[1][-1].content and "wrong" in model.calls[1][-1].content

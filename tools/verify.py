@@ -291,3 +291,40 @@ def _parse_seconds(stdout: str, wall_s: float) -> float:
 
 def first_errors(outcome: BuildOutcome, limit: int = 12) -> list[Diagnostic]:
     return errors_only(outcome.diagnostics)[:limit]
+
+
+_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv"}
+
+
+def copy_project(source_dir: Path, destination: Path, max_bytes: int = 512 * 1024 * 1024) -> None:
+    """Copy the user's project (not its VCS metadata) into the sandbox workspace."""
+    total = 0
+    for path in sorted(source_dir.rglob("*")):
+        relative = path.relative_to(source_dir)
+        if any(part in _SKIP_DIRS for part in relative.parts) or path.is_symlink():
+            continue
+        target = destination / relative
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        elif path.is_file():
+            total += path.stat().st_size
+            if total > max_bytes:
+                raise ValueError(f"the project {source_dir} is over {max_bytes >> 20} MiB; "
+                                 "give a smaller --project directory")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+
+
+def run_user_tests(sandbox: Sandbox, workspace: Path, project_dir: Path, source_file: Path,
+                   candidate: str, command: str, limits: Limits) -> TestOutcome:
+    """Run the user's own test command on a copy of their project with the candidate in it."""
+    copy = workspace / "project"
+    copy_project(project_dir, copy)
+    (copy / source_file.resolve().relative_to(project_dir.resolve())).write_text(candidate)
+    result = sandbox.run(["sh", "-c", f"cd project && {command}"], workspace, limits)
+    detail = (result.stdout + result.stderr).strip()[-1500:]
+    passed = result.ok
+    reason = "" if passed else (result.limit_hit or f"exit {result.exit_code}")
+    return TestOutcome("passed" if passed else "failed", f"your test command: {command}",
+                       [CaseOutcome(0, passed, detail if passed else f"{reason}: {detail}")],
+                       run_seconds=result.wall_s)

@@ -21,6 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lines", help="the line range to change, A-B (1-based, inclusive)")
     parser.add_argument("--harness", type=Path, help="differential-test harness (default: "
                                                      "<name>.harness.cpp next to the file)")
+    parser.add_argument("--test-cmd", help="your own test command, run in a sandboxed copy of "
+                                           "the project with the change applied (sh -c)")
+    parser.add_argument("--project", type=Path, help="project root for --test-cmd (default: the "
+                                                     "file's directory)")
     parser.add_argument("--model", help="model provider: embedded | openai-compatible")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a setting, e.g. agent.threads=[1,2,4]")
@@ -37,6 +41,12 @@ def _settings(args):
     overrides = parse_overrides(args.set)
     if args.model:
         overrides.setdefault("model", {})["provider"] = args.model
+    if getattr(args, "test_cmd", None):
+        overrides.setdefault("agent", {})["test_command"] = args.test_cmd
+    if getattr(args, "project", None):
+        if not args.project.is_dir():
+            raise UserError(f"project directory {args.project} not found: check --project")
+        overrides.setdefault("agent", {})["project_dir"] = str(args.project.resolve())
     return load_settings(overrides)
 
 
@@ -143,6 +153,23 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROGRAM}: interrupted; resume with --resume and the task ID", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001 - a bug of ours: one line, details in a log
+        log = _write_crash_log(error)
+        print(f"{PROGRAM}: internal error: {type(error).__name__}: {error} (details: {log}; "
+              "the task can be resumed with --resume ID)", file=sys.stderr)
+        return 3
+
+
+def _write_crash_log(error: Exception) -> str:
+    import os
+    import time
+    import traceback
+
+    folder = Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local/state")) / "ellora"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    path.write_text("".join(traceback.format_exception(error)))
+    return str(path)
 
 
 def run(args: argparse.Namespace) -> int:

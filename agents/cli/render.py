@@ -30,6 +30,9 @@ def _test_lines(report: dict) -> list[str]:
               for c in test.get("cases", [])]
     if test.get("message"):
         lines.append(f"  {test['message']}")
+    user = report.get("user_test")
+    if user:
+        lines.append(f"  {user['status']}: {user['method']}")
     return lines
 
 
