@@ -7,6 +7,7 @@ from typing import Literal
 
 from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
+from ellora.tools.race_check import openmp_race_findings
 from ellora.tools.toolchain import ToolchainMissing
 from ellora.tools.verify import (
     VerifySpec,
@@ -57,6 +58,15 @@ def tester(state: TaskState, services: Services) -> Command[Literal["coder", "pr
         return _retry_or_stop(state, services, timer, base, "the candidate does not compile",
                               "compiler errors:\n" + feedback)
     settings = services.settings.agent
+    if state["target_model"] in ("openmp", "mpi+openmp"):
+        findings = [message for kind, message in openmp_race_findings(state["candidate"])
+                    if kind == "race" or not settings.allow_unproven]
+        if findings:
+            base["test"] = {"status": "failed", "method": "static race check of the OpenMP loops",
+                            "cases": [{"size": 0, "passed": False, "detail": f}
+                                      for f in findings], "message": "", "run_seconds": 0.0}
+            return _retry_or_stop(state, services, timer, base, f"race check: {findings[0]}",
+                                  "the OpenMP code is not safe:\n" + "\n".join(findings))
     test = differential_test(services.sandbox, workspace, spec, recipes, settings.test_sizes,
                              max(settings.threads), settings.rel_tolerance,
                              settings.abs_tolerance, limits,

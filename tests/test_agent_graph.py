@@ -150,6 +150,7 @@ def test_a_data_race_is_caught_not_certified(make_services):
     report = run(services, task_state("parallelize with OpenMP", EXAMPLES / "dot.cpp", 6, 8))
     assert report["status"] == "failed"
     assert report["test"]["status"] == "failed"
+    assert "without reduction(+:sum)" in report["test"]["cases"][0]["detail"]
     assert report["diff"] == ""
 
 
