@@ -101,10 +101,11 @@ class RunRequest:
 
 
 def parse_run_arguments(raw: Any) -> RunRequest:
-    """Check the JSON an editor sent back; raises ``ValueError`` with a one-line reason."""
+    """Check the JSON an editor sent back; raises ``ValueError`` or ``TypeError`` with a
+    one-line reason."""
     if not isinstance(raw, dict):
-        raise ValueError("expected one object argument {action, uri, version, firstLine, "
-                         "lastLine}")
+        raise TypeError("expected one object argument {action, uri, version, firstLine, "
+                        "lastLine}")
     action = ACTIONS_BY_ID.get(str(raw.get("action")))
     if action is None:
         raise ValueError(f"unknown action {raw.get('action')!r}: choose one of "

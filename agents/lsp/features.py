@@ -97,7 +97,7 @@ async def _run(ls: Any, raw: Any, token: Any) -> tuple[Any, Any, Any]:
     request_id = ls.protocol.msg_id
     try:
         request = parse_run_arguments(raw)
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         raise RunError(str(error), -32602) from None
     run = capture_input(ls, request)
     check_supported(run)

@@ -50,7 +50,7 @@ class HoverSource(Protocol):
 
 
 def _public(qualified: str, name: str) -> bool:
-    if name.startswith("MPI_") or name.startswith("omp_"):
+    if name.startswith(("MPI_", "omp_")):
         return True
     parts = qualified.split("::")
     return parts[0] == "Kokkos" and "Impl" not in parts and not name.startswith("_")

@@ -65,8 +65,8 @@ def agent_report_markdown(report: dict, applied: str) -> str:
     plan = report.get("plan") or {}
     first, last = (report.get("lines") or [0, 0])[:2]
     parts = [f"# Ellora: {report.get('task')}", "",
-             f"`{report.get('file')}` lines {first}-{last}, target {report.get('target_model')},"
-             f" task `{report.get('task_id')}`", "",
+             (f"`{report.get('file')}` lines {first}-{last}, target "
+              f"{report.get('target_model')}, task `{report.get('task_id')}`"), "",
              f"**Status: {report.get('status')}**" + (f": {report['status_reason']}"
                                                        if report.get("status_reason") else ""),
              "", f"Edit: {applied}", "", f"Check: {report.get('check', '')}", "",
@@ -81,17 +81,18 @@ def agent_report_markdown(report: dict, applied: str) -> str:
         parts += ["## Diff", "", "```diff", report["diff"].rstrip("\n"), "```", ""]
     cost = report.get("time") or {}
     model = report.get("model") or {}
-    parts += ["## Cost", "", f"{cost.get('total_s', 0)} s in all (model {cost.get('model_s', 0)}"
-              f" s, builds {cost.get('build_s', 0)} s, runs {cost.get('run_s', 0)} s); "
-              f"{model.get('input_tokens', 0)} tokens in, {model.get('output_tokens', 0)} out", ""]
+    parts += ["## Cost", "", (f"{cost.get('total_s', 0)} s in all (model "
+                              f"{cost.get('model_s', 0)} s, builds {cost.get('build_s', 0)} s, "
+                              f"runs {cost.get('run_s', 0)} s); {model.get('input_tokens', 0)} "
+                              f"tokens in, {model.get('output_tokens', 0)} out"), ""]
     return "\n".join(parts)
 
 
 def explanation_markdown(file: str, first: int, last: int, text: str, model: dict) -> str:
+    cost = (f"Model {model.get('name')}: {model.get('input_tokens', 0)} tokens in, "
+            f"{model.get('output_tokens', 0)} out")
     return "\n".join([f"# Ellora: explanation of `{Path(file).name}` lines {first}-{last}", "",
-                      text, "", "---", f"Model {model.get('name')}: "
-                      f"{model.get('input_tokens', 0)} tokens in, "
-                      f"{model.get('output_tokens', 0)} out", ""])
+                      text, "", "---", cost, ""])
 
 
 def write_report(folder: Path, name: str, markdown: str) -> Path:

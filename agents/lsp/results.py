@@ -13,6 +13,7 @@ from typing import Any
 from ellora.agents.lsp.edits import workspace_edit
 from ellora.agents.lsp.reports import agent_report_markdown, explanation_markdown, write_report
 from ellora.agents.lsp.runs import CONTENT_MODIFIED, RunError, RunInput, RunOutcome
+from pygls.exceptions import JsonRpcException
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ async def show_report(ls: Any, path: Any, summary: str, ok: bool) -> None:
                 uri=path.as_uri(), external=False, take_focus=False))
             if ok:
                 return
-        except Exception as error:  # the report stays on disk; say where
+        except JsonRpcException as error:  # the client refused; the report stays on disk
             log.info("showDocument failed: %s", error)
     kind = types.MessageType.Info if ok else types.MessageType.Warning
     ls.window_show_message(types.ShowMessageParams(type=kind,

@@ -57,6 +57,7 @@ class RunOutcome:
 
 def capture_input(ls: Any, request: RunRequest) -> RunInput:
     """The open document at the version the action was computed for; raises ``RunError``."""
+    from ellora.agents.cli.errors import UserError
     from ellora.agents.user_files import parse_line_range
     from pygls.uris import to_fs_path
 
@@ -75,7 +76,7 @@ def capture_input(ls: Any, request: RunRequest) -> RunInput:
     try:
         parse_line_range(f"{request.first_line}-{request.last_line}", document.source,
                          Path(path))
-    except Exception as error:  # UserError: outside the document or empty
+    except UserError as error:  # outside the document, or an empty document
         raise RunError(str(error), -32602) from None
     language = language_of(request.uri, document.language_id) or "cpp"
     return RunInput(request, Path(path), document.source, document.version, language)
@@ -133,12 +134,14 @@ class TaskProgress:
     async def open(cls, ls: Any, token: Any, title: str) -> TaskProgress:
         import uuid
 
+        from pygls.exceptions import JsonRpcException
+
         capabilities = ls.client_capabilities.window
         if token is None and capabilities is not None and capabilities.work_done_progress:
             token = f"ellora-{uuid.uuid4().hex[:12]}"
             try:
                 await ls.work_done_progress.create_async(token)
-            except Exception as error:  # the client refused: run without progress
+            except JsonRpcException as error:  # the client refused: run without progress
                 log.info("no progress bar: %s", error)
                 token = None
         return cls(ls, token, title)

@@ -139,7 +139,7 @@ def main() -> int:
         return 0
     except Cancelled:
         return 143
-    except Exception as error:  # every failure becomes one event; the server keeps serving
+    except Exception as error:  # noqa: BLE001 - every failure becomes one event for the server
         traceback.print_exc(file=sys.stderr)
         emit(_error_event(error))
         return 1
