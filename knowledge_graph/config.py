@@ -38,7 +38,9 @@ class IndexSettings(BaseModel):
         [], description="Spack (or other) install prefixes to look in for a library")
     vector_candidates: int = Field(40, gt=0, description="vector hits fetched per query")
     graph_weight: float = Field(0.5, ge=0, description="weight of graph rank in hybrid score")
-    lexical_weight: float = Field(0.35, ge=0, description="weight of identifier matches")
+    lexical_weight: float = Field(0.35, ge=0, description="weight of name-word matches")
+    identifier_weight: float = Field(
+        0.5, ge=0, description="bonus for defining an identifier named in the query or code")
 
 
 def default_state_dir() -> Path:

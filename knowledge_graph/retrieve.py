@@ -59,6 +59,7 @@ class _Candidate:
     vector: float = 0.0
     graph: float = 0.0
     lexical: float = 0.0
+    exact: float = 0.0
     why: list[str] = field(default_factory=list)
 
 
@@ -128,11 +129,14 @@ class Retriever:
         best = max(rank.values(), default=1.0) or 1.0
         ranked = sorted((n for n in rank if self.graph.nodes[n].get("chunk")
                          and _passes(self.graph.nodes[n], filters)), key=rank.get, reverse=True)
-        for node in ranked[:GRAPH_CANDIDATES]:
+        chosen = [n for n in exact if n in rank and self.graph.nodes[n].get("chunk")
+                  and _passes(self.graph.nodes[n], filters)]
+        for node in dict.fromkeys(chosen + ranked[:GRAPH_CANDIDATES]):
             data = self.graph.nodes[node]
             candidate = candidates.setdefault(data["chunk"], _Candidate(data["chunk"]))
             candidate.graph = max(candidate.graph, rank[node] / best)
             candidate.lexical = max(candidate.lexical, lexical.get(node, 0.0) / top)
+            candidate.exact = max(candidate.exact, 1.0 if node in exact else 0.0)
             candidate.why.extend(self._reasons(node, sub, seeds, exact, lexical, candidates))
 
     def _reasons(self, node: str, sub, seeds, exact, lexical, candidates) -> list[str]:
@@ -207,9 +211,10 @@ class Retriever:
             if mode == "vector":
                 score = c.vector
             elif mode == "graph":
-                score = c.graph + s.lexical_weight * c.lexical
+                score = c.graph + s.lexical_weight * c.lexical + s.identifier_weight * c.exact
             else:
-                score = c.vector + s.graph_weight * c.graph + s.lexical_weight * c.lexical
+                score = (c.vector + s.graph_weight * c.graph + s.lexical_weight * c.lexical
+                         + s.identifier_weight * c.exact)
             scored.append((score, chunk))
         scored.sort(reverse=True)
         snippets: list[Snippet] = []
