@@ -1,4 +1,5 @@
-"""The agent graph: planner -> coder -> tester (-> coder, bounded) -> profiler -> report.
+"""The agent graph: planner -> coder -> tester (-> coder, bounded) -> optimizer -> profiler
+-> report.
 
 Built by a factory, never at import time, so callers choose the model, sandbox, toolchain
 and checkpointer (tests hand it a scripted model and a real sandbox).
@@ -9,6 +10,7 @@ from __future__ import annotations
 import functools
 
 from ellora.agents.coder import coder
+from ellora.agents.optimizer import optimizer
 from ellora.agents.planner import planner
 from ellora.agents.profiler import profiler
 from ellora.agents.report import report
@@ -23,7 +25,7 @@ def build_graph(services: Services, checkpointer=None):
 
     graph = StateGraph(TaskState)
     for name, node in (("planner", planner), ("coder", coder), ("tester", tester),
-                       ("profiler", profiler), ("report", report)):
+                       ("optimizer", optimizer), ("profiler", profiler), ("report", report)):
         bound = functools.partial(node, services=services)
         functools.update_wrapper(bound, node)
         graph.add_node(name, bound)

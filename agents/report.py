@@ -45,7 +45,7 @@ def build_report(state: TaskState) -> dict:
         "build": {v: {k: b.get(k) for k in ("ok", "command", "seconds", "diagnostics")}
                   for v, b in (state.get("build") or {}).items()},
         "test": state.get("test"), "user_test": state.get("user_test"), "timings": state.get("timings"),
-        "speedups": state.get("speedups", {}), "sources": state.get("sources", []),
+        "speedups": state.get("speedups", {}), "optimizations": state.get("optimizations", []), "sources": state.get("sources", []),
         "model": {"input_tokens": totals["input_tokens"],
                   "output_tokens": totals["output_tokens"],
                   "seconds": round(totals["model_seconds"], 3)},

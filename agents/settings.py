@@ -13,7 +13,8 @@ from ellora.agents.cli.errors import UserError
 from ellora.agents.lsp.config import LspSettings
 from ellora.evals.config import EvalSettings
 from ellora.knowledge_graph.config import IndexSettings
-from ellora.models.config import ModelSettings
+from ellora.models.config import ModelSettings, ServeSettings
+from ellora.models.train.config import TrainSettings
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
@@ -60,6 +61,8 @@ class AgentSettings(BaseModel):
                                      "in a sandboxed copy of the project, the change applied)")
     project_dir: str | None = Field(None, description="project root for test_command "
                                     "(default: the file's directory)")
+    optimize_round: bool = Field(True, description="try known-safe variants (schedule, collapse)"
+                                 " and keep one only if it is tested and faster")
     prefer_transformations: bool = Field(True, description="try verified transformations first")
     allow_unproven: bool = Field(
         False, description="let the model try loops the dependence analysis could not prove"
@@ -76,6 +79,8 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     toolchain: ToolchainSettings = Field(default_factory=ToolchainSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
+    train: TrainSettings = Field(default_factory=TrainSettings)
     evals: EvalSettings = Field(default_factory=EvalSettings)
     lsp: LspSettings = Field(default_factory=LspSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)

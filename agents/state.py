@@ -53,6 +53,7 @@ class TaskState(TypedDict, total=False):
     user_test: dict[str, Any]
     workspace: str
     timings: dict[str, Any]
+    optimizations: list[dict[str, Any]]
     speedups: dict[str, float]
     status: str  # running | verified | unverified | failed | refused
     status_reason: str

@@ -25,7 +25,7 @@ def verify_spec(state: TaskState) -> VerifySpec:
                       str(Path(state["file"]).resolve().parent), state.get("harness"))
 
 
-def tester(state: TaskState, services: Services) -> Command[Literal["coder", "profiler",
+def tester(state: TaskState, services: Services) -> Command[Literal["coder", "optimizer",
                                                                     "report"]]:
     timer = StepTimer("tester")
     spec = verify_spec(state)
@@ -97,7 +97,7 @@ def tester(state: TaskState, services: Services) -> Command[Literal["coder", "pr
         return Command(goto="report", update={
             **base, "status": "unverified", "status_reason": test.message,
             "steps": [timer.record(f"built; {test.message}")]})
-    return Command(goto="profiler", update={
+    return Command(goto="optimizer", update={
         **base, "steps": [timer.record(f"built both; {test.method}: passed",
                                        cases=[c.size for c in test.cases])]})
 

@@ -48,6 +48,8 @@ class LoopFacts:
     written_arrays: list[str] = field(default_factory=list)
     atomic_arrays: list[str] = field(default_factory=list)
     nested_depth: int = 1
+    perfectly_nested: bool = False  # the body is exactly one rectangular inner loop
+    irregular: bool = False  # inner trip counts depend on data or on the outer variable
     facts: list[str] = field(default_factory=list)
     refusal: str | None = None
 
@@ -118,6 +120,7 @@ def _analyze_body(loop, facts: LoopFacts) -> None:
     var = facts.variable
     private = _declared_inside(body)
     inner_bounds = _inner_loop_bounds(body)
+    _classify_nest(body, var, inner_bounds, facts)
     facts.nested_depth = 1 + _max_nesting(body) + (body.type in ("for_statement", "while_statement"))
     accesses: list[_Access] = []
     scalar_writes: dict[str, list] = {}
@@ -165,6 +168,16 @@ def _declared_inside(body) -> set[str]:
                 if child.type == "identifier":
                     names.add(text(child))
     return names
+
+
+def _classify_nest(body, var: str, inner_bounds, facts: LoopFacts) -> None:
+    statements = [c for c in body.named_children if c.type != "comment"] \
+        if body.type == "compound_statement" else [body]
+    depends = [re.search(rf"\b{re.escape(var)}\b|\[", lower + " " + upper)
+               for lower, upper in inner_bounds.values()]
+    facts.irregular = any(depends)
+    facts.perfectly_nested = (len(statements) == 1 and statements[0].type == "for_statement"
+                              and bool(inner_bounds) and not facts.irregular)
 
 
 def _inner_loop_bounds(body) -> dict[str, tuple[str, str]]:
@@ -376,10 +389,10 @@ def _injective_in(index: str, var: str, inner_bounds: dict[str, tuple[str, str]]
     first = index.split("][")[0]
     if first == var:
         return True
-    offset = re.fullmatch(rf"{re.escape(var)}[+-](\w+)|(\w+)\+{re.escape(var)}", first)
+    offset = re.fullmatch(rf"{re.escape(var)}[+-](.+)|(.+)\+{re.escape(var)}", first)
     if offset:
-        name = offset.group(1) or offset.group(2)
-        return name not in inner_bounds and name not in local_names
+        names = set(re.findall(r"[A-Za-z_]\w*", offset.group(1) or offset.group(2)))
+        return not names & (set(inner_bounds) | set(local_names) | {var})
     v = re.escape(var)
     for inner, bounds in inner_bounds.items():
         j = re.escape(inner)

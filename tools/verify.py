@@ -261,9 +261,11 @@ def _compare_programs(sandbox, workspace, recipes, threads, rel, abs_, limits) -
 
 def time_variants(sandbox: Sandbox, workspace: Path, spec: VerifySpec,
                   recipes: dict[str, BuildRecipe], threads: list[int], size: int,
-                  repeats: int, rounds: int, limits: Limits) -> dict[str, dict[int, float]]:
+                  repeats: int, rounds: int, limits: Limits,
+                  original_counts: list[int] | None = None) -> dict[str, dict[int, float]]:
     """Median seconds per variant and thread count, rounds interleaved to share the noise."""
-    samples: dict[str, dict[int, list[float]]] = {"original": {1: []},
+    samples: dict[str, dict[int, list[float]]] = {"original": {p: [] for p in
+                                                               original_counts or [1]},
                                                   "candidate": {p: [] for p in threads}}
     args = ["--size", str(size), "--seed", "7", "--mode", "time", "--repeats", str(repeats)]
     if spec.mode == "program":

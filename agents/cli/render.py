@@ -67,6 +67,9 @@ def render_report(report: dict) -> str:
         parts += ["", "Diff:", report["diff"].rstrip()]
     parts += ["", "Build:", *(_build_lines(report) or ["  not run"]), "", "Test:",
               *_test_lines(report), "", "Speedup:", *_speedup_lines(report)]
+    if report.get("optimizations"):
+        parts += ["", "Optimize round:"] + [f"  {o['variant']}: {o['result']} ({o['why']})"
+                                            for o in report["optimizations"]]
     if report.get("sources"):
         parts += ["", "Sources:"] + [f"  {s.get('repository', '')} {s.get('path')}:"
                                      f"{s.get('lines')}" for s in report["sources"]]
