@@ -8,7 +8,8 @@ from ellora.sandbox.records import Limits, RunResult, Sandbox
 
 __all__ = ["Limits", "RunResult", "Sandbox", "create_sandbox"]
 
-_BACKENDS = {"local": "ellora.sandbox.local:LocalSandbox"}
+_BACKENDS = {"local": "ellora.sandbox.local:LocalSandbox",
+             "parsl": "ellora.sandbox.cluster:ParslSandbox"}
 
 
 def create_sandbox(name: str = "local", **options) -> Sandbox:
