@@ -29,6 +29,7 @@ __all__ = [
 _PROVIDERS = {
     "embedded": "ellora.models.embedded:create_embedded_model",
     "openai-compatible": "ellora.models.openai_compatible:create_openai_compatible_model",
+    "transformers": "ellora.models.transformers_provider:create_transformers_model",
 }
 
 

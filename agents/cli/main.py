@@ -20,6 +20,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "lsp": ("ellora.agents.lsp.command", "start the language server on stdio (for editors)"),
     "doctor": ("ellora.tools.doctor", "show the compilers, MPI, Kokkos and CUDA found, and hints"),
     "sandbox": ("ellora.sandbox.cli", "run a command in a fresh sandbox and print the result as JSON"),
+    "serve": ("ellora.models.serve_cli", "serve a model over an OpenAI-compatible API (llama.cpp, vLLM)"),
+    "train": ("ellora.models.train.cli", "LoRA fine-tuning: run, merge, verify, test, dataset"),
     "index": ("ellora.knowledge_graph.cli", "index E4S libraries and query them (graph + vectors)"),
 }
 

@@ -1,0 +1,51 @@
+"""Training configuration (the ``[train]`` section of ``ellora.toml``), ChatKokkos defaults."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+DataFormat = Literal["auto", "chatkokkos", "hpc-instruct", "jsonl"]
+
+
+class LoraSettings(BaseModel):
+    """The LoRA adapter: ChatKokkos used r=16, alpha=16, dropout 0.05 on q/k/v/o_proj."""
+
+    r: int = Field(16, gt=0, description="adapter rank")
+    alpha: int = Field(16, gt=0, description="scaling numerator (scale = alpha / r)")
+    dropout: float = Field(0.05, ge=0.0, lt=1.0, description="dropout on the adapter input")
+    target_modules: list[str] = Field(
+        ["q_proj", "k_proj", "v_proj", "o_proj"], description="module names that get adapters"
+    )
+
+
+class TrainSettings(BaseModel):
+    """Supervised fine-tuning with a LoRA adapter; the loss is taken on answer tokens only."""
+
+    base_model: str | None = Field(
+        None, description="Hugging Face model directory or .gguf file (default: Gemma 3 270M)"
+    )
+    data: list[str] = Field([], description="training files (ChatKokkos JSON, JSONL, ...)")
+    data_format: DataFormat = Field("auto", description="auto | chatkokkos | hpc-instruct | jsonl")
+    prompt_format: str = Field("chatkokkos", description="chat | a named template")
+    output_dir: str = Field("ellora-lora", description="checkpoints, adapter and logs go here")
+    lora: LoraSettings = Field(default_factory=LoraSettings)
+    learning_rate: float = Field(3e-4, gt=0.0)
+    warmup_steps: int = Field(100, ge=0, description="linear warm-up optimizer steps")
+    lr_schedule: Literal["linear", "cosine", "constant"] = Field("linear")
+    weight_decay: float = Field(0.0, ge=0.0)
+    max_grad_norm: float | None = Field(None, gt=0.0, description="clip gradients (off: None)")
+    max_steps: int = Field(400, gt=0, description="optimizer steps")
+    batch_size: int = Field(4, gt=0, description="sequences per device per micro-batch")
+    grad_accum: int = Field(32, gt=0, description="micro-batches per optimizer step")
+    max_len: int = Field(512, gt=8, description="tokens per sequence (longer ones are cut)")
+    save_every: int = Field(100, gt=0, description="checkpoint every this many steps")
+    keep_checkpoints: int = Field(2, gt=0, description="how many checkpoints to keep")
+    seed: int = Field(42)
+    device: str = Field("auto", description="auto | cpu | cuda (accelerate places ranks)")
+    mixed_precision: Literal["auto", "no", "bf16", "fp16"] = Field(
+        "auto", description="auto = bf16 on GPUs that have it, none on the CPU"
+    )
+    gradient_checkpointing: bool = Field(False, description="trade compute for memory")
+    num_threads: int | None = Field(None, description="torch CPU threads (default: torch's)")
