@@ -42,6 +42,10 @@ class ToolchainSettings(BaseModel):
     """Where to find libraries that are not in the system paths."""
 
     kokkos_prefix: str | None = Field(None, description="a Kokkos install prefix (Spack, CMake)")
+    cxx: str | None = Field(None, description="C++ compiler to use (default: g++, then clang++)")
+    extra_flags: list[str] = Field([], description="flags added to every compile, e.g. "
+                                   "['-march=native', '-DNDEBUG']")
+    extra_libraries: list[str] = Field([], description="link flags added to every build")
 
 
 class AgentSettings(BaseModel):

@@ -66,9 +66,20 @@ class Toolchain:
     kokkos: KokkosInstall | None = None
     running_as_root: bool = False
     missing: dict[str, str] = field(default_factory=dict)
+    extra_flags: tuple[str, ...] = ()
+    extra_libraries: tuple[str, ...] = ()
 
     def recipe(self, model: str) -> BuildRecipe:
-        """The build recipe for ``model``; raises ``ToolchainMissing`` with the install hint."""
+        """The build recipe for ``model`` with the user's extra flags; raises
+        ``ToolchainMissing`` with the install hint."""
+        base = self._base_recipe(model)
+        if not (self.extra_flags or self.extra_libraries):
+            return base
+        return BuildRecipe(base.model, base.compiler, (*base.flags, *self.extra_flags),
+                           (*base.libraries, *self.extra_libraries), base.launcher,
+                           base.parallel_backend)
+
+    def _base_recipe(self, model: str) -> BuildRecipe:
         if model not in PROGRAMMING_MODELS:
             raise ToolchainMissing(f"unknown programming model {model!r}: choose one of "
                                    f"{', '.join(PROGRAMMING_MODELS)}")
@@ -180,10 +191,20 @@ def _version(sandbox, workspace: Path, program: str, last_line: bool = False) ->
     return lines[-1] if last_line else lines[0]
 
 
-def detect_toolchain(sandbox, kokkos_prefix: str | None = None) -> Toolchain:
-    """Find compilers, MPI, Kokkos and CUDA on this machine (versions asked in the sandbox)."""
+def detect_toolchain(sandbox, kokkos_prefix: str | None = None, settings=None) -> Toolchain:
+    """Find compilers, MPI, Kokkos and CUDA on this machine (versions asked in the sandbox);
+    ``settings`` (ToolchainSettings) adds the user's compiler and flags."""
     chain = Toolchain(running_as_root=os.geteuid() == 0)
     chain.cxx = shutil.which("g++") or shutil.which("clang++")
+    if settings is not None:
+        kokkos_prefix = kokkos_prefix or settings.kokkos_prefix
+        chain.extra_flags = tuple(settings.extra_flags)
+        chain.extra_libraries = tuple(settings.extra_libraries)
+        if settings.cxx:
+            chain.cxx = shutil.which(settings.cxx)
+            if chain.cxx is None:
+                raise ToolchainMissing(f"compiler {settings.cxx!r} (toolchain.cxx) not found: "
+                                       "install it or fix the setting")
     chain.mpicxx, chain.mpirun = shutil.which("mpicxx"), shutil.which("mpirun")
     chain.nvcc = shutil.which("nvcc")
     chain.hipcc = shutil.which("hipcc")

@@ -60,7 +60,7 @@ def _services(settings):
     return Services(settings=settings, sandbox=sandbox,
                     model_factory=lambda: create_chat_model(settings.model),
                     toolchain_factory=lambda: detect_toolchain(
-                        sandbox, settings.toolchain.kokkos_prefix),
+                        sandbox, settings=settings.toolchain),
                     retriever=open_retriever(settings))
 
 
