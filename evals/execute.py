@@ -3,13 +3,16 @@
 The reference (serial.cpp built with the problem's harness) is built once per problem and
 run at every validation size; a candidate is built with the target model's recipe, run at
 the same sizes and seeds at every resource count, and its outputs compared with the
-reference's within the problem's tolerance. Passing candidates are timed at each resource
-count with the reference timed in the same rounds (warm-up, repeats, median in the harness;
-median over rounds here). Every function returns plain data; nothing raises for a bad sample.
+reference's within the problem's tolerance (:func:`evaluate_sample`, run in parallel).
+Passing candidates are timed afterwards, one at a time, at each resource count with the
+reference timed in the same rounds (warm-up, repeats, median in the harness; median over
+rounds here; :func:`time_sample`). Every function returns plain data; nothing raises for a
+bad sample.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -152,11 +155,43 @@ def _evaluate_in(ctx, run_dir, workspace, job, recipe, outcome) -> None:
     if not outcome["valid"]:
         outcome["status"] = "invalid"
         return
-    shutil.copy(ref / "reference", workspace / "reference")
-    with machine_lock(run_dir, exclusive=True, enabled=exclusive):
-        timing = time_candidate(ctx, workspace, recipe, model, problem, resources)
+    outcome["status"] = "validated"
+    outcome["pending"] = str(stash_binary(run_dir, job["key"], workspace / "candidate"))
+
+
+def stash_binary(run_dir: str, key: str, binary: Path) -> Path:
+    """Keep a validated binary in the run folder until its timing pass."""
+    folder = Path(run_dir) / "pending" / hashlib.sha256(key.encode()).hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(binary, folder / binary.name)
+    return folder
+
+
+def time_sample(settings_json: str, run_dir: str, job: dict, outcome: dict) -> dict:
+    """The timing pass of a validated sample: reference and candidate at each resource count.
+
+    Runs after every build of the batch (one at a time, under the node's exclusive lock), so
+    no compiler competes with the timed binaries.
+    """
+    started = time.perf_counter()
+    ctx = worker_context(settings_json)
+    pending = Path(outcome.pop("pending"))
+    workspace = ctx.sandbox.new_workspace("time-")
+    try:
+        shutil.copy(pending / "candidate", workspace / "candidate")
+        ref = reference_dir(run_dir, job["problem"]["name"])
+        shutil.copy(ref / "reference", workspace / "reference")
+        recipe = programming.recipe_for(job["target"], ctx.toolchain)
+        with machine_lock(run_dir, exclusive=True, enabled=ctx.evals.exclusive_timing):
+            timing = time_candidate(ctx, workspace, recipe, job["target"], job["problem"],
+                                    job["resources"])
+    finally:
+        ctx.sandbox.discard_workspace(workspace)
+        shutil.rmtree(pending, ignore_errors=True)
     outcome.update(timing)
     outcome["status"] = "passed" if "error" not in timing else "timing_failed"
+    outcome["eval_s"] = round(outcome.get("eval_s", 0.0) + time.perf_counter() - started, 3)
+    return outcome
 
 
 def can_run_cuda(ctx: WorkerContext) -> bool:

@@ -73,15 +73,16 @@ class ModelGenerator:
         bound = model.bind(temperature=self.temperature, seed=self.seed + index,
                            max_tokens=self.max_tokens)
         started = time.perf_counter()
-        replies = bound.batch([build_messages(r.problem, r.task) for r in batch],
-                              config={"max_concurrency": self.batch_size},
-                              return_exceptions=True)
-        wall = time.perf_counter() - started
-        for request, reply in zip(batch, replies):
+        replies = bound.batch_as_completed([build_messages(r.problem, r.task) for r in batch],
+                                           config={"max_concurrency": self.batch_size},
+                                           return_exceptions=True)
+        for position, reply in replies:
+            request = batch[position]
+            wall = time.perf_counter() - started
             if isinstance(reply, Exception):
                 on_result(_result(request, None, error=f"model error: {reply}"[:2000],
                                   input_tokens=0, output_tokens=0,
-                                  generation_s=round(wall / len(batch), 3)))
+                                  generation_s=round(wall, 3)))
                 continue
             text = str(reply.content)
             usage = getattr(reply, "usage_metadata", None) or {}
@@ -90,4 +91,4 @@ class ModelGenerator:
                 request, assemble_candidate(request.problem, request.task, text), reply=text,
                 input_tokens=int(usage.get("input_tokens", 0)),
                 output_tokens=int(usage.get("output_tokens", 0)),
-                generation_s=round(float(latency) if latency else wall / len(batch), 3)))
+                generation_s=round(float(latency) if latency else wall, 3)))

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from ellora.evals import programming
+from ellora.evals.execute import stash_binary
 from ellora.evals.suite import Problem
 from ellora.evals.workers import machine_lock, worker_context
 from ellora.tools.toolchain import ToolchainMissing
@@ -146,7 +147,7 @@ def parse_output(stdout: str) -> dict:
 
 
 def evaluate_sample(settings_json: str, run_dir: str, job: dict, reference: dict) -> dict:
-    """Build the sample with ParEval's drivers, run it at each resource count, parse it."""
+    """Build the sample with ParEval's drivers (its runs come later, in :func:`time_sample`)."""
     started = time.perf_counter()
     ctx = worker_context(settings_json)
     model, problem = job["target"], job["problem"]
@@ -161,13 +162,13 @@ def evaluate_sample(settings_json: str, run_dir: str, job: dict, reference: dict
         return {**outcome, "eval_s": round(time.perf_counter() - started, 3)}
     workspace = _stage(ctx, problem, model, job["code"])
     try:
-        _run_sample(ctx, run_dir, workspace, recipe, job, outcome)
+        _build_sample(ctx, run_dir, workspace, recipe, job, outcome)
     finally:
         ctx.sandbox.discard_workspace(workspace)
     return {**outcome, "eval_s": round(time.perf_counter() - started, 3)}
 
 
-def _run_sample(ctx, run_dir, workspace, recipe, job, outcome) -> None:
+def _build_sample(ctx, run_dir, workspace, recipe, job, outcome) -> None:
     model, problem = job["target"], job["problem"]
     command = build_command(recipe, model, problem["extra"]["sizes"][model])
     with machine_lock(run_dir, exclusive=False, enabled=ctx.evals.exclusive_timing):
@@ -182,21 +183,45 @@ def _run_sample(ctx, run_dir, workspace, recipe, job, outcome) -> None:
             ctx.evals.run_cuda == "auto" and ctx.toolchain.gpu_present)):
         outcome.update(status="built_not_run", valid=None)
         return
+    outcome["status"] = "built"
+    outcome["pending"] = str(stash_binary(run_dir, job["key"], workspace / "a.out"))
+
+
+def time_sample(settings_json: str, run_dir: str, job: dict, outcome: dict) -> dict:
+    """Run the built sample at each resource count (validation and timing happen in the same
+    binary), one sample at a time after the batch's builds."""
+    started = time.perf_counter()
+    ctx = worker_context(settings_json)
+    pending = Path(outcome.pop("pending"))
+    model = job["target"]
+    recipe = programming.recipe_for(model, ctx.toolchain)
+    workspace = ctx.sandbox.new_workspace("pareval-run-")
     runs, best = [], []
-    with machine_lock(run_dir, exclusive=True, enabled=ctx.evals.exclusive_timing):
-        for resource in job["resources"]:
-            command, env = launch(recipe, model, resource)
-            result = ctx.sandbox.run(command, workspace, ctx.run_limits(), env=env)
-            parsed = parse_output(result.stdout)
-            runs.append({"resource": resource, "exit": result.exit_code,
-                         "limit": result.limit_hit, "validation": parsed.get("Validation")})
-            if not result.ok or parsed.get("Validation") != "PASS" or "Time" not in parsed:
-                break
-            outcome["times"][resource] = float(parsed["Time"])
-            if "BestSequential" in parsed:
-                best.append(float(parsed["BestSequential"]))
+    try:
+        shutil.copy(pending / "a.out", workspace / "a.out")
+        with machine_lock(run_dir, exclusive=True, enabled=ctx.evals.exclusive_timing):
+            for resource in job["resources"]:
+                command, env = launch(recipe, model, resource)
+                result = ctx.sandbox.run(command, workspace, ctx.run_limits(), env=env)
+                parsed = parse_output(result.stdout)
+                runs.append({"resource": resource, "exit": result.exit_code,
+                             "limit": result.limit_hit, "validation": parsed.get("Validation")})
+                if not result.ok or parsed.get("Validation") != "PASS" or "Time" not in parsed:
+                    break
+                outcome["times"][resource] = float(parsed["Time"])
+                if "BestSequential" in parsed:
+                    best.append(float(parsed["BestSequential"]))
+    finally:
+        ctx.sandbox.discard_workspace(workspace)
+        shutil.rmtree(pending, ignore_errors=True)
+    _summarize(outcome, runs, best, job["resources"])
+    outcome["eval_s"] = round(outcome.get("eval_s", 0.0) + time.perf_counter() - started, 3)
+    return outcome
+
+
+def _summarize(outcome: dict, runs: list[dict], best: list[float], resources: list[str]) -> None:
     outcome["validation"] = runs
-    outcome["valid"] = len(outcome["times"]) == len(job["resources"])
+    outcome["valid"] = len(outcome["times"]) == len(resources)
     outcome["status"] = "passed" if outcome["valid"] else "invalid"
     if outcome["valid"] and best:
         outcome["baseline_s"] = min(best)

@@ -11,8 +11,8 @@ class Progress:
     """Redrawn in place on a terminal; one line per sample otherwise (logs, CI)."""
 
     def __init__(self, total: int, already: int = 0, quiet: bool = False, stream=None,
-                 width: int = 30):
-        self.total, self.done, self.quiet = total, already, quiet
+                 width: int = 30, label: str = "eval"):
+        self.total, self.done, self.quiet, self.label = total, already, quiet, label
         self.stream = stream or sys.stderr
         self.width = width
         self.started = time.monotonic()
@@ -20,7 +20,7 @@ class Progress:
         self.built = self.passed = 0
         self._lock = threading.Lock()
         if already and not quiet:
-            print(f"[eval] resuming: {already}/{total} samples already done", file=self.stream)
+            print(f"[{label}] resuming: {already}/{total} samples already done", file=self.stream)
 
     def update(self, record: dict) -> None:
         with self._lock:
@@ -37,8 +37,9 @@ class Progress:
         eta = elapsed / self.fresh * left if self.fresh else 0.0
         filled = int(self.width * self.done / self.total) if self.total else self.width
         bar = "#" * filled + "-" * (self.width - filled)
-        return (f"[eval] [{bar}] {self.done}/{self.total} built {self.built} passed "
-                f"{self.passed} | {_clock(elapsed)} elapsed, {_clock(eta)} left")
+        counts = f" built {self.built} passed {self.passed}" if self.label == "eval" else ""
+        return (f"[{self.label}] [{bar}] {self.done}/{self.total}{counts} | "
+                f"{_clock(elapsed)} elapsed, {_clock(eta)} left")
 
     def _draw(self, record: dict) -> None:
         if self.stream.isatty():

@@ -13,6 +13,7 @@ from ellora.evals.programming import DISPLAY, PROMPT_HINTS, PROMPT_INCLUDES
 from ellora.evals.suite import Problem, Task
 
 _CODE_BLOCK = re.compile(r"```[a-zA-Z+]*[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
+_MODEL_HEADER = re.compile(r"cuda|hip/|omp\.h|mpi\.h|Kokkos", re.IGNORECASE)
 _INCLUDE = re.compile(r"^\s*#\s*include[^\n]*$", re.MULTILINE)
 
 SYSTEM = ("You are an expert in high-performance computing and parallel programming in C++. "
@@ -128,6 +129,8 @@ def assemble_candidate(problem: Problem, task: Task, reply: str) -> str | None:
         return body + "\n}\n" * max(0, body.count("{") - body.count("}"))
     if code is None:
         return None
-    missing = [line for line in includes_of(translation_source(problem, task))
-               + PROMPT_INCLUDES.get(task.target, "").splitlines() if line and line not in code]
+    source_includes = [line for line in includes_of(translation_source(problem, task))
+                       if not _MODEL_HEADER.search(line)]
+    missing = [line for line in source_includes + PROMPT_INCLUDES.get(task.target, "").splitlines()
+               if line and line not in code]
     return "\n".join([*missing, code])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, as_completed
 from dataclasses import asdict, dataclass, field
@@ -110,8 +111,14 @@ def run_eval(spec: RunSpec, settings, problems: list[Problem], suite_name: str,
         if generation_is_local(spec, settings):
             rows: list[tuple[SampleRequest, dict]] = []
             by_key = {r.key: r for r in to_generate}
-            generator.generate(to_generate, lambda row: rows.append((by_key[row["key"]],
-                                                                     batch.keep(row))))
+            made = Progress(len(to_generate), quiet=quiet or not to_generate, label="generate")
+
+            def hold(row: dict) -> None:
+                rows.append((by_key[row["key"]], batch.keep(row)))
+                made.update({**row, "status": "code" if row.get("code") else "no code"})
+
+            generator.generate(to_generate, hold)
+            made.close()
             for request, row in rows:
                 batch.evaluate(request, row)
         else:
@@ -132,6 +139,8 @@ class _Batch:
         self.settings_json, self.run_dir, self.progress = settings_json, run_dir, progress
         self.references: dict[str, Future] = {}
         self.futures: list[Future] = []
+        self.timings: list[tuple[dict, dict, dict]] = []
+        self._lock = threading.Lock()
 
     def keep(self, row: dict) -> dict:
         self.store.add_generation(row)
@@ -154,15 +163,17 @@ class _Batch:
         head = {**generation, "kind": task.kind, "target": task.target, "source": task.source,
                 "problem_type": problem.type, "resources": job["resources"]}
         self.futures.append(future)
-        future.add_done_callback(lambda done, head=head: self._record(done, head))
+        future.add_done_callback(lambda done, head=head, job=job: self._built(done, head, job))
 
-    def _record(self, future: Future, head: dict) -> None:
-        try:
-            outcome = future.result()
-        except Exception as error:  # noqa: BLE001 - a harness failure is recorded, never fatal
-            outcome = {"built": False, "valid": False, "status": "harness_error",
-                       "error": f"{type(error).__name__}: {error}"[:2000], "times": {},
-                       "speedups": {}, "eval_s": 0.0}
+    def _built(self, future: Future, head: dict, job: dict) -> None:
+        outcome = _outcome(future)
+        if "pending" in outcome:  # validated: timed in the second pass
+            with self._lock:
+                self.timings.append((head, job, outcome))
+            return
+        self._record(head, outcome)
+
+    def _record(self, head: dict, outcome: dict) -> None:
         record = {**head, **outcome}
         record["wall_s"] = round(float(head.get("generation_s") or 0.0)
                                  + float(outcome.get("eval_s") or 0.0), 3)
@@ -170,9 +181,22 @@ class _Batch:
         self.progress.update(record)
 
     def collect(self) -> None:
-        """Wait until every submitted sample has its record."""
+        """Wait for every build, then time the validated samples one after another."""
         for future in as_completed(self.futures):
             future.exception()
+        for head, job, outcome in self.timings:  # one at a time: nothing else runs meanwhile
+            timer = _sample_timer(job["problem"]["driver"])
+            future = self.pool.submit(timer, self.settings_json, self.run_dir, job, outcome)
+            self._record(head, _outcome(future))
+
+
+def _outcome(future: Future) -> dict:
+    try:
+        return future.result()
+    except Exception as error:  # noqa: BLE001 - a harness failure is recorded, never fatal
+        return {"built": False, "valid": False, "status": "harness_error",
+                "error": f"{type(error).__name__}: {error}"[:2000], "times": {},
+                "speedups": {}, "eval_s": 0.0}
 
 
 def _reference_builder(problem: Problem):
@@ -181,6 +205,14 @@ def _reference_builder(problem: Problem):
 
         return pareval.build_reference
     return execute.build_reference
+
+
+def _sample_timer(driver: str):
+    if driver == "pareval":
+        from ellora.evals import pareval
+
+        return pareval.time_sample
+    return execute.time_sample
 
 
 def _sample_evaluator(problem: Problem):

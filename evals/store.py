@@ -68,8 +68,13 @@ class RunStore:
 
     def _append(self, name: str, row: dict) -> None:
         line = json.dumps(row, default=str) + "\n"
-        with self._lock, open(self.folder / name, "a") as handle:
-            handle.write(line)
+        path = self.folder / name
+        with self._lock, open(path, "a+b") as handle:
+            if handle.tell() > 0:  # a kill can leave a last line without its newline
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":
+                    line = "\n" + line
+            handle.write(line.encode())
             handle.flush()
             os.fsync(handle.fileno())
 

@@ -1,0 +1,84 @@
+"""The suite format, the built-in suite's shape, prompts and turning replies into code."""
+
+from pathlib import Path
+
+import pytest
+from ellora.evals.agent_mode import body_lines
+from ellora.evals.prompts import assemble_candidate, build_messages, generation_prompt
+from ellora.evals.suite import BUILTIN_SUITE, Task, load_problem, load_suite, suite_tasks
+
+TYPES = {"dense_la", "sparse_la", "reduce", "scan", "histogram", "stencil", "search", "sort",
+         "graph", "transform", "fft", "geometry"}
+
+
+@pytest.fixture(scope="module")
+def builtin():
+    return load_suite(BUILTIN_SUITE)
+
+
+def test_builtin_suite_covers_the_hpc_problem_types(builtin):
+    assert len(builtin) >= 30
+    assert {p.type for p in builtin} == TYPES
+    for problem in builtin:
+        assert set(problem.models) >= {"serial", "openmp", "mpi", "mpi+openmp", "kokkos", "cuda"}
+        prompt = generation_prompt(problem, "openmp")
+        assert prompt.endswith("{") and problem.function in prompt.split("*/")[-1]
+        first, last = body_lines(problem.source(), problem.function)
+        assert first <= last
+
+
+def test_tasks_translate_from_every_shipped_source_but_never_to_serial(builtin):
+    tasks = suite_tasks(builtin, ["serial", "openmp", "kokkos"], ["generation", "translation"])
+    ids = {t.id for t in tasks}
+    assert "reduce_sum/generation/serial" in ids
+    assert "reduce_sum/translation/serial-openmp" in ids
+    assert not any(t.kind == "translation" and t.target == "serial" for t in tasks)
+    assert any(t.source == "openmp" and t.target == "kokkos" for t in tasks)
+
+
+def test_a_problem_folder_needs_its_files(tmp_path):
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "problem.toml").write_text('type = "reduce"\nfunction = "f"\n'
+                                                 'description = "d"\n')
+    with pytest.raises(ValueError, match="serial.cpp is missing"):
+        load_problem(tmp_path / "p")
+    with pytest.raises(ValueError, match="no problems"):
+        load_suite(tmp_path / "p")
+
+
+def _sum_problem(builtin):
+    return next(p for p in builtin if p.name == "reduce_sum")
+
+
+def test_generation_reply_with_a_body_or_a_whole_function(builtin):
+    problem = _sum_problem(builtin)
+    task = Task(problem.name, "generation", "openmp")
+    body = "```cpp\n  double t = 0;\n  #pragma omp parallel for reduction(+:t)\n" \
+           "  for (std::size_t i = 0; i < n; ++i) t += x[i];\n  return t;\n```"
+    code = assemble_candidate(problem, task, body)
+    assert code.count("double sum(") == 1 and code.rstrip().endswith("}")
+    whole = "```cpp\ndouble sum(std::size_t n, const double* x) {\n  return 0;\n}\n```"
+    code = assemble_candidate(problem, task, whole)
+    assert code.count("double sum(") == 1 and "#include <omp.h>" in code
+    assert assemble_candidate(problem, Task(problem.name, "translation", "openmp", "serial"),
+                              "no code here") is None
+
+
+def test_translation_prompt_shows_the_source(builtin):
+    problem = _sum_problem(builtin)
+    messages = build_messages(problem, Task(problem.name, "translation", "kokkos", "serial"))
+    assert "total += x[i]" in messages[-1].content and "Kokkos" in messages[-1].content
+
+
+def test_pareval_fixture_loads_in_its_layout():
+    from ellora.evals.pareval import load_pareval, patch_no_inline
+
+    problems = load_pareval(Path(__file__).parent / "fixtures" / "pareval_mini")
+    assert [p.name for p in problems] == ["00_reduce_total"]
+    problem = problems[0]
+    assert problem.models == ["serial", "openmp"] and problem.function == "total"
+    tasks = suite_tasks(problems, ["openmp", "kokkos"], ["translation"])
+    assert [t.id for t in tasks] == ["00_reduce_total/translation/serial-openmp"]
+    prompt = problem.extra["prompts"]["openmp"]
+    patched = patch_no_inline(prompt + "\n return 0;\n}", prompt)
+    assert "double NO_INLINE total(" in patched
