@@ -1,6 +1,6 @@
 """``ellora index``: build, query and inspect the code index.
 
-    ellora index add kokkos                 # a manifest name: clone, or the installed headers
+    ellora index add kokkos hypre           # manifest names: clone, or the installed headers
     ellora index add ~/src/mylib --name mylib
     ellora index query "how to do a parallel reduction into a View"
     ellora index stats
@@ -19,7 +19,8 @@ from ellora.agents.cli.errors import UserError
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="index_command", metavar="ACTION", required=True)
     add = sub.add_parser("add", help="index a library of the E4S manifest or a directory")
-    add.add_argument("target", help="a manifest name (kokkos, hypre, ...) or a directory")
+    add.add_argument("targets", nargs="+", metavar="TARGET",
+                     help="manifest names (kokkos, hypre, ...) or directories")
     add.add_argument("--source", default="auto",
                      help="auto | clone | system | DIR: where to take the library's files from")
     add.add_argument("--name", help="repository name in the index (default: the library's)")
@@ -65,26 +66,32 @@ def _add(args, index_settings, directory: Path) -> int:
 
     if args.graph_only:
         index_settings = index_settings.model_copy(update={"vectors": False})
-    try:
-        sources = resolve_sources(args.target, index_settings, directory, args.source,
-                                  args.name).only(args.only)
-    except SourceNotFound as error:
-        raise UserError(str(error)) from None
-    if not sources.files:
-        raise UserError(f"no C, C++, CUDA or Fortran files in {sources.root} "
-                        f"({sources.origin}): check the path or --only")
+    if args.name and len(args.targets) > 1:
+        raise UserError("--name names one target: give a single TARGET with it")
+    all_sources = []
+    for target in args.targets:
+        try:
+            sources = resolve_sources(target, index_settings, directory, args.source,
+                                      args.name).only(args.only)
+        except SourceNotFound as error:
+            raise UserError(str(error)) from None
+        if not sources.files:
+            raise UserError(f"no C, C++, CUDA or Fortran files in {sources.root} "
+                            f"({sources.origin}): check the path or --only")
+        print(f"[index] {sources.repository}: {len(sources.files)} files from "
+              f"{sources.origin}", file=sys.stderr, flush=True)
+        all_sources.append(sources)
     index = _open_index(directory, index_settings)
-    print(f"[index] {sources.repository}: {len(sources.files)} files from {sources.origin}",
-          file=sys.stderr, flush=True)
     try:
-        summary = index.add(sources, progress=lambda line: print(f"[index] {line}",
-                                                                 file=sys.stderr, flush=True))
+        summaries = index.add_many(all_sources, progress=lambda line: print(
+            f"[index] {line}", file=sys.stderr, flush=True))
     except EmbeddingModelMissing as error:
         raise UserError(str(error)) from None
     finally:
         index.close()
-    print(json.dumps(summary.to_dict(), indent=2) if args.json
-          else render_summary(summary.to_dict()))
+    found = [s.to_dict() for s in summaries]
+    print(json.dumps(found, indent=2) if args.json
+          else "\n".join(render_summary(s) for s in found))
     return 0
 
 

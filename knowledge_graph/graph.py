@@ -63,9 +63,11 @@ class GraphBuilder:
     def _add_definitions(self, repository: str, facts: FileFacts, fid: str) -> list[str]:
         graph, ids = self.graph, []
         chunk_of = {}
-        for plan in plan_chunks(facts, self.max_lines, self.min_lines):
-            for index in plan.definitions:
-                chunk_of.setdefault(index, plan.chunk_id(repository, facts.path))
+        plans = facts.chunks or [(p.start, p.end, p.definitions) for p in
+                                 plan_chunks(facts, self.max_lines, self.min_lines)]
+        for start, end, definitions in plans:
+            for index in definitions:
+                chunk_of.setdefault(index, f"{repository}/{facts.path}:{start}-{end}")
         for index, d in enumerate(facts.definitions):
             if d.kind == "namespace":
                 node = f"ns:{repository}/{d.qualified}"
@@ -75,8 +77,8 @@ class GraphBuilder:
                 node = def_id(repository, facts.path, d.start, d.qualified)
                 graph.add_node(node, kind=d.kind, name=d.name, qualified=d.qualified,
                                repository=repository, path=facts.path, start=d.doc_start,
-                               end=d.end, signature=d.signature, declaration=d.declaration,
-                               language=facts.language, chunk=chunk_of.get(index))
+                               declaration=d.declaration, language=facts.language,
+                               chunk=chunk_of.get(index))
                 self.by_name[d.name].append(node)
                 self.file_of[node] = fid
             ids.append(node)
@@ -136,7 +138,10 @@ class GraphBuilder:
         by_file, far = self._candidates(name, repository, kinds)
         if not by_file:
             return []
-        near = [c for fid in scope for c in by_file.get(fid, ())]
+        if len(by_file) < len(scope):
+            near = [c for fid, nodes in by_file.items() if fid in scope for c in nodes]
+        else:
+            near = [c for fid in scope for c in by_file.get(fid, ())]
         return _prefer_definitions(near, self.graph) if near else far
 
     def _candidates(self, name: str, repository: str, kinds: set[str]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,15 @@ from typing import Any
 from ellora.knowledge_graph.chunks import chunk_texts, plan_chunks
 from ellora.knowledge_graph.config import IndexSettings
 from ellora.knowledge_graph.graph import build_graph, load_graph, save_graph
-from ellora.knowledge_graph.languages import language_of, new_parser
-from ellora.knowledge_graph.parse import FileFacts, Unparseable, check_text, parse_file
+from ellora.knowledge_graph.languages import language_of
+from ellora.knowledge_graph.parse import FileFacts, Unparseable, check_text, content_digest
 from ellora.knowledge_graph.sources import SourceSet
 from ellora.knowledge_graph.store import FactStore
 from ellora.knowledge_graph.vectors import ChunkRecord, VectorStore, open_client
+from ellora.knowledge_graph.workers import MIN_PARALLEL, open_pool, parse_many
 
 FILE_BATCH = 200
+PARSE_WINDOW = 512
 STORE_NAME = "index.sqlite"
 GRAPH_NAME = "graph.pickle"
 
@@ -42,6 +45,7 @@ class IndexSummary:
     chunks_added: int = 0
     skipped: Counter = field(default_factory=Counter)
     skipped_paths: list[str] = field(default_factory=list)
+    graph_stale: bool = False
     seconds: Counter = field(default_factory=Counter)
 
     def to_dict(self) -> dict[str, Any]:
@@ -51,6 +55,30 @@ class IndexSummary:
                 "lines_parsed": self.lines_parsed, "chunks_added": self.chunks_added,
                 "skipped": dict(self.skipped),
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
+
+
+@dataclass
+class _Pending:
+    rel: str
+    data: bytes
+    text: str
+    language: str
+    mtime_ns: int
+    size: int
+
+
+class _Pool:
+    """A parse worker pool, started on first use and shut down with the stack."""
+
+    def __init__(self, stack: ExitStack, workers: int):
+        self.stack, self.workers, self.pool = stack, workers, None
+
+    def get(self):
+        if self.workers <= 1:
+            return None
+        if self.pool is None:
+            self.pool = self.stack.enter_context(open_pool(self.workers))
+        return self.pool
 
 
 @dataclass
@@ -113,9 +141,20 @@ class Index:
     def close(self) -> None:
         self.store.close()
 
-    def add(self, sources: SourceSet, progress: Callable[[str], None] | None = None
-            ) -> IndexSummary:
-        """Index (or update) one repository's files."""
+    def add_many(self, sources: list[SourceSet], progress: Callable[[str], None] | None = None
+                 ) -> list[IndexSummary]:
+        """Index several repositories, rebuilding the graph once at the end."""
+        summaries = [self.add(source, progress, rebuild=False) for source in sources]
+        if any(s.graph_stale for s in summaries) or not (self.directory / GRAPH_NAME).is_file():
+            started = time.perf_counter()
+            self.rebuild_graph()
+            summaries[-1].seconds["graph"] += time.perf_counter() - started
+        return summaries
+
+    def add(self, sources: SourceSet, progress: Callable[[str], None] | None = None,
+            rebuild: bool = True) -> IndexSummary:
+        """Index (or update) one repository's files; ``rebuild=False`` leaves the graph to the
+        caller (:meth:`add_many`)."""
         summary = IndexSummary(repository=sources.repository, origin=sources.origin)
         repo = sources.repository
         previous = {r.name: r for r in self.store.repositories()}.get(repo)
@@ -125,20 +164,21 @@ class Index:
             self.store.remove_repository(repo)
         known = self.store.file_states(repo)
         seen: set[str] = set()
-        batch: list[_Changed] = []
-        parser_cache: dict[str, Any] = {}
-        for path in sources.files:
-            rel = sources.relative(path)
-            seen.add(rel)
-            summary.files_seen += 1
-            changed = self._scan(repo, path, rel, known.get(rel), summary, parser_cache)
-            if changed is not None:
-                batch.append(changed)
-            if len(batch) >= FILE_BATCH:
-                self._store_batch(repo, batch, known, summary, progress)
-                batch = []
-        if batch:
-            self._store_batch(repo, batch, known, summary, progress)
+        pending: list[_Pending] = []
+        with ExitStack() as stack:
+            pool = _Pool(stack, self.settings.workers)
+            for path in sources.files:
+                rel = sources.relative(path)
+                seen.add(rel)
+                summary.files_seen += 1
+                item = self._scan(repo, path, rel, known.get(rel), summary)
+                if item is not None:
+                    pending.append(item)
+                if len(pending) >= PARSE_WINDOW:
+                    self._parse_and_store(repo, pending, known, summary, progress, pool)
+                    pending = []
+            if pending:
+                self._parse_and_store(repo, pending, known, summary, progress, pool)
         for rel in sorted(set(known) - seen - set(summary.skipped_paths)):
             self._forget(repo, rel)
             summary.removed += 1
@@ -146,16 +186,16 @@ class Index:
             if rel in known:
                 self._forget(repo, rel)
         self._save_repository(sources)
-        if summary.parsed or summary.removed or summary.skipped_paths or not (
-                self.directory / GRAPH_NAME).is_file():
+        summary.graph_stale = bool(summary.parsed or summary.removed or summary.skipped_paths)
+        if rebuild and (summary.graph_stale or not (self.directory / GRAPH_NAME).is_file()):
             started = time.perf_counter()
             self.rebuild_graph()
             summary.seconds["graph"] += time.perf_counter() - started
         return summary
 
-    def _scan(self, repo: str, path: Path, rel: str, state, summary: IndexSummary,
-              parsers: dict[str, Any]) -> _Changed | None:
-        """Decide from stat, then hash, whether ``path`` needs parsing; parse it if so."""
+    def _scan(self, repo: str, path: Path, rel: str, state, summary: IndexSummary
+              ) -> _Pending | None:
+        """Decide from stat, then the content hash, whether ``path`` needs parsing."""
         started = time.perf_counter()
         try:
             stat = path.stat()
@@ -167,34 +207,45 @@ class Index:
                 raise Unparseable("huge")
             data = path.read_bytes()
             text = check_text(data, self.settings.max_file_bytes)
+            if state is not None and state.digest == content_digest(data):
+                self.store.touch_file(repo, rel, stat.st_mtime_ns, stat.st_size)
+                summary.unchanged += 1
+                return None
         except Unparseable as error:
-            summary.skipped[error.reason] += 1
-            summary.skipped_paths.append(rel)
+            self._skip(summary, rel, error.reason)
             return None
         except OSError:
-            summary.skipped["unreadable"] += 1
-            summary.skipped_paths.append(rel)
+            self._skip(summary, rel, "unreadable")
             return None
         finally:
             summary.seconds["scan"] += time.perf_counter() - started
-        language = language_of(path)
+        return _Pending(rel, data, text, language_of(path), stat.st_mtime_ns, stat.st_size)
+
+    @staticmethod
+    def _skip(summary: IndexSummary, rel: str, reason: str) -> None:
+        summary.skipped[reason] += 1
+        summary.skipped_paths.append(rel)
+
+    def _parse_and_store(self, repo: str, pending: list[_Pending], known: dict,
+                         summary: IndexSummary, progress, pool: _Pool) -> None:
+        """Parse pending files (in workers when many), then chunk, embed and store them."""
         started = time.perf_counter()
-        try:
-            parser = parsers.get(language) or parsers.setdefault(language, new_parser(language))
-            facts = parse_file(rel, data, language, parser)
-        except Unparseable as error:
-            summary.skipped[error.reason] += 1
-            summary.skipped_paths.append(rel)
-            return None
-        finally:
-            summary.seconds["parse"] += time.perf_counter() - started
-        if state is not None and state.digest == facts.digest:
-            self.store.touch_file(repo, rel, stat.st_mtime_ns, stat.st_size)
-            summary.unchanged += 1
-            return None
-        summary.parsed += 1
-        summary.lines_parsed += facts.lines
-        return _Changed(facts, text, stat.st_mtime_ns, stat.st_size)
+        items = [(p.rel, p.data, p.language) for p in pending]
+        results = list(parse_many(items, pool.get() if len(items) >= MIN_PARALLEL else None))
+        summary.seconds["parse"] += time.perf_counter() - started
+        batch: list[_Changed] = []
+        for item, result in zip(pending, results):
+            if isinstance(result, str):
+                self._skip(summary, item.rel, result)
+                continue
+            summary.parsed += 1
+            summary.lines_parsed += result.lines
+            batch.append(_Changed(result, item.text, item.mtime_ns, item.size))
+            if len(batch) >= FILE_BATCH:
+                self._store_batch(repo, batch, known, summary, progress)
+                batch = []
+        if batch:
+            self._store_batch(repo, batch, known, summary, progress)
 
     def _store_batch(self, repo: str, batch: list[_Changed], known: dict,
                      summary: IndexSummary, progress) -> None:
@@ -206,6 +257,7 @@ class Index:
         for item in batch:
             facts = item.facts
             plans = plan_chunks(facts, s.chunk_max_lines, s.chunk_min_lines)
+            facts.chunks = [(p.start, p.end, p.definitions) for p in plans]
             counts.append(len(plans))
             if not s.vectors:
                 continue

@@ -48,7 +48,8 @@ class Definition:
 @dataclass
 class FileFacts:
     """What a file defines and uses; ``references`` are (definition index or -1, kind, name,
-    qualified name); ``constructs`` are (definition index or -1, construct, line)."""
+    qualified name); ``constructs`` are (definition index or -1, construct, line);
+    ``chunks`` (set by the indexer) are (first line, last line, definition indices)."""
 
     path: str
     language: str
@@ -59,6 +60,7 @@ class FileFacts:
     references: list[tuple[int, str, str, str]] = field(default_factory=list)
     bases: list[tuple[int, str]] = field(default_factory=list)
     constructs: list[tuple[int, str, int]] = field(default_factory=list)
+    chunks: list[tuple[int, int, list[int]]] = field(default_factory=list)
 
 
 def content_digest(data: bytes) -> str:
