@@ -1,5 +1,6 @@
 """Find the source files of a library: a path the user gives, a git clone when the network
-allows, or what the system installed (Debian ``-dev`` packages, a Spack or CMake prefix).
+allows, or what the system installed (a configured Spack or CMake prefix, else the Debian
+``-dev`` packages).
 
 ``git`` is the one subprocess here: it fetches a public repository (no code from it runs),
 in its own process group, killed whole on timeout.
@@ -80,7 +81,7 @@ def _library_sources(library: Library, settings: IndexSettings, index_root: Path
         if found is not None:
             return found
     if source in ("auto", "system"):
-        for finder in (_from_debian, _from_prefixes):
+        for finder in (_from_prefixes, _from_debian):  # a configured prefix wins
             found = finder(library, settings, name, tried)
             if found is not None:
                 return found

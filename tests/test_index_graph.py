@@ -185,3 +185,13 @@ def test_system_sources_come_from_the_debian_package_file_list():
     assert found.origin == "debian:libtrilinos-kokkos-dev"
     names = {f.name for f in found.files}
     assert "Kokkos_Core.hpp" in names and not any(n.startswith("KokkosBlas") for n in names)
+
+
+def test_a_configured_spack_prefix_is_found(tmp_path):
+    install = tmp_path / "spack" / "linux-x86_64" / "gcc-12" / "kokkos-4.2.0-abcdef"
+    (install / "include").mkdir(parents=True)
+    (install / "include" / "Kokkos_Core.hpp").write_text("namespace Kokkos { void fence(); }\n")
+    settings = GRAPH_ONLY.model_copy(update={"spack_prefixes": [str(tmp_path / "spack")]})
+    found = resolve_sources("kokkos", settings, tmp_path, "system")
+    assert found.origin == f"prefix:{install}"
+    assert [f.name for f in found.files] == ["Kokkos_Core.hpp"]
