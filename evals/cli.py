@@ -44,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     report.add_argument("--out", type=Path, default=Path("eval-report"))
     report.add_argument("--k", default="1", help="k values, e.g. 1,5,10")
     report.add_argument("--no-plots", action="store_true")
+    report.add_argument("--problems", help="only these problem name patterns, e.g. 'reduce_*'")
     listing = sub.add_parser("list", help="list the tasks of a suite")
     listing.add_argument("suite")
     listing.add_argument("--models")
@@ -138,7 +139,8 @@ def _report(args) -> int:
         ks = [int(k) for k in args.k.split(",")]
     except ValueError:
         raise UserError(f"bad --k {args.k!r}: write it as 1,5,10") from None
-    for path in write_report(args.runs, args.out, ks, plots=not args.no_plots):
+    for path in write_report(args.runs, args.out, ks, plots=not args.no_plots,
+                             problems=_split(args.problems)):
         print(path)
     return 0
 

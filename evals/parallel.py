@@ -32,10 +32,28 @@ def parsl_config(settings: ParslSettings, run_dir: Path):
     else:
         from parsl.executors import HighThroughputExecutor
 
-        executor = HighThroughputExecutor(label=LABEL, max_workers_per_node=settings.workers,
-                                          cores_per_worker=1, provider=_provider(settings))
+        executor = HighThroughputExecutor(
+            label=LABEL, max_workers_per_node=settings.workers, cores_per_worker=1,
+            provider=_provider(settings), **_launch_commands(settings))
     return Config(executors=[executor], run_dir=str(run_dir / "parsl"), strategy="simple",
                   initialize_logging=False, usage_tracking=0)
+
+
+def _launch_commands(settings: ParslSettings) -> dict:
+    """Parsl starts ``interchange.py`` (here) and ``process_worker_pool.py`` (on the workers)
+    by name from PATH; name them through this Python so an unactivated venv works. On Slurm
+    the workers' Python comes from ``worker_init`` (activate the venv there)."""
+    import sys
+
+    from parsl.executors.high_throughput.executor import DEFAULT_LAUNCH_CMD
+
+    commands = {"interchange_launch_cmd": [sys.executable, "-m",
+                                           "parsl.executors.high_throughput.interchange"]}
+    if settings.executor == "htex-local":
+        commands["launch_cmd"] = DEFAULT_LAUNCH_CMD.replace(
+            "process_worker_pool.py", f"{sys.executable} -m "
+            "parsl.executors.high_throughput.process_worker_pool", 1)
+    return commands
 
 
 def _provider(settings: ParslSettings):

@@ -3,6 +3,7 @@ alone vs agent side by side, as JSON, Markdown tables and PNG plots."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -77,11 +78,12 @@ def group_metrics(records: list[dict], ks: list[int]) -> dict:
     return out
 
 
-def summarize_run(run_dir: Path, ks: list[int]) -> dict:
-    """Everything the report says about one run."""
+def summarize_run(run_dir: Path, ks: list[int], problems: list[str] | None = None) -> dict:
+    """Everything the report says about one run (only ``problems`` patterns, if given)."""
     store = RunStore(run_dir)
     arguments = store.arguments()
-    records = [r for r in store.records() if "target" in r]
+    records = [r for r in store.records() if "target" in r and (
+        not problems or any(fnmatch.fnmatch(r["problem"], p) for p in problems))]
     groups: dict[str, list[dict]] = defaultdict(list)
     types: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for record in records:
@@ -112,7 +114,7 @@ def _count(values) -> dict[str, int]:
 
 
 def write_report(run_dirs: list[Path], out_dir: Path, ks: list[int] | None = None,
-                 plots: bool = True) -> list[Path]:
+                 plots: bool = True, problems: list[str] | None = None) -> list[Path]:
     """report.json, report.md and (with matplotlib) PNG plots in ``out_dir``."""
     from ellora.evals.report_render import plot_pass_at_1, plot_speedups, render_markdown
 
@@ -120,7 +122,7 @@ def write_report(run_dirs: list[Path], out_dir: Path, ks: list[int] | None = Non
     out_dir.mkdir(parents=True, exist_ok=True)
     reviews = [Path(d) for d in run_dirs if RunStore(Path(d)).arguments().get("review")]
     written = [path for d in reviews for path in _review(d, out_dir)]
-    runs = [summarize_run(Path(d), ks) for d in run_dirs if Path(d) not in reviews]
+    runs = [summarize_run(Path(d), ks, problems) for d in run_dirs if Path(d) not in reviews]
     if not runs:
         return written
     written += [out_dir / "report.json", out_dir / "report.md"]

@@ -82,3 +82,18 @@ def test_pareval_fixture_loads_in_its_layout():
     prompt = problem.extra["prompts"]["openmp"]
     patched = patch_no_inline(prompt + "\n return 0;\n}", prompt)
     assert "double NO_INLINE total(" in patched
+
+
+def test_slurm_config_builds_a_parsl_htex_on_slurm(tmp_path):
+    from ellora.agents.settings import load_settings
+    from ellora.evals.parallel import parsl_config
+
+    settings = load_settings({"evals": {"parsl": {"executor": "slurm", "workers": 8, "slurm": {
+        "partition": "cpu", "account": "hpc", "max_blocks": 3,
+        "worker_init": "source venv/bin/activate"}}}})
+    config = parsl_config(settings.evals.parsl, tmp_path)
+    [executor] = config.executors
+    provider = executor.provider
+    assert type(provider).__name__ == "SlurmProvider"
+    assert (provider.partition, provider.account, provider.max_blocks) == ("cpu", "hpc", 3)
+    assert executor.max_workers_per_node == 8 and type(provider.launcher).__name__ == "SrunLauncher"
