@@ -125,3 +125,47 @@ def test_index_location_defaults_under_the_state_dir(isolated_user_dirs):
     settings = load_settings()
     assert index_dir(settings.index, settings.state_dir) == Path(
         isolated_user_dirs / "state" / "ellora" / "index")
+
+
+def test_a_chroma_server_url_is_used_when_configured(tmp_path):
+    import shutil as sh
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    chroma = Path(sys.executable).parent / "chroma"
+    if not chroma.exists() and sh.which("chroma") is None:
+        pytest.skip("the chroma CLI is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([str(chroma if chroma.exists() else "chroma"), "run", "--path",
+                               str(tmp_path / "server"), "--host", "127.0.0.1", "--port",
+                               str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        repo = tmp_path / "lib"
+        repo.mkdir()
+        (repo / "axpy.hpp").write_text("/// y = a*x + y over a range.\n"
+                                       "void axpy(int n, double a, const double *x, double *y);\n")
+        settings = IndexSettings(path=tmp_path / "index", clone=False,
+                                 chroma_url=f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                index = Index(tmp_path / "index", settings)
+                index.vectors.count()
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        index.add(resolve_sources(str(repo), settings, index.directory))
+        assert index.vectors.count() == 1
+        assert not (tmp_path / "index" / "chroma").exists()
+        index.close()
+        found = Retriever.open(tmp_path / "index", settings).retrieve("scaled vector add", k=1)
+        assert found[0].path == "axpy.hpp"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
