@@ -42,6 +42,10 @@ class GraphBuilder:
         self.files_by_base: dict[str, list[str]] = defaultdict(list)
         self.pending: list[tuple[str, str, FileFacts, list[str]]] = []
         self.file_of: dict[str, str] = {}
+        self.kind_of: dict[str, str] = {}
+        self.repo_of: dict[str, str] = {}
+        self.declared: set[str] = set()
+        self.nodes: list[tuple[str, dict]] = []
         self.edges: dict[tuple[str, str], str] = {}
         self._cache: dict[tuple, tuple[dict[str, list[str]], list[str]]] = {}
 
@@ -61,7 +65,7 @@ class GraphBuilder:
         self.pending.append((repository, fid, facts, ids))
 
     def _add_definitions(self, repository: str, facts: FileFacts, fid: str) -> list[str]:
-        graph, ids = self.graph, []
+        ids: list[str] = []
         chunk_of = {}
         plans = facts.chunks or [(p.start, p.end, p.definitions) for p in
                                  plan_chunks(facts, self.max_lines, self.min_lines)]
@@ -71,16 +75,21 @@ class GraphBuilder:
         for index, d in enumerate(facts.definitions):
             if d.kind == "namespace":
                 node = f"ns:{repository}/{d.qualified}"
-                graph.add_node(node, kind="namespace", name=d.name, qualified=d.qualified,
-                               repository=repository)
+                self.nodes.append((node, {"kind": "namespace", "name": d.name,
+                                          "qualified": d.qualified, "repository": repository}))
             else:
-                node = def_id(repository, facts.path, d.start, d.qualified)
-                graph.add_node(node, kind=d.kind, name=d.name, qualified=d.qualified,
-                               repository=repository, path=facts.path, start=d.doc_start,
-                               declaration=d.declaration, language=facts.language,
-                               chunk=chunk_of.get(index))
+                node = f"def:{repository}/{facts.path}:{d.start}:{d.qualified}"
+                self.nodes.append((node, {
+                    "kind": d.kind, "name": d.name, "qualified": d.qualified,
+                    "repository": repository, "path": facts.path, "start": d.doc_start,
+                    "declaration": d.declaration, "language": facts.language,
+                    "chunk": chunk_of.get(index)}))
                 self.by_name[d.name].append(node)
                 self.file_of[node] = fid
+                self.kind_of[node] = d.kind
+                self.repo_of[node] = repository
+                if d.declaration:
+                    self.declared.add(node)
             ids.append(node)
         self._add_containment(facts, fid, ids)
         return ids
@@ -98,6 +107,8 @@ class GraphBuilder:
 
     def build(self) -> nx.DiGraph:
         """Resolve includes, calls, references, bases and constructs into edges."""
+        self.graph.add_nodes_from(self.nodes)
+        self.nodes.clear()
         for repository, fid, facts, ids in self.pending:
             included = self._resolve_includes(repository, fid, facts.includes)
             scope = {fid, *included}
@@ -142,21 +153,24 @@ class GraphBuilder:
             near = [c for fid, nodes in by_file.items() if fid in scope for c in nodes]
         else:
             near = [c for fid in scope for c in by_file.get(fid, ())]
-        return _prefer_definitions(near, self.graph) if near else far
+        return self._prefer_definitions(near) if near else far
+
+    def _prefer_definitions(self, nodes: list[str]) -> list[str]:
+        bodies = [n for n in nodes if n not in self.declared]
+        return (bodies or nodes)[:MAX_TARGETS]
 
     def _candidates(self, name: str, repository: str, kinds: set[str]
                     ) -> tuple[dict[str, list[str]], list[str]]:
         """Same-named definitions by file, and the fallback when none is near (cached)."""
         key = (name, repository, id(kinds))
         if key not in self._cache:
-            nodes = self.graph.nodes
-            candidates = [c for c in self.by_name.get(name, ()) if nodes[c]["kind"] in kinds]
+            candidates = [c for c in self.by_name.get(name, ()) if self.kind_of[c] in kinds]
             by_file: dict[str, list[str]] = defaultdict(list)
             for c in candidates:
                 by_file[self.file_of[c]].append(c)
-            same = [c for c in candidates if nodes[c]["repository"] == repository]
+            same = [c for c in candidates if self.repo_of[c] == repository]
             pool = same or candidates
-            far = [] if len(pool) > AMBIGUOUS else _prefer_definitions(pool, self.graph)
+            far = [] if len(pool) > AMBIGUOUS else self._prefer_definitions(pool)
             self._cache[key] = (by_file, far)
         return self._cache[key]
 
@@ -178,11 +192,6 @@ class GraphBuilder:
                 if qualified == data["name"] or qualified.endswith("::" + data["name"]) or (
                         "::" not in data["name"] and qualified == name):
                     self._link(node, target, "references")
-
-
-def _prefer_definitions(nodes: list[str], graph: nx.DiGraph) -> list[str]:
-    bodies = [n for n in nodes if not graph.nodes[n].get("declaration")]
-    return (bodies or nodes)[:MAX_TARGETS]
 
 
 def build_graph(records: Iterable[tuple[str, FileFacts]], repositories: Iterable,
