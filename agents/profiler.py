@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Literal
@@ -28,6 +29,7 @@ def profiler(state: TaskState, services: Services) -> Command[Literal["report"]]
             timer.build_seconds += outcome.seconds
     settings = services.settings.agent
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     try:
         medians = time_variants(services.sandbox, workspace, spec, recipes, settings.threads,
                                 settings.timing_size, settings.timing_repeats, rounds=3,
@@ -47,7 +49,9 @@ def profiler(state: TaskState, services: Services) -> Command[Literal["report"]]
                "size": settings.timing_size if spec.mode == "harness" else None,
                "method": f"median of 3 interleaved rounds x {settings.timing_repeats} timed "
                          "calls after a warm-up",
-               "backend": recipes["candidate"].parallel_backend}
+               "backend": recipes["candidate"].parallel_backend,
+               "load_average": round(max(load_before, os.getloadavg()[0]), 2),
+               "cores": os.cpu_count()}
     summary = ", ".join(f"{p} thread{'s' if p != '1' else ''}: {s:.2f}x"
                         for p, s in speedups.items())
     return Command(goto="report", update={

@@ -48,6 +48,12 @@ def _speedup_lines(report: dict) -> list[str]:
         lines.append(f"  candidate, {threads} {unit}: {seconds * 1e3:.3f} ms  "
                      f"speedup {speedup:.2f}x  efficiency {efficiency.get(threads, 0):.0%}")
     lines.append(f"  backend {timings.get('backend')}; {timings.get('method')}")
+    if timings.get("load_average") is not None:
+        busy = timings["load_average"] > (timings.get("cores") or 1) * 0.5
+        lines.append(f"  machine load average {timings['load_average']} on "
+                     f"{timings.get('cores')} cores" + ("; other work shared the cores, so "
+                                                         "multi-thread figures understate" if busy
+                                                         else ""))
     return lines
 
 
