@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import math
 import re
+import tomllib
 from collections import Counter, defaultdict
+from functools import lru_cache
+from importlib import resources
 
 import networkx as nx
+import numpy as np
 
 EDGE_WEIGHTS = {"calls": 1.0, "inherits": 0.8, "uses_api": 0.8, "references": 0.6,
                 "contains": 0.4, "includes": 0.2}
@@ -40,14 +44,31 @@ def name_stems(name: str) -> list[str]:
     return [stem(part) for part in WORD_PARTS.findall(name) if len(part) > 1]
 
 
+@lru_cache(maxsize=1)
+def abbreviations() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(word -> abbreviations, phrase -> acronyms) from ``data/abbreviations.toml``."""
+    text = resources.files("ellora.knowledge_graph").joinpath(
+        "data/abbreviations.toml").read_text()
+    data = tomllib.loads(text)
+    return data["words"], data["phrases"]
+
+
 def query_terms(text: str) -> tuple[list[str], list[str]]:
-    """(identifiers as written, stems of the words) of a query or a piece of code."""
+    """(identifiers as written, stems of the words and of their usual abbreviations in code)
+    of a query or a piece of code."""
+    words, phrases = abbreviations()
     identifiers = IDENTIFIER.findall(text)
     stems = []
     for identifier in identifiers:
         for part in WORD_PARTS.findall(identifier):
-            if len(part) > 1 and part.lower() not in STOPWORDS:
+            lowered = part.lower()
+            if len(part) > 1 and lowered not in STOPWORDS:
                 stems.append(stem(part))
+                stems += [stem(short) for short in words.get(lowered, ())]
+    lowered_text = " ".join(text.lower().replace("-", " ").split())
+    for phrase, acronyms in phrases.items():
+        if phrase in lowered_text:
+            stems += [stem(acronym) for acronym in acronyms]
     return identifiers, stems
 
 
@@ -95,9 +116,9 @@ class NameIndex:
         return found
 
 
-def neighbourhood(graph: nx.DiGraph, seeds: dict[str, float]) -> nx.Graph:
-    """Undirected weighted subgraph of the seeds and their neighbours (hubs sampled), plus
-    the definitions reached through a shared API node (examples using the same API)."""
+def neighbourhood(graph: nx.DiGraph, seeds: dict[str, float]) -> set[str]:
+    """The seeds and their neighbours (hubs sampled), plus the definitions reached through a
+    shared API node (examples using the same API)."""
     keep: set[str] = set(seeds)
     for seed in sorted(seeds, key=seeds.get, reverse=True):
         for neighbour in _limited_neighbours(graph, seed):
@@ -106,16 +127,7 @@ def neighbourhood(graph: nx.DiGraph, seeds: dict[str, float]) -> nx.Graph:
                 keep.update(_limited_neighbours(graph, neighbour))
         if len(keep) > MAX_SUBGRAPH:
             break
-    sub = nx.Graph()
-    sub.add_nodes_from(keep)
-    for source in keep:
-        for target, data in graph.succ[source].items():
-            if target in keep:
-                weight = EDGE_WEIGHTS.get(data["kind"], 0.3)
-                if sub.has_edge(source, target):
-                    weight = max(weight, sub[source][target]["weight"])
-                sub.add_edge(source, target, weight=weight, kind=data["kind"])
-    return sub
+    return keep
 
 
 def _limited_neighbours(graph: nx.DiGraph, node: str) -> list[str]:
@@ -126,11 +138,38 @@ def _limited_neighbours(graph: nx.DiGraph, node: str) -> list[str]:
     return out[:NEIGHBOURS_PER_HUB] + into[:NEIGHBOURS_PER_HUB]
 
 
-def personalized_pagerank(sub: nx.Graph, seeds: dict[str, float], alpha: float = 0.6
-                          ) -> dict[str, float]:
-    """PageRank restarting at the seeds (weights normalised); {} for an empty graph."""
-    present = {n: w for n, w in seeds.items() if n in sub and w > 0}
-    if not present or sub.number_of_edges() == 0:
-        return dict(present)
-    return nx.pagerank(sub, alpha=alpha, personalization=present, weight="weight",
-                       max_iter=60, tol=1e-6)
+def personalized_pagerank(graph: nx.DiGraph, keep: set[str], seeds: dict[str, float],
+                          alpha: float = 0.6, iterations: int = 40) -> dict[str, float]:
+    """PageRank restarting at the seeds on the undirected, weighted subgraph of ``keep``
+    (edge weights by kind); power iteration with numpy."""
+    nodes = list(keep)
+    position = {node: i for i, node in enumerate(nodes)}
+    sources, targets, weights = [], [], []
+    for node in nodes:
+        i = position[node]
+        for target, data in graph.succ[node].items():
+            j = position.get(target)
+            if j is not None:
+                weight = EDGE_WEIGHTS.get(data["kind"], 0.3)
+                sources += (i, j)
+                targets += (j, i)
+                weights += (weight, weight)
+    restart = np.zeros(len(nodes))
+    for node, weight in seeds.items():
+        if node in position and weight > 0:
+            restart[position[node]] = weight
+    if not restart.any():
+        return {}
+    restart /= restart.sum()
+    if not sources:
+        return {nodes[i]: float(v) for i, v in enumerate(restart) if v > 0}
+    src, dst = np.asarray(sources), np.asarray(targets)
+    w = np.asarray(weights)
+    out = np.bincount(src, weights=w, minlength=len(nodes))
+    share = w / out[src]
+    rank = restart.copy()
+    for _ in range(iterations):
+        spread = np.bincount(dst, weights=rank[src] * share, minlength=len(nodes))
+        dangling = rank[out == 0].sum()
+        rank = alpha * (spread + dangling * restart) + (1 - alpha) * restart
+    return {nodes[i]: float(v) for i, v in enumerate(rank) if v > 0}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from ellora.knowledge_graph.config import IndexSettings
 from ellora.knowledge_graph.indexer import Index
 from ellora.knowledge_graph.rank import (
@@ -124,8 +125,8 @@ class Retriever:
             seeds[node] += 1.0
         if not seeds:
             return
-        sub = neighbourhood(self.graph, dict(seeds))
-        rank = personalized_pagerank(sub, dict(seeds))
+        keep = neighbourhood(self.graph, dict(seeds))
+        rank = personalized_pagerank(self.graph, keep, dict(seeds))
         best = max(rank.values(), default=1.0) or 1.0
         ranked = sorted((n for n in rank if self.graph.nodes[n].get("chunk")
                          and _passes(self.graph.nodes[n], filters)), key=rank.get, reverse=True)
@@ -137,16 +138,17 @@ class Retriever:
             candidate.graph = max(candidate.graph, rank[node] / best)
             candidate.lexical = max(candidate.lexical, lexical.get(node, 0.0) / top)
             candidate.exact = max(candidate.exact, 1.0 if node in exact else 0.0)
-            candidate.why.extend(self._reasons(node, sub, seeds, exact, lexical, candidates))
+            candidate.why.extend(self._reasons(node, seeds, exact, lexical, candidates))
 
-    def _reasons(self, node: str, sub, seeds, exact, lexical, candidates) -> list[str]:
+    def _reasons(self, node: str, seeds, exact, lexical, candidates) -> list[str]:
         data = self.graph.nodes[node]
         reasons = []
         if node in exact:
             reasons.append(f"definition of {exact[node]} (named in the query or code)")
         elif node in lexical:
             reasons.append(f"name match: {data['qualified']}")
-        for neighbour in sub.neighbors(node) if node in sub else ():
+        around = list(self.graph.succ[node])[:100] + list(self.graph.pred[node])[:100]
+        for neighbour in around:
             kind = self.graph.nodes[neighbour]["kind"]
             if kind == "api" and neighbour in seeds:
                 reasons.append(f"API match: {self.graph.nodes[neighbour]['name']}")
@@ -173,12 +175,13 @@ class Retriever:
             return
         include = ["documents", "metadatas"] + (["embeddings"] if embedding is not None else [])
         found = self.index.vectors.collection.get(ids=missing, include=include)
+        similarities = (np.asarray(found["embeddings"], dtype=np.float32) @ np.asarray(
+            embedding, dtype=np.float32)) if embedding is not None and found["ids"] else None
         for position, chunk in enumerate(found["ids"]):
             documents[chunk] = {"id": chunk, "document": found["documents"][position],
                                 "metadata": found["metadatas"][position]}
-            if embedding is not None:
-                vector = found["embeddings"][position]
-                candidates[chunk].vector = float(sum(a * b for a, b in zip(vector, embedding)))
+            if similarities is not None:
+                candidates[chunk].vector = float(similarities[position])
         for chunk in missing:
             if chunk not in documents:
                 del candidates[chunk]
