@@ -7,6 +7,10 @@ test_lsp_tasks.py.
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
+
 import pytest
 import pytest_lsp
 from lsp_support import (
@@ -113,6 +117,37 @@ async def test_hover_shows_signature_doc_and_location_of_api_names(client, tmp_p
     omp = await hover(4, 12)
     assert "omp_get_num_threads" in omp.contents.value and "omp.h" in omp.contents.value
     assert await hover(1, 0) is None  # "void"
+
+
+MYLIB = """#pragma once
+namespace mylib {
+/// Scaled vector addition: y = a * x + y over n elements.
+inline void axpy(int n, double a, const double* x, double* y) {
+  for (int i = 0; i < n; ++i) y[i] = a * x[i] + y[i];
+}
+}  // namespace mylib
+"""
+
+
+@pytest.mark.asyncio
+async def test_hover_answers_from_the_knowledge_graph_when_an_index_exists(client, tmp_path):
+    library, index = tmp_path / "mylib", tmp_path / "index"
+    library.mkdir()
+    (library / "mylib.hpp").write_text(MYLIB)
+    await asyncio.to_thread(subprocess.run, [
+        sys.executable, "-m", "ellora.agents.cli.main", "index", "add", str(library), "--name",
+        "mylib", "--graph-only", "--set", f"index.path={index}"], check=True,
+        capture_output=True, timeout=120)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"indexLocation": str(index)}))
+    source = tmp_path / "use.cpp"
+    source.write_text('#include "mylib.hpp"\nvoid f(double* x, double* y) {\n'
+                      "  mylib::axpy(8, 2.0, x, y);\n}\n")
+    uri = open_document(client, source)
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri), position=types.Position(2, 11)))
+    assert "Scaled vector addition" in hover.contents.value
+    assert "mylib: mylib.hpp:3" in hover.contents.value
 
 
 @pytest.mark.asyncio

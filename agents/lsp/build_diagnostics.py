@@ -32,8 +32,7 @@ class DiagnosticsBuilder:
 
         if self._sandbox is None:
             self._sandbox = create_task_sandbox(self.settings)
-            self._toolchain = detect_toolchain(self._sandbox,
-                                               self.settings.toolchain.kokkos_prefix)
+            self._toolchain = detect_toolchain(self._sandbox, settings=self.settings.toolchain)
         return self._sandbox, self._toolchain
 
     def build(self, path: Path, text: str) -> tuple[list[Diagnostic], str]:

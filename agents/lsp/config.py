@@ -5,7 +5,7 @@ Both take the shape of ``ellora.toml`` (``{"model": {...}, "sandbox": {...}, ...
 optionally wrapped in ``{"ellora": {...}}``, plus a few editor-friendly shortcuts:
 
 - ``modelEndpoint``: an OpenAI-compatible URL (sets ``model.provider`` and ``model.base_url``);
-- ``indexLocation``: the knowledge-graph index used for hover and retrieval (``lsp.index_dir``);
+- ``indexLocation``: the knowledge-graph index used for hover and retrieval (``index.path``);
 - ``sandboxLimits``: ``{"wall_s": 60, "memory_mb": 4096}`` (the ``sandbox`` section);
 - ``diagnosticsOnSave``: ``lsp.diagnostics_on_save``;
 - ``set``: dotted overrides as on the command line, ``["agent.threads=[1,2,4]"]``.
@@ -36,12 +36,11 @@ class LspSettings(BaseModel):
         3.0, gt=0, description="seconds a cancelled task gets to stop before it is killed")
     hover_headers: list[str] = Field(
         default_factory=lambda: list(DEFAULT_HOVER_HEADERS),
-        description="header globs indexed for hover when no knowledge graph is available")
-    index_dir: str | None = Field(
-        None, description="knowledge-graph index location (hover, retrieval)")
+        description="header globs indexed for hover (the knowledge graph answers first)")
 
 
 _SHORTCUTS = {"modelEndpoint", "indexLocation", "sandboxLimits", "diagnosticsOnSave", "set"}
+_EDITOR_ONLY = {"server", "trace"}  # VS Code's own settings under "ellora" (server command, tracing)
 
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -67,12 +66,13 @@ def options_to_overrides(options: Any) -> dict[str, Any]:
                         "check initializationOptions / the 'ellora' settings section")
     if isinstance(options.get("ellora"), dict) and len(options) == 1:
         options = options["ellora"]
-    overrides = {key: value for key, value in options.items() if key not in _SHORTCUTS}
+    overrides = {key: value for key, value in options.items()
+                 if key not in _SHORTCUTS and key not in _EDITOR_ONLY}
     if options.get("modelEndpoint"):
         overrides = deep_merge(overrides, {"model": {"provider": "openai-compatible",
                                                      "base_url": str(options["modelEndpoint"])}})
     if options.get("indexLocation"):
-        overrides = deep_merge(overrides, {"lsp": {"index_dir": str(options["indexLocation"])}})
+        overrides = deep_merge(overrides, {"index": {"path": str(options["indexLocation"])}})
     if isinstance(options.get("sandboxLimits"), dict):
         overrides = deep_merge(overrides, {"sandbox": options["sandboxLimits"]})
     if "diagnosticsOnSave" in options:

@@ -196,21 +196,39 @@ def _rank(entry: ApiEntry) -> tuple:
 
 
 class RetrieverHover:
-    """A knowledge-graph retriever behind the hover seam; the header index when it is silent."""
+    """The knowledge-graph retriever behind the hover seam: snippets that define or mention
+    the name, with repository, path and line; the header index when it has none."""
 
-    def __init__(self, retriever: Any, fallback: HoverSource | None = None):
+    def __init__(self, retriever: Any, fallback: HoverSource | None = None,
+                 max_lines: int = 30):
         self.retriever = retriever
         self.fallback = fallback
+        self.max_lines = max_lines
 
     def lookup(self, name: str, qualifier: str | None) -> list[ApiEntry]:
         query = f"{qualifier}::{name}" if qualifier else name
-        snippets = self.retriever.retrieve(query, k=3, filters={"symbol": name})
-        found = [ApiEntry(name, query, "snippet", "", str(getattr(s, "text", ""))[:1200],
-                          f"{getattr(s, 'repository', '')}/{getattr(s, 'path', '')}".strip("/"),
-                          int((getattr(s, "lines", None) or [1])[0])) for s in snippets]
+        found = []
+        for snippet in self.retriever.retrieve(query, k=3):
+            symbols = [str(s).split("::")[-1] for s in getattr(snippet, "symbols", [])]
+            if name not in symbols and name not in snippet.text:
+                continue
+            text = "\n".join(snippet.text.splitlines()[:self.max_lines])
+            found.append(ApiEntry(name, query, "snippet", "", text,
+                                  f"{snippet.repository}: {snippet.path}", int(snippet.start)))
         if found or self.fallback is None:
             return found
         return self.fallback.lookup(name, qualifier)
+
+
+def create_hover_source(settings: Any, cache_dir: Path) -> HoverSource:
+    """The knowledge graph (when an index exists at ``index.path``) over the header index."""
+    headers = HeaderIndex.load_or_build(list(settings.lsp.hover_headers), cache_dir)
+    try:
+        from ellora.knowledge_graph import open_retriever
+    except ImportError:  # an install without the knowledge graph
+        return headers
+    retriever = open_retriever(settings)
+    return RetrieverHover(retriever, headers) if retriever is not None else headers
 
 
 def word_at(line: str, character: int) -> tuple[str, str | None, int, int] | None:

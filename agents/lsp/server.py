@@ -99,11 +99,11 @@ class ElloraServer(LanguageServer):
             else self.config_overrides
         merged = deep_merge(deep_merge(self.base_overrides, init_overrides), config_overrides)
         settings = load_settings(merged)
-        old_headers = self.settings.lsp.hover_headers
+        old_sources = (self.settings.lsp.hover_headers, self.settings.index)
         self.settings = settings
         self.init_overrides, self.config_overrides = init_overrides, config_overrides
         self._diagnostics = None
-        if settings.lsp.hover_headers != old_headers:
+        if (settings.lsp.hover_headers, settings.index) != old_sources:
             self._hover = None
 
     def diagnostics_builder(self) -> Any:
@@ -114,13 +114,14 @@ class ElloraServer(LanguageServer):
         return self._diagnostics
 
     def hover_source(self) -> asyncio.Future:
-        """The hover index, built once in a background thread (cached on disk by the index)."""
+        """The hover source (knowledge graph, else installed headers), opened once in a
+        background thread; the header index is cached on disk."""
         if self._hover is None:
-            from ellora.agents.lsp.hover import HeaderIndex
+            from ellora.agents.lsp.hover import create_hover_source
 
             cache = Path(_cache_home()) / "ellora" / "lsp"
             self._hover = asyncio.get_running_loop().run_in_executor(
-                None, HeaderIndex.load_or_build, list(self.settings.lsp.hover_headers), cache)
+                None, create_hover_source, self.settings, cache)
         return self._hover
 
 

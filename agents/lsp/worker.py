@@ -49,20 +49,9 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise Cancelled(143)
 
 
-def _services(settings):
-    from ellora.agents.services import Services, create_task_sandbox
-    from ellora.models import create_chat_model
-    from ellora.tools.toolchain import detect_toolchain
-
-    sandbox = create_task_sandbox(settings)
-    return Services(settings=settings, sandbox=sandbox,
-                    model_factory=lambda: create_chat_model(settings.model),
-                    toolchain_factory=lambda: detect_toolchain(
-                        sandbox, settings.toolchain.kokkos_prefix))
-
-
 def run_agent(job: dict, emit) -> None:
     """Run the agent graph on ``job["state"]``; emit every step, then the report."""
+    from ellora.agents.cli.agent_command import _services  # exactly what ellora-agent uses
     from ellora.agents.runner import run_task, saved_state
     from ellora.agents.settings import load_settings
     from ellora.agents.user_files import save_patch
