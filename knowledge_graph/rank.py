@@ -131,8 +131,9 @@ def neighbourhood(graph: nx.DiGraph, seeds: dict[str, float]) -> set[str]:
 
 
 def _limited_neighbours(graph: nx.DiGraph, node: str) -> list[str]:
-    out = list(graph.succ[node])
-    into = list(graph.pred[node])
+    # the raw adjacency dicts (graph._succ/_pred): networkx's views are slow to iterate here
+    out = list(graph._succ[node])
+    into = list(graph._pred[node])
     if len(out) + len(into) <= 2 * NEIGHBOURS_PER_HUB:
         return out + into
     return out[:NEIGHBOURS_PER_HUB] + into[:NEIGHBOURS_PER_HUB]
@@ -147,7 +148,7 @@ def personalized_pagerank(graph: nx.DiGraph, keep: set[str], seeds: dict[str, fl
     sources, targets, weights = [], [], []
     for node in nodes:
         i = position[node]
-        for target, data in graph.succ[node].items():
+        for target, data in graph._succ[node].items():
             j = position.get(target)
             if j is not None:
                 weight = EDGE_WEIGHTS.get(data["kind"], 0.3)

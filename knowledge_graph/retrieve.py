@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,7 @@ class _Candidate:
     lexical: float = 0.0
     exact: float = 0.0
     why: list[str] = field(default_factory=list)
+    nodes: list[str] = field(default_factory=list)
 
 
 class Retriever:
@@ -103,13 +105,12 @@ class Retriever:
                 documents[hit["id"]] = hit
                 candidates[hit["id"]] = _Candidate(hit["id"], vector=hit["similarity"], why=[
                     f"vector hit #{rank} (similarity {hit['similarity']:.2f})"])
-        if mode != "vector":
-            self._expand(query, code, candidates, filters)
+        context = self._expand(query, code, candidates, filters) if mode != "vector" else None
         self._fill(candidates, documents, embedding)
-        return self._best(candidates, documents, k, mode)
+        return self._best(candidates, documents, k, mode, context)
 
     def _expand(self, query: str, code: str | None, candidates: dict[str, _Candidate],
-                filters: dict[str, Any] | None) -> None:
+                filters: dict[str, Any] | None) -> tuple | None:
         """Seed PageRank with vector hits and name matches; add the best-ranked neighbours."""
         identifiers, stems = query_terms(f"{query}\n{code or ''}")
         lexical = self.names.match(stems)
@@ -124,7 +125,7 @@ class Retriever:
         for node in exact:
             seeds[node] += 1.0
         if not seeds:
-            return
+            return None
         keep = neighbourhood(self.graph, dict(seeds))
         rank = personalized_pagerank(self.graph, keep, dict(seeds))
         best = max(rank.values(), default=1.0) or 1.0
@@ -138,7 +139,8 @@ class Retriever:
             candidate.graph = max(candidate.graph, rank[node] / best)
             candidate.lexical = max(candidate.lexical, lexical.get(node, 0.0) / top)
             candidate.exact = max(candidate.exact, 1.0 if node in exact else 0.0)
-            candidate.why.extend(self._reasons(node, seeds, exact, lexical, candidates))
+            candidate.nodes.append(node)
+        return seeds, exact, lexical
 
     def _reasons(self, node: str, seeds, exact, lexical, candidates) -> list[str]:
         data = self.graph.nodes[node]
@@ -147,7 +149,8 @@ class Retriever:
             reasons.append(f"definition of {exact[node]} (named in the query or code)")
         elif node in lexical:
             reasons.append(f"name match: {data['qualified']}")
-        around = list(self.graph.succ[node])[:100] + list(self.graph.pred[node])[:100]
+        # the raw adjacency dicts: networkx's views are slow to iterate in a query path
+        around = [*list(self.graph._succ[node])[:100], *list(self.graph._pred[node])[:100]]
         for neighbour in around:
             kind = self.graph.nodes[neighbour]["kind"]
             if kind == "api" and neighbour in seeds:
@@ -196,9 +199,8 @@ class Retriever:
             data = self.graph.nodes[nodes[0]]
             start, end = (int(x) for x in chunk.rsplit(":", 1)[1].split("-"))
             root = Path(self.repositories[data["repository"]].root)
-            try:
-                lines = (root / data["path"]).read_text(errors="replace").splitlines()
-            except OSError:
+            lines = _file_lines(str(root / data["path"]))
+            if lines is None:
                 continue
             found[chunk] = {"id": chunk, "document": "\n".join(lines[start - 1:end]),
                             "metadata": {"repository": data["repository"], "path": data["path"],
@@ -207,7 +209,7 @@ class Retriever:
         return found
 
     def _best(self, candidates: dict[str, _Candidate], documents: dict[str, dict], k: int,
-              mode: str) -> list[Snippet]:
+              mode: str, context: tuple | None) -> list[Snippet]:
         s = self.settings
         scored = []
         for chunk, c in candidates.items():
@@ -225,6 +227,10 @@ class Retriever:
             meta = documents[chunk]["metadata"]
             if any(_overlaps(meta, other) for other in snippets):
                 continue
+            found = candidates[chunk]
+            if context is not None:
+                for node in found.nodes:
+                    found.why.extend(self._reasons(node, *context, candidates))
             snippets.append(Snippet(
                 repository=meta["repository"], path=meta["path"], start=int(meta["start"]),
                 end=int(meta["end"]), score=score, why=_dedupe(candidates[chunk].why),
@@ -235,6 +241,15 @@ class Retriever:
             if len(snippets) == k:
                 break
         return snippets
+
+
+@lru_cache(maxsize=256)
+def _file_lines(path: str) -> list[str] | None:
+    """Lines of an indexed file (graph-only indexes read snippets from the files)."""
+    try:
+        return Path(path).read_text(errors="replace").splitlines()
+    except OSError:
+        return None
 
 
 def _query_text(query: str, code: str | None) -> str:
