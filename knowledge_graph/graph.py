@@ -67,7 +67,7 @@ class GraphBuilder:
     def _add_definitions(self, repository: str, facts: FileFacts, fid: str) -> list[str]:
         ids: list[str] = []
         chunk_of = {}
-        plans = facts.chunks or [(p.start, p.end, p.definitions) for p in
+        plans = getattr(facts, "chunks", None) or [(p.start, p.end, p.definitions) for p in
                                  plan_chunks(facts, self.max_lines, self.min_lines)]
         for start, end, definitions in plans:
             for index in definitions:

@@ -195,3 +195,22 @@ def test_a_configured_spack_prefix_is_found(tmp_path):
     found = resolve_sources("kokkos", settings, tmp_path, "system")
     assert found.origin == f"prefix:{install}"
     assert [f.name for f in found.files] == ["Kokkos_Core.hpp"]
+
+
+def test_cli_errors_are_one_line_and_graph_only_cli_works(tmp_path, capsys):
+    from ellora.agents.cli.main import main
+
+    where = ["--set", f"index.path={tmp_path / 'index'}"]
+    assert main(["index", "add", str(tmp_path / "missing"), *where]) == 2
+    assert main(["index", "query", "anything", *where]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 2 and all(line.startswith("ellora: error: ") for line in error)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "scan.cpp").write_text("/// Inclusive prefix sum.\n"
+                                   "void prefix_sum(double *x, int n) {\n"
+                                   "  for (int i = 1; i < n; ++i) x[i] += x[i - 1];\n}\n")
+    assert main(["index", "add", str(repo), "--graph-only", *where]) == 0
+    assert main(["index", "query", "prefix sum", *where]) == 0
+    out = capsys.readouterr().out
+    assert "repo scan.cpp:1-4" in out and "Sources:" in out
