@@ -116,7 +116,7 @@ async def wait_for(predicate, timeout_s: float, what: str):
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("how", ["cancelRequest", "progressCancel"])
+@pytest.mark.parametrize("how", ["cancelRequest", "progressCancel", "cancelResolve"])
 async def test_cancel_stops_the_task_and_its_sandboxed_processes(client, tmp_path,
                                                                  private_tmpdir, how):
     client.workspace_did_change_configuration(
@@ -124,12 +124,14 @@ async def test_cancel_stops_the_task_and_its_sandboxed_processes(client, tmp_pat
     uri = open_document(client, copy_saxpy(tmp_path))
     action = await action_named(client, uri, "Parallelize with OpenMP")
     client.progress_reports["run-2"] = []
-    request = asyncio.ensure_future(client.protocol.send_request_async(
-        types.WORKSPACE_EXECUTE_COMMAND, run_params(action, "run-2"), msg_id="run-2"))
+    method, params = (types.CODE_ACTION_RESOLVE, action) if how == "cancelResolve" else \
+        (types.WORKSPACE_EXECUTE_COMMAND, run_params(action, "run-2"))
+    request = asyncio.ensure_future(client.protocol.send_request_async(method, params,
+                                                                       msg_id="run-2"))
     sandboxed = f"{private_tmpdir}/ellora-sandbox/"
     await wait_for(lambda: processes_mentioning(sandboxed), 60, "a sandboxed build or run")
     assert processes_mentioning("ELLORA_LSP_SERVER_PID=")
-    if how == "cancelRequest":
+    if how != "progressCancel":
         client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="run-2"))
     else:
         client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams("run-2"))
@@ -139,8 +141,9 @@ async def test_cancel_stops_the_task_and_its_sandboxed_processes(client, tmp_pat
     await wait_for(lambda: not processes_mentioning(sandboxed) and not [
         p for p in processes_mentioning(f"TMPDIR={private_tmpdir}")
         if p in processes_mentioning("ELLORA_LSP_SERVER_PID=")], 10, "every process to stop")
-    await wait_for(lambda: client.progress_reports["run-2"][-1].kind == "end", 10, "progress end")
-    assert client.progress_reports["run-2"][-1].message == "cancelled"
+    [reports] = [r for r in client.progress_reports.values() if r]  # "run-2" or the server's
+    await wait_for(lambda: reports[-1].kind == "end", 10, "the end of the progress")
+    assert reports[-1].message == "cancelled"
     assert len(await actions_at(client, uri, (5, 8))) == 6  # still serving
 
 
@@ -159,6 +162,29 @@ async def test_an_edit_during_the_task_rejects_the_result_cleanly(client, tmp_pa
     assert error.value.code == -32801
     assert not client.applied_edits
     assert any("version 1 -> 2" in m.message for m in client.messages)
+
+
+PREFIX_SUM = """void prefix_sum(int n, double* a) {
+  for (int i = 1; i < n; ++i) {
+    a[i] += a[i - 1];
+  }
+}
+"""
+
+
+@pytest.mark.asyncio
+async def test_a_refused_loop_is_reported_with_its_reason_and_no_edit(client, tmp_path):
+    source = tmp_path / "scan.cpp"
+    source.write_text(PREFIX_SUM)
+    uri = open_document(client, source)
+    [action] = [a for a in await actions_at(client, uri, (2, 6)) if a.title == "Port to Kokkos"]
+    result = await client.workspace_execute_command_async(run_params(action))
+    assert result["status"] == "refused" and result["applied"] is False
+    assert result["statusReason"] and not client.applied_edits
+    [warning] = [m for m in client.messages if m.type == types.MessageType.Warning]
+    assert "Port to Kokkos: refused" in warning.message and result["statusReason"] in \
+        warning.message
+    assert "**Status: refused**" in shown_text(client.shown_documents[0])
 
 
 def closed_port() -> int:

@@ -169,7 +169,12 @@ async def hover(ls: Any, params: types.HoverParams) -> types.Hover | None:
     if found is None:
         return None
     name, qualifier, start, end = found
-    entries = (await ls.hover_source()).lookup(name, qualifier)
+    try:
+        entries = (await ls.hover_source()).lookup(name, qualifier)
+    except Exception:  # an unreadable header or index: no hover now, rebuilt next time
+        log.exception("hover source failed; it is rebuilt on the next hover")
+        ls.reset_hover_source()
+        return None
     if not entries:
         return None
     codec, row = document.position_codec, params.position.line

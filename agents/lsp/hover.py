@@ -14,11 +14,13 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
+import logging
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+log = logging.getLogger(__name__)
 _DESCEND = {"translation_unit", "declaration_list", "linkage_specification", "preproc_if",
             "preproc_ifdef", "preproc_else", "preproc_elif", "field_declaration_list", "ERROR"}
 _DECLARATIONS = {"function_definition", "declaration", "field_declaration"}
@@ -208,7 +210,7 @@ class RetrieverHover:
     def lookup(self, name: str, qualifier: str | None) -> list[ApiEntry]:
         query = f"{qualifier}::{name}" if qualifier else name
         found = []
-        for snippet in self.retriever.retrieve(query, k=3):
+        for snippet in self._retrieve(query):
             symbols = [str(s).split("::")[-1] for s in getattr(snippet, "symbols", [])]
             if name not in symbols and name not in snippet.text:
                 continue
@@ -219,15 +221,25 @@ class RetrieverHover:
             return found
         return self.fallback.lookup(name, qualifier)
 
+    def _retrieve(self, query: str) -> list[Any]:
+        """Graph-only retrieval when the retriever offers it: a hover names an exact symbol,
+        and embedding the query would load a neural model into the language server."""
+        try:
+            return self.retriever.retrieve(query, k=3, mode="graph")
+        except TypeError:  # a retriever with only retrieve(query, k, filters)
+            return self.retriever.retrieve(query, k=3)
+
 
 def create_hover_source(settings: Any, cache_dir: Path) -> HoverSource:
     """The knowledge graph (when an index exists at ``index.path``) over the header index."""
     headers = HeaderIndex.load_or_build(list(settings.lsp.hover_headers), cache_dir)
     try:
         from ellora.knowledge_graph import open_retriever
-    except ImportError:  # an install without the knowledge graph
+
+        retriever = open_retriever(settings)
+    except Exception as error:  # noqa: BLE001 - a broken index must not take hover down
+        log.warning("code index not used for hover: %s", error)
         return headers
-    retriever = open_retriever(settings)
     return RetrieverHover(retriever, headers) if retriever is not None else headers
 
 

@@ -9,6 +9,7 @@ the change goes back to the editor as an edit against that version.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,9 +179,13 @@ async def execute(ls: Any, run: RunInput, job: dict, progress: TaskProgress,
     try:
         progress.begin(tracker.begin_message() if job["kind"] == "agent" else
                        "asking the model")
+        if worker.cancelled:  # cancelled before it started: start nothing
+            progress.end("cancelled")
+            raise RunError("cancelled", -32800)
         try:
             await worker.start()
         except OSError as error:
+            progress.end("the task worker did not start")
             raise RunError(f"cannot start the task worker: {error}") from None
         if worker.cancelled:  # cancelled while it was starting
             worker.cancel()
@@ -227,10 +232,14 @@ class TaskBook:
     def __init__(self) -> None:
         self._by_request: dict[Any, WorkerRun] = {}
         self._by_token: dict[Any, WorkerRun] = {}
+        # requests cancelled before their worker existed (e.g. while progress was created)
+        self._cancelled_early: collections.deque[Any] = collections.deque(maxlen=64)
 
     def add(self, worker: WorkerRun, request_id: Any, token: Any) -> None:
         if request_id is not None:
             self._by_request[request_id] = worker
+            if request_id in self._cancelled_early:
+                worker.cancel()
         if token is not None:
             self._by_token[token] = worker
 
@@ -243,6 +252,8 @@ class TaskBook:
         worker = self._by_request.get(request_id)
         if worker is not None:
             worker.cancel()
+        else:
+            self._cancelled_early.append(request_id)
         return worker is not None
 
     def cancel_token(self, token: Any) -> bool:

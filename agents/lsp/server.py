@@ -113,6 +113,9 @@ class ElloraServer(LanguageServer):
             self._diagnostics = DiagnosticsBuilder(self.settings)
         return self._diagnostics
 
+    def reset_hover_source(self) -> None:
+        self._hover = None
+
     def hover_source(self) -> asyncio.Future:
         """The hover source (knowledge graph, else installed headers), opened once in a
         background thread; the header index is cached on disk."""
