@@ -88,9 +88,9 @@ def _split(text: str | None) -> list[str] | None:
 
 
 def _run(args) -> int:
+    from ellora.evals.resolve import resolve_suite
     from ellora.evals.runner import RunSpec, run_eval
     from ellora.evals.suite import TASK_KINDS
-    from ellora.evals.suites import resolve_suite
 
     settings = _settings(args, args.model)
     if args.samples < 1:
@@ -146,8 +146,8 @@ def _report(args) -> int:
 
 
 def _list(args) -> int:
+    from ellora.evals.resolve import resolve_suite
     from ellora.evals.suite import suite_tasks
-    from ellora.evals.suites import resolve_suite
 
     _, problems, review = resolve_suite(args.suite)
     if review is not None:

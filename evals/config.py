@@ -41,6 +41,9 @@ class EvalSettings(BaseModel):
     threads: list[int] = Field([1, 2], description="thread counts for OpenMP and Kokkos")
     ranks: list[int] = Field([1, 2], description="rank counts for MPI")
     hybrid: list[str] = Field(["1x2", "2x1"], description="ranks x threads for MPI+OpenMP")
+    race_check: list[str] = Field(["4"], description="extra resource counts validation also "
+                                                     "runs at (not timed): more threads or "
+                                                     "ranks than cores expose data races")
     timing_repeats: int = Field(5, ge=1, description="timed kernel calls after one warm-up "
                                                      "(median)")
     timing_rounds: int = Field(1, ge=1, description="timing runs per configuration, "
@@ -65,3 +68,12 @@ class EvalSettings(BaseModel):
         if model == "mpi+openmp":
             return list(self.hybrid)
         return ["1"]
+
+    def check_resources(self, model: str) -> list[str]:
+        """Resource counts validation runs at: the timed ones plus the race check."""
+        timed = self.resources(model)
+        if model in ("serial", "cuda"):
+            return timed
+        extra = [f"1x{r}" if model == "mpi+openmp" and "x" not in r else r
+                 for r in self.race_check]
+        return timed + [r for r in extra if r not in timed]

@@ -150,7 +150,8 @@ def _evaluate_in(ctx, run_dir, workspace, job, recipe, outcome) -> None:
         ref = reference_dir(run_dir, problem["name"])
         for size in problem["check_sizes"]:
             shutil.copy(ref / f"expected-{size}.bin", workspace / f"expected-{size}.bin")
-        outcome["validation"] = validate(ctx, workspace, recipe, model, problem, resources)
+        outcome["validation"] = validate(ctx, workspace, recipe, model, problem,
+                                         job.get("check_resources", resources))
     outcome["valid"] = all(case["passed"] for case in outcome["validation"])
     if not outcome["valid"]:
         outcome["status"] = "invalid"

@@ -157,7 +157,8 @@ class _Batch:
         task, problem = request.task, request.problem
         job = {"key": request.key, "target": task.target, "problem": problem.to_dict(),
                "code": generation.get("code"),
-               "resources": self.settings.evals.resources(task.target)}
+               "resources": self.settings.evals.resources(task.target),
+               "check_resources": self.settings.evals.check_resources(task.target)}
         future = self.pool.submit(_sample_evaluator(problem), self.settings_json, self.run_dir,
                                   job, self._reference(problem))
         head = {**generation, "kind": task.kind, "target": task.target, "source": task.source,

@@ -66,6 +66,7 @@ def test_bad_samples_never_stop_the_batch(tmp_path):
     assert [by_index[i]["status"] for i in range(6)] == [
         "invalid", "invalid", "invalid", "not_built", "invalid", "passed"]
     assert "crashed" in by_index[0]["validation"][0]["detail"]
+    assert {c["resource"] for c in by_index[5]["validation"]} == {"1", "2", "4"}  # race check
     assert "wall" in by_index[1]["validation"][0]["detail"]
     assert by_index[5]["speedups"]["2"] > 0 and by_index[5]["output_tokens"] > 0
     seeds = [options.get("seed") for options in model.call_options]

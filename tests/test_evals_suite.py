@@ -97,3 +97,20 @@ def test_slurm_config_builds_a_parsl_htex_on_slurm(tmp_path):
     assert type(provider).__name__ == "SlurmProvider"
     assert (provider.partition, provider.account, provider.max_blocks) == ("cpu", "hpc", 3)
     assert executor.max_workers_per_node == 8 and type(provider.launcher).__name__ == "SrunLauncher"
+
+
+def test_model_generator_sends_batches_and_streams_results(builtin):
+    from ellora.evals.generation import ModelGenerator, SampleRequest
+    from ellora.models.scripted import ScriptedModel
+
+    problem = _sum_problem(builtin)
+    reply = "```cpp\ndouble sum(std::size_t n, const double* x) {\n  return 0;\n}\n```"
+    model = ScriptedModel(replies=[reply] * 6)
+    tasks = [Task(problem.name, "translation", t, "serial") for t in ("openmp", "kokkos", "mpi")]
+    requests = [SampleRequest(f"{t.id}#{i}", problem, t, i) for t in tasks for i in range(2)]
+    rows = []
+    ModelGenerator(lambda: model, 0.8, 100, 256, batch_size=4).generate(requests, rows.append)
+    assert sorted(r["key"] for r in rows) == sorted(r.key for r in requests)
+    assert all("double sum(" in r["code"] and r["output_tokens"] > 0 for r in rows)
+    assert sorted(o["seed"] for o in model.call_options) == [100, 100, 100, 101, 101, 101]
+    assert {o["max_tokens"] for o in model.call_options} == {256}
