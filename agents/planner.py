@@ -6,7 +6,7 @@ from typing import Literal
 
 from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
-from ellora.tools.cpp_syntax import loops_in_lines, parse_cpp
+from ellora.tools.cpp_syntax import loops_in_lines, omp_pragma_before, parse_cpp
 from ellora.tools.loop_analysis import analyze_loop
 from ellora.tools.verify import VerifySpec
 from langgraph.types import Command
@@ -33,7 +33,13 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
     spec = VerifySpec(state["file"], state["original"], state["original"], "", state.get("harness"))
     plan["test_strategy"] = TEST_STRATEGY[spec.mode]
     settings = services.settings.agent
-    if facts is None:
+    existing = omp_pragma_before(loops[0]) if loops else None
+    if existing is not None and target == "openmp":
+        plan["strategy"] = "refuse"
+        plan["why"] = (f"the loop is already parallelized with OpenMP (line "
+                       f"{existing.start_point[0] + 1}); ask to optimize it, or to port it to "
+                       "Kokkos or MPI")
+    elif facts is None:
         plan["strategy"] = "model"
         plan["why"] = "no for loop starts in the selected lines; the model writes the change"
     elif not facts.parallel and not settings.allow_unproven:

@@ -17,12 +17,16 @@ TARGET_WORDS = {"kokkos": "kokkos", "openmp": "openmp", "omp": "openmp", "mpi": 
 
 
 def infer_target_model(task: str) -> str:
-    """The programming model a task asks for; OpenMP when it names none."""
-    words = task.lower().replace("/", " ").replace("-", " ").split()
-    for word in words:
-        if word.strip(".,;:!?()") in TARGET_WORDS:
-            return TARGET_WORDS[word.strip(".,;:!?()")]
-    return "openmp"
+    """The programming model a task asks for: the one after "to/into/with/using" ("port this
+    OpenMP loop to Kokkos" -> kokkos), else the last one named; OpenMP when it names none."""
+    words = [w.strip(".,;:!?()'\"") for w in task.lower().replace("/", " ").replace("-", " ")
+             .split()]
+    named = [(i, TARGET_WORDS[w]) for i, w in enumerate(words) if w in TARGET_WORDS]
+    if not named:
+        return "openmp"
+    directed = [model for i, model in named if i > 0 and words[i - 1] in
+                ("to", "into", "with", "using", "in")]
+    return (directed or [model for _, model in named])[-1]
 
 
 def new_task_id() -> str:

@@ -207,3 +207,25 @@ def test_the_users_own_test_command_decides_without_a_harness(make_services, tmp
     assert report["status"] == "verified", report["status_reason"]
     assert "your test command passed" in report["status_reason"]
     assert "project's tests fail" in model.calls[1][-1].content and "wrong" in model.calls[1][-1].content
+
+
+@pytest.mark.parametrize("task, target", [
+    ("port this OpenMP loop to Kokkos", "kokkos"), ("parallelize this loop with OpenMP", "openmp"),
+    ("make this MPI reduction faster", "mpi"), ("speed this up", "openmp"),
+])
+def test_the_target_is_what_the_task_asks_for(task, target):
+    assert infer_target_model(task) == target
+
+
+def test_an_openmp_loop_is_ported_to_kokkos_and_not_parallelized_twice(make_services, tmp_path):
+    source = tmp_path / "dot.cpp"
+    text = (EXAMPLES / "dot.cpp").read_text().replace(
+        "  for (std::size_t i", "  #pragma omp parallel for reduction(+:sum)\n  for (std::size_t i")
+    source.write_text(text)
+    (tmp_path / "dot.harness.cpp").write_text((EXAMPLES / "dot.harness.cpp").read_text())
+    services = make_services(None, **FAST_AGENT)
+    again = run(services, task_state("parallelize with OpenMP", source, 6, 9))
+    assert again["status"] == "refused" and "already parallelized" in again["status_reason"]
+    ported = run(services, task_state("port this OpenMP loop to Kokkos", source, 6, 9))
+    assert ported["status"] == "verified", ported["status_reason"]
+    assert "-  #pragma omp parallel for" in ported["diff"] and "parallel_reduce" in ported["diff"]

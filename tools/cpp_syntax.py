@@ -75,3 +75,12 @@ def function_names(tree) -> list[str]:
 
 def has_errors(tree) -> bool:
     return tree.root_node.has_error
+
+
+def omp_pragma_before(loop):
+    """The ``#pragma omp ...`` line directly before a loop, or None."""
+    previous = loop.prev_named_sibling
+    if previous is not None and previous.type == "preproc_call" and \
+            text(previous).split()[:2] == ["#pragma", "omp"]:
+        return previous
+    return None

@@ -110,9 +110,8 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
     label = f"{name}_line{facts.start_line}"
     policy = (f"Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace>({facts.lower}, "
               f"{facts.upper})")
-    start = _byte_to_char(source, loop.start_byte)
-    end = _byte_to_char(source, loop.end_byte)
-    indent = _indent_of(source, start)
+    start, end = _loop_span(source, loop)
+    indent = _indent_of(source, _byte_to_char(source, loop.start_byte))
     if facts.reductions:
         reduction = facts.reductions[0]
         reducer = "Kokkos::Sum" if reduction.operator == "+" else "Kokkos::Prod"
@@ -135,6 +134,15 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
                           "execution space; the lambda captures the host pointers by value, "
                           "so it runs on host backends (Serial, OpenMP, Threads): "
                           + "; ".join(facts.facts or ["each iteration is independent"]))
+
+
+def _loop_span(source: str, loop) -> tuple[int, int]:
+    """Character span of the loop, including an OpenMP pragma on it (a port replaces both)."""
+    from ellora.tools.cpp_syntax import omp_pragma_before
+
+    pragma = omp_pragma_before(loop)
+    first = pragma if pragma is not None else loop
+    return _byte_to_char(source, first.start_byte), _byte_to_char(source, loop.end_byte)
 
 
 def _declare_privates(body: str, loop, facts: LoopFacts) -> str:
@@ -250,7 +258,7 @@ def to_mpi(source: str, loop, facts: LoopFacts) -> Transformation:
                   "    ellora_displs[r] = (int)(ellora_lo + b);", "  }", *gathers]
     lines.append("}")
     code = ("\n" + indent).join(lines)
-    start, end = _byte_to_char(source, loop.start_byte), _byte_to_char(source, loop.end_byte)
+    start, end = _loop_span(source, loop)
     new_source = _ensure_include(_ensure_include(source[:start] + code + source[end:], "mpi.h"),
                                  "vector")
     how = ", ".join(filter(None, ["MPI_Allreduce for " + ", ".join(
