@@ -35,22 +35,35 @@ def coder(state: TaskState, services: Services) -> Command[Literal["tester", "re
         feedback = feedback or "the reply had no ```cpp code block with the rewritten lines"
         record = timer.record(f"attempt {attempt}: no usable code in the reply: {feedback}")
         if attempt <= services.settings.agent.max_fix_attempts:
-            return Command(goto="coder", update={**update, "feedback": feedback,
-                                                  "steps": [record]})
-        return Command(goto="report", update={**update, "status": "failed", "steps": [record],
-                                              "status_reason": "the model produced no code"})
+            return Command(goto="coder", update={**update, "feedback": feedback, "steps": [record]})
+        return Command(
+            goto="report",
+            update={
+                **update,
+                "status": "failed",
+                "steps": [record],
+                "status_reason": "the model produced no code",
+            },
+        )
     problem = candidate_problem(state["original"], candidate, state["target_model"])
     if problem:
         record = timer.record(f"attempt {attempt}: rejected: {problem}")
         if attempt <= services.settings.agent.max_fix_attempts:
-            return Command(goto="coder", update={**update, "feedback": problem,
-                                                  "steps": [record]})
-        return Command(goto="report", update={**update, "status": "failed", "steps": [record],
-                                              "status_reason": problem})
+            return Command(goto="coder", update={**update, "feedback": problem, "steps": [record]})
+        return Command(
+            goto="report",
+            update={**update, "status": "failed", "steps": [record], "status_reason": problem},
+        )
     summary = f"attempt {attempt}: candidate from the {origin}"
-    return Command(goto="tester", update={
-        **update, "candidate": candidate, "explanation": explanation,
-        "steps": [timer.record(summary, explanation=explanation)]})
+    return Command(
+        goto="tester",
+        update={
+            **update,
+            "candidate": candidate,
+            "explanation": explanation,
+            "steps": [timer.record(summary, explanation=explanation)],
+        },
+    )
 
 
 def _transform(state: TaskState) -> tuple[str, str]:
@@ -71,10 +84,16 @@ def build_messages(state: TaskState) -> list:
     analysis = ""
     if loop.get("facts"):
         analysis = "Dependence analysis: " + "; ".join(loop["facts"]) + "\n"
-    user = prompts.TASK.format(task=state["task"], file_name=state["file"], first=first, last=last,
-                               region="".join(lines[first - 1:last]).rstrip(),
-                               context="".join(lines).rstrip(), analysis=analysis,
-                               rules=prompts.MODEL_RULES.get(target, ""))
+    user = prompts.TASK.format(
+        task=state["task"],
+        file_name=state["file"],
+        first=first,
+        last=last,
+        region="".join(lines[first - 1 : last]).rstrip(),
+        context="".join(lines).rstrip(),
+        analysis=analysis,
+        rules=prompts.MODEL_RULES.get(target, ""),
+    )
     if state.get("feedback"):
         user += prompts.FEEDBACK.format(feedback=state["feedback"])
     system = prompts.SYSTEM.format(model_name=prompts.MODEL_NAMES.get(target, target))
@@ -96,7 +115,7 @@ def _ask_model(state: TaskState, services: Services, timer: StepTimer) -> str | 
         return None
     lines = state["original"].splitlines(keepends=True)
     first, last = state["first_line"], state["last_line"]
-    new_source = "".join(lines[:first - 1]) + code.rstrip("\n") + "\n" + "".join(lines[last:])
+    new_source = "".join(lines[: first - 1]) + code.rstrip("\n") + "\n" + "".join(lines[last:])
     if state["target_model"] == "kokkos" and "Kokkos::" in code:
         new_source = ensure_kokkos_include(new_source)
     return new_source
@@ -106,8 +125,7 @@ class UnusableReply(Exception):
     """The model's reply cannot become a candidate; the message goes back to the model."""
 
 
-MODEL_MARKERS = {"openmp": ("#pragma omp", "omp_"), "kokkos": ("Kokkos::",),
-                 "mpi": ("MPI_",)}
+MODEL_MARKERS = {"openmp": ("#pragma omp", "omp_"), "kokkos": ("Kokkos::",), "mpi": ("MPI_",)}
 
 
 def candidate_problem(original: str, candidate: str, target: str) -> str:

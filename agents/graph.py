@@ -24,8 +24,14 @@ def build_graph(services: Services, checkpointer=None):
     from ellora.agents.tester import tester
 
     graph = StateGraph(TaskState)
-    for name, node in (("planner", planner), ("coder", coder), ("tester", tester),
-                       ("optimizer", optimizer), ("profiler", profiler), ("report", report)):
+    for name, node in (
+        ("planner", planner),
+        ("coder", coder),
+        ("tester", tester),
+        ("optimizer", optimizer),
+        ("profiler", profiler),
+        ("report", report),
+    ):
         bound = functools.partial(node, services=services)
         functools.update_wrapper(bound, node)
         graph.add_node(name, bound)

@@ -1,5 +1,6 @@
-"""Optimizer node (between tester and profiler): a bounded profile-guided round over known-safe variants of the verified
-change; a variant replaces the candidate only if it passes the same tests and is faster."""
+"""Optimizer node (between tester and profiler): a bounded round over known-safe variants
+of the verified change; a variant replaces the candidate only if it passes the same tests
+and is faster."""
 
 from __future__ import annotations
 
@@ -26,26 +27,46 @@ MIN_GAIN = 1.05  # a variant must be at least 5 % faster at the highest thread c
 def optimizer(state: TaskState, services: Services) -> Command[Literal["profiler"]]:
     timer = StepTimer("optimizer")
     loop = (state.get("plan") or {}).get("loop")
-    if not services.settings.agent.optimize_round or not loop or \
-            state.get("candidate_origin") != "transformation":
+    if (
+        not services.settings.agent.optimize_round
+        or not loop
+        or state.get("candidate_origin") != "transformation"
+    ):
         return Command(goto="profiler")
     facts = LoopFacts(**{**loop, "reductions": [Reduction(**r) for r in loop["reductions"]]})
     options = variants(state["target_model"], state["original"], state["candidate"], facts)
     if not options:
-        return Command(goto="profiler", update={"steps": [timer.record(
-            "optimize round: no known-safe variant applies to this loop")]})
+        return Command(
+            goto="profiler",
+            update={
+                "steps": [
+                    timer.record("optimize round: no known-safe variant applies to this loop")
+                ]
+            },
+        )
     tried, best = [], None
     for option in options:
         outcome = _measure(state, services, option.source, timer)
         tried.append({"variant": option.name, "why": option.why, **outcome})
         if outcome.get("gain", 0) >= MIN_GAIN and (best is None or outcome["gain"] > best[1]):
             best = (option, outcome["gain"])
-    update = {"optimizations": tried, "steps": [timer.record(
-        "optimize round: " + "; ".join(f"{t['variant']}: {t['result']}" for t in tried))]}
+    update = {
+        "optimizations": tried,
+        "steps": [
+            timer.record(
+                "optimize round: " + "; ".join(f"{t['variant']}: {t['result']}" for t in tried)
+            )
+        ],
+    }
     if best is not None:
-        update.update({"candidate": best[0].source, "workspace": "",
-                       "explanation": f"{state['explanation']}; optimized with {best[0].name} "
-                                      f"({best[1]:.2f}x faster than the plain transformation)"})
+        update.update(
+            {
+                "candidate": best[0].source,
+                "workspace": "",
+                "explanation": f"{state['explanation']}; optimized with {best[0].name} "
+                f"({best[1]:.2f}x faster than the plain transformation)",
+            }
+        )
     return Command(goto="profiler", update=update)
 
 
@@ -53,28 +74,55 @@ def _measure(state: TaskState, services: Services, source: str, timer: StepTimer
     """Build, test and time a variant against the current candidate (interleaved rounds)."""
     settings, toolchain = services.settings.agent, services.toolchain
     recipe = toolchain.recipe(state["target_model"])
-    spec = VerifySpec(Path(state["file"]).name, state["candidate"], source,
-                      str(Path(state["file"]).resolve().parent), state.get("harness"))
+    spec = VerifySpec(
+        Path(state["file"]).name,
+        state["candidate"],
+        source,
+        str(Path(state["file"]).resolve().parent),
+        state.get("harness"),
+    )
     workspace = prepare_workspace(services.sandbox, spec)
     try:
         recipes = {"original": recipe, "candidate": recipe}
         for variant in ("original", "candidate"):  # original = the current candidate here
-            build = build_variant(services.sandbox, workspace, spec, variant, recipe,
-                                  services.limits)
+            build = build_variant(
+                services.sandbox, workspace, spec, variant, recipe, services.limits
+            )
             timer.build_seconds += build.seconds
             if not build.ok:
                 return {"result": "does not build"}
-        test = differential_test(services.sandbox, workspace, spec, recipes,
-                                 settings.test_sizes, max(settings.threads),
-                                 settings.rel_tolerance, settings.abs_tolerance, services.limits,
-                                 tuple(settings.race_check_counts), settings.race_check_repeats)
+        test = differential_test(
+            services.sandbox,
+            workspace,
+            spec,
+            recipes,
+            settings.test_sizes,
+            max(settings.threads),
+            settings.rel_tolerance,
+            settings.abs_tolerance,
+            services.limits,
+            tuple(settings.race_check_counts),
+            settings.race_check_repeats,
+        )
         timer.run_seconds += test.run_seconds
         if test.status != "passed":
             return {"result": f"rejected: tests {test.status}"}
         top = max(settings.threads)
-        times = [time_variants(services.sandbox, workspace, spec, recipes, [top],
-                               settings.timing_size, settings.timing_repeats, 1,
-                               services.limits, original_counts=[top]) for _ in range(3)]
+        times = [
+            time_variants(
+                services.sandbox,
+                workspace,
+                spec,
+                recipes,
+                [top],
+                settings.timing_size,
+                settings.timing_repeats,
+                1,
+                services.limits,
+                original_counts=[top],
+            )
+            for _ in range(3)
+        ]
         current = statistics.median(t["original"][top] for t in times)
         variant = statistics.median(t["candidate"][top] for t in times)
         gain = current / variant if variant > 0 else 0.0

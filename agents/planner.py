@@ -14,11 +14,11 @@ from langgraph.types import Command
 TRANSFORMABLE = ("openmp", "kokkos", "mpi")
 TEST_STRATEGY = {
     "harness": "differential test with the shipped harness: original and candidate on the same "
-               "random inputs at several sizes, outputs compared with a tolerance",
+    "random inputs at several sizes, outputs compared with a tolerance",
     "program": "differential test of the whole program: original and candidate stdout compared "
-               "numerically with a tolerance",
+    "numerically with a tolerance",
     "compile-only": "no harness and no main(): the candidate can only be compiled; correctness "
-                    "will NOT be established",
+    "will NOT be established",
 }
 
 
@@ -28,28 +28,39 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
     tree = parse_cpp(state["original"])
     loops = loops_in_lines(tree, state["first_line"], state["last_line"])
     facts = analyze_loop(loops[0], state["original"]) if loops else None
-    plan = {"target_model": target, "pattern": facts.pattern if facts else "unknown",
-            "loop": facts.to_dict() if facts else None}
+    plan = {
+        "target_model": target,
+        "pattern": facts.pattern if facts else "unknown",
+        "loop": facts.to_dict() if facts else None,
+    }
     spec = VerifySpec(state["file"], state["original"], state["original"], "", state.get("harness"))
     plan["test_strategy"] = TEST_STRATEGY[spec.mode]
     settings = services.settings.agent
     existing = omp_pragma_before(loops[0]) if loops else None
     if existing is not None and target == "openmp":
         plan["strategy"] = "refuse"
-        plan["why"] = (f"the loop is already parallelized with OpenMP (line "
-                       f"{existing.start_point[0] + 1}); ask to optimize it, or to port it to "
-                       "Kokkos or MPI")
+        plan["why"] = (
+            f"the loop is already parallelized with OpenMP (line "
+            f"{existing.start_point[0] + 1}); ask to optimize it, or to port it to "
+            "Kokkos or MPI"
+        )
     elif facts is None:
         plan["strategy"] = "model"
         plan["why"] = "no for loop starts in the selected lines; the model writes the change"
     elif not facts.parallel and not settings.allow_unproven:
         plan["strategy"] = "refuse"
         plan["why"] = f"not parallelized: {facts.refusal}"
-    elif facts.parallel and target in TRANSFORMABLE and settings.prefer_transformations \
-            and not (obstacle := transformation_obstacle(state, loops[0], facts)):
+    elif (
+        facts.parallel
+        and target in TRANSFORMABLE
+        and settings.prefer_transformations
+        and not (obstacle := transformation_obstacle(state, loops[0], facts))
+    ):
         plan["strategy"] = "transformation"
-        plan["why"] = f"the loop is provably parallel ({facts.pattern}); a verified {target} " \
-                      "transformation applies"
+        plan["why"] = (
+            f"the loop is provably parallel ({facts.pattern}); a verified {target} "
+            "transformation applies"
+        )
     else:
         plan["strategy"] = "model"
         plan["why"] = "the model writes the change; the tester checks it"
@@ -57,11 +68,17 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
             plan["why"] = f"no verified transformation: {obstacle}; " + plan["why"]
     plan["expected_speedup"] = _expected_speedup(facts, settings.threads, target)
     sources = _retrieve(services, state, facts)
-    update = {"plan": plan, "attempts": 0, "feedback": "", "sources": sources,
-              "steps": [timer.record(f"{plan['strategy']}: {plan['why']}", plan=plan)]}
+    update = {
+        "plan": plan,
+        "attempts": 0,
+        "feedback": "",
+        "sources": sources,
+        "steps": [timer.record(f"{plan['strategy']}: {plan['why']}", plan=plan)],
+    }
     if plan["strategy"] == "refuse":
-        return Command(goto="report", update={**update, "status": "refused",
-                                              "status_reason": plan["why"]})
+        return Command(
+            goto="report", update={**update, "status": "refused", "status_reason": plan["why"]}
+        )
     return Command(goto="coder", update=update)
 
 
@@ -84,8 +101,10 @@ def _expected_speedup(facts, threads: list[int], target: str) -> str:
     if facts.nested_depth > 1 or facts.reductions:
         return f"close to {top}x at {top} {unit} if the loop is compute-bound"
     gather = "; the MPI_Allgatherv of the result costs extra" if target == "mpi" else ""
-    return (f"up to {top}x at {top} {unit}; a streaming loop is memory-bound and usually "
-            f"gains less{gather}")
+    return (
+        f"up to {top}x at {top} {unit}; a streaming loop is memory-bound and usually "
+        f"gains less{gather}"
+    )
 
 
 def _retrieve(services: Services, state: TaskState, facts) -> list[dict]:

@@ -18,43 +18,70 @@ def profiler(state: TaskState, services: Services) -> Command[Literal["report"]]
     timer = StepTimer("profiler")
     spec = verify_spec(state)
     toolchain = services.toolchain
-    recipes = {"original": toolchain.recipe("serial"),
-               "candidate": toolchain.recipe(state["target_model"])}
+    recipes = {
+        "original": toolchain.recipe("serial"),
+        "candidate": toolchain.recipe(state["target_model"]),
+    }
     workspace = Path(state.get("workspace") or "")
     if not (workspace / "original").exists() or not (workspace / "candidate").exists():
         workspace = prepare_workspace(services.sandbox, spec)  # resumed after a restart
         for variant in ("original", "candidate"):
-            outcome = build_variant(services.sandbox, workspace, spec, variant, recipes[variant],
-                                    services.limits)
+            outcome = build_variant(
+                services.sandbox, workspace, spec, variant, recipes[variant], services.limits
+            )
             timer.build_seconds += outcome.seconds
     settings = services.settings.agent
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
     try:
-        medians = time_variants(services.sandbox, workspace, spec, recipes, settings.threads,
-                                settings.timing_size, settings.timing_repeats, rounds=3,
-                                limits=services.limits)
+        medians = time_variants(
+            services.sandbox,
+            workspace,
+            spec,
+            recipes,
+            settings.threads,
+            settings.timing_size,
+            settings.timing_repeats,
+            rounds=3,
+            limits=services.limits,
+        )
     except TimingFailed as failure:
         timer.run_seconds = time.perf_counter() - started
-        return Command(goto="report", update={
-            "workspace": str(workspace), "status": "unverified",
-            "status_reason": f"the change passed its tests but a timing run failed: {failure}",
-            "steps": [timer.record(f"timing failed: {failure}")]})
+        return Command(
+            goto="report",
+            update={
+                "workspace": str(workspace),
+                "status": "unverified",
+                "status_reason": f"the change passed its tests but a timing run failed: {failure}",
+                "steps": [timer.record(f"timing failed: {failure}")],
+            },
+        )
     timer.run_seconds = time.perf_counter() - started
     baseline = medians["original"][1]
     speedups = {str(p): baseline / t if t > 0 else 0.0 for p, t in medians["candidate"].items()}
     efficiency = {p: round(s / int(p), 3) for p, s in speedups.items()}
-    timings = {"original_s": baseline, "efficiency": efficiency, "candidate_s": {str(p): t for p, t in
-                                                       medians["candidate"].items()},
-               "size": settings.timing_size if spec.mode == "harness" else None,
-               "method": f"median of 3 interleaved rounds x {settings.timing_repeats} timed "
-                         "calls after a warm-up",
-               "backend": recipes["candidate"].parallel_backend,
-               "load_average": round(max(load_before, os.getloadavg()[0]), 2),
-               "cores": os.cpu_count()}
-    summary = ", ".join(f"{p} thread{'s' if p != '1' else ''}: {s:.2f}x"
-                        for p, s in speedups.items())
-    return Command(goto="report", update={
-        "workspace": str(workspace), "timings": timings, "speedups": speedups,
-        "status": "verified", "status_reason": "built, tested against the original, and timed",
-        "steps": [timer.record(f"speedup over the original: {summary}")]})
+    timings = {
+        "original_s": baseline,
+        "efficiency": efficiency,
+        "candidate_s": {str(p): t for p, t in medians["candidate"].items()},
+        "size": settings.timing_size if spec.mode == "harness" else None,
+        "method": f"median of 3 interleaved rounds x {settings.timing_repeats} timed "
+        "calls after a warm-up",
+        "backend": recipes["candidate"].parallel_backend,
+        "load_average": round(max(load_before, os.getloadavg()[0]), 2),
+        "cores": os.cpu_count(),
+    }
+    summary = ", ".join(
+        f"{p} thread{'s' if p != '1' else ''}: {s:.2f}x" for p, s in speedups.items()
+    )
+    return Command(
+        goto="report",
+        update={
+            "workspace": str(workspace),
+            "timings": timings,
+            "speedups": speedups,
+            "status": "verified",
+            "status_reason": "built, tested against the original, and timed",
+            "steps": [timer.record(f"speedup over the original: {summary}")],
+        },
+    )

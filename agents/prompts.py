@@ -10,13 +10,13 @@ SYSTEM = (
 
 MODEL_RULES = {
     "openmp": "Use OpenMP: '#pragma omp parallel for' with reduction(...) clauses for "
-              "accumulations and private(...) for temporaries. Do not add a main function.",
+    "accumulations and private(...) for temporaries. Do not add a main function.",
     "kokkos": "Use Kokkos: Kokkos::parallel_for or Kokkos::parallel_reduce with "
-              "Kokkos::RangePolicy<>(begin, end) and KOKKOS_LAMBDA. Keep raw pointers; "
-              "Kokkos is initialized by the caller.",
+    "Kokkos::RangePolicy<>(begin, end) and KOKKOS_LAMBDA. Keep raw pointers; "
+    "Kokkos is initialized by the caller.",
     "mpi": "Use MPI: split the iterations into blocks per rank (MPI_Comm_rank/MPI_Comm_size) "
-           "and combine results with MPI_Allreduce or MPI_Allgatherv. MPI is initialized by "
-           "the caller.",
+    "and combine results with MPI_Allreduce or MPI_Allgatherv. MPI is initialized by "
+    "the caller.",
     "serial": "Keep the code serial but make it faster.",
 }
 

@@ -10,19 +10,24 @@ from ellora.agents.state import StepTimer, TaskState
 
 CHECK_ADVICE = {
     "verified": "review the diff; the test compares results on generated inputs, so also run "
-                "your own tests on real data",
+    "your own tests on real data",
     "unverified": "correctness was NOT established: add a harness (<name>.harness.cpp) or test "
-                  "the change yourself before using it",
+    "the change yourself before using it",
     "failed": "no change is offered; see the build and test logs",
     "refused": "no change is offered; the loop has a dependence that makes naive "
-               "parallelization wrong",
+    "parallelization wrong",
 }
 
 
 def unified_diff(original: str, candidate: str, file_name: str) -> str:
-    return "".join(difflib.unified_diff(
-        original.splitlines(keepends=True), candidate.splitlines(keepends=True),
-        fromfile=f"a/{file_name}", tofile=f"b/{file_name}"))
+    return "".join(
+        difflib.unified_diff(
+            original.splitlines(keepends=True),
+            candidate.splitlines(keepends=True),
+            fromfile=f"a/{file_name}",
+            tofile=f"b/{file_name}",
+        )
+    )
 
 
 def build_report(state: TaskState) -> dict:
@@ -30,32 +35,61 @@ def build_report(state: TaskState) -> dict:
     steps = state.get("steps", [])
     status = state.get("status", "failed")
     candidate = state.get("candidate")
-    diff = unified_diff(state["original"], candidate, state["file"]) if candidate and \
-        status in ("verified", "unverified") else ""
-    totals = {key: sum(step.get(key, 0) for step in steps) for key in (
-        "seconds", "model_seconds", "build_seconds", "run_seconds", "input_tokens",
-        "output_tokens")}
+    diff = (
+        unified_diff(state["original"], candidate, state["file"])
+        if candidate and status in ("verified", "unverified")
+        else ""
+    )
+    totals = {
+        key: sum(step.get(key, 0) for step in steps)
+        for key in (
+            "seconds",
+            "model_seconds",
+            "build_seconds",
+            "run_seconds",
+            "input_tokens",
+            "output_tokens",
+        )
+    }
     return {
-        "task_id": state.get("task_id"), "task": state["task"], "file": state["file"],
+        "task_id": state.get("task_id"),
+        "task": state["task"],
+        "file": state["file"],
         "lines": [state["first_line"], state["last_line"]],
-        "target_model": state["target_model"], "status": status,
-        "status_reason": state.get("status_reason", ""), "plan": state.get("plan", {}),
-        "change_origin": state.get("candidate_origin"), "explanation": state.get("explanation", ""),
-        "attempts": state.get("attempts", 0), "diff": diff,
-        "build": {v: {k: b.get(k) for k in ("ok", "command", "seconds", "diagnostics")}
-                  for v, b in (state.get("build") or {}).items()},
-        "test": state.get("test"), "user_test": state.get("user_test"), "timings": state.get("timings"),
-        "speedups": state.get("speedups", {}), "optimizations": state.get("optimizations", []), "sources": state.get("sources", []),
-        "model": {"input_tokens": totals["input_tokens"],
-                  "output_tokens": totals["output_tokens"],
-                  "seconds": round(totals["model_seconds"], 3)},
-        "time": {"total_s": round(totals["seconds"], 3),
-                 "model_s": round(totals["model_seconds"], 3),
-                 "build_s": round(totals["build_seconds"], 3),
-                 "run_s": round(totals["run_seconds"], 3)},
+        "target_model": state["target_model"],
+        "status": status,
+        "status_reason": state.get("status_reason", ""),
+        "plan": state.get("plan", {}),
+        "change_origin": state.get("candidate_origin"),
+        "explanation": state.get("explanation", ""),
+        "attempts": state.get("attempts", 0),
+        "diff": diff,
+        "build": {
+            v: {k: b.get(k) for k in ("ok", "command", "seconds", "diagnostics")}
+            for v, b in (state.get("build") or {}).items()
+        },
+        "test": state.get("test"),
+        "user_test": state.get("user_test"),
+        "timings": state.get("timings"),
+        "speedups": state.get("speedups", {}),
+        "optimizations": state.get("optimizations", []),
+        "sources": state.get("sources", []),
+        "model": {
+            "input_tokens": totals["input_tokens"],
+            "output_tokens": totals["output_tokens"],
+            "seconds": round(totals["model_seconds"], 3),
+        },
+        "time": {
+            "total_s": round(totals["seconds"], 3),
+            "model_s": round(totals["model_seconds"], 3),
+            "build_s": round(totals["build_seconds"], 3),
+            "run_s": round(totals["run_seconds"], 3),
+        },
         "check": CHECK_ADVICE.get(status, ""),
-        "steps": [{"node": s["node"], "summary": s["summary"], "seconds": round(s["seconds"], 3)}
-                  for s in steps],
+        "steps": [
+            {"node": s["node"], "summary": s["summary"], "seconds": round(s["seconds"], 3)}
+            for s in steps
+        ],
     }
 
 

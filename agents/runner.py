@@ -12,20 +12,29 @@ from pathlib import Path
 from ellora.agents.services import Services
 from ellora.agents.state import TaskState
 
-TARGET_WORDS = {"kokkos": "kokkos", "openmp": "openmp", "omp": "openmp", "mpi": "mpi",
-                "cuda": "cuda"}
+TARGET_WORDS = {
+    "kokkos": "kokkos",
+    "openmp": "openmp",
+    "omp": "openmp",
+    "mpi": "mpi",
+    "cuda": "cuda",
+}
 
 
 def infer_target_model(task: str) -> str:
     """The programming model a task asks for: the one after "to/into/with/using" ("port this
     OpenMP loop to Kokkos" -> kokkos), else the last one named; OpenMP when it names none."""
-    words = [w.strip(".,;:!?()'\"") for w in task.lower().replace("/", " ").replace("-", " ")
-             .split()]
+    words = [
+        w.strip(".,;:!?()'\"") for w in task.lower().replace("/", " ").replace("-", " ").split()
+    ]
     named = [(i, TARGET_WORDS[w]) for i, w in enumerate(words) if w in TARGET_WORDS]
     if not named:
         return "openmp"
-    directed = [model for i, model in named if i > 0 and words[i - 1] in
-                ("to", "into", "with", "using", "in")]
+    directed = [
+        model
+        for i, model in named
+        if i > 0 and words[i - 1] in ("to", "into", "with", "using", "in")
+    ]
     return (directed or [model for _, model in named])[-1]
 
 
@@ -55,8 +64,12 @@ def _drive(graph, inputs, config, on_step) -> dict:
     return final.get("report") or {}
 
 
-def run_task(state: TaskState, services: Services, checkpoint_path: Path,
-             on_step: Callable[[dict], None] | None = None) -> dict:
+def run_task(
+    state: TaskState,
+    services: Services,
+    checkpoint_path: Path,
+    on_step: Callable[[dict], None] | None = None,
+) -> dict:
     """Run a new task to the end; returns the report."""
     from ellora.agents.graph import build_graph
 
@@ -77,8 +90,12 @@ def saved_state(task_id: str, services: Services, checkpoint_path: Path) -> Task
         return snapshot.values or None
 
 
-def resume_task(task_id: str, services: Services, checkpoint_path: Path,
-                on_step: Callable[[dict], None] | None = None) -> dict:
+def resume_task(
+    task_id: str,
+    services: Services,
+    checkpoint_path: Path,
+    on_step: Callable[[dict], None] | None = None,
+) -> dict:
     """Continue a stopped task from its last checkpoint; a finished task returns its report."""
     from ellora.agents.graph import build_graph
 

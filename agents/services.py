@@ -22,10 +22,12 @@ def create_task_sandbox(settings: "Settings") -> "Sandbox":
     from ellora.sandbox import create_sandbox
     from ellora.tools.toolchain import default_kokkos_prefixes
 
-    prefixes = [p for p in default_kokkos_prefixes(settings.toolchain.kokkos_prefix)
-                if Path(p).is_dir()]
-    return create_sandbox(settings.sandbox.backend,
-                          ro_binds=[*settings.sandbox.ro_binds, *prefixes])
+    prefixes = [
+        p for p in default_kokkos_prefixes(settings.toolchain.kokkos_prefix) if Path(p).is_dir()
+    ]
+    return create_sandbox(
+        settings.sandbox.backend, ro_binds=[*settings.sandbox.ro_binds, *prefixes]
+    )
 
 
 @dataclass
@@ -56,5 +58,9 @@ class Services:
     @property
     def limits(self) -> Limits:
         sandbox = self.settings.sandbox
-        return Limits(wall_s=sandbox.wall_s, cpu_s=sandbox.cpu_s, memory_mb=sandbox.memory_mb,
-                      procs=sandbox.procs)
+        return Limits(
+            wall_s=sandbox.wall_s,
+            cpu_s=sandbox.cpu_s,
+            memory_mb=sandbox.memory_mb,
+            procs=sandbox.procs,
+        )

@@ -43,8 +43,9 @@ class ToolchainSettings(BaseModel):
 
     kokkos_prefix: str | None = Field(None, description="a Kokkos install prefix (Spack, CMake)")
     cxx: str | None = Field(None, description="C++ compiler to use (default: g++, then clang++)")
-    extra_flags: list[str] = Field([], description="flags added to every compile, e.g. "
-                                   "['-march=native', '-DNDEBUG']")
+    extra_flags: list[str] = Field(
+        [], description="flags added to every compile, e.g. ['-march=native', '-DNDEBUG']"
+    )
     extra_libraries: list[str] = Field([], description="link flags added to every build")
 
 
@@ -56,17 +57,26 @@ class AgentSettings(BaseModel):
     timing_repeats: int = Field(5, ge=1, description="timed runs per configuration (median)")
     test_sizes: list[int] = Field([0, 1, 7, 1000, 100003], description="differential test sizes")
     timing_size: int = Field(20_000_000, gt=0, description="problem size for timing runs")
-    race_check_counts: list[int] = Field([3, 4], description="extra thread/rank counts the "
-                                         "largest test reruns at, to expose data races")
+    race_check_counts: list[int] = Field(
+        [3, 4],
+        description="extra thread/rank counts the largest test reruns at, to expose data races",
+    )
     race_check_repeats: int = Field(2, ge=0, description="reruns per race-check count")
     rel_tolerance: float = Field(1e-5, gt=0, description="relative tolerance for outputs")
     abs_tolerance: float = Field(1e-8, ge=0, description="absolute tolerance for outputs")
-    test_command: str | None = Field(None, description="your own test command (run with sh -c "
-                                     "in a sandboxed copy of the project, the change applied)")
-    project_dir: str | None = Field(None, description="project root for test_command "
-                                    "(default: the file's directory)")
-    optimize_round: bool = Field(True, description="try known-safe variants (schedule, collapse)"
-                                 " and keep one only if it is tested and faster")
+    test_command: str | None = Field(
+        None,
+        description="your own test command (run with sh -c "
+        "in a sandboxed copy of the project, the change applied)",
+    )
+    project_dir: str | None = Field(
+        None, description="project root for test_command (default: the file's directory)"
+    )
+    optimize_round: bool = Field(
+        True,
+        description="try known-safe variants (schedule, collapse)"
+        " and keep one only if it is tested and faster",
+    )
     prefer_transformations: bool = Field(True, description="try verified transformations first")
     allow_unproven: bool = Field(
         False, description="let the model try loops the dependence analysis could not prove"
@@ -76,8 +86,9 @@ class AgentSettings(BaseModel):
 class Settings(BaseSettings):
     """Everything configurable in Ellora."""
 
-    model_config = SettingsConfigDict(env_prefix="ELLORA_", env_nested_delimiter="__",
-                                      extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="ELLORA_", env_nested_delimiter="__", extra="forbid"
+    )
 
     model: ModelSettings = Field(default_factory=ModelSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
@@ -89,15 +100,16 @@ class Settings(BaseSettings):
     lsp: LspSettings = Field(default_factory=LspSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     state_dir: Path = Field(
-        default_factory=lambda: Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local/state"))
-        / "ellora",
+        default_factory=lambda: (
+            Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local/state")) / "ellora"
+        ),
         description="checkpoints, patches and reports",
     )
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
-                                   dotenv_settings, file_secret_settings
-                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         files = [path for path in config_file_candidates() if path.is_file()]
         toml_sources = tuple(TomlConfigSettingsSource(settings_cls, toml_file=p) for p in files)
         return (init_settings, env_settings, *toml_sources)
@@ -144,7 +156,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise UserError(f"bad setting {where}: {first['msg']} (check ellora.toml, ELLORA_* "
-                        "variables and --set)") from None
+        raise UserError(
+            f"bad setting {where}: {first['msg']} (check ellora.toml, ELLORA_* variables and --set)"
+        ) from None
     except (OSError, ValueError) as error:
         raise UserError(f"cannot read configuration: {error}") from None

@@ -80,8 +80,13 @@ class StepTimer:
 
     def record(self, summary: str, **details: Any) -> dict:
         return StepRecord(
-            node=self.node, summary=summary, seconds=time.perf_counter() - self.start,
-            model_seconds=self.model_seconds, build_seconds=self.build_seconds,
-            run_seconds=self.run_seconds, input_tokens=self.input_tokens,
-            output_tokens=self.output_tokens, details=details,
+            node=self.node,
+            summary=summary,
+            seconds=time.perf_counter() - self.start,
+            model_seconds=self.model_seconds,
+            build_seconds=self.build_seconds,
+            run_seconds=self.run_seconds,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            details=details,
         ).to_dict()

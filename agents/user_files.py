@@ -39,8 +39,7 @@ def parse_line_range(spec: str | None, text: str, path: Path) -> tuple[int, int]
     if first < 1 or last < first:
         raise UserError(f"bad --lines {spec!r}: need 1 <= A <= B")
     if last > count:
-        raise UserError(f"lines {first}-{last} are outside {path} ({count} lines): "
-                        "check --lines")
+        raise UserError(f"lines {first}-{last} are outside {path} ({count} lines): check --lines")
     return first, last
 
 
@@ -72,8 +71,10 @@ def apply_change(path: Path, expected_original: str, new_text: str) -> Path:
     """
     current = read_source(path)
     if fingerprint(current) != fingerprint(expected_original):
-        raise UserError(f"{path} changed since the task started: not applied; rerun the task "
-                        "on the current file")
+        raise UserError(
+            f"{path} changed since the task started: not applied; rerun the task "
+            "on the current file"
+        )
     backup = backup_path(path)
     mode = path.stat().st_mode
     backup.write_text(current)

@@ -29,11 +29,20 @@ WRONG_OPENMP = """```cpp
 
 
 def task_state(task, source_path: Path, first, last, harness=True):
-    return {"task_id": new_task_id(), "task": task, "target_model": infer_target_model(task),
-            "file": str(source_path), "first_line": first, "last_line": last,
-            "original": source_path.read_text(), "status": "running", "steps": [],
-            "harness": str(source_path.with_name(source_path.stem + ".harness.cpp"))
-            if harness else None}
+    return {
+        "task_id": new_task_id(),
+        "task": task,
+        "target_model": infer_target_model(task),
+        "file": str(source_path),
+        "first_line": first,
+        "last_line": last,
+        "original": source_path.read_text(),
+        "status": "running",
+        "steps": [],
+        "harness": str(source_path.with_name(source_path.stem + ".harness.cpp"))
+        if harness
+        else None,
+    }
 
 
 def run(services, state):
@@ -92,8 +101,10 @@ def test_transformation_path_needs_no_model(make_services, task):
 
 def test_loop_with_a_dependence_is_refused(make_services, tmp_path):
     source = tmp_path / "scan.cpp"
-    source.write_text("void scan(int n, double* a) {\n  for (int i = 1; i < n; ++i) {\n"
-                      "    a[i] = a[i - 1] + a[i];\n  }\n}\n")
+    source.write_text(
+        "void scan(int n, double* a) {\n  for (int i = 1; i < n; ++i) {\n"
+        "    a[i] = a[i - 1] + a[i];\n  }\n}\n"
+    )
     services = make_services(None, **FAST_AGENT)
     report = run(services, task_state("parallelize with OpenMP", source, 2, 4, harness=False))
     assert report["status"] == "refused"
@@ -103,8 +114,10 @@ def test_loop_with_a_dependence_is_refused(make_services, tmp_path):
 
 def test_without_harness_or_main_correctness_is_not_established(make_services, tmp_path):
     source = tmp_path / "scale.cpp"
-    source.write_text("void scale(int n, double* y) {\n  for (int i = 0; i < n; ++i) {\n"
-                      "    y[i] *= 2.0;\n  }\n}\n")
+    source.write_text(
+        "void scale(int n, double* y) {\n  for (int i = 0; i < n; ++i) {\n"
+        "    y[i] *= 2.0;\n  }\n}\n"
+    )
     services = make_services(None, **FAST_AGENT)
     report = run(services, task_state("parallelize with OpenMP", source, 2, 4, harness=False))
     assert report["status"] == "unverified"
@@ -117,7 +130,8 @@ def test_whole_program_output_is_compared(make_services, tmp_path):
     source.write_text(
         "#include <cstdio>\n#include <vector>\nint main() {\n  std::vector<double> v(1000);\n"
         "  double s = 0;\n  for (int i = 0; i < 1000; ++i) {\n    s += 0.5 * i;\n  }\n"
-        "  std::printf(\"sum %.6f\\n\", s);\n  return 0;\n}\n")
+        '  std::printf("sum %.6f\\n", s);\n  return 0;\n}\n'
+    )
     services = make_services(None, **FAST_AGENT)
     report = run(services, task_state("port to Kokkos", source, 6, 8, harness=False))
     assert report["status"] == "verified", report["status_reason"]
@@ -129,8 +143,9 @@ def test_a_finished_task_resumes_to_its_report(make_services):
     services = make_services(None, **FAST_AGENT)
     state = task_state("parallelize with OpenMP", EXAMPLES / "saxpy.cpp", 5, 7)
     first = run(services, state)
-    again = resume_task(state["task_id"], services,
-                        services.settings.state_dir / "checkpoints.sqlite")
+    again = resume_task(
+        state["task_id"], services, services.settings.state_dir / "checkpoints.sqlite"
+    )
     assert again == first
 
 
@@ -144,8 +159,11 @@ RACY_DOT = """```cpp
 
 def test_a_data_race_is_caught_not_certified(make_services):
     model = ScriptedModel(replies=[RACY_DOT])
-    agent = {**model_only(max_fix_attempts=0)["agent"], "test_sizes": [0, 1, 7, 400003],
-             "allow_unproven": True}
+    agent = {
+        **model_only(max_fix_attempts=0)["agent"],
+        "test_sizes": [0, 1, 7, 400003],
+        "allow_unproven": True,
+    }
     services = make_services(model, agent=agent)
     report = run(services, task_state("parallelize with OpenMP", EXAMPLES / "dot.cpp", 6, 8))
     assert report["status"] == "failed"
@@ -154,10 +172,13 @@ def test_a_data_race_is_caught_not_certified(make_services):
     assert report["diff"] == ""
 
 
-@pytest.mark.parametrize("source, lines, marker", [
-    ("dot.cpp", (6, 8), "MPI_Allreduce(MPI_IN_PLACE, &sum"),
-    ("saxpy.cpp", (5, 7), "MPI_Allgatherv(MPI_IN_PLACE"),
-])
+@pytest.mark.parametrize(
+    "source, lines, marker",
+    [
+        ("dot.cpp", (6, 8), "MPI_Allreduce(MPI_IN_PLACE, &sum"),
+        ("saxpy.cpp", (5, 7), "MPI_Allgatherv(MPI_IN_PLACE"),
+    ],
+)
 def test_mpi_block_decomposition_is_verified_over_ranks(make_services, source, lines, marker):
     services = make_services(None, **FAST_AGENT)
     report = run(services, task_state("distribute this loop with MPI", EXAMPLES / source, *lines))
@@ -169,9 +190,11 @@ def test_mpi_block_decomposition_is_verified_over_ranks(make_services, source, l
 
 def test_private_temporary_read_after_the_loop_is_refused(make_services, tmp_path):
     source = tmp_path / "last.cpp"
-    source.write_text("double last(int n, const double* x, double* y) {\n  double t = 0;\n"
-                      "  for (int i = 0; i < n; ++i) {\n    t = 2 * x[i];\n    y[i] = t;\n"
-                      "  }\n  return t;\n}\n")
+    source.write_text(
+        "double last(int n, const double* x, double* y) {\n  double t = 0;\n"
+        "  for (int i = 0; i < n; ++i) {\n    t = 2 * x[i];\n    y[i] = t;\n"
+        "  }\n  return t;\n}\n"
+    )
     services = make_services(None, **FAST_AGENT)
     report = run(services, task_state("parallelize with OpenMP", source, 3, 6, harness=False))
     assert report["status"] == "refused" and "lastprivate" in report["status_reason"]
@@ -179,8 +202,10 @@ def test_private_temporary_read_after_the_loop_is_refused(make_services, tmp_pat
 
 def test_search_replace_edits_apply_or_go_back_to_the_model(make_services):
     bad = "<<<<<<< SEARCH\n  for (int k = 0; k < m; ++k) {\n=======\n  oops\n>>>>>>> REPLACE"
-    good = ("<<<<<<< SEARCH\n  for (std::size_t i = 0; i < n; ++i) {\n=======\n"
-            "  #pragma omp parallel for\n  for (std::size_t i = 0; i < n; ++i) {\n>>>>>>> REPLACE")
+    good = (
+        "<<<<<<< SEARCH\n  for (std::size_t i = 0; i < n; ++i) {\n=======\n"
+        "  #pragma omp parallel for\n  for (std::size_t i = 0; i < n; ++i) {\n>>>>>>> REPLACE"
+    )
     model = ScriptedModel(replies=[bad, good])
     services = make_services(model, **model_only())
     report = run(services, task_state("parallelize with OpenMP", EXAMPLES / "saxpy.cpp", 5, 7))
@@ -191,36 +216,56 @@ def test_search_replace_edits_apply_or_go_back_to_the_model(make_services):
 
 def test_the_users_own_test_command_decides_without_a_harness(make_services, tmp_path):
     source = tmp_path / "scale.cpp"
-    source.write_text("void scale(int n, double* y) {\n  for (int i = 0; i < n; ++i) {\n"
-                      "    y[i] = 2.0 * y[i];\n  }\n}\n")
+    source.write_text(
+        "void scale(int n, double* y) {\n  for (int i = 0; i < n; ++i) {\n"
+        "    y[i] = 2.0 * y[i];\n  }\n}\n"
+    )
     (tmp_path / "check.cpp").write_text(
         "#include <cstdio>\nvoid scale(int n, double* y);\nint main() { double y[100];\n"
         " for (int i = 0; i < 100; ++i) y[i] = i;\n scale(100, y);\n"
-        " for (int i = 0; i < 100; ++i) if (y[i] != 2.0 * i) { std::puts(\"wrong\"); return 1; }\n"
-        " std::puts(\"ok\"); }\n")
+        ' for (int i = 0; i < 100; ++i) if (y[i] != 2.0 * i) { std::puts("wrong"); return 1; }\n'
+        ' std::puts("ok"); }\n'
+    )
     wrong = "```cpp\n  #pragma omp parallel for\n  for (int i = 0; i < n; ++i) {\n    y[i] = 3.0 * y[i];\n  }\n```"
     right = wrong.replace("3.0", "2.0")
     model = ScriptedModel(replies=[wrong, right])
-    agent = {**model_only()["agent"], "test_command": "g++ -fopenmp scale.cpp check.cpp -o t && ./t"}
+    agent = {
+        **model_only()["agent"],
+        "test_command": "g++ -fopenmp scale.cpp check.cpp -o t && ./t",
+    }
     services = make_services(model, agent=agent)
     report = run(services, task_state("parallelize with OpenMP", source, 2, 4, harness=False))
     assert report["status"] == "verified", report["status_reason"]
     assert "your test command passed" in report["status_reason"]
-    assert "project's tests fail" in model.calls[1][-1].content and "wrong" in model.calls[1][-1].content
+    assert (
+        "project's tests fail" in model.calls[1][-1].content
+        and "wrong" in model.calls[1][-1].content
+    )
 
 
-@pytest.mark.parametrize("task, target", [
-    ("port this OpenMP loop to Kokkos", "kokkos"), ("parallelize this loop with OpenMP", "openmp"),
-    ("make this MPI reduction faster", "mpi"), ("speed this up", "openmp"),
-])
+@pytest.mark.parametrize(
+    "task, target",
+    [
+        ("port this OpenMP loop to Kokkos", "kokkos"),
+        ("parallelize this loop with OpenMP", "openmp"),
+        ("make this MPI reduction faster", "mpi"),
+        ("speed this up", "openmp"),
+    ],
+)
 def test_the_target_is_what_the_task_asks_for(task, target):
     assert infer_target_model(task) == target
 
 
 def test_an_openmp_loop_is_ported_to_kokkos_and_not_parallelized_twice(make_services, tmp_path):
     source = tmp_path / "dot.cpp"
-    text = (EXAMPLES / "dot.cpp").read_text().replace(
-        "  for (std::size_t i", "  #pragma omp parallel for reduction(+:sum)\n  for (std::size_t i")
+    text = (
+        (EXAMPLES / "dot.cpp")
+        .read_text()
+        .replace(
+            "  for (std::size_t i",
+            "  #pragma omp parallel for reduction(+:sum)\n  for (std::size_t i",
+        )
+    )
     source.write_text(text)
     (tmp_path / "dot.harness.cpp").write_text((EXAMPLES / "dot.harness.cpp").read_text())
     services = make_services(None, **FAST_AGENT)

@@ -21,13 +21,19 @@ def test_tools_have_schemas_and_docstrings():
 
 def test_tools_run_for_real():
     tools = tools_by_name()
-    facts = tools["analyze_loop"].invoke({
-        "source": "void f(int n, double* a) {\n for (int i = 1; i < n; ++i) a[i] += a[i-1];\n}",
-        "first_line": 1, "last_line": 3})
+    facts = tools["analyze_loop"].invoke(
+        {
+            "source": "void f(int n, double* a) {\n for (int i = 1; i < n; ++i) a[i] += a[i-1];\n}",
+            "first_line": 1,
+            "last_line": 3,
+        }
+    )
     assert "loop-carried dependence on a" in facts["refusal"]
     broken = tools["compile"].invoke({"source": "int main() { return x; }"})
     assert not broken["ok"] and broken["diagnostics"][0]["line"] == 1
-    program = ("#include <cstdio>\n__attribute__((noinline)) long work(long n) { long s = 0; for (long i = 0; i < n; ++i)"
-               " s += i % 7; return s; }\nint main() { std::printf(\"%ld\\n\", work(2000000)); }")
+    program = (
+        "#include <cstdio>\n__attribute__((noinline)) long work(long n) { long s = 0; for (long i = 0; i < n; ++i)"
+        ' s += i % 7; return s; }\nint main() { std::printf("%ld\\n", work(2000000)); }'
+    )
     profile = tools["hotspots"].invoke({"source": program})
     assert profile["available"] and "work" in profile["top_functions"][0]["function"]

@@ -7,7 +7,7 @@ from ellora.tools.build_cache import BuildCache
 from ellora.tools.toolchain import detect_toolchain
 from ellora.tools.verify import VerifySpec, build_variant, prepare_workspace
 
-PROGRAM = "#include <cstdio>\nint main() { std::printf(\"%d\\n\", 6 * 7); }\n"
+PROGRAM = '#include <cstdio>\nint main() { std::printf("%d\\n", 6 * 7); }\n'
 
 
 def test_second_build_is_a_cache_hit_and_any_change_misses(tmp_path):

@@ -14,13 +14,25 @@ import pytest
 from conftest import EXAMPLES, REPO
 
 AGENT = [sys.executable, "-m", "ellora.agents.cli.agent_command"]
-FAST = ["--set", "agent.timing_size=200000", "--set", "agent.timing_repeats=2",
-        "--set", "agent.test_sizes=[0,1,7,1001]"]
+FAST = [
+    "--set",
+    "agent.timing_size=200000",
+    "--set",
+    "agent.timing_repeats=2",
+    "--set",
+    "agent.test_sizes=[0,1,7,1001]",
+]
 
 
 def agent(*args, cwd=None, env=None):
-    return subprocess.run([*AGENT, *args], capture_output=True, text=True, cwd=cwd, timeout=300,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [*AGENT, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.fixture
@@ -30,16 +42,25 @@ def saxpy_copy(tmp_path):
     return tmp_path / "saxpy.cpp"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["parallelize", "--file", "missing.cpp"], "file missing.cpp not found"),
-    (["parallelize", "--file", "{saxpy}", "--lines", "40-50"], "outside"),
-    (["parallelize", "--file", "{saxpy}", "--lines", "x-y"], "bad --lines 'x-y'"),
-    (["  ", "--file", "{saxpy}"], "the task is empty"),
-    (["parallelize", "--file", "{saxpy}", "--model", "gpt-banana"], "bad setting model.provider"),
-    (["parallelize", "--file", "{saxpy}", "--set", "agent.threads=oops"], "bad setting agent.threads"),
-    (["parallelize"], "no --file given"),
-    (["--resume", "doesnotexist"], "no task 'doesnotexist' to resume"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["parallelize", "--file", "missing.cpp"], "file missing.cpp not found"),
+        (["parallelize", "--file", "{saxpy}", "--lines", "40-50"], "outside"),
+        (["parallelize", "--file", "{saxpy}", "--lines", "x-y"], "bad --lines 'x-y'"),
+        (["  ", "--file", "{saxpy}"], "the task is empty"),
+        (
+            ["parallelize", "--file", "{saxpy}", "--model", "gpt-banana"],
+            "bad setting model.provider",
+        ),
+        (
+            ["parallelize", "--file", "{saxpy}", "--set", "agent.threads=oops"],
+            "bad setting agent.threads",
+        ),
+        (["parallelize"], "no --file given"),
+        (["--resume", "doesnotexist"], "no task 'doesnotexist' to resume"),
+    ],
+)
 def test_bad_input_is_one_line_with_no_traceback(args, message, saxpy_copy):
     result = agent(*[a.replace("{saxpy}", str(saxpy_copy)) for a in args])
     assert result.returncode == 2
@@ -54,10 +75,22 @@ def test_endpoint_that_does_not_answer_is_one_line(saxpy_copy):
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = agent("parallelize with OpenMP", "--file", str(saxpy_copy), "--lines", "5-7",
-                   "--model", "openai-compatible", "--quiet",
-                   "--set", f"model.base_url=http://127.0.0.1:{port}/v1",
-                   "--set", "model.max_retries=1", "--set", "agent.prefer_transformations=false")
+    result = agent(
+        "parallelize with OpenMP",
+        "--file",
+        str(saxpy_copy),
+        "--lines",
+        "5-7",
+        "--model",
+        "openai-compatible",
+        "--quiet",
+        "--set",
+        f"model.base_url=http://127.0.0.1:{port}/v1",
+        "--set",
+        "model.max_retries=1",
+        "--set",
+        "agent.prefer_transformations=false",
+    )
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert f"127.0.0.1:{port}" in result.stderr and "--resume" in result.stderr
@@ -65,8 +98,16 @@ def test_endpoint_that_does_not_answer_is_one_line(saxpy_copy):
 
 def test_json_report_and_file_untouched_without_apply(saxpy_copy):
     before = saxpy_copy.read_text()
-    result = agent("parallelize this loop with OpenMP", "--file", str(saxpy_copy), "--lines",
-                   "5-7", "--json", "--quiet", *FAST)
+    result = agent(
+        "parallelize this loop with OpenMP",
+        "--file",
+        str(saxpy_copy),
+        "--lines",
+        "5-7",
+        "--json",
+        "--quiet",
+        *FAST,
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["status"] == "verified"
@@ -78,8 +119,16 @@ def test_json_report_and_file_untouched_without_apply(saxpy_copy):
 
 def test_apply_writes_atomically_and_keeps_the_original(saxpy_copy):
     before = saxpy_copy.read_text()
-    result = agent("parallelize this loop with OpenMP", "--file", str(saxpy_copy), "--lines",
-                   "5-7", "--apply", "--quiet", *FAST)
+    result = agent(
+        "parallelize this loop with OpenMP",
+        "--file",
+        str(saxpy_copy),
+        "--lines",
+        "5-7",
+        "--apply",
+        "--quiet",
+        *FAST,
+    )
     assert result.returncode == 0, result.stderr
     assert "#pragma omp parallel for" in saxpy_copy.read_text()
     assert (saxpy_copy.parent / "saxpy.cpp.orig").read_text() == before
@@ -98,9 +147,12 @@ def test_apply_refuses_an_unverified_change(tmp_path):
 
 def test_killed_task_resumes_where_it_stopped(saxpy_copy, tmp_path):
     slow = ["--set", "agent.timing_size=20000000", "--set", "agent.timing_repeats=20"]
-    process = subprocess.Popen([*AGENT, "parallelize with OpenMP", "--file", str(saxpy_copy),
-                                "--lines", "5-7", *slow], stderr=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [*AGENT, "parallelize with OpenMP", "--file", str(saxpy_copy), "--lines", "5-7", *slow],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     task_id = None
     for line in process.stderr:
         if line.startswith("[ellora] task "):
@@ -119,20 +171,25 @@ def test_killed_task_resumes_where_it_stopped(saxpy_copy, tmp_path):
 
 
 def test_help_is_lazy():
-    code = ("import sys; from ellora.agents.cli import agent_command, main\n"
-            "for entry in (agent_command.main, main.main):\n"
-            "    try:\n        entry(['--help'])\n    except SystemExit:\n        pass\n"
-            "heavy = [m for m in ('langgraph', 'llama_cpp', 'tree_sitter', 'langchain_core', "
-            "'httpx') if m in sys.modules]\nprint('HEAVY', heavy)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=REPO)
+    code = (
+        "import sys; from ellora.agents.cli import agent_command, main\n"
+        "for entry in (agent_command.main, main.main):\n"
+        "    try:\n        entry(['--help'])\n    except SystemExit:\n        pass\n"
+        "heavy = [m for m in ('langgraph', 'llama_cpp', 'tree_sitter', 'langchain_core', "
+        "'httpx') if m in sys.modules]\nprint('HEAVY', heavy)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert "HEAVY []" in result.stdout, result.stdout + result.stderr
 
 
 def test_ellora_umbrella_command_lists_and_rejects():
-    ok = subprocess.run([sys.executable, "-m", "ellora.agents.cli.main", "--help"],
-                        capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "ellora.agents.cli.main", "--help"], capture_output=True, text=True
+    )
     assert ok.returncode == 0 and "agent" in ok.stdout
-    bad = subprocess.run([sys.executable, "-m", "ellora.agents.cli.main", "frobnicate"],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "ellora.agents.cli.main", "frobnicate"],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "unknown command 'frobnicate'" in bad.stderr

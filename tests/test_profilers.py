@@ -22,8 +22,9 @@ def built(tmp_path):
     workspace = sandbox.new_workspace()
     (workspace / "p.cpp").write_text(PROGRAM)
     for output, extra in (("p", []), ("p_pg", ["-pg"])):
-        result = sandbox.run(["g++", "-O1", "-fno-inline", *extra, "p.cpp", "-o", output],
-                             workspace, Limits())
+        result = sandbox.run(
+            ["g++", "-O1", "-fno-inline", *extra, "p.cpp", "-o", output], workspace, Limits()
+        )
         assert result.ok, result.stderr
     yield sandbox, workspace
     sandbox.discard_workspace(workspace)

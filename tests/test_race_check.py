@@ -24,14 +24,17 @@ SCAN = """void scan(int n, double* a) {
 }"""
 
 
-@pytest.mark.parametrize("source, kinds", [
-    (DOT.replace("CLAUSES", ""), ["race"]),
-    (DOT.replace("CLAUSES", "reduction(+:sum)"), []),
-    (HIST.replace("UPDATE", "bins[k] += 1;"), ["race"]),
-    (HIST.replace("UPDATE", "\n#pragma omp atomic\n bins[k] += 1;"), []),
-    (TEMP.replace("CLAUSES", ""), ["race"]),
-    (TEMP.replace("CLAUSES", "private(t)"), []),
-    (SCAN, ["unproven"]),
-])
+@pytest.mark.parametrize(
+    "source, kinds",
+    [
+        (DOT.replace("CLAUSES", ""), ["race"]),
+        (DOT.replace("CLAUSES", "reduction(+:sum)"), []),
+        (HIST.replace("UPDATE", "bins[k] += 1;"), ["race"]),
+        (HIST.replace("UPDATE", "\n#pragma omp atomic\n bins[k] += 1;"), []),
+        (TEMP.replace("CLAUSES", ""), ["race"]),
+        (TEMP.replace("CLAUSES", "private(t)"), []),
+        (SCAN, ["unproven"]),
+    ],
+)
 def test_findings(source, kinds):
     assert [kind for kind, _ in openmp_race_findings(source)] == kinds

@@ -18,7 +18,8 @@ def test_file_then_env_then_cli_in_rising_priority(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ellora.toml").write_text(
         '[model]\nprovider = "openai-compatible"\nmodel = "from-file"\n'
-        '[agent]\nmax_fix_attempts = 5\n')
+        "[agent]\nmax_fix_attempts = 5\n"
+    )
     monkeypatch.setenv("ELLORA_MODEL__MODEL", "from-env")
     settings = load_settings(parse_overrides(["agent.threads=[1,2,4]"]))
     assert settings.model.provider == "openai-compatible"
@@ -31,16 +32,19 @@ def test_user_config_file_is_read(isolated_user_dirs, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     config = isolated_user_dirs / "config" / "ellora"
     config.mkdir(parents=True)
-    (config / "ellora.toml").write_text('[sandbox]\nwall_s = 33\n')
+    (config / "ellora.toml").write_text("[sandbox]\nwall_s = 33\n")
     assert load_settings().sandbox.wall_s == 33
 
 
-@pytest.mark.parametrize("pairs, message", [
-    (["model.provider=banana"], "bad setting model.provider"),
-    (["nonsense"], "bad --set 'nonsense'"),
-    (["agent.max_fix_attempts=-1"], "bad setting agent.max_fix_attempts"),
-    (["unknown.key=1"], "bad setting unknown"),
-])
+@pytest.mark.parametrize(
+    "pairs, message",
+    [
+        (["model.provider=banana"], "bad setting model.provider"),
+        (["nonsense"], "bad --set 'nonsense'"),
+        (["agent.max_fix_attempts=-1"], "bad setting agent.max_fix_attempts"),
+        (["unknown.key=1"], "bad setting unknown"),
+    ],
+)
 def test_bad_settings_are_one_line_errors(pairs, message):
     with pytest.raises(UserError, match=message):
         load_settings(parse_overrides(pairs))
@@ -77,10 +81,15 @@ def test_gcc_clang_nvcc_and_linker_diagnostics_are_parsed():
         "candidate.cpp:7:29: error: expected ';' before '}' token\n"
         "candidate.cpp:3:1: warning: unused variable 'x' [-Wunused-variable]\n"
         "In file included from harness.cpp:3:\n"
-        "kernel.cu(12): error: identifier \"foo\" is undefined\n"
+        'kernel.cu(12): error: identifier "foo" is undefined\n'
         "/usr/bin/ld: original.o: in function `main': undefined reference to `saxpy'\n"
-        "x.cpp:1:10: fatal error: missing.h: No such file or directory\n")
+        "x.cpp:1:10: fatal error: missing.h: No such file or directory\n"
+    )
     found = parse_diagnostics(output)
     assert [(d.file, d.line, d.column, d.severity) for d in found] == [
-        ("candidate.cpp", 7, 29, "error"), ("candidate.cpp", 3, 1, "warning"),
-        ("kernel.cu", 12, 0, "error"), ("<link>", 0, 0, "error"), ("x.cpp", 1, 10, "error")]
+        ("candidate.cpp", 7, 29, "error"),
+        ("candidate.cpp", 3, 1, "warning"),
+        ("kernel.cu", 12, 0, "error"),
+        ("<link>", 0, 0, "error"),
+        ("x.cpp", 1, 10, "error"),
+    ]

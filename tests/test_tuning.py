@@ -16,13 +16,16 @@ def names_for(example: str, first: int, last: int, target: str) -> list[str]:
     return [v.name for v in variants(target, source, transform(source, loop, facts).source, facts)]
 
 
-@pytest.mark.parametrize("example, lines, target, expected", [
-    ("spmv.cpp", (5, 11), "openmp", ["schedule(dynamic, 64)"]),
-    ("spmv.cpp", (5, 11), "kokkos", ["Schedule<Dynamic>"]),
-    ("jacobi.cpp", (7, 12), "openmp", ["collapse(2)"]),
-    ("matmul.cpp", (5, 11), "openmp", []),  # the k loop carries c[i*n+j]: no collapse
-    ("saxpy.cpp", (5, 7), "openmp", []),
-])
+@pytest.mark.parametrize(
+    "example, lines, target, expected",
+    [
+        ("spmv.cpp", (5, 11), "openmp", ["schedule(dynamic, 64)"]),
+        ("spmv.cpp", (5, 11), "kokkos", ["Schedule<Dynamic>"]),
+        ("jacobi.cpp", (7, 12), "openmp", ["collapse(2)"]),
+        ("matmul.cpp", (5, 11), "openmp", []),  # the k loop carries c[i*n+j]: no collapse
+        ("saxpy.cpp", (5, 7), "openmp", []),
+    ],
+)
 def test_variants_only_where_valid(example, lines, target, expected):
     assert names_for(example, *lines, target) == expected
 

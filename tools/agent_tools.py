@@ -32,8 +32,9 @@ def make_agent_tools(sandbox, toolchain, limits: Limits | None = None) -> list:
             return {"error": f"no for loop starts in lines {first_line}-{last_line}"}
         return analyze_loop(loops[0], source).to_dict()
 
-    def compile_tool(source: str, programming_model: str = "openmp",
-                     file_name: str = "code.cpp") -> dict[str, Any]:
+    def compile_tool(
+        source: str, programming_model: str = "openmp", file_name: str = "code.cpp"
+    ) -> dict[str, Any]:
         """Compile C/C++ source in the sandbox for a programming model (serial, openmp, mpi,
         mpi+openmp, kokkos, cuda). Returns ok, the command and structured diagnostics."""
         recipe = toolchain.recipe(programming_model)
@@ -43,8 +44,12 @@ def make_agent_tools(sandbox, toolchain, limits: Limits | None = None) -> list:
             outcome = build_variant(sandbox, workspace, spec, "candidate", recipe, limits)
         finally:
             sandbox.discard_workspace(workspace)
-        return {"ok": outcome.ok, "command": outcome.command, "cached": outcome.cached,
-                "diagnostics": [d.to_dict() for d in outcome.diagnostics][:20]}
+        return {
+            "ok": outcome.ok,
+            "command": outcome.command,
+            "cached": outcome.cached,
+            "diagnostics": [d.to_dict() for d in outcome.diagnostics][:20],
+        }
 
     def hotspots_tool(source: str, programming_model: str = "serial") -> dict[str, Any]:
         """Build a whole program (with main) and count instructions per function with
@@ -55,8 +60,10 @@ def make_agent_tools(sandbox, toolchain, limits: Limits | None = None) -> list:
         try:
             outcome = build_variant(sandbox, workspace, spec, "candidate", recipe, limits)
             if not outcome.ok:
-                return {"error": "does not compile",
-                        "diagnostics": [d.to_dict() for d in outcome.diagnostics][:10]}
+                return {
+                    "error": "does not compile",
+                    "diagnostics": [d.to_dict() for d in outcome.diagnostics][:10],
+                }
             return callgrind(sandbox, workspace, ["./candidate"], limits).to_dict()
         finally:
             sandbox.discard_workspace(workspace)

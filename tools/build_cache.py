@@ -49,15 +49,21 @@ class BuildCache:
     def __init__(self, root: Path | None = None):
         self.root = Path(root) if root else default_cache_dir()
 
-    def key(self, command: list[str], workspace: Path, output: str,
-            ignore: frozenset[str] = frozenset()) -> str:
+    def key(
+        self, command: list[str], workspace: Path, output: str, ignore: frozenset[str] = frozenset()
+    ) -> str:
         """Hash of the command, the toolchain and every workspace input but ``ignore``."""
         digest = hashlib.sha256()
         digest.update(json.dumps([command, _toolchain_identity(command)]).encode())
         for path in sorted(workspace.iterdir()):
-            if path.is_file() and path.name != output and path.name not in ignore \
-                    and not path.name.startswith(".sandbox") \
-                    and path.suffix not in _SKIP_SUFFIXES and not os.access(path, os.X_OK):
+            if (
+                path.is_file()
+                and path.name != output
+                and path.name not in ignore
+                and not path.name.startswith(".sandbox")
+                and path.suffix not in _SKIP_SUFFIXES
+                and not os.access(path, os.X_OK)
+            ):
                 digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
         return digest.hexdigest()
 

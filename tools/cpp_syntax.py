@@ -80,7 +80,10 @@ def has_errors(tree) -> bool:
 def omp_pragma_before(loop):
     """The ``#pragma omp ...`` line directly before a loop, or None."""
     previous = loop.prev_named_sibling
-    if previous is not None and previous.type == "preproc_call" and \
-            text(previous).split()[:2] == ["#pragma", "omp"]:
+    if (
+        previous is not None
+        and previous.type == "preproc_call"
+        and text(previous).split()[:2] == ["#pragma", "omp"]
+    ):
         return previous
     return None

@@ -42,8 +42,11 @@ def parse_diagnostics(output: str) -> list[Diagnostic]:
         if match:
             severity = "error" if match["severity"] == "fatal error" else match["severity"]
             column = int(match.groupdict().get("column") or 0)
-            found.append(Diagnostic(match["file"], int(match["line"]), column, severity,
-                                    match["message"].strip()))
+            found.append(
+                Diagnostic(
+                    match["file"], int(match["line"]), column, severity, match["message"].strip()
+                )
+            )
             continue
         linker = _LINKER.match(line)
         if linker and ("undefined reference" in line or "error" in line):

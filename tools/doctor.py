@@ -12,16 +12,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _checks(chain) -> list[tuple[str, str | None, str]]:
     kokkos = chain.kokkos
-    kokkos_text = (f"{kokkos.origin}: backends {', '.join(kokkos.backends)}" if kokkos else None)
+    kokkos_text = f"{kokkos.origin}: backends {', '.join(kokkos.backends)}" if kokkos else None
     return [
-        ("C++ compiler (OpenMP)", f"{chain.cxx} ({chain.cxx_version})" if chain.cxx else None,
-         chain.missing.get("c++", "")),
-        ("MPI", f"{chain.mpirun} ({chain.mpi_version})" if chain.mpicxx else None,
-         chain.missing.get("mpi", "")),
+        (
+            "C++ compiler (OpenMP)",
+            f"{chain.cxx} ({chain.cxx_version})" if chain.cxx else None,
+            chain.missing.get("c++", ""),
+        ),
+        (
+            "MPI",
+            f"{chain.mpirun} ({chain.mpi_version})" if chain.mpicxx else None,
+            chain.missing.get("mpi", ""),
+        ),
         ("Kokkos", kokkos_text, chain.missing.get("kokkos", "")),
-        ("CUDA compiler", f"{chain.nvcc} ({chain.nvcc_version}); "
-                          f"{'GPU present' if chain.gpu_present else 'no GPU: compile only'}"
-         if chain.nvcc else None, chain.missing.get("cuda", "")),
+        (
+            "CUDA compiler",
+            f"{chain.nvcc} ({chain.nvcc_version}); "
+            f"{'GPU present' if chain.gpu_present else 'no GPU: compile only'}"
+            if chain.nvcc
+            else None,
+            chain.missing.get("cuda", ""),
+        ),
         ("HIP compiler", chain.hipcc, "hipcc not found: install ROCm for HIP builds"),
     ]
 
@@ -42,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{'ok ' if found else '-- '} {name}: {found or 'missing: ' + hint}")
     print(f"ok  sandbox isolation: {isolation}")
     if chain.kokkos and not chain.kokkos.has_openmp:
-        print("note: Kokkos has no OpenMP backend, so Kokkos ports run serially; "
-              "bash .ci/install builds one into .venv/opt/kokkos")
+        print(
+            "note: Kokkos has no OpenMP backend, so Kokkos ports run serially; "
+            "bash .ci/install builds one into .venv/opt/kokkos"
+        )
     return 0 if chain.cxx else 1

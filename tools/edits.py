@@ -34,7 +34,7 @@ def _strip_lines(lines: list[str]) -> list[str]:
 def _locate(lines: list[str], wanted: list[str]) -> tuple[int, int, str]:
     """(start, end, how) of the one place ``wanted`` matches; raises EditFailed."""
     size = len(wanted)
-    windows = [(i, lines[i:i + size]) for i in range(len(lines) - size + 1)]
+    windows = [(i, lines[i : i + size]) for i in range(len(lines) - size + 1)]
     exact = [i for i, window in windows if window == wanted]
     if len(exact) == 1:
         return exact[0], exact[0] + size, "exact"
@@ -42,20 +42,32 @@ def _locate(lines: list[str], wanted: list[str]) -> tuple[int, int, str]:
     if len(loose) == 1:
         return loose[0], loose[0] + size, "ignoring indentation"
     if len(exact) > 1 or len(loose) > 1:
-        raise EditFailed(f"the SEARCH text matches {max(len(exact), len(loose))} places; "
-                         "include more lines to make it unique")
-    scored = sorted(((difflib.SequenceMatcher(None, "\n".join(_strip_lines(window)),
-                                              "\n".join(_strip_lines(wanted))).ratio(), i)
-                     for i, window in windows), reverse=True)
+        raise EditFailed(
+            f"the SEARCH text matches {max(len(exact), len(loose))} places; "
+            "include more lines to make it unique"
+        )
+    scored = sorted(
+        (
+            (
+                difflib.SequenceMatcher(
+                    None, "\n".join(_strip_lines(window)), "\n".join(_strip_lines(wanted))
+                ).ratio(),
+                i,
+            )
+            for i, window in windows
+        ),
+        reverse=True,
+    )
     if not scored:
         raise EditFailed("the SEARCH text is longer than the file")
     best_score, best = scored[0]
     runner_up = scored[1][0] if len(scored) > 1 else 0.0
     if best_score >= FUZZY_THRESHOLD and best_score - runner_up > 0.02:
         return best, best + size, f"fuzzy ({best_score:.0%} similar)"
-    closest = "\n".join(lines[best:best + size])
-    raise EditFailed(f"the SEARCH text is not in the file (closest, {best_score:.0%} similar):"
-                     f"\n{closest}")
+    closest = "\n".join(lines[best : best + size])
+    raise EditFailed(
+        f"the SEARCH text is not in the file (closest, {best_score:.0%} similar):\n{closest}"
+    )
 
 
 def apply_search_replace(source: str, edits: list[SearchReplace]) -> tuple[str, list[str]]:

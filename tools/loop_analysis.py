@@ -14,12 +14,55 @@ from dataclasses import asdict, dataclass, field
 from ellora.tools.cpp_syntax import enclosing, normalized, text, walk
 
 PURE_FUNCTIONS = {
-    "sqrt", "sqrtf", "exp", "expf", "log", "logf", "log2", "log10", "pow", "powf", "sin", "cos",
-    "tan", "sinf", "cosf", "tanf", "atan", "atan2", "fabs", "fabsf", "abs", "floor", "ceil",
-    "fmin", "fmax", "fma", "min", "max", "std::sqrt", "std::exp", "std::log", "std::pow",
-    "std::sin", "std::cos", "std::tan", "std::atan2", "std::abs", "std::fabs", "std::floor",
-    "std::ceil", "std::min", "std::max", "std::fma", "std::fmin", "std::fmax", "std::hypot",
-    "hypot", "static_cast", "std::size",
+    "sqrt",
+    "sqrtf",
+    "exp",
+    "expf",
+    "log",
+    "logf",
+    "log2",
+    "log10",
+    "pow",
+    "powf",
+    "sin",
+    "cos",
+    "tan",
+    "sinf",
+    "cosf",
+    "tanf",
+    "atan",
+    "atan2",
+    "fabs",
+    "fabsf",
+    "abs",
+    "floor",
+    "ceil",
+    "fmin",
+    "fmax",
+    "fma",
+    "min",
+    "max",
+    "std::sqrt",
+    "std::exp",
+    "std::log",
+    "std::pow",
+    "std::sin",
+    "std::cos",
+    "std::tan",
+    "std::atan2",
+    "std::abs",
+    "std::fabs",
+    "std::floor",
+    "std::ceil",
+    "std::min",
+    "std::max",
+    "std::fma",
+    "std::fmin",
+    "std::fmax",
+    "std::hypot",
+    "hypot",
+    "static_cast",
+    "std::size",
 }
 REDUCTION_OPERATORS = {"+=": "+", "-=": "+", "*=": "*"}
 _RESTRICT = re.compile(r"\b(__restrict__|__restrict|restrict)\b")
@@ -121,7 +164,9 @@ def _analyze_body(loop, facts: LoopFacts) -> None:
     private = _declared_inside(body)
     inner_bounds = _inner_loop_bounds(body)
     _classify_nest(body, var, inner_bounds, facts)
-    facts.nested_depth = 1 + _max_nesting(body) + (body.type in ("for_statement", "while_statement"))
+    facts.nested_depth = (
+        1 + _max_nesting(body) + (body.type in ("for_statement", "while_statement"))
+    )
     accesses: list[_Access] = []
     scalar_writes: dict[str, list] = {}
     for node in walk(body):
@@ -129,8 +174,11 @@ def _analyze_body(loop, facts: LoopFacts) -> None:
         if node.type == "call_expression":
             _check_call(node)
         if node.type in ("assignment_expression", "update_expression"):
-            target = node.child_by_field_name("left") if node.type == "assignment_expression" \
+            target = (
+                node.child_by_field_name("left")
+                if node.type == "assignment_expression"
                 else node.child_by_field_name("argument")
+            )
             _record_write(target, node, var, private, accesses, scalar_writes)
         if node.type == "subscript_expression" and not _is_write_target(node):
             array, index = _subscript_parts(node)
@@ -152,10 +200,11 @@ def _check_used_after(loop, names: list[str]) -> None:
     if function is None or not names:
         return
     for node in walk(function):
-        if node.start_byte >= loop.end_byte and node.type == "identifier" and \
-                text(node) in names:
-            raise Refused(f"{text(node)} is assigned in every iteration and read after the "
-                          "loop (it would need lastprivate); keep it inside the loop")
+        if node.start_byte >= loop.end_byte and node.type == "identifier" and text(node) in names:
+            raise Refused(
+                f"{text(node)} is assigned in every iteration and read after the "
+                "loop (it would need lastprivate); keep it inside the loop"
+            )
 
 
 def _declared_inside(body) -> set[str]:
@@ -171,13 +220,22 @@ def _declared_inside(body) -> set[str]:
 
 
 def _classify_nest(body, var: str, inner_bounds, facts: LoopFacts) -> None:
-    statements = [c for c in body.named_children if c.type != "comment"] \
-        if body.type == "compound_statement" else [body]
-    depends = [re.search(rf"\b{re.escape(var)}\b|\[", lower + " " + upper)
-               for lower, upper in inner_bounds.values()]
+    statements = (
+        [c for c in body.named_children if c.type != "comment"]
+        if body.type == "compound_statement"
+        else [body]
+    )
+    depends = [
+        re.search(rf"\b{re.escape(var)}\b|\[", lower + " " + upper)
+        for lower, upper in inner_bounds.values()
+    ]
     facts.irregular = any(depends)
-    facts.perfectly_nested = (len(statements) == 1 and statements[0].type == "for_statement"
-                              and bool(inner_bounds) and not facts.irregular)
+    facts.perfectly_nested = (
+        len(statements) == 1
+        and statements[0].type == "for_statement"
+        and bool(inner_bounds)
+        and not facts.irregular
+    )
 
 
 def _inner_loop_bounds(body) -> dict[str, tuple[str, str]]:
@@ -187,31 +245,41 @@ def _inner_loop_bounds(body) -> dict[str, tuple[str, str]]:
             probe = LoopFacts()
             try:
                 _read_header(node, probe)
-                bounds[probe.variable] = ("".join(probe.lower.split()),
-                                          "".join(probe.upper.split()))
+                bounds[probe.variable] = (
+                    "".join(probe.lower.split()),
+                    "".join(probe.upper.split()),
+                )
             except Refused:
                 continue
     return bounds
 
 
 def _max_nesting(node) -> int:
-    depths = [(_max_nesting(c) + (1 if c.type in ("for_statement", "while_statement") else 0))
-              for c in node.children]
+    depths = [
+        (_max_nesting(c) + (1 if c.type in ("for_statement", "while_statement") else 0))
+        for c in node.children
+    ]
     return max(depths, default=0)
 
 
 def _reject_control_flow(node, loop) -> None:
     if node.type in ("return_statement", "goto_statement"):
-        raise Refused(f"the loop body leaves the loop ({node.type.split('_')[0]}), "
-                      "so iterations are not independent")
+        raise Refused(
+            f"the loop body leaves the loop ({node.type.split('_')[0]}), "
+            "so iterations are not independent"
+        )
     if node.type == "break_statement" and _nearest_loop(node) == loop:
         raise Refused("the loop body breaks out of the loop; iterations are not independent")
 
 
 def _nearest_loop(node):
     current = node.parent
-    while current is not None and current.type not in ("for_statement", "while_statement",
-                                                       "do_statement", "switch_statement"):
+    while current is not None and current.type not in (
+        "for_statement",
+        "while_statement",
+        "do_statement",
+        "switch_statement",
+    ):
         current = current.parent
     return current
 
@@ -221,8 +289,10 @@ def _check_call(node) -> None:
     if re.sub(r"<.*>$", "", name) in ("static_cast", "reinterpret_cast", "const_cast"):
         return
     if name not in PURE_FUNCTIONS:
-        raise Refused(f"the loop calls {name}(), whose side effects are unknown; "
-                      "inline it or make sure it only reads its arguments")
+        raise Refused(
+            f"the loop calls {name}(), whose side effects are unknown; "
+            "inline it or make sure it only reads its arguments"
+        )
 
 
 def _is_write_target(node) -> bool:
@@ -257,8 +327,10 @@ def _record_write(target, node, var, private, accesses, scalar_writes) -> None:
         if base is not None and base.type == "subscript_expression":
             target = base
         else:
-            raise Refused(f"the loop writes {text(target)} through a pointer or object member; "
-                          "its target may be shared between iterations")
+            raise Refused(
+                f"the loop writes {text(target)} through a pointer or object member; "
+                "its target may be shared between iterations"
+            )
     if target.type == "identifier":
         name = text(target)
         if name == var:
@@ -272,34 +344,49 @@ def _record_write(target, node, var, private, accesses, scalar_writes) -> None:
             raise Refused(f"the loop writes {text(target)}, whose array cannot be identified")
         accesses.append(_Access(array, index, True, node))
         return
-    raise Refused(f"the loop writes {text(target)} through a pointer; the target may be "
-                  "shared between iterations")
+    raise Refused(
+        f"the loop writes {text(target)} through a pointer; the target may be "
+        "shared between iterations"
+    )
 
 
 def _classify_scalars(body, scalar_writes, private, facts: LoopFacts) -> None:
     for name, writes in scalar_writes.items():
-        operators = {text(w.child(1)) if w.type == "assignment_expression" else "++"
-                     for w in writes}
-        reads = [n for n in walk(body) if n.type == "identifier" and text(n) == name
-                 and not _is_write_target(n)]
-        if operators <= set(REDUCTION_OPERATORS) and len({REDUCTION_OPERATORS[o]
-                                                           for o in operators}) == 1:
+        operators = {
+            text(w.child(1)) if w.type == "assignment_expression" else "++" for w in writes
+        }
+        reads = [
+            n
+            for n in walk(body)
+            if n.type == "identifier" and text(n) == name and not _is_write_target(n)
+        ]
+        if (
+            operators <= set(REDUCTION_OPERATORS)
+            and len({REDUCTION_OPERATORS[o] for o in operators}) == 1
+        ):
             if any(not _inside(r, writes, "right") for r in reads):
-                raise Refused(f"{name} is accumulated and also read inside the loop; "
-                              "each iteration would see a partial sum (a loop-carried dependence)")
+                raise Refused(
+                    f"{name} is accumulated and also read inside the loop; "
+                    "each iteration would see a partial sum (a loop-carried dependence)"
+                )
             op = REDUCTION_OPERATORS[next(iter(operators))]
             facts.reductions.append(Reduction(name, op, _declared_type(body, name)))
             facts.facts.append(f"{name}: {op}-reduction")
             continue
         first_write = min(w.start_byte for w in writes)
-        if "=" in operators and len(operators) == 1 and all(r.start_byte > first_write
-                                                            for r in reads) \
-                and _at_top_level(body, writes):
+        if (
+            "=" in operators
+            and len(operators) == 1
+            and all(r.start_byte > first_write for r in reads)
+            and _at_top_level(body, writes)
+        ):
             facts.private.append(name)
             facts.facts.append(f"{name}: assigned before use in every iteration, made private")
             continue
-        raise Refused(f"the scalar {name} carries a value from one iteration to the next "
-                      f"(written with {', '.join(sorted(operators))}); a loop-carried dependence")
+        raise Refused(
+            f"the scalar {name} carries a value from one iteration to the next "
+            f"(written with {', '.join(sorted(operators))}); a loop-carried dependence"
+        )
 
 
 def _inside(node, writes, field_name: str) -> bool:
@@ -322,15 +409,19 @@ def _declared_type(body, name: str) -> str:
     for node in walk(scope):
         if node.type in ("declaration", "parameter_declaration"):
             for declarator in node.children:
-                inner = declarator.child_by_field_name("declarator") if \
-                    declarator.type == "init_declarator" else declarator
+                inner = (
+                    declarator.child_by_field_name("declarator")
+                    if declarator.type == "init_declarator"
+                    else declarator
+                )
                 if inner is not None and text(inner) == name:
                     return text(node.child_by_field_name("type"))
     raise Refused(f"cannot find the declaration of the reduction variable {name}")
 
 
-def _check_arrays(loop, accesses, var, inner_bounds, facts: LoopFacts,
-                  local_names: set[str]) -> None:
+def _check_arrays(
+    loop, accesses, var, inner_bounds, facts: LoopFacts, local_names: set[str]
+) -> None:
     by_array: dict[str, list[_Access]] = {}
     for access in accesses:
         by_array.setdefault(access.array, []).append(access)
@@ -342,16 +433,22 @@ def _check_arrays(loop, accesses, var, inner_bounds, facts: LoopFacts,
         if not _injective_in(write_index, var, inner_bounds, local_names):
             if _only_atomic_updates(by_array[array]):
                 facts.atomic_arrays.append(array)
-                facts.facts.append(f"{array}[{write_index}]: iterations may update the same "
-                                   "element, so every update is made atomic")
+                facts.facts.append(
+                    f"{array}[{write_index}]: iterations may update the same "
+                    "element, so every update is made atomic"
+                )
                 continue
-            raise Refused(f"indirect or non-injective write {array}[{write_index}]: two "
-                          f"iterations may write the same element (a race); use atomics or "
-                          "a histogram reduction")
+            raise Refused(
+                f"indirect or non-injective write {array}[{write_index}]: two "
+                f"iterations may write the same element (a race); use atomics or "
+                "a histogram reduction"
+            )
         if len(indices) > 1:
             others = sorted(indices - {write_index})
-            raise Refused(f"loop-carried dependence on {array}: written at {array}[{write_index}] "
-                          f"and read at {array}[{others[0]}] in other iterations")
+            raise Refused(
+                f"loop-carried dependence on {array}: written at {array}[{write_index}] "
+                f"and read at {array}[{others[0]}] in other iterations"
+            )
         facts.facts.append(f"{array}[{write_index}]: each iteration writes its own element")
     _check_aliasing(loop, by_array, written)
     if facts.atomic_arrays:
@@ -365,11 +462,13 @@ def _only_atomic_updates(accesses: list[_Access]) -> bool:
     """Every access is an update ``a[k] += v`` / ``a[k]++`` as a whole statement: atomics apply."""
     for access in accesses:
         node = access.node
-        if not access.is_write or node.parent is None or \
-                node.parent.type != "expression_statement":
+        if not access.is_write or node.parent is None or node.parent.type != "expression_statement":
             return False
-        operator = text(node.child(1)) if node.type == "assignment_expression" else \
-            ("++" if "++" in text(node) else "--")
+        operator = (
+            text(node.child(1))
+            if node.type == "assignment_expression"
+            else ("++" if "++" in text(node) else "--")
+        )
         if operator not in ATOMIC_OPERATORS:
             return False
     return True
@@ -383,8 +482,12 @@ def _within(bounds: tuple[str, str], extent: str) -> bool:
     return upper == extent or bool(re.fullmatch(rf"\(?{re.escape(extent)}\)?-\d+", upper))
 
 
-def _injective_in(index: str, var: str, inner_bounds: dict[str, tuple[str, str]],
-                  local_names: set[str] = frozenset()) -> bool:
+def _injective_in(
+    index: str,
+    var: str,
+    inner_bounds: dict[str, tuple[str, str]],
+    local_names: set[str] = frozenset(),
+) -> bool:
     """Whether different iterations of ``var`` always write different elements."""
     first = index.split("][")[0]
     if first == var:
@@ -396,8 +499,11 @@ def _injective_in(index: str, var: str, inner_bounds: dict[str, tuple[str, str]]
     v = re.escape(var)
     for inner, bounds in inner_bounds.items():
         j = re.escape(inner)
-        match = re.fullmatch(rf"(?:{v}\*(?P<a>.+)|(?P<b>.+)\*{v})\+{j}|{j}\+(?:{v}\*(?P<c>.+)|"
-                             rf"(?P<d>.+)\*{v})", first)
+        match = re.fullmatch(
+            rf"(?:{v}\*(?P<a>.+)|(?P<b>.+)\*{v})\+{j}|{j}\+(?:{v}\*(?P<c>.+)|"
+            rf"(?P<d>.+)\*{v})",
+            first,
+        )
         if match:
             extent = next(g for g in match.groupdict().values() if g)
             if _within(bounds, extent) and not any(n in extent for n in (var, inner)):
@@ -416,12 +522,16 @@ def _check_aliasing(loop, by_array, written) -> None:
             if other == array:
                 continue
             mismatched = [a for a in accesses if a.index != write_index]
-            if mismatched and kinds.get(array, "pointer") == kinds.get(other, "pointer") \
-                    == "pointer" and _may_alias_types(types.get(array), types.get(other)):
+            if (
+                mismatched
+                and kinds.get(array, "pointer") == kinds.get(other, "pointer") == "pointer"
+                and _may_alias_types(types.get(array), types.get(other))
+            ):
                 raise Refused(
                     f"{array} and {other} may point to overlapping memory ({array} written at "
                     f"[{write_index}], {other} accessed at [{mismatched[0].index}]): mark the "
-                    "pointers __restrict__ if they never overlap")
+                    "pointers __restrict__ if they never overlap"
+                )
 
 
 _CHAR_TYPES = {"char", "unsignedchar", "signedchar", "std::byte", "void"}
@@ -445,10 +555,18 @@ def _element_types(function) -> dict[str, str]:
             continue
         base = normalized(type_node).replace("const", "")
         for child in node.children:
-            if child.type in ("pointer_declarator", "reference_declarator", "array_declarator",
-                              "init_declarator", "identifier"):
-                name = re.sub(r"^(__restrict__|__restrict|restrict)", "",
-                              re.sub(r"[^\w].*$", "", normalized(child).lstrip("*&")))
+            if child.type in (
+                "pointer_declarator",
+                "reference_declarator",
+                "array_declarator",
+                "init_declarator",
+                "identifier",
+            ):
+                name = re.sub(
+                    r"^(__restrict__|__restrict|restrict)",
+                    "",
+                    re.sub(r"[^\w].*$", "", normalized(child).lstrip("*&")),
+                )
                 types[name] = base
     return types
 
@@ -461,15 +579,24 @@ def _storage_kinds(function) -> dict[str, str]:
             continue
         declaration = text(node)
         for child in node.children:
-            name_node = child.child_by_field_name("declarator") if child.type == \
-                "init_declarator" else child
-            if child.type not in ("pointer_declarator", "reference_declarator", "array_declarator",
-                                  "init_declarator", "identifier"):
+            name_node = (
+                child.child_by_field_name("declarator")
+                if child.type == "init_declarator"
+                else child
+            )
+            if child.type not in (
+                "pointer_declarator",
+                "reference_declarator",
+                "array_declarator",
+                "init_declarator",
+                "identifier",
+            ):
                 continue
             name = re.sub(r"[^\w].*$", "", normalized(name_node).lstrip("*&"))
             name = re.sub(r"^(__restrict__|__restrict|restrict)", "", name)
-            pointerish = child.type in ("pointer_declarator", "reference_declarator") or \
-                (child.type == "init_declarator" and "*" in text(child).split("=")[0])
+            pointerish = child.type in ("pointer_declarator", "reference_declarator") or (
+                child.type == "init_declarator" and "*" in text(child).split("=")[0]
+            )
             if node.type == "parameter_declaration" and not pointerish and "[" in text(child):
                 pointerish = True  # array parameters decay to pointers
             restricted = bool(_RESTRICT.search(declaration))

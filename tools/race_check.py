@@ -25,8 +25,11 @@ def _clause_names(pragma: str) -> dict[str, set[str]]:
 
 def _has_atomic_before(statement) -> bool:
     previous = statement.prev_sibling
-    return previous is not None and previous.type == "preproc_call" and \
-        re.search(r"omp\s+(atomic|critical)", text(previous)) is not None
+    return (
+        previous is not None
+        and previous.type == "preproc_call"
+        and re.search(r"omp\s+(atomic|critical)", text(previous)) is not None
+    )
 
 
 def openmp_race_findings(source: str) -> list[tuple[str, str]]:
@@ -45,15 +48,26 @@ def openmp_race_findings(source: str) -> list[tuple[str, str]]:
         line = loop.start_point[0] + 1
         for reduction in facts.reductions:
             if reduction.variable not in clauses.get("reduction", set()):
-                findings.append(("race", f"line {line}: {reduction.variable} is accumulated by every "
-                                f"thread without reduction({reduction.operator}:"
-                                f"{reduction.variable}) (a data race)"))
-        protected = set().union(*(clauses.get(k, set()) for k in
-                                  ("private", "firstprivate", "lastprivate")))
+                findings.append(
+                    (
+                        "race",
+                        f"line {line}: {reduction.variable} is accumulated by every "
+                        f"thread without reduction({reduction.operator}:"
+                        f"{reduction.variable}) (a data race)",
+                    )
+                )
+        protected = set().union(
+            *(clauses.get(k, set()) for k in ("private", "firstprivate", "lastprivate"))
+        )
         for name in facts.private:
             if name not in protected:
-                findings.append(("race", f"line {line}: {name} is shared but written by every "
-                                 f"thread; declare it private({name}) (a data race)"))
+                findings.append(
+                    (
+                        "race",
+                        f"line {line}: {name} is shared but written by every "
+                        f"thread; declare it private({name}) (a data race)",
+                    )
+                )
         findings += _unprotected_updates(loop, facts, line)
         if facts.refusal and not _covered(facts.refusal, clauses):
             findings.append(("unproven", f"line {line}: {facts.refusal}"))
@@ -63,12 +77,20 @@ def openmp_race_findings(source: str) -> list[tuple[str, str]]:
 def _unprotected_updates(loop, facts, line: int) -> list[tuple[str, str]]:
     found = []
     for node in walk(loop.child_by_field_name("body")):
-        if node.type in ("assignment_expression", "update_expression") and node.parent and \
-                node.parent.type == "expression_statement":
+        if (
+            node.type in ("assignment_expression", "update_expression")
+            and node.parent
+            and node.parent.type == "expression_statement"
+        ):
             target = text(node).split("[")[0].lstrip("+-( ").strip()
             if target in facts.atomic_arrays and not _has_atomic_before(node.parent):
-                found.append(("race", f"line {line}: {text(node)} may update the same element "
-                              "from several threads; it needs #pragma omp atomic (a data race)"))
+                found.append(
+                    (
+                        "race",
+                        f"line {line}: {text(node)} may update the same element "
+                        "from several threads; it needs #pragma omp atomic (a data race)",
+                    )
+                )
     return found
 
 

@@ -39,8 +39,13 @@ class BuildRecipe:
     launcher: tuple[str, ...] = ()
     parallel_backend: str = "none"
 
-    def compile_command(self, sources: list[str], output: str, defines: dict[str, str] | None = None,
-                        include_dirs: list[str] | None = None) -> list[str]:
+    def compile_command(
+        self,
+        sources: list[str],
+        output: str,
+        defines: dict[str, str] | None = None,
+        include_dirs: list[str] | None = None,
+    ) -> list[str]:
         command = [self.compiler, *self.flags]
         command += [f"-I{d}" for d in include_dirs or []]
         command += [f"-D{k}={v}" for k, v in (defines or {}).items()]
@@ -75,21 +80,29 @@ class Toolchain:
         base = self._base_recipe(model)
         if not (self.extra_flags or self.extra_libraries):
             return base
-        return BuildRecipe(base.model, base.compiler, (*base.flags, *self.extra_flags),
-                           (*base.libraries, *self.extra_libraries), base.launcher,
-                           base.parallel_backend)
+        return BuildRecipe(
+            base.model,
+            base.compiler,
+            (*base.flags, *self.extra_flags),
+            (*base.libraries, *self.extra_libraries),
+            base.launcher,
+            base.parallel_backend,
+        )
 
     def _base_recipe(self, model: str) -> BuildRecipe:
         if model not in PROGRAMMING_MODELS:
-            raise ToolchainMissing(f"unknown programming model {model!r}: choose one of "
-                                   f"{', '.join(PROGRAMMING_MODELS)}")
+            raise ToolchainMissing(
+                f"unknown programming model {model!r}: choose one of "
+                f"{', '.join(PROGRAMMING_MODELS)}"
+            )
         if self.cxx is None:
             raise ToolchainMissing(self.missing["c++"])
         if model == "serial":
             return BuildRecipe("serial", self.cxx, _BASE_FLAGS)
         if model == "openmp":
-            return BuildRecipe("openmp", self.cxx, (*_BASE_FLAGS, "-fopenmp"),
-                               parallel_backend="OpenMP")
+            return BuildRecipe(
+                "openmp", self.cxx, (*_BASE_FLAGS, "-fopenmp"), parallel_backend="OpenMP"
+            )
         if model in ("mpi", "mpi+openmp"):
             if not (self.mpicxx and self.mpirun):
                 raise ToolchainMissing(self.missing["mpi"])
@@ -98,13 +111,17 @@ class Toolchain:
                 launcher.append("--allow-run-as-root")
             hybrid = model == "mpi+openmp"
             flags = (*_BASE_FLAGS, "-DELLORA_WITH_MPI", *(("-fopenmp",) if hybrid else ()))
-            return BuildRecipe(model, self.mpicxx, flags, launcher=tuple(launcher),
-                               parallel_backend="MPI+OpenMP" if hybrid else "MPI")
+            return BuildRecipe(
+                model,
+                self.mpicxx,
+                flags,
+                launcher=tuple(launcher),
+                parallel_backend="MPI+OpenMP" if hybrid else "MPI",
+            )
         if model == "cuda":
             if self.nvcc is None:
                 raise ToolchainMissing(self.missing["cuda"])
-            return BuildRecipe("cuda", self.nvcc, ("-std=c++17", "-O3"),
-                               parallel_backend="CUDA")
+            return BuildRecipe("cuda", self.nvcc, ("-std=c++17", "-O3"), parallel_backend="CUDA")
         return self._kokkos_recipe()
 
     def mpi_launch(self, ranks: int) -> list[str]:
@@ -119,8 +136,12 @@ class Toolchain:
         flags = [*_BASE_FLAGS, f"-I{kokkos.include_dir}", "-DELLORA_WITH_KOKKOS"]
         if kokkos.has_openmp:
             flags.append("-fopenmp")
-        libraries = (f"-L{kokkos.lib_dir}", f"-Wl,-rpath,{kokkos.lib_dir}",
-                     f"-l{kokkos.core_library}", "-ldl")
+        libraries = (
+            f"-L{kokkos.lib_dir}",
+            f"-Wl,-rpath,{kokkos.lib_dir}",
+            f"-l{kokkos.core_library}",
+            "-ldl",
+        )
         backend = "OpenMP" if kokkos.has_openmp else "Serial"
         return BuildRecipe("kokkos", self.cxx, tuple(flags), libraries, parallel_backend=backend)
 
@@ -141,16 +162,26 @@ class ToolchainMissing(RuntimeError):
     """A compiler or library needed for the task is not installed; the message says how."""
 
 
-_KOKKOS_HINT = ("Kokkos not found: apt-get install libtrilinos-kokkos-dev, or set "
-                "toolchain.kokkos_prefix to a Kokkos install (Spack or CMake prefix)")
+_KOKKOS_HINT = (
+    "Kokkos not found: apt-get install libtrilinos-kokkos-dev, or set "
+    "toolchain.kokkos_prefix to a Kokkos install (Spack or CMake prefix)"
+)
 
 
 def _kokkos_backends(config_header: Path) -> tuple[str, ...]:
     text = config_header.read_text(errors="replace")
-    names = {"SERIAL": "Serial", "OPENMP": "OpenMP", "THREADS": "Threads", "CUDA": "Cuda",
-             "HIP": "HIP"}
-    return tuple(label for key, label in names.items()
-                 if re.search(rf"^#define KOKKOS_ENABLE_{key}\b", text, re.MULTILINE))
+    names = {
+        "SERIAL": "Serial",
+        "OPENMP": "OpenMP",
+        "THREADS": "Threads",
+        "CUDA": "Cuda",
+        "HIP": "HIP",
+    }
+    return tuple(
+        label
+        for key, label in names.items()
+        if re.search(rf"^#define KOKKOS_ENABLE_{key}\b", text, re.MULTILINE)
+    )
 
 
 def find_kokkos(prefixes: list[str]) -> KokkosInstall | None:
@@ -160,14 +191,28 @@ def find_kokkos(prefixes: list[str]) -> KokkosInstall | None:
         header = root / "include" / "KokkosCore_config.h"
         for lib_dir in (root / "lib", root / "lib64"):
             if header.is_file() and any(lib_dir.glob("libkokkoscore.*")):
-                return KokkosInstall(str(root / "include"), str(lib_dir), "kokkoscore",
-                                     _kokkos_backends(header), f"prefix {root}")
+                return KokkosInstall(
+                    str(root / "include"),
+                    str(lib_dir),
+                    "kokkoscore",
+                    _kokkos_backends(header),
+                    f"prefix {root}",
+                )
     debian_header = Path("/usr/include/trilinos/KokkosCore_config.h")
-    lib_dirs = [Path("/usr/lib/x86_64-linux-gnu"), Path("/usr/lib/aarch64-linux-gnu"), Path("/usr/lib")]
+    lib_dirs = [
+        Path("/usr/lib/x86_64-linux-gnu"),
+        Path("/usr/lib/aarch64-linux-gnu"),
+        Path("/usr/lib"),
+    ]
     for lib_dir in lib_dirs:
         if debian_header.is_file() and any(lib_dir.glob("libtrilinos_kokkoscore.so*")):
-            return KokkosInstall("/usr/include/trilinos", str(lib_dir), "trilinos_kokkoscore",
-                                 _kokkos_backends(debian_header), "Debian libtrilinos-kokkos-dev")
+            return KokkosInstall(
+                "/usr/include/trilinos",
+                str(lib_dir),
+                "trilinos_kokkoscore",
+                _kokkos_backends(debian_header),
+                "Debian libtrilinos-kokkos-dev",
+            )
     return None
 
 
@@ -203,8 +248,10 @@ def detect_toolchain(sandbox, kokkos_prefix: str | None = None, settings=None) -
         if settings.cxx:
             chain.cxx = shutil.which(settings.cxx)
             if chain.cxx is None:
-                raise ToolchainMissing(f"compiler {settings.cxx!r} (toolchain.cxx) not found: "
-                                       "install it or fix the setting")
+                raise ToolchainMissing(
+                    f"compiler {settings.cxx!r} (toolchain.cxx) not found: "
+                    "install it or fix the setting"
+                )
     chain.mpicxx, chain.mpirun = shutil.which("mpicxx"), shutil.which("mpirun")
     chain.nvcc = shutil.which("nvcc")
     chain.hipcc = shutil.which("hipcc")

@@ -34,8 +34,11 @@ def _atomic_statements(loop, facts: LoopFacts) -> list[tuple[object, str, str, s
     """(statement, target, operator, value) for each update the analysis made atomic."""
     found = []
     for node in walk(loop.child_by_field_name("body")):
-        if node.type not in ("assignment_expression", "update_expression") or \
-                node.parent is None or node.parent.type != "expression_statement":
+        if (
+            node.type not in ("assignment_expression", "update_expression")
+            or node.parent is None
+            or node.parent.type != "expression_statement"
+        ):
             continue
         if node.type == "assignment_expression":
             target, operator = node.child_by_field_name("left"), text(node.child(1))
@@ -66,10 +69,15 @@ def to_openmp(source: str, loop, facts: LoopFacts) -> Transformation:
     for statement, _, _, _ in _atomic_statements(loop, facts):
         start = _byte_to_char(source, statement.start_byte)
         indent = _indent_of(source, start)
-        atomic_edits.append((statement.start_byte, statement.start_byte,
-                             f"\n{indent}#pragma omp atomic\n{indent}"
-                             if source[source.rfind("\n", 0, start) + 1:start].strip()
-                             else f"#pragma omp atomic\n{indent}"))
+        atomic_edits.append(
+            (
+                statement.start_byte,
+                statement.start_byte,
+                f"\n{indent}#pragma omp atomic\n{indent}"
+                if source[source.rfind("\n", 0, start) + 1 : start].strip()
+                else f"#pragma omp atomic\n{indent}",
+            )
+        )
     if atomic_edits:
         source = _edit(source, atomic_edits)
         loop = _reparse_loop(source, loop)
@@ -84,22 +92,32 @@ def to_openmp(source: str, loop, facts: LoopFacts) -> Transformation:
     lead = "\n" + indent if source[line_start:start].strip() else ""
     pragma = f"{lead}#pragma omp parallel for {' '.join(clauses)}\n{indent}"
     new_source = source[:start] + pragma + source[start:]
-    return Transformation(new_source, "OpenMP worksharing loop: " + "; ".join(
-        facts.facts or ["each iteration is independent"]) + f"; clauses: {' '.join(clauses)}")
+    return Transformation(
+        new_source,
+        "OpenMP worksharing loop: "
+        + "; ".join(facts.facts or ["each iteration is independent"])
+        + f"; clauses: {' '.join(clauses)}",
+    )
 
 
 def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
     """Replace the loop by ``Kokkos::parallel_for``/``parallel_reduce`` over a RangePolicy."""
     if len(facts.reductions) > 1:
-        raise ValueError("Kokkos 3.x parallel_reduce takes one reduction variable and "
-                         f"this loop has {len(facts.reductions)}")
+        raise ValueError(
+            "Kokkos 3.x parallel_reduce takes one reduction variable and "
+            f"this loop has {len(facts.reductions)}"
+        )
     body_node = loop.child_by_field_name("body")
     atomic_edits = []
     for statement, target, operator, value in _atomic_statements(loop, facts):
         call = "atomic_add" if operator == "+=" else "atomic_sub"
-        atomic_edits.append((statement.start_byte - body_node.start_byte,
-                             statement.end_byte - body_node.start_byte,
-                             f"Kokkos::{call}(&{target}, {value});"))
+        atomic_edits.append(
+            (
+                statement.start_byte - body_node.start_byte,
+                statement.end_byte - body_node.start_byte,
+                f"Kokkos::{call}(&{target}, {value});",
+            )
+        )
     body = _edit(text(body_node), atomic_edits)
     if body_node.type != "compound_statement":
         body = "{ " + body + " }"
@@ -108,8 +126,7 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
     function = enclosing(loop, "function_definition")
     name = _function_name(function) or "loop"
     label = f"{name}_line{facts.start_line}"
-    policy = (f"Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace>({facts.lower}, "
-              f"{facts.upper})")
+    policy = f"Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace>({facts.lower}, {facts.upper})"
     start, end = _loop_span(source, loop)
     indent = _indent_of(source, _byte_to_char(source, loop.start_byte))
     if facts.reductions:
@@ -117,23 +134,30 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
         reducer = "Kokkos::Sum" if reduction.operator == "+" else "Kokkos::Prod"
         partial = f"ellora_{reduction.variable}_partial"
         combine = "+=" if reduction.operator == "+" else "*="
-        code = (f"{{\n{indent}  {reduction.type_name} {partial};\n"
-                f"{indent}  Kokkos::parallel_reduce(\"{label}\", {policy},\n"
-                f"{indent}    KOKKOS_LAMBDA(const {index_type} {facts.variable}, "
-                f"{reduction.type_name}& {reduction.variable}) {body},\n"
-                f"{indent}    {reducer}<{reduction.type_name}>({partial}));\n"
-                f"{indent}  {reduction.variable} {combine} {partial};\n{indent}}}")
+        code = (
+            f"{{\n{indent}  {reduction.type_name} {partial};\n"
+            f'{indent}  Kokkos::parallel_reduce("{label}", {policy},\n'
+            f"{indent}    KOKKOS_LAMBDA(const {index_type} {facts.variable}, "
+            f"{reduction.type_name}& {reduction.variable}) {body},\n"
+            f"{indent}    {reducer}<{reduction.type_name}>({partial}));\n"
+            f"{indent}  {reduction.variable} {combine} {partial};\n{indent}}}"
+        )
         how = f"parallel_reduce with {reducer} into {reduction.variable}"
     else:
-        code = (f"Kokkos::parallel_for(\"{label}\", {policy},\n"
-                f"{indent}  KOKKOS_LAMBDA(const {index_type} {facts.variable}) {body});")
+        code = (
+            f'Kokkos::parallel_for("{label}", {policy},\n'
+            f"{indent}  KOKKOS_LAMBDA(const {index_type} {facts.variable}) {body});"
+        )
         how = "parallel_for"
     new_source = ensure_kokkos_include(source[:start] + code + source[end:])
     new_source = ensure_kokkos_initialized(new_source)
-    return Transformation(new_source, f"Kokkos {how} over a RangePolicy on the default "
-                          "execution space; the lambda captures the host pointers by value, "
-                          "so it runs on host backends (Serial, OpenMP, Threads): "
-                          + "; ".join(facts.facts or ["each iteration is independent"]))
+    return Transformation(
+        new_source,
+        f"Kokkos {how} over a RangePolicy on the default "
+        "execution space; the lambda captures the host pointers by value, "
+        "so it runs on host backends (Serial, OpenMP, Threads): "
+        + "; ".join(facts.facts or ["each iteration is independent"]),
+    )
 
 
 def _loop_span(source: str, loop) -> tuple[int, int]:
@@ -184,7 +208,7 @@ def ensure_kokkos_initialized(source: str) -> str:
         guard = f"\n  Kokkos::ScopeGuard ellora_kokkos_scope({argc}, {argv});"
     else:
         guard = "\n  Kokkos::ScopeGuard ellora_kokkos_scope;"
-    return source[:match.end()] + guard + source[match.end():]
+    return source[: match.end()] + guard + source[match.end() :]
 
 
 def _reparse_loop(source: str, old_loop):
@@ -195,10 +219,20 @@ def _reparse_loop(source: str, old_loop):
     return loops_in_lines(parse_cpp(source), line, line + 2)[0]
 
 
-MPI_TYPES = {"double": "MPI_DOUBLE", "float": "MPI_FLOAT", "int": "MPI_INT", "long": "MPI_LONG",
-             "longlong": "MPI_LONG_LONG", "unsigned": "MPI_UNSIGNED", "unsignedint": "MPI_UNSIGNED",
-             "std::size_t": "MPI_UNSIGNED_LONG", "size_t": "MPI_UNSIGNED_LONG",
-             "unsignedlong": "MPI_UNSIGNED_LONG", "char": "MPI_CHAR", "short": "MPI_SHORT"}
+MPI_TYPES = {
+    "double": "MPI_DOUBLE",
+    "float": "MPI_FLOAT",
+    "int": "MPI_INT",
+    "long": "MPI_LONG",
+    "longlong": "MPI_LONG_LONG",
+    "unsigned": "MPI_UNSIGNED",
+    "unsignedint": "MPI_UNSIGNED",
+    "std::size_t": "MPI_UNSIGNED_LONG",
+    "size_t": "MPI_UNSIGNED_LONG",
+    "unsignedlong": "MPI_UNSIGNED_LONG",
+    "char": "MPI_CHAR",
+    "short": "MPI_SHORT",
+}
 
 
 def _mpi_type(type_name: str) -> str:
@@ -215,8 +249,10 @@ def to_mpi(source: str, loop, facts: LoopFacts) -> Transformation:
     from ellora.tools.loop_analysis import _element_types
 
     if re.search(r"\bint\s+main\s*\(", source):
-        raise ValueError("the MPI transformation works on a function called under an MPI "
-                         "harness; this file has main() (add MPI_Init/Finalize yourself)")
+        raise ValueError(
+            "the MPI transformation works on a function called under an MPI "
+            "harness; this file has main() (add MPI_Init/Finalize yourself)"
+        )
     if facts.atomic_arrays:
         raise ValueError("updates that iterations share (atomics) have no MPI transformation yet")
     function = enclosing(loop, "function_definition")
@@ -227,57 +263,87 @@ def to_mpi(source: str, loop, facts: LoopFacts) -> Transformation:
             raise ValueError(f"cannot find the declaration of {array}")
         gathers.append(_gather_call(array, types[array], facts))
     indent = _indent_of(source, _byte_to_char(source, loop.start_byte))
-    lines = ["{", "  int ellora_rank = 0, ellora_size = 1;",
-             "  MPI_Comm_rank(MPI_COMM_WORLD, &ellora_rank);",
-             "  MPI_Comm_size(MPI_COMM_WORLD, &ellora_size);",
-             f"  const long long ellora_lo = (long long)({facts.lower});",
-             f"  const long long ellora_hi = (long long)({facts.upper});",
-             "  const long long ellora_n = ellora_hi > ellora_lo ? ellora_hi - ellora_lo : 0;"]
+    lines = [
+        "{",
+        "  int ellora_rank = 0, ellora_size = 1;",
+        "  MPI_Comm_rank(MPI_COMM_WORLD, &ellora_rank);",
+        "  MPI_Comm_size(MPI_COMM_WORLD, &ellora_size);",
+        f"  const long long ellora_lo = (long long)({facts.lower});",
+        f"  const long long ellora_hi = (long long)({facts.upper});",
+        "  const long long ellora_n = ellora_hi > ellora_lo ? ellora_hi - ellora_lo : 0;",
+    ]
     for reduction in facts.reductions:
         identity = "0" if reduction.operator == "+" else "1"
-        lines += [f"  const {reduction.type_name} ellora_{reduction.variable}_before = "
-                  f"{reduction.variable};", f"  {reduction.variable} = {identity};"]
+        lines += [
+            f"  const {reduction.type_name} ellora_{reduction.variable}_before = "
+            f"{reduction.variable};",
+            f"  {reduction.variable} = {identity};",
+        ]
     var_type = facts.variable_type or "long long"
     body = text(loop.child_by_field_name("body")).replace("\n", "\n  ")
-    lines += [f"  for ({var_type} {facts.variable} = ({var_type})(ellora_lo + ellora_n * "
-              "ellora_rank / ellora_size);",
-              f"       {facts.variable} < ({var_type})(ellora_lo + ellora_n * (ellora_rank + 1) / "
-              f"ellora_size); ++{facts.variable}) {body}"]
+    lines += [
+        f"  for ({var_type} {facts.variable} = ({var_type})(ellora_lo + ellora_n * "
+        "ellora_rank / ellora_size);",
+        f"       {facts.variable} < ({var_type})(ellora_lo + ellora_n * (ellora_rank + 1) / "
+        f"ellora_size); ++{facts.variable}) {body}",
+    ]
     for reduction in facts.reductions:
         op = "MPI_SUM" if reduction.operator == "+" else "MPI_PROD"
         combine = "+" if reduction.operator == "+" else "*"
-        lines += [f"  MPI_Allreduce(MPI_IN_PLACE, &{reduction.variable}, 1, "
-                  f"{_mpi_type(reduction.type_name)}, {op}, MPI_COMM_WORLD);",
-                  f"  {reduction.variable} = ellora_{reduction.variable}_before {combine} "
-                  f"{reduction.variable};"]
+        lines += [
+            f"  MPI_Allreduce(MPI_IN_PLACE, &{reduction.variable}, 1, "
+            f"{_mpi_type(reduction.type_name)}, {op}, MPI_COMM_WORLD);",
+            f"  {reduction.variable} = ellora_{reduction.variable}_before {combine} "
+            f"{reduction.variable};",
+        ]
     if gathers:
-        lines += ["  std::vector<int> ellora_counts(ellora_size), ellora_displs(ellora_size);",
-                  "  for (int r = 0; r < ellora_size; ++r) {",
-                  "    const long long b = ellora_n * r / ellora_size;",
-                  "    ellora_counts[r] = (int)(ellora_n * (r + 1) / ellora_size - b);",
-                  "    ellora_displs[r] = (int)(ellora_lo + b);", "  }", *gathers]
+        lines += [
+            "  std::vector<int> ellora_counts(ellora_size), ellora_displs(ellora_size);",
+            "  for (int r = 0; r < ellora_size; ++r) {",
+            "    const long long b = ellora_n * r / ellora_size;",
+            "    ellora_counts[r] = (int)(ellora_n * (r + 1) / ellora_size - b);",
+            "    ellora_displs[r] = (int)(ellora_lo + b);",
+            "  }",
+            *gathers,
+        ]
     lines.append("}")
     code = ("\n" + indent).join(lines)
     start, end = _loop_span(source, loop)
-    new_source = _ensure_include(_ensure_include(source[:start] + code + source[end:], "mpi.h"),
-                                 "vector")
-    how = ", ".join(filter(None, ["MPI_Allreduce for " + ", ".join(
-        r.variable for r in facts.reductions) if facts.reductions else "",
-        "MPI_Allgatherv for " + ", ".join(facts.written_arrays) if gathers else ""]))
-    return Transformation(new_source, "MPI block decomposition of the iterations over the ranks"
-                          f" ({how}); every rank ends with the full result: "
-                          + "; ".join(facts.facts or ["each iteration is independent"]))
+    new_source = _ensure_include(
+        _ensure_include(source[:start] + code + source[end:], "mpi.h"), "vector"
+    )
+    how = ", ".join(
+        filter(
+            None,
+            [
+                "MPI_Allreduce for " + ", ".join(r.variable for r in facts.reductions)
+                if facts.reductions
+                else "",
+                "MPI_Allgatherv for " + ", ".join(facts.written_arrays) if gathers else "",
+            ],
+        )
+    )
+    return Transformation(
+        new_source,
+        "MPI block decomposition of the iterations over the ranks"
+        f" ({how}); every rank ends with the full result: "
+        + "; ".join(facts.facts or ["each iteration is independent"]),
+    )
 
 
 def _gather_call(array: str, declared: str, facts: LoopFacts) -> str:
     index = next((f for f in facts.facts if f.startswith(f"{array}[")), "")
     if not index.startswith(f"{array}[{facts.variable}]"):
-        raise ValueError(f"the MPI transformation gathers arrays written at [{facts.variable}] "
-                         f"only; {array} is written otherwise")
+        raise ValueError(
+            f"the MPI transformation gathers arrays written at [{facts.variable}] "
+            f"only; {array} is written otherwise"
+        )
     vector = re.match(r"(?:std::)?vector<(.+)>&?$", declared)
     element, pointer = (vector.group(1), f"{array}.data()") if vector else (declared, array)
-    return (f"  MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, {pointer}, "
-            f"ellora_counts.data(), ellora_displs.data(), {_mpi_type(element)}, MPI_COMM_WORLD);")
+    return (
+        f"  MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, {pointer}, "
+        f"ellora_counts.data(), ellora_displs.data(), {_mpi_type(element)}, MPI_COMM_WORLD);"
+    )
 
 
 def _ensure_include(source: str, header: str) -> str:

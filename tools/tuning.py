@@ -27,8 +27,11 @@ def _inner_loop_is_parallel(original: str, facts: LoopFacts) -> bool:
     if not outer:
         return False
     body = outer[0].child_by_field_name("body")
-    inner = body if body.type == "for_statement" else next(
-        (c for c in body.named_children if c.type == "for_statement"), None)
+    inner = (
+        body
+        if body.type == "for_statement"
+        else next((c for c in body.named_children if c.type == "for_statement"), None)
+    )
     if inner is None:
         return False
     inner_facts = analyze_loop(inner, original)
@@ -40,16 +43,33 @@ def variants(target: str, original: str, candidate: str, facts: LoopFacts) -> li
     found: list[Variant] = []
     if target == "openmp" and OPENMP_PRAGMA in candidate:
         if facts.irregular:
-            found.append(Variant("schedule(dynamic, 64)", candidate.replace(
-                OPENMP_PRAGMA, "#pragma omp parallel for schedule(dynamic, 64)"),
-                "inner trip counts vary between iterations, so static blocks may be unbalanced"))
+            found.append(
+                Variant(
+                    "schedule(dynamic, 64)",
+                    candidate.replace(
+                        OPENMP_PRAGMA, "#pragma omp parallel for schedule(dynamic, 64)"
+                    ),
+                    "inner trip counts vary between iterations, so static blocks may be unbalanced",
+                )
+            )
         if facts.perfectly_nested and _inner_loop_is_parallel(original, facts):
-            found.append(Variant("collapse(2)", candidate.replace(
-                OPENMP_PRAGMA, OPENMP_PRAGMA + " collapse(2)"),
-                "both loops of the nest are parallel; collapsing gives more, finer work"))
+            found.append(
+                Variant(
+                    "collapse(2)",
+                    candidate.replace(OPENMP_PRAGMA, OPENMP_PRAGMA + " collapse(2)"),
+                    "both loops of the nest are parallel; collapsing gives more, finer work",
+                )
+            )
     if target == "kokkos" and facts.irregular and KOKKOS_POLICY in candidate:
-        found.append(Variant("Schedule<Dynamic>", candidate.replace(
-            KOKKOS_POLICY, "Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace, "
-                           "Kokkos::Schedule<Kokkos::Dynamic>>("),
-            "inner trip counts vary between iterations, so static blocks may be unbalanced"))
+        found.append(
+            Variant(
+                "Schedule<Dynamic>",
+                candidate.replace(
+                    KOKKOS_POLICY,
+                    "Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace, "
+                    "Kokkos::Schedule<Kokkos::Dynamic>>(",
+                ),
+                "inner trip counts vary between iterations, so static blocks may be unbalanced",
+            )
+        )
     return found

@@ -100,25 +100,35 @@ def prepare_workspace(sandbox: Sandbox, spec: VerifySpec) -> Path:
     (workspace / f"candidate{suffix}").write_text(spec.candidate)
     shutil.copy(HARNESS_HEADER, workspace / HARNESS_HEADER.name)
     for header in Path(spec.source_dir).glob("*"):  # the user's local headers, for #include ""
-        if header.suffix in _HEADER_SUFFIXES and header.is_file() and \
-                header.stat().st_size < 4_000_000:
+        if (
+            header.suffix in _HEADER_SUFFIXES
+            and header.is_file()
+            and header.stat().st_size < 4_000_000
+        ):
             shutil.copy(header, workspace / header.name)
     if spec.harness:
         shutil.copy(spec.harness, workspace / "harness.cpp")
     return workspace
 
 
-def build_variant(sandbox: Sandbox, workspace: Path, spec: VerifySpec, variant: str,
-                  recipe: BuildRecipe, limits: Limits,
-                  cache: BuildCache | None = None) -> BuildOutcome:
+def build_variant(
+    sandbox: Sandbox,
+    workspace: Path,
+    spec: VerifySpec,
+    variant: str,
+    recipe: BuildRecipe,
+    limits: Limits,
+    cache: BuildCache | None = None,
+) -> BuildOutcome:
     """Compile ``original`` or ``candidate`` with ``recipe`` into ``workspace/<variant>``,
     or copy the same build from the content-addressed cache."""
     suffix = Path(spec.source_name).suffix or ".cpp"
     source = f"{variant}{suffix}"
     includes = ["."]
     if spec.mode == "harness":
-        command = recipe.compile_command(["harness.cpp"], variant, {"ELLORA_TARGET": f'"{source}"'},
-                                         includes)
+        command = recipe.compile_command(
+            ["harness.cpp"], variant, {"ELLORA_TARGET": f'"{source}"'}, includes
+        )
     elif spec.mode == "program":
         command = recipe.compile_command([source], variant, None, includes)
     else:
@@ -185,10 +195,25 @@ def _check_case(sandbox, workspace, recipes, size, count, limits, reference=None
     outputs, seconds = {}, 0.0
     variants = ("candidate",) if reference is not None else ("original", "candidate")
     for variant in variants:
-        args = ["--size", str(size), "--seed", str(1000 + size), "--mode", "check",
-                "--output", f"{variant}.out"]
-        result = _run_variant(sandbox, workspace, recipes[variant], variant, args,
-                              count if variant == "candidate" else 1, limits)
+        args = [
+            "--size",
+            str(size),
+            "--seed",
+            str(1000 + size),
+            "--mode",
+            "check",
+            "--output",
+            f"{variant}.out",
+        ]
+        result = _run_variant(
+            sandbox,
+            workspace,
+            recipes[variant],
+            variant,
+            args,
+            count if variant == "candidate" else 1,
+            limits,
+        )
         seconds += result.wall_s
         if not result.ok:
             reason = result.limit_hit or f"exit {result.exit_code}"
@@ -199,17 +224,29 @@ def _check_case(sandbox, workspace, recipes, size, count, limits, reference=None
     return outputs, "", seconds
 
 
-def differential_test(sandbox: Sandbox, workspace: Path, spec: VerifySpec,
-                      recipes: dict[str, BuildRecipe], sizes: list[int], threads: int,
-                      rel: float, abs_: float, limits: Limits,
-                      stress_counts: tuple[int, ...] = (), stress_repeats: int = 0) -> TestOutcome:
+def differential_test(
+    sandbox: Sandbox,
+    workspace: Path,
+    spec: VerifySpec,
+    recipes: dict[str, BuildRecipe],
+    sizes: list[int],
+    threads: int,
+    rel: float,
+    abs_: float,
+    limits: Limits,
+    stress_counts: tuple[int, ...] = (),
+    stress_repeats: int = 0,
+) -> TestOutcome:
     """Run original and candidate on the same inputs and compare their outputs; then rerun
     the largest case at other thread/rank counts (``stress_counts``) to expose races that a
     single lucky run hides."""
     if spec.mode == "compile-only":
-        return TestOutcome("not_established", "compile-only",
-                           message="no harness and no main(): the candidate compiles, but its "
-                                   "results were not compared (add <name>.harness.cpp)")
+        return TestOutcome(
+            "not_established",
+            "compile-only",
+            message="no harness and no main(): the candidate compiles, but its "
+            "results were not compared (add <name>.harness.cpp)",
+        )
     if spec.mode == "program":
         return _compare_programs(sandbox, workspace, recipes, threads, rel, abs_, limits)
     cases, run_seconds, reference = [], 0.0, None
@@ -220,32 +257,46 @@ def differential_test(sandbox: Sandbox, workspace: Path, spec: VerifySpec,
             cases.append(CaseOutcome(size, False, error))
             continue
         problem = compare_values(outputs["original"], outputs["candidate"], rel, abs_)
-        cases.append(CaseOutcome(size, not problem, problem or
-                                 f"{len(outputs['original'])} values match"))
+        cases.append(
+            CaseOutcome(size, not problem, problem or f"{len(outputs['original'])} values match")
+        )
         reference = outputs["original"] if size == max(sizes) else reference
     method = f"harness, {len(sizes)} sizes, {threads} threads"
     if reference is not None and all(c.passed for c in cases) and stress_repeats:
         for count in stress_counts:
             for repeat in range(stress_repeats):
-                outputs, error, seconds = _check_case(sandbox, workspace, recipes, max(sizes),
-                                                      count, limits, reference)
+                outputs, error, seconds = _check_case(
+                    sandbox, workspace, recipes, max(sizes), count, limits, reference
+                )
                 run_seconds += seconds
                 problem = error or compare_values(reference, outputs["candidate"], rel, abs_)
-                cases.append(CaseOutcome(max(sizes), not problem, (
-                    f"race check at {count} threads/ranks, run {repeat + 1}: "
-                    + (problem or "values match"))))
+                cases.append(
+                    CaseOutcome(
+                        max(sizes),
+                        not problem,
+                        (
+                            f"race check at {count} threads/ranks, run {repeat + 1}: "
+                            + (problem or "values match")
+                        ),
+                    )
+                )
         method += f"; race check: {stress_repeats} reruns at {list(stress_counts)} threads/ranks"
     status = "passed" if all(c.passed for c in cases) else "failed"
     return TestOutcome(status, method, cases, run_seconds=run_seconds)
 
 
 def _compare_programs(sandbox, workspace, recipes, threads, rel, abs_, limits) -> TestOutcome:
-    runs = {v: _run_variant(sandbox, workspace, recipes[v], v, [], threads if v == "candidate"
-                            else 1, limits) for v in ("original", "candidate")}
+    runs = {
+        v: _run_variant(
+            sandbox, workspace, recipes[v], v, [], threads if v == "candidate" else 1, limits
+        )
+        for v in ("original", "candidate")
+    }
     failed = [v for v, r in runs.items() if not r.ok]
     if failed:
-        detail = "; ".join(f"{v}: {runs[v].limit_hit or 'exit ' + str(runs[v].exit_code)}"
-                           for v in failed)
+        detail = "; ".join(
+            f"{v}: {runs[v].limit_hit or 'exit ' + str(runs[v].exit_code)}" for v in failed
+        )
         return TestOutcome("failed", "program output", [CaseOutcome(0, False, detail)])
     seconds = sum(r.wall_s for r in runs.values())
     expected, actual = (runs[v].stdout for v in ("original", "candidate"))
@@ -254,30 +305,45 @@ def _compare_programs(sandbox, workspace, recipes, threads, rel, abs_, limits) -
     if not problem:
         numbers = [[float(x) for x in _NUMBER.findall(s)] for s in (expected, actual)]
         problem = compare_values(numbers[0], numbers[1], rel, abs_)
-    return TestOutcome("passed" if not problem else "failed", "program output",
-                       [CaseOutcome(0, not problem, problem or "outputs match")],
-                       run_seconds=seconds)
+    return TestOutcome(
+        "passed" if not problem else "failed",
+        "program output",
+        [CaseOutcome(0, not problem, problem or "outputs match")],
+        run_seconds=seconds,
+    )
 
 
-def time_variants(sandbox: Sandbox, workspace: Path, spec: VerifySpec,
-                  recipes: dict[str, BuildRecipe], threads: list[int], size: int,
-                  repeats: int, rounds: int, limits: Limits,
-                  original_counts: list[int] | None = None) -> dict[str, dict[int, float]]:
+def time_variants(
+    sandbox: Sandbox,
+    workspace: Path,
+    spec: VerifySpec,
+    recipes: dict[str, BuildRecipe],
+    threads: list[int],
+    size: int,
+    repeats: int,
+    rounds: int,
+    limits: Limits,
+    original_counts: list[int] | None = None,
+) -> dict[str, dict[int, float]]:
     """Median seconds per variant and thread count, rounds interleaved to share the noise."""
-    samples: dict[str, dict[int, list[float]]] = {"original": {p: [] for p in
-                                                               original_counts or [1]},
-                                                  "candidate": {p: [] for p in threads}}
+    samples: dict[str, dict[int, list[float]]] = {
+        "original": {p: [] for p in original_counts or [1]},
+        "candidate": {p: [] for p in threads},
+    }
     args = ["--size", str(size), "--seed", "7", "--mode", "time", "--repeats", str(repeats)]
     if spec.mode == "program":
         args = []
     for _ in range(rounds):
         for variant, per_thread in samples.items():
             for count in per_thread:
-                result = _run_variant(sandbox, workspace, recipes[variant], variant, args, count,
-                                      limits)
+                result = _run_variant(
+                    sandbox, workspace, recipes[variant], variant, args, count, limits
+                )
                 if not result.ok:
-                    raise TimingFailed(f"{variant} at {count} threads: "
-                                       f"{result.limit_hit or 'exit ' + str(result.exit_code)}")
+                    raise TimingFailed(
+                        f"{variant} at {count} threads: "
+                        f"{result.limit_hit or 'exit ' + str(result.exit_code)}"
+                    )
                 per_thread[count].append(_parse_seconds(result.stdout, result.wall_s))
     return {v: {p: statistics.median(t) for p, t in per.items()} for v, per in samples.items()}
 
@@ -311,14 +377,23 @@ def copy_project(source_dir: Path, destination: Path, max_bytes: int = 512 * 102
         elif path.is_file():
             total += path.stat().st_size
             if total > max_bytes:
-                raise ValueError(f"the project {source_dir} is over {max_bytes >> 20} MiB; "
-                                 "give a smaller --project directory")
+                raise ValueError(
+                    f"the project {source_dir} is over {max_bytes >> 20} MiB; "
+                    "give a smaller --project directory"
+                )
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
 
 
-def run_user_tests(sandbox: Sandbox, workspace: Path, project_dir: Path, source_file: Path,
-                   candidate: str, command: str, limits: Limits) -> TestOutcome:
+def run_user_tests(
+    sandbox: Sandbox,
+    workspace: Path,
+    project_dir: Path,
+    source_file: Path,
+    candidate: str,
+    command: str,
+    limits: Limits,
+) -> TestOutcome:
     """Run the user's own test command on a copy of their project with the candidate in it."""
     copy = workspace / "project"
     copy_project(project_dir, copy)
@@ -327,6 +402,9 @@ def run_user_tests(sandbox: Sandbox, workspace: Path, project_dir: Path, source_
     detail = (result.stdout + result.stderr).strip()[-1500:]
     passed = result.ok
     reason = "" if passed else (result.limit_hit or f"exit {result.exit_code}")
-    return TestOutcome("passed" if passed else "failed", f"your test command: {command}",
-                       [CaseOutcome(0, passed, detail if passed else f"{reason}: {detail}")],
-                       run_seconds=result.wall_s)
+    return TestOutcome(
+        "passed" if passed else "failed",
+        f"your test command: {command}",
+        [CaseOutcome(0, passed, detail if passed else f"{reason}: {detail}")],
+        run_seconds=result.wall_s,
+    )

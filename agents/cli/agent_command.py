@@ -15,21 +15,37 @@ PROGRAM = "ellora-agent"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("task", nargs="?", help="what to do, e.g. 'parallelize this loop with "
-                                                "OpenMP'")
+    parser.add_argument(
+        "task", nargs="?", help="what to do, e.g. 'parallelize this loop with OpenMP'"
+    )
     parser.add_argument("--file", type=Path, help="the source file to work on")
     parser.add_argument("--lines", help="the line range to change, A-B (1-based, inclusive)")
-    parser.add_argument("--harness", type=Path, help="differential-test harness (default: "
-                                                     "<name>.harness.cpp next to the file)")
-    parser.add_argument("--test-cmd", help="your own test command, run in a sandboxed copy of "
-                                           "the project with the change applied (sh -c)")
-    parser.add_argument("--project", type=Path, help="project root for --test-cmd (default: the "
-                                                     "file's directory)")
+    parser.add_argument(
+        "--harness",
+        type=Path,
+        help="differential-test harness (default: <name>.harness.cpp next to the file)",
+    )
+    parser.add_argument(
+        "--test-cmd",
+        help="your own test command, run in a sandboxed copy of "
+        "the project with the change applied (sh -c)",
+    )
+    parser.add_argument(
+        "--project", type=Path, help="project root for --test-cmd (default: the file's directory)"
+    )
     parser.add_argument("--model", help="model provider: embedded | openai-compatible")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a setting, e.g. agent.threads=[1,2,4]")
-    parser.add_argument("--apply", action="store_true",
-                        help="write a verified change to the file (atomic; original kept)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting, e.g. agent.threads=[1,2,4]",
+    )
+    parser.add_argument(
+        "--apply",
+        action="store_true",
+        help="write a verified change to the file (atomic; original kept)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     parser.add_argument("--resume", metavar="ID", help="continue a stopped task")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -57,11 +73,13 @@ def _services(settings):
     from ellora.tools.toolchain import detect_toolchain
 
     sandbox = create_task_sandbox(settings)
-    return Services(settings=settings, sandbox=sandbox,
-                    model_factory=lambda: create_chat_model(settings.model),
-                    toolchain_factory=lambda: detect_toolchain(
-                        sandbox, settings=settings.toolchain),
-                    retriever=open_retriever(settings))
+    return Services(
+        settings=settings,
+        sandbox=sandbox,
+        model_factory=lambda: create_chat_model(settings.model),
+        toolchain_factory=lambda: detect_toolchain(sandbox, settings=settings.toolchain),
+        retriever=open_retriever(settings),
+    )
 
 
 def _new_state(args) -> dict:
@@ -70,8 +88,9 @@ def _new_state(args) -> dict:
     from ellora.tools.verify import find_harness
 
     if not args.task or not args.task.strip():
-        raise UserError("the task is empty: say what to do, e.g. "
-                        "'parallelize this loop with OpenMP'")
+        raise UserError(
+            "the task is empty: say what to do, e.g. 'parallelize this loop with OpenMP'"
+        )
     if args.file is None:
         raise UserError("no --file given: name the source file to work on")
     source = read_source(args.file)
@@ -82,10 +101,18 @@ def _new_state(args) -> dict:
     target = infer_target_model(args.task)
     if target == "cuda":
         raise UserError("CUDA ports are not supported yet: ask for OpenMP, Kokkos or MPI")
-    return {"task_id": new_task_id(), "task": args.task.strip(), "target_model": target,
-            "file": str(args.file), "first_line": first, "last_line": last, "original": source,
-            "harness": str(harness.resolve()) if harness else None, "status": "running",
-            "steps": []}
+    return {
+        "task_id": new_task_id(),
+        "task": args.task.strip(),
+        "target_model": target,
+        "file": str(args.file),
+        "first_line": first,
+        "last_line": last,
+        "original": source,
+        "harness": str(harness.resolve()) if harness else None,
+        "status": "running",
+        "steps": [],
+    }
 
 
 def execute(args) -> int:
@@ -105,15 +132,20 @@ def execute(args) -> int:
     if args.resume:
         state = saved_state(args.resume, services, checkpoints)
         if state is None:
-            raise UserError(f"no task {args.resume!r} to resume: check the ID printed when it "
-                            "started")
+            raise UserError(
+                f"no task {args.resume!r} to resume: check the ID printed when it started"
+            )
         task_id = args.resume
     else:
         state = _new_state(args)
         task_id = state["task_id"]
     if not args.quiet:
-        print(f"[ellora] task {task_id}: {state['task']} -> {state['target_model']} "
-              f"(resume with: {PROGRAM} --resume {task_id})", file=sys.stderr, flush=True)
+        print(
+            f"[ellora] task {task_id}: {state['task']} -> {state['target_model']} "
+            f"(resume with: {PROGRAM} --resume {task_id})",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         if args.resume:
             report = resume_task(task_id, services, checkpoints, on_step)
@@ -126,8 +158,11 @@ def execute(args) -> int:
     applied = None
     if args.apply:
         if report.get("status") != "verified":
-            raise UserError(f"not applied: the change is {report.get('status')} "
-                            f"({report.get('status_reason')})", exit_code=1)
+            raise UserError(
+                f"not applied: the change is {report.get('status')} "
+                f"({report.get('status_reason')})",
+                exit_code=1,
+            )
         final = saved_state(task_id, services, checkpoints)
         applied = apply_change(Path(state["file"]), state["original"], final["candidate"])
         report["applied"] = {"file": state["file"], "original_kept_as": str(applied)}
@@ -155,8 +190,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as error:  # noqa: BLE001 - a bug of ours: one line, details in a log
         log = _write_crash_log(error)
-        print(f"{PROGRAM}: internal error: {type(error).__name__}: {error} (details: {log}; "
-              "the task can be resumed with --resume ID)", file=sys.stderr)
+        print(
+            f"{PROGRAM}: internal error: {type(error).__name__}: {error} (details: {log}; "
+            "the task can be resumed with --resume ID)",
+            file=sys.stderr,
+        )
         return 3
 
 

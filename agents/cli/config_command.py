@@ -7,8 +7,13 @@ import json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a setting, e.g. model.provider=openai-compatible")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting, e.g. model.provider=openai-compatible",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,8 +19,14 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("ellora.evals.cli", "run eval suites (pass@k, speedup@k) and report on runs"),
     "lsp": ("ellora.agents.lsp.command", "start the language server on stdio (for editors)"),
     "doctor": ("ellora.tools.doctor", "show the compilers, MPI, Kokkos and CUDA found, and hints"),
-    "sandbox": ("ellora.sandbox.cli", "run a command in a fresh sandbox and print the result as JSON"),
-    "serve": ("ellora.models.serve_cli", "serve a model over an OpenAI-compatible API (llama.cpp, vLLM)"),
+    "sandbox": (
+        "ellora.sandbox.cli",
+        "run a command in a fresh sandbox and print the result as JSON",
+    ),
+    "serve": (
+        "ellora.models.serve_cli",
+        "serve a model over an OpenAI-compatible API (llama.cpp, vLLM)",
+    ),
     "train": ("ellora.models.train.cli", "LoRA fine-tuning: run, merge, verify, test, dataset"),
     "index": ("ellora.knowledge_graph.cli", "index E4S libraries and query them (graph + vectors)"),
 }
@@ -40,8 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     selected = next((a for a in argv if not a.startswith("-")), None)
     if selected is not None and selected not in SUBCOMMANDS:
-        print(f"ellora: error: unknown command {selected!r}; run 'ellora --help' for the list",
-              file=sys.stderr)
+        print(
+            f"ellora: error: unknown command {selected!r}; run 'ellora --help' for the list",
+            file=sys.stderr,
+        )
         return 2
     parser = build_parser(selected)
     args = parser.parse_args(argv)

@@ -12,12 +12,15 @@ def _build_lines(report: dict) -> list[str]:
     lines = []
     for variant, build in (report.get("build") or {}).items():
         state = "ok" if build.get("ok") else "FAILED"
-        lines.append(f"  {variant}: {state} in {build.get('seconds', 0):.1f}s: "
-                     f"{' '.join(build.get('command') or [])}")
+        lines.append(
+            f"  {variant}: {state} in {build.get('seconds', 0):.1f}s: "
+            f"{' '.join(build.get('command') or [])}"
+        )
         for diagnostic in (build.get("diagnostics") or [])[:5]:
             if diagnostic["severity"] == "error":
-                lines.append(f"    {diagnostic['file']}:{diagnostic['line']}: "
-                             f"{diagnostic['message']}")
+                lines.append(
+                    f"    {diagnostic['file']}:{diagnostic['line']}: {diagnostic['message']}"
+                )
     return lines
 
 
@@ -26,8 +29,10 @@ def _test_lines(report: dict) -> list[str]:
     if not test:
         return ["  not run"]
     lines = [f"  {test['status']}: {test['method']}"]
-    lines += [f"    size {c['size']}: {'ok' if c['passed'] else 'FAIL'}: {c['detail']}"
-              for c in test.get("cases", [])]
+    lines += [
+        f"    size {c['size']}: {'ok' if c['passed'] else 'FAIL'}: {c['detail']}"
+        for c in test.get("cases", [])
+    ]
     if test.get("message"):
         lines.append(f"  {test['message']}")
     user = report.get("user_test")
@@ -45,24 +50,31 @@ def _speedup_lines(report: dict) -> list[str]:
     unit = "rank(s)" if timings.get("backend", "").startswith("MPI") else "thread(s)"
     for threads, speedup in speedups.items():
         seconds = timings["candidate_s"][threads]
-        lines.append(f"  candidate, {threads} {unit}: {seconds * 1e3:.3f} ms  "
-                     f"speedup {speedup:.2f}x  efficiency {efficiency.get(threads, 0):.0%}")
+        lines.append(
+            f"  candidate, {threads} {unit}: {seconds * 1e3:.3f} ms  "
+            f"speedup {speedup:.2f}x  efficiency {efficiency.get(threads, 0):.0%}"
+        )
     lines.append(f"  backend {timings.get('backend')}; {timings.get('method')}")
     if timings.get("load_average") is not None:
         busy = timings["load_average"] > (timings.get("cores") or 1) * 0.5
-        lines.append(f"  machine load average {timings['load_average']} on "
-                     f"{timings.get('cores')} cores" + ("; other work shared the cores, so "
-                                                         "multi-thread figures understate" if busy
-                                                         else ""))
+        lines.append(
+            f"  machine load average {timings['load_average']} on "
+            f"{timings.get('cores')} cores"
+            + ("; other work shared the cores, so multi-thread figures understate" if busy else "")
+        )
     return lines
 
 
 def render_report(report: dict) -> str:
     plan = report.get("plan") or {}
     parts = [
-        (f"Task {report['task_id']}: {report['task']} ({report['file']}:"
-        f"{report['lines'][0]}-{report['lines'][1]}, target {report['target_model']})"),
-        "", "Plan:", f"  strategy: {plan.get('strategy')}: {plan.get('why')}",
+        (
+            f"Task {report['task_id']}: {report['task']} ({report['file']}:"
+            f"{report['lines'][0]}-{report['lines'][1]}, target {report['target_model']})"
+        ),
+        "",
+        "Plan:",
+        f"  strategy: {plan.get('strategy')}: {plan.get('why')}",
         f"  pattern: {plan.get('pattern')}",
         f"  test: {plan.get('test_strategy')}",
         f"  expected speedup: {plan.get('expected_speedup')}",
@@ -71,19 +83,39 @@ def render_report(report: dict) -> str:
         parts += ["", f"Change ({report.get('change_origin')}): {report['explanation']}"]
     if report.get("diff"):
         parts += ["", "Diff:", report["diff"].rstrip()]
-    parts += ["", "Build:", *(_build_lines(report) or ["  not run"]), "", "Test:",
-              *_test_lines(report), "", "Speedup:", *_speedup_lines(report)]
+    parts += [
+        "",
+        "Build:",
+        *(_build_lines(report) or ["  not run"]),
+        "",
+        "Test:",
+        *_test_lines(report),
+        "",
+        "Speedup:",
+        *_speedup_lines(report),
+    ]
     if report.get("optimizations"):
-        parts += ["", "Optimize round:"] + [f"  {o['variant']}: {o['result']} ({o['why']})"
-                                            for o in report["optimizations"]]
+        parts += ["", "Optimize round:"] + [
+            f"  {o['variant']}: {o['result']} ({o['why']})" for o in report["optimizations"]
+        ]
     if report.get("sources"):
-        parts += ["", "Sources:"] + [f"  {s.get('repository', '')} {s.get('path')}:"
-                                     f"{s.get('lines')}" for s in report["sources"]]
+        parts += ["", "Sources:"] + [
+            f"  {s.get('repository', '')} {s.get('path')}:{s.get('lines')}"
+            for s in report["sources"]
+        ]
     model, timing = report["model"], report["time"]
-    parts += ["", (f"Model: {model['input_tokens']} tokens in, {model['output_tokens']} out, "
-                  f"{model['seconds']:.1f}s"),
-              (f"Time: {timing['total_s']:.1f}s total (model {timing['model_s']:.1f}s, build "
-              f"{timing['build_s']:.1f}s, runs {timing['run_s']:.1f}s)"),
-              "", f"Status: {report['status'].upper()}: {report['status_reason']}",
-              f"Check: {report['check']}"]
+    parts += [
+        "",
+        (
+            f"Model: {model['input_tokens']} tokens in, {model['output_tokens']} out, "
+            f"{model['seconds']:.1f}s"
+        ),
+        (
+            f"Time: {timing['total_s']:.1f}s total (model {timing['model_s']:.1f}s, build "
+            f"{timing['build_s']:.1f}s, runs {timing['run_s']:.1f}s)"
+        ),
+        "",
+        f"Status: {report['status'].upper()}: {report['status_reason']}",
+        f"Check: {report['check']}",
+    ]
     return "\n".join(parts)

@@ -30,15 +30,23 @@ class AgentAction:
 
 ACTIONS: tuple[AgentAction, ...] = (
     AgentAction("kokkos", "Port to Kokkos", "port this loop to Kokkos", f"{ACTION_PREFIX}.kokkos"),
-    AgentAction("openmp", "Parallelize with OpenMP", "parallelize this loop with OpenMP",
-                f"{ACTION_PREFIX}.openmp"),
-    AgentAction("mpi", "Parallelize with MPI", "parallelize this loop with MPI",
-                f"{ACTION_PREFIX}.mpi"),
+    AgentAction(
+        "openmp",
+        "Parallelize with OpenMP",
+        "parallelize this loop with OpenMP",
+        f"{ACTION_PREFIX}.openmp",
+    ),
+    AgentAction(
+        "mpi", "Parallelize with MPI", "parallelize this loop with MPI", f"{ACTION_PREFIX}.mpi"
+    ),
     AgentAction("cuda", "Port to CUDA", "port this loop to CUDA", f"{ACTION_PREFIX}.cuda"),
     AgentAction("explain", "Explain this code", "explain this code", EXPLAIN_KIND),
-    AgentAction("optimize", "Optimize (profile-guided)",
-                "optimize this code for speed, keeping its {model} programming model",
-                f"{ACTION_PREFIX}.optimize"),
+    AgentAction(
+        "optimize",
+        "Optimize (profile-guided)",
+        "optimize this code for speed, keeping its {model} programming model",
+        f"{ACTION_PREFIX}.optimize",
+    ),
 )
 ACTIONS_BY_ID = {action.id: action for action in ACTIONS}
 
@@ -65,15 +73,22 @@ def wanted(kind: str, only: list[str] | None) -> bool:
     return any(kind == prefix or kind.startswith(prefix + ".") for prefix in only)
 
 
-def action_arguments(action: AgentAction, uri: str, version: int | None,
-                     region: Region) -> dict[str, Any]:
+def action_arguments(
+    action: AgentAction, uri: str, version: int | None, region: Region
+) -> dict[str, Any]:
     """The JSON object that identifies one run: action, document version and lines."""
-    return {"action": action.id, "uri": uri, "version": version,
-            "firstLine": region.first_line, "lastLine": region.last_line}
+    return {
+        "action": action.id,
+        "uri": uri,
+        "version": version,
+        "firstLine": region.first_line,
+        "lastLine": region.last_line,
+    }
 
 
-def list_actions(uri: str, version: int | None, region: Region,
-                 only: list[str] | None = None) -> list[Any]:
+def list_actions(
+    uri: str, version: int | None, region: Region, only: list[str] | None = None
+) -> list[Any]:
     """``CodeAction`` objects for ``region``, each runnable by resolve or by its command."""
     from lsprotocol import types
 
@@ -82,10 +97,16 @@ def list_actions(uri: str, version: int | None, region: Region,
         if not wanted(action.kind, only):
             continue
         arguments = action_arguments(action, uri, version, region)
-        found.append(types.CodeAction(
-            title=action.title, kind=action.kind, data=arguments,
-            command=types.Command(title=action.title, command=RUN_COMMAND,
-                                  arguments=[arguments])))
+        found.append(
+            types.CodeAction(
+                title=action.title,
+                kind=action.kind,
+                data=arguments,
+                command=types.Command(
+                    title=action.title, command=RUN_COMMAND, arguments=[arguments]
+                ),
+            )
+        )
     return found
 
 
@@ -104,12 +125,12 @@ def parse_run_arguments(raw: Any) -> RunRequest:
     """Check the JSON an editor sent back; raises ``ValueError`` or ``TypeError`` with a
     one-line reason."""
     if not isinstance(raw, dict):
-        raise TypeError("expected one object argument {action, uri, version, firstLine, "
-                        "lastLine}")
+        raise TypeError("expected one object argument {action, uri, version, firstLine, lastLine}")
     action = ACTIONS_BY_ID.get(str(raw.get("action")))
     if action is None:
-        raise ValueError(f"unknown action {raw.get('action')!r}: choose one of "
-                         f"{', '.join(ACTIONS_BY_ID)}")
+        raise ValueError(
+            f"unknown action {raw.get('action')!r}: choose one of {', '.join(ACTIONS_BY_ID)}"
+        )
     uri = raw.get("uri")
     first, last = raw.get("firstLine"), raw.get("lastLine")
     version = raw.get("version")

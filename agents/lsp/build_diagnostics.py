@@ -48,14 +48,27 @@ class DiagnosticsBuilder:
             limits = self.settings.sandbox
             workspace = prepare_workspace(sandbox, spec)
             try:
-                outcome = build_variant(sandbox, workspace, spec, "original", recipe,
-                                        Limits(wall_s=limits.wall_s, cpu_s=limits.cpu_s,
-                                               memory_mb=limits.memory_mb, procs=limits.procs))
+                outcome = build_variant(
+                    sandbox,
+                    workspace,
+                    spec,
+                    "original",
+                    recipe,
+                    Limits(
+                        wall_s=limits.wall_s,
+                        cpu_s=limits.cpu_s,
+                        memory_mb=limits.memory_mb,
+                        procs=limits.procs,
+                    ),
+                )
             finally:
                 sandbox.discard_workspace(workspace)
         own_names = {f"original{path.suffix or '.cpp'}", path.name}
-        found = [d for d in parse_diagnostics(outcome.log)
-                 if Path(d.file).name in own_names or d.file == "<link>"]
+        found = [
+            d
+            for d in parse_diagnostics(outcome.log)
+            if Path(d.file).name in own_names or d.file == "<link>"
+        ]
         return found, Path(recipe.compiler).name
 
 
@@ -69,8 +82,12 @@ def to_lsp(diagnostics: list[Diagnostic], lines: list[str], compiler: str) -> li
         line = lines[row] if row < len(lines) else ""
         column = min(max(diagnostic.column - 1, 0), len(line.rstrip("\n")))
         end = max(len(line.rstrip("\n")), column)
-        found.append(types.Diagnostic(
-            range=types.Range(types.Position(row, column), types.Position(row, end)),
-            severity=types.DiagnosticSeverity(SEVERITIES.get(diagnostic.severity, 3)),
-            source=f"ellora ({compiler})", message=diagnostic.message))
+        found.append(
+            types.Diagnostic(
+                range=types.Range(types.Position(row, column), types.Position(row, end)),
+                severity=types.DiagnosticSeverity(SEVERITIES.get(diagnostic.severity, 3)),
+                source=f"ellora ({compiler})",
+                message=diagnostic.message,
+            )
+        )
     return found

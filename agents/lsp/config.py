@@ -29,18 +29,25 @@ class LspSettings(BaseModel):
     """How ``ellora lsp`` behaves inside an editor."""
 
     diagnostics_on_save: bool = Field(
-        False, description="build the saved file in the sandbox and publish compiler diagnostics")
+        False, description="build the saved file in the sandbox and publish compiler diagnostics"
+    )
     apply_unverified: bool = Field(
-        False, description="also send edits whose correctness was not established by a test")
+        False, description="also send edits whose correctness was not established by a test"
+    )
     cancel_grace_s: float = Field(
-        3.0, gt=0, description="seconds a cancelled task gets to stop before it is killed")
+        3.0, gt=0, description="seconds a cancelled task gets to stop before it is killed"
+    )
     hover_headers: list[str] = Field(
         default_factory=lambda: list(DEFAULT_HOVER_HEADERS),
-        description="header globs indexed for hover (the knowledge graph answers first)")
+        description="header globs indexed for hover (the knowledge graph answers first)",
+    )
 
 
 _SHORTCUTS = {"modelEndpoint", "indexLocation", "sandboxLimits", "diagnosticsOnSave", "set"}
-_EDITOR_ONLY = {"server", "trace"}  # VS Code's own settings under "ellora" (server command, tracing)
+_EDITOR_ONLY = {
+    "server",
+    "trace",
+}  # VS Code's own settings under "ellora" (server command, tracing)
 
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -62,22 +69,30 @@ def options_to_overrides(options: Any) -> dict[str, Any]:
     if options is None:
         return {}
     if not isinstance(options, dict):
-        raise UserError(f"editor settings must be an object, not {type(options).__name__}: "
-                        "check initializationOptions / the 'ellora' settings section")
+        raise UserError(
+            f"editor settings must be an object, not {type(options).__name__}: "
+            "check initializationOptions / the 'ellora' settings section"
+        )
     if isinstance(options.get("ellora"), dict) and len(options) == 1:
         options = options["ellora"]
-    overrides = {key: value for key, value in options.items()
-                 if key not in _SHORTCUTS and key not in _EDITOR_ONLY}
+    overrides = {
+        key: value
+        for key, value in options.items()
+        if key not in _SHORTCUTS and key not in _EDITOR_ONLY
+    }
     if options.get("modelEndpoint"):
-        overrides = deep_merge(overrides, {"model": {"provider": "openai-compatible",
-                                                     "base_url": str(options["modelEndpoint"])}})
+        overrides = deep_merge(
+            overrides,
+            {"model": {"provider": "openai-compatible", "base_url": str(options["modelEndpoint"])}},
+        )
     if options.get("indexLocation"):
         overrides = deep_merge(overrides, {"index": {"path": str(options["indexLocation"])}})
     if isinstance(options.get("sandboxLimits"), dict):
         overrides = deep_merge(overrides, {"sandbox": options["sandboxLimits"]})
     if "diagnosticsOnSave" in options:
-        overrides = deep_merge(overrides,
-                               {"lsp": {"diagnostics_on_save": bool(options["diagnosticsOnSave"])}})
+        overrides = deep_merge(
+            overrides, {"lsp": {"diagnostics_on_save": bool(options["diagnosticsOnSave"])}}
+        )
     pairs = options.get("set") or []
     if not isinstance(pairs, list):
         raise UserError("editor setting 'set' must be a list of 'section.field=value' strings")

@@ -14,15 +14,42 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
-LANGUAGE_IDS = {"c": "c", "cpp": "cpp", "c++": "cpp", "cuda": "cuda", "cuda-cpp": "cuda",
-                "fortran": "fortran", "fortran90": "fortran", "fortran_free_form": "fortran",
-                "fortran_fixed-form": "fortran", "FortranFreeForm": "fortran"}
-SUFFIXES = {".c": "c", ".h": "cpp", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".c++": "cpp",
-            ".hh": "cpp", ".hpp": "cpp", ".hxx": "cpp", ".cu": "cuda", ".cuh": "cuda",
-            ".f": "fortran", ".for": "fortran", ".f77": "fortran", ".f90": "fortran",
-            ".f95": "fortran", ".f03": "fortran", ".f08": "fortran"}
-LOOP_TYPES = {"cpp": {"for_statement", "for_range_loop", "while_statement", "do_statement"},
-              "fortran": {"do_loop"}}
+LANGUAGE_IDS = {
+    "c": "c",
+    "cpp": "cpp",
+    "c++": "cpp",
+    "cuda": "cuda",
+    "cuda-cpp": "cuda",
+    "fortran": "fortran",
+    "fortran90": "fortran",
+    "fortran_free_form": "fortran",
+    "fortran_fixed-form": "fortran",
+    "FortranFreeForm": "fortran",
+}
+SUFFIXES = {
+    ".c": "c",
+    ".h": "cpp",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".c++": "cpp",
+    ".hh": "cpp",
+    ".hpp": "cpp",
+    ".hxx": "cpp",
+    ".cu": "cuda",
+    ".cuh": "cuda",
+    ".f": "fortran",
+    ".for": "fortran",
+    ".f77": "fortran",
+    ".f90": "fortran",
+    ".f95": "fortran",
+    ".f03": "fortran",
+    ".f08": "fortran",
+}
+LOOP_TYPES = {
+    "cpp": {"for_statement", "for_range_loop", "while_statement", "do_statement"},
+    "fortran": {"do_loop"},
+}
 
 
 def language_of(uri: str, language_id: str | None) -> str | None:
@@ -85,8 +112,9 @@ class SyntaxDocument:
         if self.stale or self.tree is None:
             parser = _parser(grammar_of(self.language))
             source = text.encode()
-            self.tree = parser.parse(source, self.tree) if self.tree is not None \
-                else parser.parse(source)
+            self.tree = (
+                parser.parse(source, self.tree) if self.tree is not None else parser.parse(source)
+            )
             self.stale = False
         return self.tree
 
@@ -109,13 +137,20 @@ class SyntaxDocument:
         old_end_byte = start_byte + len(before[start:end].encode())
         new_bytes = change.text.encode()
         if b"\n" in new_bytes:
-            new_end_point = (start_point[0] + new_bytes.count(b"\n"),
-                             len(new_bytes) - new_bytes.rfind(b"\n") - 1)
+            new_end_point = (
+                start_point[0] + new_bytes.count(b"\n"),
+                len(new_bytes) - new_bytes.rfind(b"\n") - 1,
+            )
         else:
             new_end_point = (start_point[0], start_point[1] + len(new_bytes))
-        self.tree.edit(start_byte=start_byte, old_end_byte=old_end_byte,
-                       new_end_byte=start_byte + len(new_bytes), start_point=start_point,
-                       old_end_point=end_point, new_end_point=new_end_point)
+        self.tree.edit(
+            start_byte=start_byte,
+            old_end_byte=old_end_byte,
+            new_end_byte=start_byte + len(new_bytes),
+            start_point=start_point,
+            old_end_point=end_point,
+            new_end_point=new_end_point,
+        )
         self.stale = True
 
 
@@ -126,7 +161,7 @@ def _locate(text: str, position: Any, codec: Any) -> tuple[int, tuple[int, int]]
     start = line_start(text, position.line)
     if start < 0:  # past the last line: the end of the text
         rows = text.count("\n")
-        return len(text), (rows, len(text[text.rfind("\n") + 1:].encode()))
+        return len(text), (rows, len(text[text.rfind("\n") + 1 :].encode()))
     line = _line_text(text, start)
     column = codec.position_from_client_units([line], Position(0, position.character)).character
     column = min(column, len(line))
@@ -138,7 +173,7 @@ def region_for(document: SyntaxDocument, text: str, lsp_range: Any, codec: Any) 
     start, end = lsp_range.start, lsp_range.end
     if (start.line, start.character) != (end.line, end.character):
         last = end.line if end.character > 0 or end.line == start.line else end.line - 1
-        lines = text.splitlines()[start.line:last + 1]
+        lines = text.splitlines()[start.line : last + 1]
         if not any(line.strip() for line in lines):
             return None
         return Region(start.line + 1, last + 1, "selection")

@@ -16,7 +16,7 @@ def changed_lines(original: str, candidate: str) -> tuple[int, int, str]:
     tail = 0
     while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
         tail += 1
-    return head, len(old) - tail, "".join(new[head:len(new) - tail])
+    return head, len(old) - tail, "".join(new[head : len(new) - tail])
 
 
 def _position(lines: list[str], index: int, codec: Any):
@@ -39,12 +39,15 @@ def text_edit(original: str, candidate: str, codec: Any):
 
     first, end, replacement = changed_lines(original, candidate)
     lines = original.splitlines(keepends=True)
-    return TextEdit(range=Range(_position(lines, first, codec), _position(lines, end, codec)),
-                    new_text=replacement)
+    return TextEdit(
+        range=Range(_position(lines, first, codec), _position(lines, end, codec)),
+        new_text=replacement,
+    )
 
 
-def workspace_edit(uri: str, version: int | None, original: str, candidate: str, codec: Any,
-                   versioned: bool = True):
+def workspace_edit(
+    uri: str, version: int | None, original: str, candidate: str, codec: Any, versioned: bool = True
+):
     """A ``WorkspaceEdit`` for the document at ``version``: a versioned ``TextDocumentEdit``
     when the client supports ``documentChanges`` (it then refuses a document that moved on),
     else a plain ``changes`` map."""
@@ -53,6 +56,7 @@ def workspace_edit(uri: str, version: int | None, original: str, candidate: str,
     edit = text_edit(original, candidate, codec)
     if versioned:
         document = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
-        return types.WorkspaceEdit(document_changes=[
-            types.TextDocumentEdit(text_document=document, edits=[edit])])
+        return types.WorkspaceEdit(
+            document_changes=[types.TextDocumentEdit(text_document=document, edits=[edit])]
+        )
     return types.WorkspaceEdit(changes={uri: [edit]})

@@ -29,8 +29,11 @@ log = logging.getLogger(__name__)
 def _error(ls: Any, error: RunError, show: bool = True) -> JsonRpcException:
     """Tell the user (one line) and build the JSON-RPC error to answer with."""
     if show and error.code != -32800:
-        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error,
-                                                       message=f"Ellora: {error.message}"))
+        ls.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Error, message=f"Ellora: {error.message}"
+            )
+        )
     return JsonRpcException(message=error.message, code=error.code)
 
 
@@ -45,8 +48,9 @@ def initialize(ls: Any, params: types.InitializeParams) -> None:
 
 async def initialized(ls: Any, params: types.InitializedParams) -> None:
     if ls.pending_message:
-        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error,
-                                                       message=ls.pending_message))
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=ls.pending_message)
+        )
         ls.pending_message = None
     ls.hover_source()  # start indexing now so the first hover is quick
 
@@ -57,14 +61,18 @@ async def did_change_configuration(ls: Any, params: types.DidChangeConfiguration
     settings = params.settings
     workspace = ls.client_capabilities.workspace
     if not settings and workspace is not None and workspace.configuration:
-        answer = await ls.workspace_configuration_async(types.ConfigurationParams(
-            items=[types.ConfigurationItem(section="ellora")]))
+        answer = await ls.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section="ellora")])
+        )
         settings = (answer or [None])[0]
     try:
         ls.configure(config=settings or {})
     except UserError as error:
-        ls.window_show_message(types.ShowMessageParams(
-            type=types.MessageType.Error, message=f"Ellora: {error} (settings unchanged)"))
+        ls.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Error, message=f"Ellora: {error} (settings unchanged)"
+            )
+        )
 
 
 def did_open(ls: Any, params: types.DidOpenTextDocumentParams) -> None:
@@ -112,16 +120,18 @@ async def run_command(ls: Any, params: types.ExecuteCommandParams) -> dict:
 
     try:
         arguments = params.arguments or []
-        run, outcome, _ = await _run(ls, arguments[0] if len(arguments) == 1 else arguments,
-                                     params.work_done_token)
+        run, outcome, _ = await _run(
+            ls, arguments[0] if len(arguments) == 1 else arguments, params.work_done_token
+        )
         if outcome.kind == "explain":
             return await finish_explain(ls, run, outcome)
         edit, result = await finish_agent(ls, run, outcome)
     except RunError as error:
         raise _error(ls, error) from None
     if edit is not None:
-        answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
-            edit=edit, label=f"Ellora: {run.request.action.title}"))
+        answer = await ls.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label=f"Ellora: {run.request.action.title}")
+        )
         result["applied"] = bool(answer and answer.applied)
         if answer is not None and not answer.applied:
             result["edit"] = f"refused by the editor: {answer.failure_reason or 'no reason'}"
@@ -164,7 +174,8 @@ async def hover(ls: Any, params: types.HoverParams) -> types.Hover | None:
         return None
     line = lines[params.position.line].rstrip("\r\n")
     column = document.position_codec.position_from_client_units(
-        [line], types.Position(0, params.position.character)).character
+        [line], types.Position(0, params.position.character)
+    ).character
     found = word_at(line, column)
     if found is None:
         return None
@@ -180,8 +191,11 @@ async def hover(ls: Any, params: types.HoverParams) -> types.Hover | None:
     codec, row = document.position_codec, params.position.line
     return types.Hover(
         contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=hover_markdown(entries)),
-        range=types.Range(types.Position(row, codec.client_num_units(line[:start])),
-                          types.Position(row, codec.client_num_units(line[:end]))))
+        range=types.Range(
+            types.Position(row, codec.client_num_units(line[:start])),
+            types.Position(row, codec.client_num_units(line[:end])),
+        ),
+    )
 
 
 async def did_save(ls: Any, params: types.DidSaveTextDocumentParams) -> None:
@@ -195,20 +209,30 @@ async def did_save(ls: Any, params: types.DidSaveTextDocumentParams) -> None:
     if not ls.settings.lsp.diagnostics_on_save or syntax is None or not uri.startswith("file:"):
         return
     if syntax.language == "fortran":
-        ls.window_log_message(types.LogMessageParams(
-            type=types.MessageType.Info, message="Ellora: no build recipe for Fortran yet"))
+        ls.window_log_message(
+            types.LogMessageParams(
+                type=types.MessageType.Info, message="Ellora: no build recipe for Fortran yet"
+            )
+        )
         return
     document = ls.workspace.get_text_document(uri)
     text, version = params.text or document.source, document.version
     try:
-        found, compiler = await asyncio.to_thread(ls.diagnostics_builder().build,
-                                                  Path(to_fs_path(uri)), text)
+        found, compiler = await asyncio.to_thread(
+            ls.diagnostics_builder().build, Path(to_fs_path(uri)), text
+        )
     except ToolchainMissing as error:
-        ls.window_show_message(types.ShowMessageParams(
-            type=types.MessageType.Warning, message=f"Ellora: no diagnostics: {error}"))
+        ls.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Warning, message=f"Ellora: no diagnostics: {error}"
+            )
+        )
         return
-    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-        uri=uri, version=version, diagnostics=to_lsp(found, text.splitlines(), compiler)))
+    ls.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(
+            uri=uri, version=version, diagnostics=to_lsp(found, text.splitlines(), compiler)
+        )
+    )
 
 
 def shutdown(ls: Any, params: Any) -> None:
@@ -217,18 +241,20 @@ def shutdown(ls: Any, params: Any) -> None:
 
 def register(server: Any) -> None:
     """Attach every handler and command to ``server``."""
-    kinds = [f"{ACTION_PREFIX}.{name}" for name in
-             ("kokkos", "openmp", "mpi", "cuda", "optimize")] + [EXPLAIN_KIND]
+    kinds = [
+        f"{ACTION_PREFIX}.{name}" for name in ("kokkos", "openmp", "mpi", "cuda", "optimize")
+    ] + [EXPLAIN_KIND]
     server.feature(types.INITIALIZE)(initialize)
     server.feature(types.INITIALIZED)(initialized)
     server.feature(types.SHUTDOWN)(shutdown)
     server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)(did_change_configuration)
     server.feature(types.TEXT_DOCUMENT_DID_OPEN)(did_open)
     server.feature(types.TEXT_DOCUMENT_DID_CLOSE)(did_close)
-    server.feature(types.TEXT_DOCUMENT_DID_SAVE,
-                   types.SaveOptions(include_text=True))(did_save)
-    server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
-        code_action_kinds=kinds, resolve_provider=True))(code_action)
+    server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=True))(did_save)
+    server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=kinds, resolve_provider=True),
+    )(code_action)
     server.feature(types.CODE_ACTION_RESOLVE)(resolve_code_action)
     server.feature(types.TEXT_DOCUMENT_HOVER)(hover)
     server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)(cancel_progress)

@@ -21,8 +21,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
-_DESCEND = {"translation_unit", "declaration_list", "linkage_specification", "preproc_if",
-            "preproc_ifdef", "preproc_else", "preproc_elif", "field_declaration_list", "ERROR"}
+_DESCEND = {
+    "translation_unit",
+    "declaration_list",
+    "linkage_specification",
+    "preproc_if",
+    "preproc_ifdef",
+    "preproc_else",
+    "preproc_elif",
+    "field_declaration_list",
+    "ERROR",
+}
 _DECLARATIONS = {"function_definition", "declaration", "field_declaration"}
 _NAME_TYPES = {"identifier", "field_identifier", "qualified_identifier", "template_function"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -30,8 +39,10 @@ _COMMENT_MARKS = re.compile(r"^\s*(/\*\*?|\*/|\*|///?|!<)\s?")
 _DOXYGEN_WORD = re.compile(r"\\[cp] (\w+)")
 # attribute macros after a C prototype (``(void) __GOMP_NOTHROW;``) that defeat the parser
 _TRAILING_MACRO = re.compile(r"\)(\s*)(__[A-Z][A-Z0-9_]*(?:\s*\([^()]*\))?)(?=\s*[;{])")
-_BACKEND_FILE = re.compile(r"Kokkos_(Cuda|HIP|HPX|SYCL|OpenMPTarget|Threads|Serial|OpenMP|"
-                           r"OpenACC)\b")
+_BACKEND_FILE = re.compile(
+    r"Kokkos_(Cuda|HIP|HPX|SYCL|OpenMPTarget|Threads|Serial|OpenMP|"
+    r"OpenACC)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -59,8 +70,9 @@ def _public(qualified: str, name: str) -> bool:
 
 
 def _clean_comment(raw: str) -> str:
-    lines = [_COMMENT_MARKS.sub("", line).rstrip().rstrip("*/").rstrip() for line in
-             raw.splitlines()]
+    lines = [
+        _COMMENT_MARKS.sub("", line).rstrip().rstrip("*/").rstrip() for line in raw.splitlines()
+    ]
     text = "\n".join(line.replace("\\brief ", "") for line in lines).strip()
     text = text.replace("\\code", "```cpp").replace("\\endcode", "```")
     text = _DOXYGEN_WORD.sub(r"`\1`", text)[:1200]
@@ -70,8 +82,7 @@ def _clean_comment(raw: str) -> str:
 def _doc_before(node) -> str:
     comments, current = [], node.prev_sibling
     line = node.start_point[0]
-    while current is not None and current.type == "comment" and \
-            current.end_point[0] >= line - 1:
+    while current is not None and current.type == "comment" and current.end_point[0] >= line - 1:
         comments.insert(0, current.text.decode(errors="replace"))
         line, current = current.start_point[0], current.prev_sibling
     return _clean_comment("\n".join(comments))
@@ -93,7 +104,7 @@ def _declarator_name(node) -> str | None:
 def _signature(node, outer) -> str:
     body = node.child_by_field_name("body")
     end = body.start_byte if body is not None else node.end_byte
-    text = outer.text[:end - outer.start_byte].decode(errors="replace")
+    text = outer.text[: end - outer.start_byte].decode(errors="replace")
     return " ".join(text.split())[:400]
 
 
@@ -112,8 +123,10 @@ def _entries_in(node, scope: list[str], path: str, found: list[ApiEntry], outer=
             _entries_in(child, scope, path, found, outer=outer or child)
         elif kind in _DECLARATIONS:
             declared_type = child.child_by_field_name("type")
-            if declared_type is not None and declared_type.type in ("class_specifier",
-                                                                    "struct_specifier"):
+            if declared_type is not None and declared_type.type in (
+                "class_specifier",
+                "struct_specifier",
+            ):
                 _add_type(declared_type, scope, path, found, outer or child)
             else:
                 _add_function(child, scope, path, found, outer or child)
@@ -127,8 +140,17 @@ def _add_function(node, scope, path, found, outer) -> None:
         return
     qualified = "::".join([*scope, name])
     if _public(qualified, name):
-        found.append(ApiEntry(name, qualified, "function", _signature(node, outer),
-                              _doc_before(outer), path, outer.start_point[0] + 1))
+        found.append(
+            ApiEntry(
+                name,
+                qualified,
+                "function",
+                _signature(node, outer),
+                _doc_before(outer),
+                path,
+                outer.start_point[0] + 1,
+            )
+        )
 
 
 def _add_type(node, scope, path, found, outer) -> None:
@@ -138,8 +160,17 @@ def _add_type(node, scope, path, found, outer) -> None:
     name = name_node.text.decode(errors="replace").split("<")[0]
     qualified = "::".join([*scope, name])
     if _public(qualified, name):
-        found.append(ApiEntry(name, qualified, "type", _signature(node, outer),
-                              _doc_before(outer), path, outer.start_point[0] + 1))
+        found.append(
+            ApiEntry(
+                name,
+                qualified,
+                "type",
+                _signature(node, outer),
+                _doc_before(outer),
+                path,
+                outer.start_point[0] + 1,
+            )
+        )
         _entries_in(body, scope + [name], path, found)
 
 
@@ -169,8 +200,7 @@ class HeaderIndex:
     def load_or_build(cls, patterns: list[str], cache_dir: Path) -> HeaderIndex:
         """Index the headers matching ``patterns``, reusing the cache when none changed."""
         files = sorted({p for pattern in patterns for p in glob.glob(pattern)})
-        stamp = json.dumps([(f, Path(f).stat().st_size, Path(f).stat().st_mtime_ns)
-                            for f in files])
+        stamp = json.dumps([(f, Path(f).stat().st_size, Path(f).stat().st_mtime_ns) for f in files])
         cache = cache_dir / f"hover-{hashlib.sha256(stamp.encode()).hexdigest()[:16]}.json"
         if cache.is_file():
             try:
@@ -193,16 +223,21 @@ class HeaderIndex:
 
 def _rank(entry: ApiEntry) -> tuple:
     """Core headers before backend ones, user-level overloads before team-level ones."""
-    return (bool(_BACKEND_FILE.search(entry.path)), not entry.doc, "Impl::" in entry.signature,
-            entry.kind != "function", entry.path, entry.line)
+    return (
+        bool(_BACKEND_FILE.search(entry.path)),
+        not entry.doc,
+        "Impl::" in entry.signature,
+        entry.kind != "function",
+        entry.path,
+        entry.line,
+    )
 
 
 class RetrieverHover:
     """The knowledge-graph retriever behind the hover seam: snippets that define or mention
     the name, with repository, path and line; the header index when it has none."""
 
-    def __init__(self, retriever: Any, fallback: HoverSource | None = None,
-                 max_lines: int = 30):
+    def __init__(self, retriever: Any, fallback: HoverSource | None = None, max_lines: int = 30):
         self.retriever = retriever
         self.fallback = fallback
         self.max_lines = max_lines
@@ -214,9 +249,18 @@ class RetrieverHover:
             symbols = [str(s).split("::")[-1] for s in getattr(snippet, "symbols", [])]
             if name not in symbols and name not in snippet.text:
                 continue
-            text = "\n".join(snippet.text.splitlines()[:self.max_lines])
-            found.append(ApiEntry(name, query, "snippet", "", text,
-                                  f"{snippet.repository}: {snippet.path}", int(snippet.start)))
+            text = "\n".join(snippet.text.splitlines()[: self.max_lines])
+            found.append(
+                ApiEntry(
+                    name,
+                    query,
+                    "snippet",
+                    "",
+                    text,
+                    f"{snippet.repository}: {snippet.path}",
+                    int(snippet.start),
+                )
+            )
         if found or self.fallback is None:
             return found
         return self.fallback.lookup(name, qualifier)
@@ -247,9 +291,13 @@ def word_at(line: str, character: int) -> tuple[str, str | None, int, int] | Non
     """``(name, qualifier, start, end)`` of the identifier at ``character`` in ``line``."""
     for match in _IDENTIFIER.finditer(line):
         if match.start() <= character <= match.end() and match.end() > match.start():
-            qualifier = re.search(r"((?:[A-Za-z_]\w*::)+)$", line[:match.start()])
-            return (match.group(), qualifier.group(1)[:-2] if qualifier else None,
-                    match.start(), match.end())
+            qualifier = re.search(r"((?:[A-Za-z_]\w*::)+)$", line[: match.start()])
+            return (
+                match.group(),
+                qualifier.group(1)[:-2] if qualifier else None,
+                match.start(),
+                match.end(),
+            )
     return None
 
 
@@ -263,6 +311,9 @@ def hover_markdown(entries: list[ApiEntry]) -> str:
             parts.append(entry.doc if entry.kind != "snippet" else f"```cpp\n{entry.doc}\n```")
         location = f"{entry.path}:{entry.line}"
         link = f"file://{entry.path}#L{entry.line}" if entry.path.startswith("/") else None
-        parts.append(f"*{entry.qualified}* — [{location}]({link})" if link else
-                     f"*{entry.qualified}* — {location}")
+        parts.append(
+            f"*{entry.qualified}* — [{location}]({link})"
+            if link
+            else f"*{entry.qualified}* — {location}"
+        )
     return "\n\n---\n\n".join(parts)

@@ -48,7 +48,7 @@ def _parents() -> dict[int, int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rfind(")") + 2:].split()
+        fields = stat[stat.rfind(")") + 2 :].split()
         if fields and fields[0] not in ("Z", "X"):
             table[int(entry.name)] = int(fields[1])
     return table
@@ -84,4 +84,3 @@ def kill_descendants(pid: int, timeout_s: float = 3.0) -> int:
                 pass
         time.sleep(0.01)
     return len(seen)
-

@@ -58,4 +58,4 @@ class ProgressTracker:
 
 
 def _short(text: str, limit: int = 120) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -12,8 +12,10 @@ def _build_section(report: dict) -> list[str]:
         return [*lines, "Not built.", ""]
     for variant, build in builds.items():
         state = "ok" if build.get("ok") else "**failed**"
-        lines.append(f"- {variant}: {state} in {build.get('seconds') or 0:.1f} s: "
-                     f"`{' '.join(build.get('command') or [])}`")
+        lines.append(
+            f"- {variant}: {state} in {build.get('seconds') or 0:.1f} s: "
+            f"`{' '.join(build.get('command') or [])}`"
+        )
         for diagnostic in (build.get("diagnostics") or [])[:8]:
             if diagnostic.get("severity") == "error":
                 lines.append(f"  - line {diagnostic.get('line')}: {diagnostic.get('message')}")
@@ -26,8 +28,10 @@ def _test_section(report: dict) -> list[str]:
     if not test:
         return [*lines, "Not run.", ""]
     lines.append(f"**{test.get('status')}**: {test.get('method')}")
-    lines += [f"- size {case['size']}: {'ok' if case['passed'] else 'FAIL'} {case['detail']}"
-              for case in test.get("cases", [])]
+    lines += [
+        f"- size {case['size']}: {'ok' if case['passed'] else 'FAIL'} {case['detail']}"
+        for case in test.get("cases", [])
+    ]
     if test.get("message"):
         lines += ["", test["message"]]
     return [*lines, ""]
@@ -38,8 +42,11 @@ def _speedup_section(report: dict) -> list[str]:
     lines = ["## Speedup", ""]
     if not speedups or not timings.get("original_s"):
         return [*lines, "Not measured.", ""]
-    lines += ["| variant | threads | time (ms) | speedup |", "|---|---|---|---|",
-              f"| original (serial build) | 1 | {timings['original_s'] * 1e3:.3f} | 1.00x |"]
+    lines += [
+        "| variant | threads | time (ms) | speedup |",
+        "|---|---|---|---|",
+        f"| original (serial build) | 1 | {timings['original_s'] * 1e3:.3f} | 1.00x |",
+    ]
     for threads, speedup in speedups.items():
         seconds = (timings.get("candidate_s") or {}).get(threads)
         shown = f"{seconds * 1e3:.3f}" if isinstance(seconds, int | float) else "?"
@@ -64,15 +71,29 @@ def agent_report_markdown(report: dict, applied: str) -> str:
     """The whole report: status, plan, change, build, test, speedups, sources, diff, cost."""
     plan = report.get("plan") or {}
     first, last = (report.get("lines") or [0, 0])[:2]
-    parts = [f"# Ellora: {report.get('task')}", "",
-             (f"`{report.get('file')}` lines {first}-{last}, target "
-              f"{report.get('target_model')}, task `{report.get('task_id')}`"), "",
-             f"**Status: {report.get('status')}**" + (f": {report['status_reason']}"
-                                                       if report.get("status_reason") else ""),
-             "", f"Edit: {applied}", "", f"Check: {report.get('check', '')}", "",
-             "## Plan", "", f"- strategy: {plan.get('strategy')}: {plan.get('why')}",
-             f"- pattern: {plan.get('pattern')}", f"- test: {plan.get('test_strategy')}",
-             f"- expected speedup: {plan.get('expected_speedup')}", ""]
+    parts = [
+        f"# Ellora: {report.get('task')}",
+        "",
+        (
+            f"`{report.get('file')}` lines {first}-{last}, target "
+            f"{report.get('target_model')}, task `{report.get('task_id')}`"
+        ),
+        "",
+        f"**Status: {report.get('status')}**"
+        + (f": {report['status_reason']}" if report.get("status_reason") else ""),
+        "",
+        f"Edit: {applied}",
+        "",
+        f"Check: {report.get('check', '')}",
+        "",
+        "## Plan",
+        "",
+        f"- strategy: {plan.get('strategy')}: {plan.get('why')}",
+        f"- pattern: {plan.get('pattern')}",
+        f"- test: {plan.get('test_strategy')}",
+        f"- expected speedup: {plan.get('expected_speedup')}",
+        "",
+    ]
     if report.get("explanation"):
         parts += ["## Change", "", f"({report.get('change_origin')}) {report['explanation']}", ""]
     parts += _build_section(report) + _test_section(report) + _speedup_section(report)
@@ -81,18 +102,36 @@ def agent_report_markdown(report: dict, applied: str) -> str:
         parts += ["## Diff", "", "```diff", report["diff"].rstrip("\n"), "```", ""]
     cost = report.get("time") or {}
     model = report.get("model") or {}
-    parts += ["## Cost", "", (f"{cost.get('total_s', 0)} s in all (model "
-                              f"{cost.get('model_s', 0)} s, builds {cost.get('build_s', 0)} s, "
-                              f"runs {cost.get('run_s', 0)} s); {model.get('input_tokens', 0)} "
-                              f"tokens in, {model.get('output_tokens', 0)} out"), ""]
+    parts += [
+        "## Cost",
+        "",
+        (
+            f"{cost.get('total_s', 0)} s in all (model "
+            f"{cost.get('model_s', 0)} s, builds {cost.get('build_s', 0)} s, "
+            f"runs {cost.get('run_s', 0)} s); {model.get('input_tokens', 0)} "
+            f"tokens in, {model.get('output_tokens', 0)} out"
+        ),
+        "",
+    ]
     return "\n".join(parts)
 
 
 def explanation_markdown(file: str, first: int, last: int, text: str, model: dict) -> str:
-    cost = (f"Model {model.get('name')}: {model.get('input_tokens', 0)} tokens in, "
-            f"{model.get('output_tokens', 0)} out")
-    return "\n".join([f"# Ellora: explanation of `{Path(file).name}` lines {first}-{last}", "",
-                      text, "", "---", cost, ""])
+    cost = (
+        f"Model {model.get('name')}: {model.get('input_tokens', 0)} tokens in, "
+        f"{model.get('output_tokens', 0)} out"
+    )
+    return "\n".join(
+        [
+            f"# Ellora: explanation of `{Path(file).name}` lines {first}-{last}",
+            "",
+            text,
+            "",
+            "---",
+            cost,
+            "",
+        ]
+    )
 
 
 def write_report(folder: Path, name: str, markdown: str) -> Path:

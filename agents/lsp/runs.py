@@ -63,20 +63,27 @@ def capture_input(ls: Any, request: RunRequest) -> RunInput:
     from pygls.uris import to_fs_path
 
     if ls.syntax.get(request.uri) is None:
-        raise RunError(f"{request.uri} is not open as a C, C++, CUDA or Fortran document: open "
-                       "it in the editor and ask for the action again", -32602)
+        raise RunError(
+            f"{request.uri} is not open as a C, C++, CUDA or Fortran document: open "
+            "it in the editor and ask for the action again",
+            -32602,
+        )
     document = ls.workspace.get_text_document(request.uri)
     if request.version is not None and document.version != request.version:
-        raise RunError(f"the document changed since the action was offered (version "
-                       f"{request.version} -> {document.version}): ask for it again",
-                       CONTENT_MODIFIED)
+        raise RunError(
+            f"the document changed since the action was offered (version "
+            f"{request.version} -> {document.version}): ask for it again",
+            CONTENT_MODIFIED,
+        )
     path = to_fs_path(request.uri) if request.uri.startswith("file:") else None
     if not path:
-        raise RunError(f"{request.uri} is not a file on disk: save it first (its directory "
-                       "holds the headers and the test harness the agent uses)", -32602)
+        raise RunError(
+            f"{request.uri} is not a file on disk: save it first (its directory "
+            "holds the headers and the test harness the agent uses)",
+            -32602,
+        )
     try:
-        parse_line_range(f"{request.first_line}-{request.last_line}", document.source,
-                         Path(path))
+        parse_line_range(f"{request.first_line}-{request.last_line}", document.source, Path(path))
     except UserError as error:  # outside the document, or an empty document
         raise RunError(str(error), -32602) from None
     language = language_of(request.uri, document.language_id) or "cpp"
@@ -91,11 +98,15 @@ def check_supported(run: RunInput) -> None:
     if action == "cuda":
         raise RunError("CUDA ports are not supported yet: ask for OpenMP, Kokkos or MPI")
     if run.language == "fortran":
-        raise RunError(f"'{run.request.action.title}' works on C and C++ only so far (the agent "
-                       "builds and tests C++): 'Explain this code' works on Fortran")
+        raise RunError(
+            f"'{run.request.action.title}' works on C and C++ only so far (the agent "
+            "builds and tests C++): 'Explain this code' works on Fortran"
+        )
     if run.language == "cuda" or programming_model_of(run.text) == "cuda":
-        raise RunError(f"'{run.request.action.title}' cannot build CUDA code yet: 'Explain this "
-                       "code' works on it")
+        raise RunError(
+            f"'{run.request.action.title}' cannot build CUDA code yet: 'Explain this "
+            "code' works on it"
+        )
 
 
 def build_job(run: RunInput, overrides: dict) -> dict:
@@ -105,9 +116,15 @@ def build_job(run: RunInput, overrides: dict) -> dict:
 
     request = run.request
     if request.action.id == "explain":
-        return {"kind": "explain", "overrides": overrides, "file": str(run.path),
-                "language": run.language, "text": run.text,
-                "first_line": request.first_line, "last_line": request.last_line}
+        return {
+            "kind": "explain",
+            "overrides": overrides,
+            "file": str(run.path),
+            "language": run.language,
+            "text": run.text,
+            "first_line": request.first_line,
+            "last_line": request.last_line,
+        }
     task = request.action.task
     if request.action.id == "optimize":
         model = programming_model_of(run.text)
@@ -117,11 +134,18 @@ def build_job(run: RunInput, overrides: dict) -> dict:
     else:
         target = infer_target_model(task)
     harness = find_harness(run.path) if run.path.exists() else None
-    state = {"task_id": new_task_id(), "task": task, "target_model": target,
-             "file": str(run.path), "first_line": request.first_line,
-             "last_line": request.last_line, "original": run.text,
-             "harness": str(harness.resolve()) if harness else None, "status": "running",
-             "steps": []}
+    state = {
+        "task_id": new_task_id(),
+        "task": task,
+        "target_model": target,
+        "file": str(run.path),
+        "first_line": request.first_line,
+        "last_line": request.last_line,
+        "original": run.text,
+        "harness": str(harness.resolve()) if harness else None,
+        "status": "running",
+        "steps": [],
+    }
     return {"kind": "agent", "overrides": overrides, "state": state}
 
 
@@ -151,15 +175,23 @@ class TaskProgress:
         from lsprotocol import types
 
         if self.token is not None:
-            self.ls.work_done_progress.begin(self.token, types.WorkDoneProgressBegin(
-                title=self.title, cancellable=True, message=message, percentage=0))
+            self.ls.work_done_progress.begin(
+                self.token,
+                types.WorkDoneProgressBegin(
+                    title=self.title, cancellable=True, message=message, percentage=0
+                ),
+            )
 
     def report(self, message: str, percentage: int) -> None:
         from lsprotocol import types
 
         if self.token is not None:
-            self.ls.work_done_progress.report(self.token, types.WorkDoneProgressReport(
-                message=message, percentage=percentage, cancellable=True))
+            self.ls.work_done_progress.report(
+                self.token,
+                types.WorkDoneProgressReport(
+                    message=message, percentage=percentage, cancellable=True
+                ),
+            )
 
     def end(self, message: str) -> None:
         from lsprotocol import types
@@ -168,17 +200,20 @@ class TaskProgress:
             self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
 
 
-async def execute(ls: Any, run: RunInput, job: dict, progress: TaskProgress,
-                  request_id: Any) -> RunOutcome:
+async def execute(
+    ls: Any, run: RunInput, job: dict, progress: TaskProgress, request_id: Any
+) -> RunOutcome:
     """Run ``job`` in a worker, reporting progress; cancellable by request id or token."""
-    worker = WorkerRun(job, run.path.parent if run.path.parent.is_dir() else Path.cwd(),
-                       ls.settings.lsp.cancel_grace_s)
+    worker = WorkerRun(
+        job,
+        run.path.parent if run.path.parent.is_dir() else Path.cwd(),
+        ls.settings.lsp.cancel_grace_s,
+    )
     tracker = ProgressTracker()
     ls.tasks.add(worker, request_id, progress.token)
     final: dict | None = None
     try:
-        progress.begin(tracker.begin_message() if job["kind"] == "agent" else
-                       "asking the model")
+        progress.begin(tracker.begin_message() if job["kind"] == "agent" else "asking the model")
         if worker.cancelled:  # cancelled before it started: start nothing
             progress.end("cancelled")
             raise RunError("cancelled", -32800)
@@ -207,11 +242,14 @@ async def execute(ls: Any, run: RunInput, job: dict, progress: TaskProgress,
     return _outcome(final, code, worker, progress)
 
 
-def _outcome(final: dict | None, code: int, worker: WorkerRun,
-             progress: TaskProgress) -> RunOutcome:
+def _outcome(
+    final: dict | None, code: int, worker: WorkerRun, progress: TaskProgress
+) -> RunOutcome:
     if final is None:
-        message = f"the task worker exited with status {code} and no result: " \
-                  f"{worker.stderr_tail() or 'no output'}"
+        message = (
+            f"the task worker exited with status {code} and no result: "
+            f"{worker.stderr_tail() or 'no output'}"
+        )
         progress.end(message)
         raise RunError(message)
     if final.get("event") == "error":
@@ -219,8 +257,9 @@ def _outcome(final: dict | None, code: int, worker: WorkerRun,
         raise RunError(final.get("message") or "the task failed")
     if final.get("event") == "explanation":
         progress.end("explained")
-        return RunOutcome("explain", explanation=final.get("text", ""),
-                          model=final.get("model") or {})
+        return RunOutcome(
+            "explain", explanation=final.get("text", ""), model=final.get("model") or {}
+        )
     report = final.get("report") or {}
     progress.end(f"{report.get('status')}: {report.get('status_reason') or 'done'}"[:200])
     return RunOutcome("agent", report=report, candidate=final.get("candidate"))

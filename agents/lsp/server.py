@@ -69,8 +69,12 @@ class ElloraServer(LanguageServer):
     def __init__(self, base_overrides: dict | None = None):
         from ellora.agents.settings import load_settings
 
-        super().__init__(SERVER_NAME, _version(), protocol_cls=ElloraProtocol,
-                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            SERVER_NAME,
+            _version(),
+            protocol_cls=ElloraProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
         self.base_overrides = base_overrides or {}
         self.init_overrides: dict = {}
         self.config_overrides: dict = {}
@@ -86,8 +90,9 @@ class ElloraServer(LanguageServer):
         """Every override layer merged, for this process and for task workers."""
         from ellora.agents.lsp.config import deep_merge
 
-        return deep_merge(deep_merge(self.base_overrides, self.init_overrides),
-                          self.config_overrides)
+        return deep_merge(
+            deep_merge(self.base_overrides, self.init_overrides), self.config_overrides
+        )
 
     def configure(self, init: Any = None, config: Any = None) -> None:
         """Apply editor options; raises ``UserError`` and keeps the old settings when bad."""
@@ -95,8 +100,9 @@ class ElloraServer(LanguageServer):
         from ellora.agents.settings import load_settings
 
         init_overrides = options_to_overrides(init) if init is not None else self.init_overrides
-        config_overrides = options_to_overrides(config) if config is not None \
-            else self.config_overrides
+        config_overrides = (
+            options_to_overrides(config) if config is not None else self.config_overrides
+        )
         merged = deep_merge(deep_merge(self.base_overrides, init_overrides), config_overrides)
         settings = load_settings(merged)
         old_sources = (self.settings.lsp.hover_headers, self.settings.index)
@@ -124,7 +130,8 @@ class ElloraServer(LanguageServer):
 
             cache = Path(_cache_home()) / "ellora" / "lsp"
             self._hover = asyncio.get_running_loop().run_in_executor(
-                None, create_hover_source, self.settings, cache)
+                None, create_hover_source, self.settings, cache
+            )
         return self._hover
 
 

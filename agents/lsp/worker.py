@@ -21,12 +21,16 @@ import traceback
 from pathlib import Path
 from typing import IO, Any
 
-EXPLAIN_SYSTEM = ("You are an HPC performance engineer. Explain code precisely and briefly for "
-                  "a colleague: what it computes, its data dependences, whether and how it can "
-                  "be parallelized (OpenMP, MPI, Kokkos, CUDA), and performance hazards.")
-EXPLAIN_USER = ("Explain lines {first}-{last} of {file_name} ({language}):\n\n```{fence}\n{code}\n"
-                "```\n\nAnswer in Markdown with short sections: What it does, Dependences, "
-                "Parallelization, Performance notes.")
+EXPLAIN_SYSTEM = (
+    "You are an HPC performance engineer. Explain code precisely and briefly for "
+    "a colleague: what it computes, its data dependences, whether and how it can "
+    "be parallelized (OpenMP, MPI, Kokkos, CUDA), and performance hazards."
+)
+EXPLAIN_USER = (
+    "Explain lines {first}-{last} of {file_name} ({language}):\n\n```{fence}\n{code}\n"
+    "```\n\nAnswer in Markdown with short sections: What it does, Dependences, "
+    "Parallelization, Performance notes."
+)
 MAX_EXPLAIN_LINES = 400
 
 
@@ -60,12 +64,14 @@ def run_agent(job: dict, emit) -> None:
     services = _services(settings)
     state = job["state"]
     checkpoints = settings.state_dir / "checkpoints.sqlite"
-    report = run_task(state, services, checkpoints,
-                      on_step=lambda step: emit({"event": "step", "step": step}))
+    report = run_task(
+        state, services, checkpoints, on_step=lambda step: emit({"event": "step", "step": step})
+    )
     final = saved_state(state["task_id"], services, checkpoints) or {}
     if report.get("diff"):
-        report["patch"] = str(save_patch(report["diff"], settings.state_dir / "patches",
-                                         state["task_id"]))
+        report["patch"] = str(
+            save_patch(report["diff"], settings.state_dir / "patches", state["task_id"])
+        )
     emit({"event": "result", "report": report, "candidate": final.get("candidate")})
 
 
@@ -79,19 +85,36 @@ def run_explain(job: dict, emit) -> None:
     settings = load_settings(job.get("overrides") or {})
     first, last = job["first_line"], job["last_line"]
     if last - first + 1 > MAX_EXPLAIN_LINES:
-        raise UserError(f"lines {first}-{last} are too many to explain at once: select at most "
-                        f"{MAX_EXPLAIN_LINES} lines")
-    code = "\n".join(job["text"].splitlines()[first - 1:last])
+        raise UserError(
+            f"lines {first}-{last} are too many to explain at once: select at most "
+            f"{MAX_EXPLAIN_LINES} lines"
+        )
+    code = "\n".join(job["text"].splitlines()[first - 1 : last])
     fence = "fortran" if job["language"] == "fortran" else "cpp"
-    prompt = EXPLAIN_USER.format(first=first, last=last, file_name=Path(job["file"]).name,
-                                 language=job["language"], fence=fence, code=code)
+    prompt = EXPLAIN_USER.format(
+        first=first,
+        last=last,
+        file_name=Path(job["file"]).name,
+        language=job["language"],
+        fence=fence,
+        code=code,
+    )
     model = create_chat_model(settings.model)
     reply = model.invoke([SystemMessage(EXPLAIN_SYSTEM), HumanMessage(prompt)])
     usage = getattr(reply, "usage_metadata", None) or {}
-    emit({"event": "explanation", "text": str(reply.content).strip(),
-          "model": {"name": settings.model.model if settings.model.provider != "embedded"
-                    else "embedded", "input_tokens": usage.get("input_tokens", 0),
-                    "output_tokens": usage.get("output_tokens", 0)}})
+    emit(
+        {
+            "event": "explanation",
+            "text": str(reply.content).strip(),
+            "model": {
+                "name": settings.model.model
+                if settings.model.provider != "embedded"
+                else "embedded",
+                "input_tokens": usage.get("input_tokens", 0),
+                "output_tokens": usage.get("output_tokens", 0),
+            },
+        }
+    )
 
 
 def _error_event(error: BaseException) -> dict:
@@ -104,8 +127,11 @@ def _error_event(error: BaseException) -> dict:
         return {"event": "error", "kind": "model", "message": f"model unavailable: {message}"}
     if isinstance(error, UserError | ToolchainMissing):
         return {"event": "error", "kind": "user", "message": message}
-    return {"event": "error", "kind": "internal",
-            "message": f"internal error ({type(error).__name__}): {message}"}
+    return {
+        "event": "error",
+        "kind": "internal",
+        "message": f"internal error ({type(error).__name__}): {message}",
+    }
 
 
 def main() -> int:

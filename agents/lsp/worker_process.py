@@ -38,12 +38,19 @@ class WorkerRun:
         self._stderr_task: asyncio.Task | None = None
 
     async def start(self) -> None:
-        env = {**os.environ, "ELLORA_LSP_SERVER_PID": str(os.getpid()),
-               "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "ELLORA_LSP_SERVER_PID": str(os.getpid()), "PYTHONUNBUFFERED": "1"}
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "ellora.agents.lsp.worker", stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            cwd=str(self.cwd), env=env, start_new_session=True, limit=_LINE_LIMIT)
+            sys.executable,
+            "-m",
+            "ellora.agents.lsp.worker",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=str(self.cwd),
+            env=env,
+            start_new_session=True,
+            limit=_LINE_LIMIT,
+        )
         self.process.stdin.write(json.dumps(self.job).encode())
         await self.process.stdin.drain()
         self.process.stdin.close()
