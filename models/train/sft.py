@@ -1,9 +1,10 @@
 """LoRA supervised fine-tuning with PEFT, transformers and accelerate.
 
 One loop serves a single CPU process and ``accelerate launch`` on many GPUs (DDP or DeepSpeed
-ZeRO-2/3, see ``accelerate_configs/``). Writes into ``output_dir``:
-``train_log.jsonl`` (one line per optimizer step), ``checkpoints/step-N/`` (adapter, optimizer,
-scheduler, RNG; the newest ``keep_checkpoints`` are kept), and at the end ``adapter/`` (PEFT
+ZeRO-2/3, see ``accelerate_configs/``). Writes into ``output_dir``: ``train_log.jsonl`` (one
+line per optimizer step), ``checkpoints/step-N/`` every ``save_every`` steps and at the end
+(adapter, optimizer, scheduler, RNG; the newest ``keep_checkpoints`` are kept; ``--resume``
+continues from the newest, also past a finished run's ``max_steps``), and ``adapter/`` (PEFT
 adapter, tokenizer and ``ellora_adapter.json`` naming the base model and prompt format).
 """
 
@@ -109,11 +110,11 @@ class _Run:
             cpu=not on_gpu,
         )
         set_seed(settings.seed)
+        examples = load_examples(settings.data, settings.data_format)  # bad data fails first
         self.source = resolve_model_source(settings.base_model)
         self.model_dir = model_directory(self.source)
         self.tokenizer = load_tokenizer(self.model_dir)
         self.fmt = load_prompt_format(settings.prompt_format)
-        examples = load_examples(settings.data, settings.data_format)
         self.data = encode_all(self.tokenizer, self.fmt, examples, settings.max_len)
         if not self.data.items:
             raise ValueError("no example has an answer token within max_len: raise train.max_len")
@@ -271,7 +272,7 @@ def train(settings: TrainSettings, *, resume: bool = False, progress: bool = Tru
                 log.flush()
             bar.set_postfix(loss=f"{loss:.4f}")
             bar.update(1)
-            if (step + 1) % settings.save_every == 0 and step + 1 < settings.max_steps:
+            if (step + 1) % settings.save_every == 0 or step + 1 == settings.max_steps:
                 run.save_checkpoint(step + 1)
     bar.close()
     seconds = time.perf_counter() - start
