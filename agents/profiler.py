@@ -10,6 +10,7 @@ from typing import Literal
 from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
 from ellora.agents.tester import verify_spec
+from ellora.tools.profilers import callgrind
 from ellora.tools.verify import TimingFailed, build_variant, prepare_workspace, time_variants
 from langgraph.types import Command
 
@@ -71,6 +72,10 @@ def profiler(state: TaskState, services: Services) -> Command[Literal["report"]]
         "load_average": round(max(load_before, os.getloadavg()[0]), 2),
         "cores": os.cpu_count(),
     }
+    if settings.hotspots and spec.mode == "harness":
+        started = time.perf_counter()
+        timings["hotspots"] = _hotspots(services, workspace, recipes["candidate"])
+        timer.run_seconds += time.perf_counter() - started
     summary = ", ".join(
         f"{p} thread{'s' if p != '1' else ''}: {s:.2f}x" for p, s in speedups.items()
     )
@@ -85,3 +90,17 @@ def profiler(state: TaskState, services: Services) -> Command[Literal["report"]]
             "steps": [timer.record(f"speedup over the original: {summary}")],
         },
     )
+
+
+def _hotspots(services: Services, workspace: Path, recipe) -> dict:
+    """Where the candidate's kernel spends its instructions (callgrind, 1 thread, a small case,
+    counting only inside the harness's timed kernel calls):
+    deterministic, so it reads the same on a noisy machine."""
+    if recipe.launcher:  # MPI: profile one rank's worth of work is not meaningful here
+        return {"available": False, "message": "hotspots are not collected for MPI runs"}
+    args = ["--size", "100000", "--seed", "7", "--mode", "time", "--repeats", "1"]
+    summary = callgrind(services.sandbox, workspace, ["./candidate", *args],
+                        services.limits.replace(wall_s=max(services.limits.wall_s, 300)),
+                        env={"OMP_NUM_THREADS": "1"}, top=5,
+                        only_inside="*ellora::Case::kernel*")
+    return summary.to_dict()

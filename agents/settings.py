@@ -72,6 +72,8 @@ class AgentSettings(BaseModel):
     project_dir: str | None = Field(
         None, description="project root for test_command (default: the file's directory)"
     )
+    hotspots: bool = Field(True, description="count the candidate's instructions per function "
+                           "with callgrind (deterministic hotspots)")
     optimize_round: bool = Field(
         True,
         description="try known-safe variants (schedule, collapse)"

@@ -100,13 +100,16 @@ def callgrind(
     limits: Limits,
     env: dict[str, str] | None = None,
     top: int = 8,
+    only_inside: str | None = None,
 ) -> ProfileSummary:
-    """Instruction counts per function under valgrind: deterministic on a noisy machine."""
+    """Instruction counts per function under valgrind: deterministic on a noisy machine.
+    ``only_inside`` (a callgrind function pattern) counts only what runs inside it."""
     if shutil.which("valgrind") is None:
         return _missing("callgrind", "valgrind")
     out = "callgrind.out"
+    toggle = [f"--toggle-collect={only_inside}"] if only_inside else []
     result = sandbox.run(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *command],
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *toggle, *command],
         workspace,
         limits.replace(memory_mb=max(limits.memory_mb, 16384)),
         env=env,

@@ -55,6 +55,12 @@ def _speedup_lines(report: dict) -> list[str]:
             f"speedup {speedup:.2f}x  efficiency {efficiency.get(threads, 0):.0%}"
         )
     lines.append(f"  backend {timings.get('backend')}; {timings.get('method')}")
+    hotspots = timings.get("hotspots") or {}
+    if hotspots.get("available") and hotspots.get("top_functions"):
+        lines.append(f"  hotspots (callgrind, 1 thread, {hotspots['total_instructions']:,} "
+                     "instructions):")
+        lines += [f"    {f['share']:6.1%}  {f['file']}: {f['function'][:80]}"
+                  for f in hotspots["top_functions"]]
     if timings.get("load_average") is not None:
         busy = timings["load_average"] > (timings.get("cores") or 1) * 0.5
         lines.append(
