@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 
-def create_task_sandbox(settings: "Settings") -> "Sandbox":
+def create_task_sandbox(settings: Settings) -> Sandbox:
     """The configured sandbox, with the toolchain prefixes outside the system dirs visible."""
     from pathlib import Path
 
