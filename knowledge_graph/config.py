@@ -22,6 +22,8 @@ class IndexSettings(BaseModel):
         DEFAULT_EMBEDDING_MODEL,
         description="sentence-transformers model: a name packaged on PyPI or a local path")
     embedding_device: str = Field("cpu", description="torch device for embeddings")
+    embedding_threads: int | None = Field(
+        None, ge=1, description="torch threads (default: 1 per query, idle cores for batches)")
     embedding_batch: int = Field(32, gt=0, description="chunks per embedding batch")
     max_tokens: int = Field(
         128, gt=8, description="tokens per chunk the embedder reads (MiniLM was trained on 128)")
@@ -40,10 +42,12 @@ class IndexSettings(BaseModel):
     spack_prefixes: list[str] = Field(
         [], description="Spack (or other) install prefixes to look in for a library")
     vector_candidates: int = Field(40, gt=0, description="vector hits fetched per query")
-    graph_weight: float = Field(0.5, ge=0, description="weight of graph rank in hybrid score")
-    lexical_weight: float = Field(0.35, ge=0, description="weight of name-word matches")
+    graph_weight: float = Field(
+        0.1, ge=0, description="weight of the graph rank (0..1) added to the cosine similarity")
+    lexical_weight: float = Field(
+        0.05, ge=0, description="weight of name-word matches (0..1) added to the similarity")
     identifier_weight: float = Field(
-        0.5, ge=0, description="bonus for defining an identifier named in the query or code")
+        0.3, ge=0, description="bonus for defining an identifier named in the query or code")
 
 
 def default_state_dir() -> Path:

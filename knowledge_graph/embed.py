@@ -40,9 +40,10 @@ class Embedder:
     """Encodes texts to L2-normalised vectors with one sentence-transformers model."""
 
     def __init__(self, model_name: str, device: str = "cpu", batch_size: int = 32,
-                 max_tokens: int = 256):
+                 max_tokens: int = 256, threads: int | None = None):
         self.model_name = model_name
         self.batch_size = batch_size
+        self.threads = threads
         self.model = _load(model_location(model_name), device)
         self.model.max_seq_length = min(max_tokens, self.model.max_seq_length or max_tokens)
 
@@ -53,8 +54,30 @@ class Embedder:
 
     def embed(self, texts: list[str]) -> Any:
         """A float32 array, one normalised row per text."""
+        use_threads(self.thread_count(len(texts)))
         return self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
                                  convert_to_numpy=True, show_progress_bar=False)
+
+    def thread_count(self, texts: int) -> int:
+        """torch threads for a call: the configured number, else one for a query and the idle
+        cores for a batch (threads that wait for busy cores make encoding several times
+        slower on a shared machine)."""
+        if self.threads:
+            return self.threads
+        if texts <= 4:
+            return 1
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+        busy = round(os.getloadavg()[0]) if hasattr(os, "getloadavg") else 0
+        return max(1, min(cores, cores - busy + 1))
+
+
+def use_threads(count: int) -> None:
+    """Set torch's intra-op threads (a cheap call when unchanged)."""
+    import torch
+
+    if torch.get_num_threads() != count:
+        torch.set_num_threads(count)
 
 
 @lru_cache(maxsize=2)

@@ -115,7 +115,7 @@ class Index:
 
                 s = self.settings
                 self._embedder = Embedder(s.embedding_model, s.embedding_device,
-                                          s.embedding_batch, s.max_tokens)
+                                          s.embedding_batch, s.max_tokens, s.embedding_threads)
         return self._embedder
 
     @property

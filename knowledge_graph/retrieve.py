@@ -112,10 +112,12 @@ class Retriever:
     def _expand(self, query: str, code: str | None, candidates: dict[str, _Candidate],
                 filters: dict[str, Any] | None) -> tuple | None:
         """Seed PageRank with vector hits and name matches; add the best-ranked neighbours."""
-        identifiers, stems = query_terms(f"{query}\n{code or ''}")
+        _, stems = query_terms(f"{query}\n{code or ''}")
         lexical = self.names.match(stems)
         top = max(lexical.values(), default=1.0)
-        exact = self.names.definitions_of([i for i in identifiers if _looks_like_code(i)])
+        named = [i for i in query_terms(query)[0] if _looks_like_code(i)]
+        named += [i for i in query_terms(code)[0] if len(i) > 2] if code else []
+        exact = self.names.definitions_of(named)
         seeds: dict[str, float] = defaultdict(float)
         for chunk, candidate in candidates.items():
             for node in self.chunk_nodes.get(chunk, ()):
@@ -257,9 +259,9 @@ def _query_text(query: str, code: str | None) -> str:
 
 
 def _looks_like_code(identifier: str) -> bool:
-    """``parallel_reduce``, ``Kokkos::View``, ``HYPRE_Int``, ``deepCopy``: not plain words."""
-    return "_" in identifier or "::" in identifier or any(
-        c.isupper() for c in identifier[1:]) or identifier[:1].isupper()
+    """``parallel_reduce``, ``Kokkos::View``, ``HYPRE_Int``, ``deepCopy``: not plain words
+    (a capitalised word of a question, like ``View``, is not enough)."""
+    return "_" in identifier or "::" in identifier or any(c.isupper() for c in identifier[1:])
 
 
 def _passes(data: dict, filters: dict[str, Any] | None) -> bool:
