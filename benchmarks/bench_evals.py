@@ -76,15 +76,16 @@ def raw_script(names: list[str], settings) -> str:
         lines += [q(["./reference", *execute.check_args(s, f"expected-{s}.bin")])
                   for s in problem.check_sizes]
         lines.append(q(execute.build_command(openmp)))
-        for threads in settings.evals.threads:
+        for threads in settings.evals.check_resources("openmp"):
             for size in problem.check_sizes:
                 lines.append(f"OMP_NUM_THREADS={threads} " + q(
                     ["./candidate", *execute.check_args(size, "candidate.out")]))
                 lines.append(f"cmp -s candidate.out expected-{size}.bin")
-        lines.append(q(["./reference", *execute.time_args(problem.timing_size, repeats)]))
-        for threads in settings.evals.threads:
-            lines.append(f"OMP_NUM_THREADS={threads} " + q(
-                ["./candidate", *execute.time_args(problem.timing_size, repeats)]))
+        for _ in range(settings.evals.timing_rounds):
+            lines.append(q(["./reference", *execute.time_args(problem.timing_size, repeats)]))
+            for threads in settings.evals.threads:
+                lines.append(f"OMP_NUM_THREADS={threads} " + q(
+                    ["./candidate", *execute.time_args(problem.timing_size, repeats)]))
         lines.append("cd ..")
     return "\n".join(lines) + "\n"
 

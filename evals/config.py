@@ -46,7 +46,7 @@ class EvalSettings(BaseModel):
                                                      "ranks than cores expose data races")
     timing_repeats: int = Field(5, ge=1, description="timed kernel calls after one warm-up "
                                                      "(median)")
-    timing_rounds: int = Field(1, ge=1, description="timing runs per configuration, "
+    timing_rounds: int = Field(3, ge=1, description="timing runs per configuration, "
                                                     "reference interleaved (median)")
     exclusive_timing: bool = Field(True, description="no builds on this node while timing")
     build_wall_s: float = Field(180.0, gt=0, description="wall-clock limit per build")

@@ -83,7 +83,7 @@ def build_reference(settings_json: str, run_dir: str, problem: dict) -> dict:
     workspace = stage_workspace(ctx, problem, Path(problem["folder"], "serial.cpp").read_text(),
                                 "serial")
     try:
-        with machine_lock(run_dir, exclusive=False, enabled=ctx.evals.exclusive_timing):
+        with machine_lock(exclusive=False, enabled=ctx.evals.exclusive_timing):
             summary["build"] = _build(ctx, workspace, ctx.toolchain.recipe("serial"))
             if summary["build"]["ok"]:
                 summary.update(_reference_outputs(ctx, workspace, problem))
@@ -138,7 +138,7 @@ def _evaluate_in(ctx, run_dir, workspace, job, recipe, outcome) -> None:
     model, problem = job["target"], job["problem"]
     resources = job["resources"]
     exclusive = ctx.evals.exclusive_timing
-    with machine_lock(run_dir, exclusive=False, enabled=exclusive):
+    with machine_lock(exclusive=False, enabled=exclusive):
         outcome["build"] = _build(ctx, workspace, recipe)
         outcome["built"] = outcome["build"]["ok"]
         if not outcome["built"]:
@@ -183,7 +183,7 @@ def time_sample(settings_json: str, run_dir: str, job: dict, outcome: dict) -> d
         ref = reference_dir(run_dir, job["problem"]["name"])
         shutil.copy(ref / "reference", workspace / "reference")
         recipe = programming.recipe_for(job["target"], ctx.toolchain)
-        with machine_lock(run_dir, exclusive=True, enabled=ctx.evals.exclusive_timing):
+        with machine_lock(exclusive=True, enabled=ctx.evals.exclusive_timing):
             timing = time_candidate(ctx, workspace, recipe, job["target"], job["problem"],
                                     job["resources"])
     finally:

@@ -171,7 +171,7 @@ def evaluate_sample(settings_json: str, run_dir: str, job: dict, reference: dict
 def _build_sample(ctx, run_dir, workspace, recipe, job, outcome) -> None:
     model, problem = job["target"], job["problem"]
     command = build_command(recipe, model, problem["extra"]["sizes"][model])
-    with machine_lock(run_dir, exclusive=False, enabled=ctx.evals.exclusive_timing):
+    with machine_lock(exclusive=False, enabled=ctx.evals.exclusive_timing):
         result = ctx.sandbox.run(command, workspace, ctx.build_limits())
     outcome["build"] = {"ok": result.ok, "command": command, "seconds": round(result.wall_s, 3),
                         "log": (result.stderr + result.stdout)[-6000:]}
@@ -199,7 +199,7 @@ def time_sample(settings_json: str, run_dir: str, job: dict, outcome: dict) -> d
     runs, best = [], []
     try:
         shutil.copy(pending / "a.out", workspace / "a.out")
-        with machine_lock(run_dir, exclusive=True, enabled=ctx.evals.exclusive_timing):
+        with machine_lock(exclusive=True, enabled=ctx.evals.exclusive_timing):
             for resource in job["resources"]:
                 command, env = launch(recipe, model, resource)
                 result = ctx.sandbox.run(command, workspace, ctx.run_limits(), env=env)

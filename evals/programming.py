@@ -35,6 +35,21 @@ PROMPT_INCLUDES = {"openmp": "#include <omp.h>", "mpi": "#include <mpi.h>",
                    "kokkos": "#include <Kokkos_Core.hpp>", "cuda": "#include <cuda_runtime.h>"}
 
 
+# a candidate "uses" its programming model when it contains one of these
+MARKERS = {"openmp": ("#pragma omp", "omp_"), "kokkos": ("Kokkos::",), "mpi": ("MPI_",),
+           "cuda": ("__global__", "<<<", "thrust::", "cublas")}
+
+
+def uses_model(code: str | None, model: str) -> bool:
+    """Whether ``code`` uses ``model`` at all (serial code handed back does not)."""
+    if not code:
+        return False
+    if model == "serial":
+        return True
+    parts = ("mpi", "openmp") if model == "mpi+openmp" else (model,)
+    return all(any(marker in code for marker in MARKERS[part]) for part in parts)
+
+
 def canonical(name: str) -> str:
     """The canonical name of a programming model; raises ValueError for an unknown one."""
     key = name.strip().lower()

@@ -9,7 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from ellora.evals import metrics
-from ellora.evals.programming import resource_total
+from ellora.evals.programming import resource_total, uses_model
 from ellora.evals.store import RunStore
 
 
@@ -34,6 +34,13 @@ def _speedups(record: dict, resource: str) -> float:
     passed = record.get("valid") is True
     return metrics.sample_speedup(record.get("baseline_s"), (record.get("times") or {}).get(resource),
                                   passed)
+
+
+def _parallel(record: dict) -> bool:
+    """Whether the sample uses its target model (older records: computed from the code)."""
+    if "uses_model" in record:
+        return bool(record["uses_model"])
+    return uses_model(record.get("code"), record.get("target", "serial"))
 
 
 def _best_per_n(record: dict) -> dict[int, float]:
@@ -63,6 +70,9 @@ def group_metrics(records: list[dict], ks: list[int]) -> dict:
         runnable = {p: s for p, s in runnable.items() if len(s) >= k}
         out[f"pass@{k}"] = metrics.mean_over_problems(
             metrics.pass_at_k(len(s), sum(r["valid"] is True for r in s), k)
+            for s in runnable.values())
+        out[f"parallel_pass@{k}"] = metrics.mean_over_problems(
+            metrics.pass_at_k(len(s), sum(r["valid"] is True and _parallel(r) for r in s), k)
             for s in runnable.values())
         for resource in resources:
             n = resource_total(resource)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ellora.evals import execute
 from ellora.evals.generation import ModelGenerator, ReferenceGenerator, SampleRequest
+from ellora.evals.programming import uses_model
 from ellora.evals.progress import Progress
 from ellora.evals.store import RunStore, run_name, sample_key
 from ellora.evals.suite import TASK_KINDS, Problem, Task, suite_tasks
@@ -162,7 +163,8 @@ class _Batch:
         future = self.pool.submit(_sample_evaluator(problem), self.settings_json, self.run_dir,
                                   job, self._reference(problem))
         head = {**generation, "kind": task.kind, "target": task.target, "source": task.source,
-                "problem_type": problem.type, "resources": job["resources"]}
+                "problem_type": problem.type, "resources": job["resources"],
+                "uses_model": uses_model(generation.get("code"), task.target)}
         self.futures.append(future)
         future.add_done_callback(lambda done, head=head, job=job: self._built(done, head, job))
 

@@ -8,7 +8,6 @@ their context here once per process.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import tempfile
 import threading
@@ -67,21 +66,18 @@ def worker_context(settings_json: str) -> WorkerContext:
         return _context_for(settings_json)
 
 
-def _lock_path(key: str) -> Path:
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"ellora-eval-{os.getuid()}-{digest}.lock"
+def _lock_path() -> Path:
+    return Path(tempfile.gettempdir()) / f"ellora-eval-{os.getuid()}.lock"
 
 
 @contextmanager
-def machine_lock(key: str, exclusive: bool, enabled: bool = True) -> Iterator[None]:
-    """Shared for builds and checks, exclusive for timing runs (node-local, across processes).
-
-    ``key`` names the run, so two runs on one node do not wait on each other.
-    """
+def machine_lock(exclusive: bool, enabled: bool = True) -> Iterator[None]:
+    """Shared for builds and checks, exclusive for timing runs: node-local, across threads,
+    processes and every eval run of this user on the node."""
     if not enabled:
         yield
         return
-    with open(_lock_path(key), "a") as handle:
+    with open(_lock_path(), "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         try:
             yield

@@ -37,7 +37,9 @@ def test_run_agent_and_reference_then_report_side_by_side(tmp_path, capsys):
     assert "## Side by side" in report and "scripted (agent)" in report
     assert "reference (alone)" in report and "serial->openmp" in report
     data = json.loads((tmp_path / "rep" / "report.json").read_text())
-    assert data["runs"][1]["by_task"]["serial->openmp"]["pass@1"] == 1.0
+    reference, agent_run = (run["by_task"]["serial->openmp"] for run in data["runs"])
+    assert agent_run["pass@1"] == 1.0 and agent_run["parallel_pass@1"] == 1.0
+    assert reference["pass@1"] == 1.0 and reference["parallel_pass@1"] == 0.0  # serial code
     for plot in ("pass_at_1.png", "speedups.png"):
         assert (tmp_path / "rep" / plot).stat().st_size > 1000
 
