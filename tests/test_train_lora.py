@@ -67,6 +67,7 @@ def test_run_writes_log_checkpoints_and_adapter(trained):
     assert (config["r"], config["lora_alpha"], config["lora_dropout"]) == (16, 16, 0.05)
     report = json.loads((trained / "train_report.json").read_text())
     assert report["steps"] == 6 and report["examples"] == 8
+    assert (trained / "loss.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_resume_continues_exactly(tiny_model, trained, tmp_path):

@@ -107,8 +107,10 @@ class VerifyResult:
 
 def verify(loaded: Loaded, examples: list[Example], max_new_tokens: int) -> VerifyResult:
     """Replay ``examples`` and compare each answer with the reference."""
+    from tqdm.auto import tqdm
+
     result = VerifyResult(model=loaded.label)
-    for example in examples:
+    for example in tqdm(examples, desc="verify", unit="example"):
         response = generate(loaded, example, max_new_tokens)
         ratio = difflib.SequenceMatcher(
             None, ignore_minor(example.answer), ignore_minor(response)
@@ -142,13 +144,15 @@ def verify_summary(result: VerifyResult) -> dict[str, Any]:
 
 def answer_tests(loaded: Loaded, examples: list[Example], max_new_tokens: int):
     """Answers for test questions, as records {context, question, response}."""
+    from tqdm.auto import tqdm
+
     return [
         {
             "context": e.context,
             "question": e.question,
             "response": generate(loaded, e, max_new_tokens),
         }
-        for e in examples
+        for e in tqdm(examples, desc="test", unit="question")
     ]
 
 

@@ -5,7 +5,8 @@ ZeRO-2/3, see ``accelerate_configs/``). Writes into ``output_dir``: ``train_log.
 line per optimizer step), ``checkpoints/step-N/`` every ``save_every`` steps and at the end
 (adapter, optimizer, scheduler, RNG; the newest ``keep_checkpoints`` are kept; ``--resume``
 continues from the newest, also past a finished run's ``max_steps``), and ``adapter/`` (PEFT
-adapter, tokenizer and ``ellora_adapter.json`` naming the base model and prompt format).
+adapter, tokenizer and ``ellora_adapter.json`` naming the base model and prompt format),
+``train_report.json`` and ``loss.png``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ellora.models.prompt_format import load_prompt_format
 from ellora.models.train.config import TrainSettings
 from ellora.models.train.data import load_examples
 from ellora.models.train.encode import answer_loss, batch_indices, collate, encode_all
+from ellora.models.train.plot import plot_loss
 
 ADAPTER_META = "ellora_adapter.json"
 
@@ -294,4 +296,5 @@ def train(settings: TrainSettings, *, resume: bool = False, progress: bool = Tru
     )
     if main:
         (run.output / "train_report.json").write_text(json.dumps(asdict(report), indent=2))
+        plot_loss(log_path, run.output / "loss.png")
     return report
