@@ -112,13 +112,18 @@ class GraphBuilder:
         for repository, fid, facts, ids in self.pending:
             included = self._resolve_includes(repository, fid, facts.includes)
             scope = {fid, *included}
+            resolved: dict[tuple[str, str], list[str]] = {}  # same name, same file: once
+            edges = self.edges
             for owner, kind, name, _qualified in facts.references:
                 source = ids[owner] if owner >= 0 else fid
-                wanted = CALLABLE if kind == "call" else TYPES
+                targets = resolved.get((kind, name))
+                if targets is None:
+                    targets = resolved[(kind, name)] = self._resolve(
+                        name, repository, scope, CALLABLE if kind == "call" else TYPES)
                 edge = "calls" if kind == "call" else "references"
-                for target in self._resolve(name, repository, scope, wanted):
+                for target in targets:
                     if target != source:
-                        self._link(source, target, edge)
+                        edges.setdefault((source, target), edge)
             for owner, base in facts.bases:
                 for target in self._resolve(base, repository, scope, TYPES):
                     self._link(ids[owner] if owner >= 0 else fid, target, "inherits")

@@ -100,6 +100,7 @@ class Index:
         self._embedder_factory = embedder_factory
         self._embedder = None
         self._vectors: VectorStore | None = None
+        self._fresh: dict[tuple[str, str], FileFacts] = {}  # parsed since the last graph
 
     @staticmethod
     def exists(directory: Path) -> bool:
@@ -133,7 +134,8 @@ class Index:
 
     def rebuild_graph(self):
         """The graph from every stored file's facts, saved next to the store."""
-        graph = build_graph(self.store.all_facts(), self.store.repositories(),
+        fresh, self._fresh = self._fresh, {}
+        graph = build_graph(self.store.all_facts(fresh), self.store.repositories(),
                             self.settings.chunk_max_lines, self.settings.chunk_min_lines)
         save_graph(graph, self.directory / GRAPH_NAME)
         return graph
@@ -281,6 +283,7 @@ class Index:
             self.vectors.add(records, embeddings)
         for item, count in zip(batch, counts):
             self.store.put_file(repo, item.facts, item.mtime_ns, item.size, count)
+            self._fresh[(repo, item.facts.path)] = item.facts
         self.store.commit()
         summary.seconds["store"] += time.perf_counter() - started
         summary.chunks_added += len(records) if s.vectors else sum(counts)

@@ -103,11 +103,19 @@ class FactStore:
     def commit(self) -> None:
         self.db.commit()
 
-    def all_facts(self) -> Iterator[tuple[str, FileFacts]]:
-        """Every file's facts, as (repository, facts)."""
-        for repository, blob in self.db.execute("SELECT repository, facts FROM files "
-                                                "ORDER BY repository, path"):
-            yield repository, pickle.loads(blob)
+    def all_facts(self, fresh: dict[tuple[str, str], FileFacts] | None = None
+                  ) -> Iterator[tuple[str, FileFacts]]:
+        """Every file's facts, as (repository, facts); ``fresh`` facts (by repository and
+        path) are used as they are instead of being read back."""
+        fresh = fresh or {}
+        for repository, path in self.db.execute("SELECT repository, path FROM files "
+                                                "ORDER BY repository, path").fetchall():
+            found = fresh.get((repository, path))
+            if found is None:
+                blob = self.db.execute("SELECT facts FROM files WHERE repository=? AND path=?",
+                                       (repository, path)).fetchone()[0]
+                found = pickle.loads(blob)
+            yield repository, found
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Files, lines and chunks per repository."""

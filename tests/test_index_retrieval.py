@@ -23,20 +23,28 @@ KOKKOS_FILES = ["Kokkos_Parallel_Reduce.hpp", "Kokkos_Parallel.hpp", "Kokkos_Cor
 HYPRE_FILES = ["HYPRE_IJ_mv.h"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def index_dir(tmp_path_factory):
-    """Kokkos core headers and one hypre header, embedded and stored in Chroma."""
-    directory = tmp_path_factory.mktemp("index")
-    settings = IndexSettings(path=directory, clone=False)
-    index = Index(directory, settings)
-    for name, files in (("kokkos", KOKKOS_FILES), ("hypre", HYPRE_FILES)):
-        summary = index.add(resolve_sources(name, settings, directory, "system").only(files))
-        assert summary.parsed == len(files) and summary.chunks_added > 10
-    index.close()
+    """Kokkos core headers and one hypre header, embedded and stored in Chroma; built once
+    for all pytest-xdist workers (the shared base temp dir, a file lock, a done marker)."""
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent
+    directory = shared / "retrieval-index"
+    with FileLock(str(shared / "retrieval-index.lock")):
+        if not (directory / "built").is_file():
+            settings = IndexSettings(path=directory, clone=False)
+            index = Index(directory, settings)
+            for name, files in (("kokkos", KOKKOS_FILES), ("hypre", HYPRE_FILES)):
+                summary = index.add(resolve_sources(name, settings, directory, "system")
+                                    .only(files))
+                assert summary.parsed == len(files) and summary.chunks_added > 10
+            index.close()
+            (directory / "built").write_text("ok")
     return directory
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def retriever(index_dir):
     opened = Retriever.open(index_dir, IndexSettings(path=index_dir))
     yield opened
