@@ -103,6 +103,8 @@ def _run(args) -> int:
     if review is not None:
         from ellora.evals.review_run import run_review
 
+        if args.model == "reference":
+            raise UserError("review questions have no reference answers: name a model")
         folder = run_review(review, args, settings, suite_name, out)
         print(folder)
         return 0

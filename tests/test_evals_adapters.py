@@ -13,7 +13,7 @@ from ellora.evals.store import RunStore
 from ellora.models.scripted import ScriptedModel
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pareval_mini"
-FAST = {"evals": {"timing_repeats": 1, "threads": [1, 2], "generation_batch": 1,
+FAST = {"evals": {"timing_repeats": 1, "timing_rounds": 1, "threads": [1, 2], "generation_batch": 1,
                   "parsl": {"workers": 2}}}
 OPENMP_BODY = "```cpp\n  double s = 0.0;\n  #pragma omp parallel for reduction(+:s)\n" \
               "  for (size_t i = 0; i < x.size(); ++i) s += x[i];\n  return s;\n}\n```"

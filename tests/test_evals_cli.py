@@ -8,7 +8,8 @@ from ellora.evals.runner import RunSpec, run_eval
 from ellora.evals.store import RunStore
 from ellora.evals.suite import BUILTIN_SUITE, load_suite
 
-FAST_SET = ["--set", "evals.timing_repeats=1", "--set", "evals.threads=[1,2]"]
+FAST_SET = ["--set", "evals.timing_repeats=1", "--set", "evals.timing_rounds=1",
+            "--set", "evals.race_check=[]", "--set", "evals.threads=[1,2]"]
 
 
 def no_model():
@@ -21,8 +22,9 @@ def test_run_agent_and_reference_then_report_side_by_side(tmp_path, capsys):
                  "--out", str(tmp_path), "--name", "alone", "--quiet", *FAST_SET])
     assert code == 0
     alone = tmp_path / "alone"
-    settings = load_settings({"evals": {"timing_repeats": 1, "threads": [1, 2]},
-                              "agent": {"timing_repeats": 1}})
+    settings = load_settings({"evals": {"timing_repeats": 1, "timing_rounds": 1, "race_check": [],
+                                        "threads": [1, 2]},
+                              "agent": {"timing_repeats": 1, "race_check_counts": []}})
     spec = RunSpec(suite="builtin", model="scripted", agent=True, kinds=["translation"],
                    models=["openmp"], sources=["serial"], problems=["reduce_dot"])
     agent = run_eval(spec, settings, load_suite(BUILTIN_SUITE), "builtin", tmp_path,

@@ -6,8 +6,9 @@ from ellora.evals.store import RunStore
 from ellora.evals.suite import BUILTIN_SUITE, load_suite
 from ellora.models.scripted import ScriptedModel
 
-FAST = {"evals": {"timing_repeats": 1, "threads": [1, 2], "ranks": [1, 2],
-                  "generation_batch": 1, "run_wall_s": 20, "parsl": {"workers": 2}}}
+FAST = {"evals": {"timing_repeats": 1, "timing_rounds": 1, "race_check": [], "threads": [1, 2],
+                  "ranks": [1, 2], "generation_batch": 1, "run_wall_s": 20,
+                  "parsl": {"workers": 2}}}
 
 
 def problems():
@@ -54,7 +55,7 @@ GOOD = "```cpp\n#include <omp.h>\ndouble sum(std::size_t n, const double* x) {\n
 
 
 def test_bad_samples_never_stop_the_batch(tmp_path):
-    settings = load_settings({"evals": {**FAST["evals"], "run_wall_s": 3}})
+    settings = load_settings({"evals": {**FAST["evals"], "run_wall_s": 3, "race_check": ["4"]}})
     replies = [CRASH, HANG, FLOOD, BROKEN, WRONG, GOOD]
     model = ScriptedModel(replies=list(replies))
     spec = RunSpec(suite="builtin", model="scripted", kinds=["translation"], models=["openmp"],
