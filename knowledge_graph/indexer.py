@@ -7,6 +7,7 @@ Skipped files (huge, binary, non-UTF-8, unparseable) are counted, never fatal.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -101,6 +102,7 @@ class Index:
         self._embedder = None
         self._vectors: VectorStore | None = None
         self._fresh: dict[tuple[str, str], FileFacts] = {}  # parsed since the last graph
+        self._skipped_before: dict[str, tuple[int, int, str]] = {}
 
     @staticmethod
     def exists(directory: Path) -> bool:
@@ -165,6 +167,7 @@ class Index:
                 self.vectors.delete_repository(repo)
             self.store.remove_repository(repo)
         known = self.store.file_states(repo)
+        self._skipped_before = self.store.skipped_states(repo)
         seen: set[str] = set()
         pending: list[_Pending] = []
         with ExitStack() as stack:
@@ -184,11 +187,12 @@ class Index:
         for rel in sorted(set(known) - seen - set(summary.skipped_paths)):
             self._forget(repo, rel)
             summary.removed += 1
-        for rel in summary.skipped_paths:
-            if rel in known:
-                self._forget(repo, rel)
+        newly_skipped = [rel for rel in summary.skipped_paths if rel in known]
+        for rel in newly_skipped:
+            self._forget(repo, rel)
+        self.store.forget_skipped(repo, set(summary.skipped_paths))
         self._save_repository(sources)
-        summary.graph_stale = bool(summary.parsed or summary.removed or summary.skipped_paths)
+        summary.graph_stale = bool(summary.parsed or summary.removed or newly_skipped)
         if rebuild and (summary.graph_stale or not (self.directory / GRAPH_NAME).is_file()):
             started = time.perf_counter()
             self.rebuild_graph()
@@ -199,12 +203,16 @@ class Index:
               ) -> _Pending | None:
         """Decide from stat, then the content hash, whether ``path`` needs parsing."""
         started = time.perf_counter()
+        stat = None
         try:
             stat = path.stat()
             if state is not None and (stat.st_mtime_ns, stat.st_size) == (state.mtime_ns,
                                                                           state.size):
                 summary.unchanged += 1
                 return None
+            before = self._skipped_before.get(rel)
+            if before is not None and before[:2] == (stat.st_mtime_ns, stat.st_size):
+                raise Unparseable(before[2])  # skipped before and unchanged: not read again
             if stat.st_size > self.settings.max_file_bytes:
                 raise Unparseable("huge")
             data = path.read_bytes()
@@ -214,19 +222,24 @@ class Index:
                 summary.unchanged += 1
                 return None
         except Unparseable as error:
-            self._skip(summary, rel, error.reason)
+            self._skip(repo, summary, rel, error.reason, stat)
             return None
         except OSError:
-            self._skip(summary, rel, "unreadable")
+            self._skip(repo, summary, rel, "unreadable", stat)
             return None
         finally:
             summary.seconds["scan"] += time.perf_counter() - started
         return _Pending(rel, data, text, language_of(path), stat.st_mtime_ns, stat.st_size)
 
-    @staticmethod
-    def _skip(summary: IndexSummary, rel: str, reason: str) -> None:
+    def _skip(self, repo: str, summary: IndexSummary, rel: str, reason: str,
+              stat: tuple[int, int] | os.stat_result | None) -> None:
+        """Count a skipped file and remember its stat, so an unchanged one is not read again."""
         summary.skipped[reason] += 1
         summary.skipped_paths.append(rel)
+        if isinstance(stat, os.stat_result):
+            stat = (stat.st_mtime_ns, stat.st_size)
+        if stat is not None:
+            self.store.put_skipped(repo, rel, stat[0], stat[1], reason)
 
     def _parse_and_store(self, repo: str, pending: list[_Pending], known: dict,
                          summary: IndexSummary, progress, pool: _Pool) -> None:
@@ -238,7 +251,7 @@ class Index:
         batch: list[_Changed] = []
         for item, result in zip(pending, results):
             if isinstance(result, str):
-                self._skip(summary, item.rel, result)
+                self._skip(repo, summary, item.rel, result, (item.mtime_ns, item.size))
                 continue
             summary.parsed += 1
             summary.lines_parsed += result.lines

@@ -24,6 +24,9 @@ CREATE TABLE IF NOT EXISTS repositories (
 CREATE TABLE IF NOT EXISTS files (
     repository TEXT, path TEXT, digest TEXT, mtime_ns INTEGER, size INTEGER, lines INTEGER,
     language TEXT, facts BLOB, chunks INTEGER, PRIMARY KEY (repository, path));
+CREATE TABLE IF NOT EXISTS skipped (
+    repository TEXT, path TEXT, mtime_ns INTEGER, size INTEGER, reason TEXT,
+    PRIMARY KEY (repository, path));
 """
 
 
@@ -79,6 +82,7 @@ class FactStore:
 
     def remove_repository(self, name: str) -> None:
         self.db.execute("DELETE FROM files WHERE repository=?", (name,))
+        self.db.execute("DELETE FROM skipped WHERE repository=?", (name,))
         self.db.execute("DELETE FROM repositories WHERE name=?", (name,))
         self.db.commit()
 
@@ -99,6 +103,23 @@ class FactStore:
 
     def delete_file(self, repository: str, path: str) -> None:
         self.db.execute("DELETE FROM files WHERE repository=? AND path=?", (repository, path))
+
+    def skipped_states(self, repository: str) -> dict[str, tuple[int, int, str]]:
+        """Files skipped before: path -> (mtime_ns, size, reason)."""
+        rows = self.db.execute("SELECT path, mtime_ns, size, reason FROM skipped "
+                               "WHERE repository=?", (repository,))
+        return {path: (mtime, size, reason) for path, mtime, size, reason in rows}
+
+    def put_skipped(self, repository: str, path: str, mtime_ns: int, size: int,
+                    reason: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?, ?)",
+                        (repository, path, mtime_ns, size, reason))
+
+    def forget_skipped(self, repository: str, keep: set[str]) -> None:
+        """Drop skip records of files that are gone or no longer skipped."""
+        for path in set(self.skipped_states(repository)) - keep:
+            self.db.execute("DELETE FROM skipped WHERE repository=? AND path=?",
+                            (repository, path))
 
     def commit(self) -> None:
         self.db.commit()

@@ -111,6 +111,12 @@ def test_binary_non_utf8_huge_and_garbage_files_are_counted_not_fatal(tmp_path):
     summary = index.add(resolve_sources(str(repo), settings, index.directory))
     assert summary.parsed == 1
     assert dict(summary.skipped) == {"binary": 1, "non-utf8": 1, "huge": 1, "syntax": 1}
+    again = index.add(resolve_sources(str(repo), settings, index.directory))
+    assert again.parsed == 0 and dict(again.skipped) == dict(summary.skipped)
+    assert "graph" not in again.seconds  # nothing changed: no graph rebuild
+    (repo / "garbage.cpp").write_text("int now_fine() { return 1; }\n")
+    fixed = index.add(resolve_sources(str(repo), settings, index.directory))
+    assert fixed.parsed == 1 and "syntax" not in fixed.skipped
     index.close()
 
 
