@@ -62,7 +62,7 @@ def model_directory(source: Path) -> Path:
 def convert_gguf(gguf: Path, target: Path) -> Path:
     """Dequantize ``gguf`` with transformers and save model and tokenizer into ``target``."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     _require_gguf()
     partial = target.with_name(f"{target.name}.{os.getpid()}.part")
@@ -70,10 +70,7 @@ def convert_gguf(gguf: Path, target: Path) -> Path:
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(
-            str(gguf.parent),
-            gguf_file=gguf.name,
-            dtype=torch.float32,
-            quantization_config=GgufConfig(dequantize=True),
+            str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32, **_dequantize_option()
         )
         model.save_pretrained(partial)
         tokenizer.save_pretrained(partial)
@@ -86,6 +83,16 @@ def convert_gguf(gguf: Path, target: Path) -> Path:
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return target
+
+
+def _dequantize_option() -> dict[str, Any]:
+    """Ask for plain dense weights: newer transformers could keep GGUF blocks packed (which
+    cannot be saved); older ones always dequantize and have no ``GgufConfig``."""
+    try:
+        from transformers import GgufConfig
+    except ImportError:
+        return {}
+    return {"quantization_config": GgufConfig(dequantize=True)}
 
 
 def _require_gguf() -> None:
