@@ -30,8 +30,8 @@ class IndexSettings(BaseModel):
     vectors: bool = Field(
         True, description="embed chunks into the vector index; false builds the graph only")
     workers: int = Field(
-        default_factory=lambda: min(2, len(os.sched_getaffinity(0))), ge=1,
-        description="parse processes for large batches of files (1: in-process)")
+        1, ge=1, description="parse processes for large batches of files (1: in-process; more "
+                             "helps only when cores are idle)")
     max_file_bytes: int = Field(2_000_000, gt=0, description="larger files are skipped")
     chunk_max_lines: int = Field(80, gt=4, description="longest chunk, in lines")
     chunk_min_lines: int = Field(12, gt=0, description="smaller neighbours are merged")

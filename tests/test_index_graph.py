@@ -31,7 +31,7 @@ needs_debian = pytest.mark.skipif(
 def ci_corpus(tmp_path_factory):
     """A graph-only index of all Kokkos and hypre headers Debian installed."""
     directory = tmp_path_factory.mktemp("index")
-    index = Index(directory, GRAPH_ONLY)
+    index = Index(directory, GRAPH_ONLY.model_copy(update={"workers": 2}))  # parse pool
     summaries = {name: index.add(resolve_sources(name, GRAPH_ONLY, directory, "system"))
                  for name in ("kokkos", "hypre")}
     yield index, summaries
