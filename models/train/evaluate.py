@@ -69,6 +69,8 @@ def generate(loaded: Loaded, example: Example, max_new_tokens: int) -> str:
     from ellora.models.transformers_provider import _cut_at_stop, _stop_ids
 
     ids = encode_prompt(loaded.tokenizer, loaded.fmt, example)
+    stops = {"stop_strings": list(loaded.fmt.stop), "tokenizer": loaded.tokenizer}
+    stops = stops if loaded.fmt.stop else {}  # end as soon as the format's next turn starts
     tensor = torch.tensor([ids], device=loaded.model.device)
     with torch.inference_mode():
         output = loaded.model.generate(
@@ -78,6 +80,7 @@ def generate(loaded: Loaded, example: Example, max_new_tokens: int) -> str:
             do_sample=False,
             pad_token_id=loaded.tokenizer.pad_token_id,
             eos_token_id=_stop_ids(loaded.tokenizer),
+            **stops,
         )
     text = loaded.tokenizer.decode(output[0][len(ids) :], skip_special_tokens=True)
     return _cut_at_stop(text, list(loaded.fmt.stop))
