@@ -55,6 +55,8 @@ def coder(state: TaskState, services: Services) -> Command[Literal["tester", "re
             update={**update, "status": "failed", "steps": [record], "status_reason": problem},
         )
     summary = f"attempt {attempt}: candidate from the {origin}"
+    if timer.notes:
+        summary += f" ({timer.notes[-1]})"
     return Command(
         goto="tester",
         update={
@@ -73,8 +75,24 @@ def _transform(state: TaskState) -> tuple[str, str]:
     return result.source, result.explanation
 
 
-def build_messages(state: TaskState) -> list:
-    """The system and user messages the coder sends for this state."""
+CONTEXT_LEVELS = ("full", "no retrieved examples", "selected lines only")
+
+
+def _examples(state: TaskState, limit: int = 1500) -> str:
+    """Retrieved E4S snippets as prompt text, each with where it came from."""
+    parts = []
+    for source in state.get("sources") or []:
+        if source.get("text"):
+            where = f"{source.get('repository', '')} {source.get('path')}:{source.get('lines')}"
+            parts.append(f"// from {where}\n{source['text'][:limit]}")
+    if not parts:
+        return ""
+    return "Examples from E4S libraries:\n```cpp\n" + "\n\n".join(parts) + "\n```\n"
+
+
+def build_messages(state: TaskState, context: str = "full") -> list:
+    """The system and user messages the coder sends for this state; ``context`` trims the
+    prompt to fit a small context window (retrieved examples go first, then the file)."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
     lines = state["original"].splitlines(keepends=True)
@@ -90,8 +108,9 @@ def build_messages(state: TaskState) -> list:
         first=first,
         last=last,
         region="".join(lines[first - 1 : last]).rstrip(),
-        context="".join(lines).rstrip(),
-        analysis=analysis,
+        context="".join(lines).rstrip() if context != "selected lines only" else
+        "(left out to fit the model's context window)",
+        analysis=analysis + (_examples(state) if context == "full" else ""),
         rules=prompts.MODEL_RULES.get(target, ""),
     )
     if state.get("feedback"):
@@ -100,8 +119,24 @@ def build_messages(state: TaskState) -> list:
     return [SystemMessage(system), HumanMessage(user)]
 
 
+def _invoke_fitting(state: TaskState, services: Services, timer: StepTimer):
+    """Ask the model, trimming retrieved context first, then the file, when it overflows."""
+    from ellora.models import ContextOverflow
+
+    for level in CONTEXT_LEVELS:
+        try:
+            reply = services.model.invoke(build_messages(state, level))
+        except ContextOverflow:
+            timer.notes.append(f"the prompt did not fit the model's context ({level}); trimmed")
+            continue
+        if level != "full":
+            timer.notes.append(f"prompt trimmed to fit the context window: {level}")
+        return reply
+    raise UnusableReply("even the selected lines alone do not fit the model's context window")
+
+
 def _ask_model(state: TaskState, services: Services, timer: StepTimer) -> str | None:
-    reply = services.model.invoke(build_messages(state))
+    reply = _invoke_fitting(state, services, timer)
     timer.add_model_usage(reply)
     text = str(reply.content)
     edits = parse_search_replace(text)

@@ -67,7 +67,7 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
         if facts.parallel and target in TRANSFORMABLE and settings.prefer_transformations:
             plan["why"] = f"no verified transformation: {obstacle}; " + plan["why"]
     plan["expected_speedup"] = _expected_speedup(facts, settings.threads, target)
-    sources = _retrieve(services, state, facts)
+    sources = _retrieve(services, state, facts) or state.get("sources") or []
     update = {
         "plan": plan,
         "attempts": 0,

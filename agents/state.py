@@ -70,6 +70,7 @@ class StepTimer:
         self.start = time.perf_counter()
         self.model_seconds = self.build_seconds = self.run_seconds = 0.0
         self.input_tokens = self.output_tokens = 0
+        self.notes: list[str] = []
 
     def add_model_usage(self, message) -> None:
         usage = getattr(message, "usage_metadata", None) or {}

@@ -274,3 +274,19 @@ def test_an_openmp_loop_is_ported_to_kokkos_and_not_parallelized_twice(make_serv
     ported = run(services, task_state("port this OpenMP loop to Kokkos", source, 6, 9))
     assert ported["status"] == "verified", ported["status_reason"]
     assert "-  #pragma omp parallel for" in ported["diff"] and "parallel_reduce" in ported["diff"]
+
+
+def test_a_prompt_too_long_for_the_model_is_trimmed_and_says_so(make_services):
+    from ellora.models import ContextOverflow
+
+    overflow = ContextOverflow.from_counts(9000, 768, 8192)
+    model = ScriptedModel(replies=[overflow, GOOD_OPENMP])
+    services = make_services(model, **model_only())
+    state = task_state("parallelize with OpenMP", EXAMPLES / "saxpy.cpp", 5, 7)
+    state["sources"] = [{"repository": "kokkos", "path": "core/src/Kokkos_Parallel.hpp",
+                         "lines": [1, 9], "text": "parallel_for(...)"}]
+    report = run(services, state)
+    assert report["status"] == "verified", report["status_reason"]
+    assert "Examples from E4S libraries" in model.calls[0][-1].content
+    assert "Examples from E4S libraries" not in model.calls[1][-1].content
+    assert "trimmed to fit the context window" in report["steps"][1]["summary"]
