@@ -26,7 +26,9 @@ OVERHEAD_PROBLEMS = ["reduce_sum", "reduce_dot", "transform_relu", "stencil_1d_a
                      "scan_prefix_sum", "histogram_bins"]
 SCALING_PROBLEMS = ["reduce_sum", "reduce_dot", "transform_relu", "stencil_1d_average",
                     "reduce_norm2", "transform_negate_odds", "geometry_points_in_circle",
-                    "reduce_count_above"]
+                    "reduce_count_above", "dense_la_gemv", "dense_la_transpose",
+                    "graph_degrees", "graph_edge_count", "stencil_2d_jacobi",
+                    "transform_polynomial", "reduce_max_abs", "geometry_polygon_perimeter"]
 
 
 def _settings(workers: int, build_bound: bool = False):
