@@ -64,3 +64,19 @@ class Services:
             memory_mb=sandbox.memory_mb,
             procs=sandbox.procs,
         )
+
+
+def services_from_settings(settings: "Settings", model_factory=None, retriever=None) -> Services:
+    """Services with the configured sandbox and toolchain; the configured model unless a
+    ``model_factory`` is given (tests and benchmarks pass their own)."""
+    from ellora.models import create_chat_model
+    from ellora.tools.toolchain import detect_toolchain
+
+    sandbox = create_task_sandbox(settings)
+    return Services(
+        settings=settings,
+        sandbox=sandbox,
+        model_factory=model_factory or (lambda: create_chat_model(settings.model)),
+        toolchain_factory=lambda: detect_toolchain(sandbox, settings=settings.toolchain),
+        retriever=retriever,
+    )

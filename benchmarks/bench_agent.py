@@ -23,16 +23,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _services(model, state_dir: Path, prefer_transformations: bool = False):
-    from ellora.agents.services import Services
+    from ellora.agents.services import services_from_settings
     from ellora.agents.settings import load_settings
-    from ellora.agents.services import create_task_sandbox
-    from ellora.tools.toolchain import detect_toolchain
 
     settings = load_settings({"state_dir": str(state_dir), "agent": {
         "prefer_transformations": prefer_transformations, "max_fix_attempts": 1}})
-    sandbox = create_task_sandbox(settings)
-    return Services(settings=settings, sandbox=sandbox, model_factory=lambda: model,
-                    toolchain_factory=lambda: detect_toolchain(sandbox))
+    return services_from_settings(settings, model_factory=lambda: model)
 
 
 def _task_state():

@@ -27,21 +27,17 @@ def isolated_user_dirs(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def make_services(tmp_path):
     """Build ``Services`` with a real sandbox and toolchain and the given model."""
-    from ellora.agents.services import Services
+    from ellora.agents.services import services_from_settings
     from ellora.agents.settings import load_settings
-    from ellora.agents.services import create_task_sandbox
-    from ellora.tools.toolchain import detect_toolchain
 
     def build(model=None, **overrides):
-        settings = load_settings(overrides)
-        sandbox = create_task_sandbox(settings)
-
         def no_model():
             raise AssertionError("this test did not expect a model call")
 
-        return Services(settings=settings, sandbox=sandbox,
-                        model_factory=(lambda: model) if model is not None else no_model,
-                        toolchain_factory=lambda: detect_toolchain(sandbox))
+        return services_from_settings(
+            load_settings(overrides),
+            model_factory=(lambda: model) if model is not None else no_model,
+        )
 
     return build
 

@@ -67,19 +67,10 @@ def _settings(args):
 
 
 def _services(settings):
-    from ellora.agents.services import Services, create_task_sandbox
+    from ellora.agents.services import services_from_settings
     from ellora.knowledge_graph import open_retriever
-    from ellora.models import create_chat_model
-    from ellora.tools.toolchain import detect_toolchain
 
-    sandbox = create_task_sandbox(settings)
-    return Services(
-        settings=settings,
-        sandbox=sandbox,
-        model_factory=lambda: create_chat_model(settings.model),
-        toolchain_factory=lambda: detect_toolchain(sandbox, settings=settings.toolchain),
-        retriever=open_retriever(settings),
-    )
+    return services_from_settings(settings, retriever=open_retriever(settings))
 
 
 def _new_state(args) -> dict:
