@@ -8,10 +8,9 @@ from typing import Literal
 from ellora.agents import prompts
 from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
-from ellora.tools.cpp_syntax import loops_in_lines, parse_cpp
 from ellora.tools.edits import EditFailed, apply_search_replace, parse_search_replace
-from ellora.tools.loop_analysis import analyze_loop
-from ellora.tools.transformations import TRANSFORMATIONS, ensure_kokkos_include
+from ellora.tools.loop_plan import rewrite_region
+from ellora.tools.transformations import ensure_kokkos_include
 from langgraph.types import Command
 
 _CODE_BLOCK = re.compile(r"```[a-zA-Z+]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -69,10 +68,13 @@ def coder(state: TaskState, services: Services) -> Command[Literal["tester", "re
 
 
 def _transform(state: TaskState) -> tuple[str, str]:
-    source = state["original"]
-    loop = loops_in_lines(parse_cpp(source), state["first_line"], state["last_line"])[0]
-    result = TRANSFORMATIONS[state["target_model"]](source, loop, analyze_loop(loop, source))
-    return result.source, result.explanation
+    result = rewrite_region(
+        state["original"], state["first_line"], state["last_line"], state["target_model"]
+    )
+    explanation = result.explanation
+    if result.left_serial:
+        explanation += "\n" + "\n".join(result.left_serial)
+    return result.source, explanation
 
 
 CONTEXT_LEVELS = ("full", "no retrieved examples", "selected lines only")

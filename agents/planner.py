@@ -7,7 +7,7 @@ from typing import Literal
 from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
 from ellora.tools.cpp_syntax import loops_in_lines, omp_pragma_before, parse_cpp
-from ellora.tools.loop_analysis import analyze_loop
+from ellora.tools.loop_plan import plan_region
 from ellora.tools.verify import VerifySpec
 from langgraph.types import Command
 
@@ -27,11 +27,17 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
     target = state["target_model"]
     tree = parse_cpp(state["original"])
     loops = loops_in_lines(tree, state["first_line"], state["last_line"])
-    facts = analyze_loop(loops[0], state["original"]) if loops else None
+    region, _ = plan_region(state["original"], state["first_line"], state["last_line"])
+    chosen = region.parallel or region.serial
+    facts = chosen[0] if chosen else None
     plan = {
         "target_model": target,
-        "pattern": facts.pattern if facts else "unknown",
+        "pattern": "; ".join(dict.fromkeys(f.pattern for f in chosen)) or "unknown",
         "loop": facts.to_dict() if facts else None,
+        "parallel_loops": [f.start_line for f in region.parallel],
+        "serial_loops": [
+            {"line": f.start_line, "why": f.refusal} for f in region.serial
+        ],
     }
     spec = VerifySpec(state["file"], state["original"], state["original"], "", state.get("harness"))
     plan["test_strategy"] = TEST_STRATEGY[spec.mode]
@@ -54,13 +60,18 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
         facts.parallel
         and target in TRANSFORMABLE
         and settings.prefer_transformations
-        and not (obstacle := transformation_obstacle(state, loops[0], facts))
+        and not (obstacle := transformation_obstacle(state))
     ):
         plan["strategy"] = "transformation"
+        lines = ", ".join(str(f.start_line) for f in region.parallel)
         plan["why"] = (
-            f"the loop is provably parallel ({facts.pattern}); a verified {target} "
-            "transformation applies"
+            f"provably parallel ({plan['pattern']}; loop at line {lines}); a verified "
+            f"{target} transformation applies"
         )
+        if region.serial:
+            plan["why"] += "; kept serial: " + "; ".join(
+                f"line {f.start_line} ({f.refusal})" for f in region.serial
+            )
     else:
         plan["strategy"] = "model"
         plan["why"] = "the model writes the change; the tester checks it"
@@ -82,12 +93,14 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
     return Command(goto="coder", update=update)
 
 
-def transformation_obstacle(state: TaskState, loop, facts) -> str:
-    """Why the verified transformation cannot be applied here, or an empty string."""
-    from ellora.tools.transformations import TRANSFORMATIONS
+def transformation_obstacle(state: TaskState) -> str:
+    """Why no verified transformation applies to the region, or an empty string."""
+    from ellora.tools.loop_plan import rewrite_region
 
     try:
-        TRANSFORMATIONS[state["target_model"]](state["original"], loop, facts)
+        rewrite_region(
+            state["original"], state["first_line"], state["last_line"], state["target_model"]
+        )
     except ValueError as error:
         return str(error)
     return ""

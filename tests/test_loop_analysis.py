@@ -61,8 +61,8 @@ def test_row_major_nested_write_is_injective():
             "h and b may point to overlapping memory",
         ),
         (
-            "void f(int n, const double* u, double* v) {\n"
-            " for (int i = 1; i < n - 1; ++i) v[i] = u[i - 1] + u[i + 1]; }",
+            "void f(int n, const double* u, const int* p, double* v) {\n"
+            " for (int i = 1; i < n - 1; ++i) v[i] = u[p[i]] + u[i + 1]; }",
             "v and u may point to overlapping memory",
         ),
         (

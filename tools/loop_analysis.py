@@ -71,7 +71,7 @@ _RESTRICT = re.compile(r"\b(__restrict__|__restrict|restrict)\b")
 @dataclass
 class Reduction:
     variable: str
-    operator: str  # "+" or "*"
+    operator: str  # "+", "*", "max" or "min"
     type_name: str
 
 
@@ -93,6 +93,9 @@ class LoopFacts:
     nested_depth: int = 1
     perfectly_nested: bool = False  # the body is exactly one rectangular inner loop
     irregular: bool = False  # inner trip counts depend on data or on the outer variable
+    canonical_condition: str = ""  # set when the header's test must be rewritten (i + 1 < n)
+    # pointer pairs that may overlap: the loop is parallel only under a run-time check
+    overlap_check: dict = field(default_factory=dict)
     facts: list[str] = field(default_factory=list)
     refusal: str | None = None
 
@@ -147,13 +150,27 @@ def _read_header(loop, facts: LoopFacts) -> None:
     else:
         raise Refused("not a canonical loop: the initializer must set the loop variable")
     var = facts.variable
-    if condition.type != "binary_expression" or text(condition.child_by_field_name("left")) != var:
+    left = normalized(condition.child_by_field_name("left")) if condition.type == (
+        "binary_expression") else ""
+    shifted = re.fullmatch(rf"{re.escape(var)}\+(\d+)", left)
+    if condition.type != "binary_expression" or (left != var and not shifted):
         raise Refused(f"not a canonical loop: the condition must compare {var} with a bound")
     operator = text(condition.child(1))
     if operator not in ("<", "<="):
         raise Refused(f"not a canonical loop: the condition uses {operator!r}; use < or <=")
     bound = text(condition.child_by_field_name("right"))
     facts.upper = bound if operator == "<" else f"({bound}) + 1"
+    if shifted:  # i + c < n is i < n - c, written so that unsigned n < c cannot wrap
+        if not facts.variable_type:
+            raise Refused(f"not a canonical loop: declare {var} in the header to test {left}")
+        offset = shifted.group(1)
+        unsigned = re.search(r"size_t|unsigned", facts.variable_type)
+        facts.upper = (
+            f"(({facts.upper}) > {offset} ? ({facts.upper}) - {offset} : 0)"
+            if unsigned
+            else f"({facts.upper}) - {offset}"
+        )
+        facts.canonical_condition = f"{var} < {facts.upper}"
     if normalized(update) not in (f"++{var}", f"{var}++", f"{var}+=1", f"{var}={var}+1"):
         raise Refused(f"not a canonical loop: {var} must step by 1 (++{var})")
 
@@ -185,7 +202,8 @@ def _analyze_body(loop, facts: LoopFacts) -> None:
             if array:
                 accesses.append(_Access(array, index, False, node))
     _classify_scalars(body, scalar_writes, private, facts)
-    _check_arrays(loop, accesses, var, inner_bounds, facts, private)
+    variant = (set(scalar_writes) | private) - set(inner_bounds) - {var}
+    _check_arrays(loop, accesses, var, inner_bounds, facts, private, variant)
     facts.private = sorted(n for n in set(facts.private) if n not in private)
     _check_used_after(loop, facts.private)
     if facts.reductions:
@@ -195,12 +213,26 @@ def _analyze_body(loop, facts: LoopFacts) -> None:
 
 
 def _check_used_after(loop, names: list[str]) -> None:
-    """A private temporary read after the loop would need lastprivate: refuse instead."""
+    """A private temporary read after the loop (or, for a loop inside another, anywhere in
+    the enclosing loop, whose next iteration sees it) would need lastprivate: refuse."""
     function = enclosing(loop, "function_definition")
     if function is None or not names:
         return
+    outer = loop
+    while (parent := enclosing(outer, "for_statement")) is not None or (
+        parent := enclosing(outer, "while_statement")
+    ) is not None:
+        outer = parent
     for node in walk(function):
-        if node.start_byte >= loop.end_byte and node.type == "identifier" and text(node) in names:
+        inside_loop = loop.start_byte <= node.start_byte < loop.end_byte
+        after = node.start_byte >= loop.end_byte
+        in_outer = outer is not loop and outer.start_byte <= node.start_byte < outer.end_byte
+        if (
+            node.type == "identifier"
+            and text(node) in names
+            and not inside_loop
+            and (after or in_outer)
+        ):
             raise Refused(
                 f"{text(node)} is assigned in every iteration and read after the "
                 "loop (it would need lastprivate); keep it inside the loop"
@@ -373,6 +405,11 @@ def _classify_scalars(body, scalar_writes, private, facts: LoopFacts) -> None:
             facts.reductions.append(Reduction(name, op, _declared_type(body, name)))
             facts.facts.append(f"{name}: {op}-reduction")
             continue
+        extremum = _extremum_operator(name, writes, reads)
+        if extremum:
+            facts.reductions.append(Reduction(name, extremum, _declared_type(body, name)))
+            facts.facts.append(f"{name}: {extremum}-reduction")
+            continue
         first_write = min(w.start_byte for w in writes)
         if (
             "=" in operators
@@ -387,6 +424,82 @@ def _classify_scalars(body, scalar_writes, private, facts: LoopFacts) -> None:
             f"the scalar {name} carries a value from one iteration to the next "
             f"(written with {', '.join(sorted(operators))}); a loop-carried dependence"
         )
+
+
+_EXTREMUM_CALLS = {
+    "std::max": "max", "max": "max", "std::fmax": "max", "fmax": "max",
+    "std::min": "min", "min": "min", "std::fmin": "min", "fmin": "min",
+}
+
+
+def _extremum_operator(name: str, writes, reads) -> str | None:
+    """'max' or 'min' when every write is ``name = max(name, e)`` or sits in
+    ``if (e > name) name = e;`` (no else) and ``name`` is read nowhere else; otherwise None."""
+    operators, allowed = set(), set()
+    for write in writes:
+        if write.type != "assignment_expression" or text(write.child(1)) != "=":
+            return None
+        value = write.child_by_field_name("right")
+        found = _extremum_call(name, value) or _guarded_extremum(name, write, value)
+        if found is None:
+            return None
+        operator, reading = found
+        operators.add(operator)
+        allowed.add(reading.start_byte)
+    if len(operators) != 1 or any(r.start_byte not in allowed for r in reads):
+        return None
+    return operators.pop()
+
+
+def _extremum_call(name: str, value):
+    """``max(name, e)`` / ``std::fmin(e, name)``: (operator, the read of name) or None."""
+    if value.type != "call_expression":
+        return None
+    function = re.sub(r"<.*>$", "", normalized(value.child_by_field_name("function")))
+    arguments = [c for c in value.child_by_field_name("arguments").named_children]
+    if function not in _EXTREMUM_CALLS or len(arguments) != 2:
+        return None
+    mine = [a for a in arguments if a.type == "identifier" and text(a) == name]
+    other = [a for a in arguments if a not in mine]
+    if len(mine) != 1 or _mentions(other[0], name):
+        return None
+    return _EXTREMUM_CALLS[function], mine[0]
+
+
+def _guarded_extremum(name: str, write, value):
+    """``if (e > name) name = e;`` (also <, >=, <=, either side): (operator, read) or None."""
+    if _mentions(value, name):
+        return None
+    statement = write.parent
+    guard = statement.parent if statement is not None else None
+    if guard is not None and guard.type == "compound_statement":
+        guard = guard.parent
+    if guard is None or guard.type != "if_statement":
+        return None
+    if guard.child_by_field_name("alternative") is not None:
+        return None
+    condition = guard.child_by_field_name("condition")
+    while condition is not None and condition.type in (
+        "condition_clause", "parenthesized_expression"
+    ):
+        condition = condition.child_by_field_name("value") or condition.named_children[0]
+    if condition is None or condition.type != "binary_expression":
+        return None
+    left, right = condition.child_by_field_name("left"), condition.child_by_field_name("right")
+    operator = text(condition.child(1))
+    if operator not in ("<", "<=", ">", ">="):
+        return None
+    if normalized(right) == name and normalized(left) == normalized(value):
+        mine, greater = right, operator in (">", ">=")
+    elif normalized(left) == name and normalized(right) == normalized(value):
+        mine, greater = left, operator in ("<", "<=")
+    else:
+        return None
+    return ("max" if greater else "min"), mine
+
+
+def _mentions(node, name: str) -> bool:
+    return any(n.type == "identifier" and text(n) == name for n in walk(node))
 
 
 def _inside(node, writes, field_name: str) -> bool:
@@ -420,7 +533,8 @@ def _declared_type(body, name: str) -> str:
 
 
 def _check_arrays(
-    loop, accesses, var, inner_bounds, facts: LoopFacts, local_names: set[str]
+    loop, accesses, var, inner_bounds, facts: LoopFacts, local_names: set[str],
+    variant: set[str] = frozenset(),
 ) -> None:
     by_array: dict[str, list[_Access]] = {}
     for access in accesses:
@@ -430,7 +544,8 @@ def _check_arrays(
     for array in written:
         indices = {a.index for a in by_array[array]}
         write_index = next(a.index for a in by_array[array] if a.is_write)
-        if not _injective_in(write_index, var, inner_bounds, local_names):
+        own = ("".join(facts.lower.split()), "".join(facts.upper.split()))
+        if not _injective_in(write_index, var, inner_bounds, local_names, own):
             if _only_atomic_updates(by_array[array]):
                 facts.atomic_arrays.append(array)
                 facts.facts.append(
@@ -438,6 +553,11 @@ def _check_arrays(
                     "element, so every update is made atomic"
                 )
                 continue
+            if not re.search(rf"\b{re.escape(var)}\b", write_index):
+                raise Refused(
+                    f"every iteration of {var} writes {array}[{write_index}] (the subscript "
+                    f"does not depend on {var}): a loop-carried dependence"
+                )
             raise Refused(
                 f"indirect or non-injective write {array}[{write_index}]: two "
                 f"iterations may write the same element (a race); use atomics or "
@@ -450,7 +570,7 @@ def _check_arrays(
                 f"and read at {array}[{others[0]}] in other iterations"
             )
         facts.facts.append(f"{array}[{write_index}]: each iteration writes its own element")
-    _check_aliasing(loop, by_array, written)
+    _check_aliasing(loop, by_array, written, facts, variant)
     if facts.atomic_arrays:
         facts.pattern = "histogram (atomic updates)"
 
@@ -487,6 +607,7 @@ def _injective_in(
     var: str,
     inner_bounds: dict[str, tuple[str, str]],
     local_names: set[str] = frozenset(),
+    own_bounds: tuple[str, str] | None = None,
 ) -> bool:
     """Whether different iterations of ``var`` always write different elements."""
     first = index.split("][")[0]
@@ -495,7 +616,8 @@ def _injective_in(
     offset = re.fullmatch(rf"{re.escape(var)}[+-](.+)|(.+)\+{re.escape(var)}", first)
     if offset:
         names = set(re.findall(r"[A-Za-z_]\w*", offset.group(1) or offset.group(2)))
-        return not names & (set(inner_bounds) | set(local_names) | {var})
+        if not names & (set(inner_bounds) | set(local_names) | {var}):
+            return True
     v = re.escape(var)
     for inner, bounds in inner_bounds.items():
         j = re.escape(inner)
@@ -508,18 +630,36 @@ def _injective_in(
             extent = next(g for g in match.groupdict().values() if g)
             if _within(bounds, extent) and not any(n in extent for n in (var, inner)):
                 return True
+        # j*m + i with 0 <= i < m: the row j and the column i are both determined
+        match = re.fullmatch(
+            rf"(?:{j}\*(?P<a>.+)|(?P<b>.+)\*{j})\+{v}|{v}\+(?:{j}\*(?P<c>.+)|(?P<d>.+)\*{j})",
+            first,
+        )
+        if match and own_bounds is not None:
+            extent = next(g for g in match.groupdict().values() if g)
+            if (
+                _within(own_bounds, extent)
+                and not any(n in extent for n in (var, inner))
+                and bounds[0].isdigit()
+            ):
+                return True
     return False
 
 
-def _check_aliasing(loop, by_array, written) -> None:
+def _check_aliasing(loop, by_array, written, facts: LoopFacts, variant: set[str]) -> None:
+    """Pointers that may overlap make the loop parallel only under a run-time check of the
+    ranges it touches (loop versioning); without one, refuse with the overlap found."""
+    from ellora.tools.overlap import NotCheckable, plan_check
+
     function = enclosing(loop, "function_definition")
     if function is None:
         return
     kinds, types = _storage_kinds(function), _element_types(function)
+    pairs, first_reason = [], ""
     for array in written:
         write_index = next(a.index for a in by_array[array] if a.is_write)
         for other, accesses in by_array.items():
-            if other == array:
+            if other == array or (other, array) in pairs:
                 continue
             mismatched = [a for a in accesses if a.index != write_index]
             if (
@@ -527,11 +667,27 @@ def _check_aliasing(loop, by_array, written) -> None:
                 and kinds.get(array, "pointer") == kinds.get(other, "pointer") == "pointer"
                 and _may_alias_types(types.get(array), types.get(other))
             ):
-                raise Refused(
+                pairs.append((array, other))
+                first_reason = first_reason or (
                     f"{array} and {other} may point to overlapping memory ({array} written at "
-                    f"[{write_index}], {other} accessed at [{mismatched[0].index}]): mark the "
-                    "pointers __restrict__ if they never overlap"
+                    f"[{write_index}], {other} accessed at [{mismatched[0].index}])"
                 )
+    if not pairs:
+        return
+    involved = {name for pair in pairs for name in pair}
+    subscripts = {name: [a.index for a in by_array[name]] for name in involved}
+    try:
+        facts.overlap_check = plan_check(loop, pairs, subscripts, variant)
+    except NotCheckable as why:
+        raise Refused(
+            f"{first_reason}, and the ranges cannot be checked at run time ({why}): mark the "
+            "pointers __restrict__ if they never overlap"
+        ) from None
+    facts.facts.append(
+        "pointers that may overlap ("
+        + ", ".join(f"{a}/{b}" for a, b in pairs)
+        + "): parallel only when a run-time check finds the ranges the loop touches disjoint"
+    )
 
 
 _CHAR_TYPES = {"char", "unsignedchar", "signedchar", "std::byte", "void"}

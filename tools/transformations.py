@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ellora.tools.cpp_syntax import enclosing, text, walk
 from ellora.tools.loop_analysis import LoopFacts, _declared_type
+from ellora.tools.overlap import guard_declaration, guard_name
 
 _KOKKOS_INCLUDE = "#include <Kokkos_Core.hpp>"
 
@@ -86,12 +87,29 @@ def to_openmp(source: str, loop, facts: LoopFacts) -> Transformation:
         clauses.append(f"reduction({reduction.operator}:{reduction.variable})")
     if facts.private:
         clauses.append(f"private({', '.join(facts.private)})")
+    if facts.canonical_condition:  # OpenMP needs ``i < bound``, not ``i + 1 < n``
+        condition = loop.child_by_field_name("condition")
+        source = _edit(source, [(condition.start_byte, condition.end_byte,
+                                 facts.canonical_condition)])
+        loop = _reparse_loop(source, loop)
+    guard = ""
+    if facts.overlap_check:
+        clauses.append(f"if({guard_name(facts)})")
     start = _byte_to_char(source, loop.start_byte)
     indent = _indent_of(source, start)
+    if facts.overlap_check:
+        guard = guard_declaration(facts.overlap_check, guard_name(facts), indent) + indent
     line_start = source.rfind("\n", 0, start) + 1
     lead = "\n" + indent if source[line_start:start].strip() else ""
-    pragma = f"{lead}#pragma omp parallel for {' '.join(clauses)}\n{indent}"
-    new_source = source[:start] + pragma + source[start:]
+    pragma = f"{lead}{guard}#pragma omp parallel for {' '.join(clauses)}\n{indent}"
+    end = _byte_to_char(source, loop.end_byte)
+    if guard and (loop.parent is None or loop.parent.type != "compound_statement"):
+        new_source = source[:start] + "{\n" + indent + pragma + source[start:end] + "\n" + (
+            indent + "}" + source[end:])
+    else:
+        new_source = source[:start] + pragma + source[start:]
+    if guard:
+        new_source = _guard_includes(new_source)
     return Transformation(
         new_source,
         "OpenMP worksharing loop: "
@@ -100,13 +118,38 @@ def to_openmp(source: str, loop, facts: LoopFacts) -> Transformation:
     )
 
 
+KOKKOS_REDUCERS = {"+": "Kokkos::Sum", "*": "Kokkos::Prod", "max": "Kokkos::Max",
+                   "min": "Kokkos::Min"}
+
+
+def _combine(variable: str, partial: str, operator: str) -> str:
+    """Fold a reducer's result into the variable's value from before the loop."""
+    if operator == "+":
+        return f"{variable} += {partial};"
+    if operator == "*":
+        return f"{variable} *= {partial};"
+    compare = ">" if operator == "max" else "<"
+    return f"if ({partial} {compare} {variable}) {variable} = {partial};"
+
+
+def _versioned(code: str, loop_text: str, facts: LoopFacts, indent: str) -> str:
+    """Parallel code behind the run-time overlap test, the original loop otherwise."""
+    if not facts.overlap_check:
+        return code
+    name = guard_name(facts)
+    return (
+        "{\n" + indent + "  "
+        + guard_declaration(facts.overlap_check, name, indent + "  ")
+        + f"{indent}  if ({name}) {{\n{indent}    "
+        + code.replace("\n", "\n    ")
+        + f"\n{indent}  }} else {{\n{indent}    "
+        + loop_text.replace("\n", "\n    ")
+        + f"\n{indent}  }}\n{indent}}}"
+    )
+
+
 def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
     """Replace the loop by ``Kokkos::parallel_for``/``parallel_reduce`` over a RangePolicy."""
-    if len(facts.reductions) > 1:
-        raise ValueError(
-            "Kokkos 3.x parallel_reduce takes one reduction variable and "
-            f"this loop has {len(facts.reductions)}"
-        )
     body_node = loop.child_by_field_name("body")
     atomic_edits = []
     for statement, target, operator, value in _atomic_statements(loop, facts):
@@ -119,38 +162,56 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
             )
         )
     body = _edit(text(body_node), atomic_edits)
+    function = enclosing(loop, "function_definition")
+    body, vector_pointers = _vectors_through_pointers(body, function)
     if body_node.type != "compound_statement":
         body = "{ " + body + " }"
     body = _declare_privates(body, loop, facts).replace("\n", "\n  ")
     index_type = facts.variable_type or "int"
-    function = enclosing(loop, "function_definition")
     name = _function_name(function) or "loop"
     label = f"{name}_line{facts.start_line}"
     policy = f"Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace>({facts.lower}, {facts.upper})"
     start, end = _loop_span(source, loop)
     indent = _indent_of(source, _byte_to_char(source, loop.start_byte))
     if facts.reductions:
-        reduction = facts.reductions[0]
-        reducer = "Kokkos::Sum" if reduction.operator == "+" else "Kokkos::Prod"
-        partial = f"ellora_{reduction.variable}_partial"
-        combine = "+=" if reduction.operator == "+" else "*="
+        partials = [f"ellora_{r.variable}_partial" for r in facts.reductions]
+        declarations = "".join(
+            f"{indent}  {r.type_name} {p};\n" for r, p in zip(facts.reductions, partials)
+        )
+        arguments = ", ".join(f"{r.type_name}& {r.variable}" for r in facts.reductions)
+        reducers = ", ".join(
+            f"{KOKKOS_REDUCERS[r.operator]}<{r.type_name}>({p})"
+            for r, p in zip(facts.reductions, partials)
+        )
+        combines = "".join(
+            f"{indent}  {_combine(r.variable, p, r.operator)}\n"
+            for r, p in zip(facts.reductions, partials)
+        )
         code = (
-            f"{{\n{indent}  {reduction.type_name} {partial};\n"
+            f"{{\n{declarations}"
             f'{indent}  Kokkos::parallel_reduce("{label}", {policy},\n'
             f"{indent}    KOKKOS_LAMBDA(const {index_type} {facts.variable}, "
-            f"{reduction.type_name}& {reduction.variable}) {body},\n"
-            f"{indent}    {reducer}<{reduction.type_name}>({partial}));\n"
-            f"{indent}  {reduction.variable} {combine} {partial};\n{indent}}}"
+            f"{arguments}) {body},\n"
+            f"{indent}    {reducers});\n"
+            f"{combines}{indent}}}"
         )
-        how = f"parallel_reduce with {reducer} into {reduction.variable}"
+        how = "parallel_reduce with " + ", ".join(
+            f"{KOKKOS_REDUCERS[r.operator]} into {r.variable}" for r in facts.reductions
+        )
     else:
         code = (
             f'Kokkos::parallel_for("{label}", {policy},\n'
             f"{indent}  KOKKOS_LAMBDA(const {index_type} {facts.variable}) {body});"
         )
         how = "parallel_for"
+    if vector_pointers:  # the lambda copies what it captures: reach vectors through .data()
+        code = "{\n" + "".join(f"{indent}  {d}\n" for d in vector_pointers) + (
+            f"{indent}  " + code.replace("\n", "\n  ") + f"\n{indent}}}")
+    code = _versioned(code, source[_byte_to_char(source, loop.start_byte):end], facts, indent)
     new_source = ensure_kokkos_include(source[:start] + code + source[end:])
     new_source = ensure_kokkos_initialized(new_source)
+    if facts.overlap_check:
+        new_source = _guard_includes(new_source)
     return Transformation(
         new_source,
         f"Kokkos {how} over a RangePolicy on the default "
@@ -158,6 +219,23 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
         "so it runs on host backends (Serial, OpenMP, Threads): "
         + "; ".join(facts.facts or ["each iteration is independent"]),
     )
+
+
+def _vectors_through_pointers(body: str, function) -> tuple[str, list[str]]:
+    """Subscripts of std::vector names rewritten to go through a pointer to the data (a
+    KOKKOS_LAMBDA captures by value: a vector would be copied, and its copy is const)."""
+    from ellora.tools.loop_analysis import _element_types
+
+    declarations = []
+    types = _element_types(function) if function is not None else {}
+    for name, declared in types.items():
+        vector = re.match(r"(?:std::)?vector<(.+)>&?$", declared)
+        pattern = rf"(?<![\w.>]){re.escape(name)}(\s*\[)"
+        if vector is None or not re.search(pattern, body):
+            continue
+        body = re.sub(pattern, rf"ellora_{name}_data\1", body)
+        declarations.append(f"{vector.group(1)}* const ellora_{name}_data = {name}.data();")
+    return body, declarations
 
 
 def _loop_span(source: str, loop) -> tuple[int, int]:
@@ -273,6 +351,8 @@ def to_mpi(source: str, loop, facts: LoopFacts) -> Transformation:
         "  const long long ellora_n = ellora_hi > ellora_lo ? ellora_hi - ellora_lo : 0;",
     ]
     for reduction in facts.reductions:
+        if reduction.operator in ("max", "min"):
+            continue  # idempotent: each rank starts from the value before the loop
         identity = "0" if reduction.operator == "+" else "1"
         lines += [
             f"  const {reduction.type_name} ellora_{reduction.variable}_before = "
@@ -288,14 +368,18 @@ def to_mpi(source: str, loop, facts: LoopFacts) -> Transformation:
         f"ellora_size); ++{facts.variable}) {body}",
     ]
     for reduction in facts.reductions:
-        op = "MPI_SUM" if reduction.operator == "+" else "MPI_PROD"
-        combine = "+" if reduction.operator == "+" else "*"
-        lines += [
-            f"  MPI_Allreduce(MPI_IN_PLACE, &{reduction.variable}, 1, "
-            f"{_mpi_type(reduction.type_name)}, {op}, MPI_COMM_WORLD);",
-            f"  {reduction.variable} = ellora_{reduction.variable}_before {combine} "
-            f"{reduction.variable};",
+        op = {"+": "MPI_SUM", "*": "MPI_PROD", "max": "MPI_MAX", "min": "MPI_MIN"}[
+            reduction.operator
         ]
+        lines.append(
+            f"  MPI_Allreduce(MPI_IN_PLACE, &{reduction.variable}, 1, "
+            f"{_mpi_type(reduction.type_name)}, {op}, MPI_COMM_WORLD);"
+        )
+        if reduction.operator in ("+", "*"):
+            lines.append(
+                f"  {reduction.variable} = ellora_{reduction.variable}_before "
+                f"{reduction.operator} {reduction.variable};"
+            )
     if gathers:
         lines += [
             "  std::vector<int> ellora_counts(ellora_size), ellora_displs(ellora_size);",
@@ -309,9 +393,22 @@ def to_mpi(source: str, loop, facts: LoopFacts) -> Transformation:
     lines.append("}")
     code = ("\n" + indent).join(lines)
     start, end = _loop_span(source, loop)
+    if facts.overlap_check:  # every rank must take the same branch: agree on the test
+        name = guard_name(facts)
+        code = _versioned(code, source[_byte_to_char(source, loop.start_byte):end], facts, indent)
+        code = code.replace(
+            f"{indent}  if ({name}) {{",
+            f"{indent}  int ellora_all_disjoint = {name} ? 1 : 0;\n"
+            f"{indent}  MPI_Allreduce(MPI_IN_PLACE, &ellora_all_disjoint, 1, MPI_INT, MPI_LAND, "
+            "MPI_COMM_WORLD);\n"
+            f"{indent}  if (ellora_all_disjoint) {{",
+            1,
+        )
     new_source = _ensure_include(
         _ensure_include(source[:start] + code + source[end:], "mpi.h"), "vector"
     )
+    if facts.overlap_check:
+        new_source = _guard_includes(new_source)
     how = ", ".join(
         filter(
             None,
@@ -332,18 +429,46 @@ def to_mpi(source: str, loop, facts: LoopFacts) -> Transformation:
 
 
 def _gather_call(array: str, declared: str, facts: LoopFacts) -> str:
-    index = next((f for f in facts.facts if f.startswith(f"{array}[")), "")
-    if not index.startswith(f"{array}[{facts.variable}]"):
+    """In-place MPI_Allgatherv of the blocks the ranks wrote: elements [i] or whole rows
+    [i*E + j] (0 <= j < E, proved by the injectivity analysis)."""
+    fact = next((f for f in facts.facts if f.startswith(f"{array}[")), "")
+    index = fact[len(array) + 1 : fact.find("]")]
+    var = re.escape(facts.variable)
+    row = re.fullmatch(
+        rf"(?:{var}\*(?P<a>[^+]+)|(?P<b>[^+]+)\*{var})\+(?P<j>[A-Za-z_]\w*)", index
+    )
+    if index != facts.variable and not (row and row.group("j") != facts.variable):
         raise ValueError(
-            f"the MPI transformation gathers arrays written at [{facts.variable}] "
-            f"only; {array} is written otherwise"
+            f"the MPI transformation gathers arrays written at [{facts.variable}] or by "
+            f"rows [{facts.variable}*n+j]; {array} is written at [{index}]"
         )
     vector = re.match(r"(?:std::)?vector<(.+)>&?$", declared)
     element, pointer = (vector.group(1), f"{array}.data()") if vector else (declared, array)
-    return (
-        f"  MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, {pointer}, "
-        f"ellora_counts.data(), ellora_displs.data(), {_mpi_type(element)}, MPI_COMM_WORLD);"
-    )
+    if index == facts.variable:
+        return (
+            f"  MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, {pointer}, "
+            f"ellora_counts.data(), ellora_displs.data(), {_mpi_type(element)}, "
+            "MPI_COMM_WORLD);"
+        )
+    extent = row.group("a") or row.group("b")
+    return "\n".join([
+        "  {",
+        f"    const long long ellora_row = (long long)({extent});",
+        "    std::vector<int> ellora_rcounts(ellora_size), ellora_rdispls(ellora_size);",
+        "    for (int r = 0; r < ellora_size; ++r) {",
+        "      ellora_rcounts[r] = (int)(ellora_counts[r] * ellora_row);",
+        "      ellora_rdispls[r] = (int)(ellora_displs[r] * ellora_row);",
+        "    }",
+        f"    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, {pointer}, "
+        f"ellora_rcounts.data(), ellora_rdispls.data(), {_mpi_type(element)}, MPI_COMM_WORLD);",
+        "  }",
+    ])
+
+
+def _guard_includes(source: str) -> str:
+    for header in ("algorithm", "cstdint", "initializer_list"):
+        source = _ensure_include(source, header)
+    return source
 
 
 def _ensure_include(source: str, header: str) -> str:

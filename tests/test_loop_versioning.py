@@ -1,0 +1,217 @@
+"""Loops the analysis could not prove parallel before: pointers that may overlap (checked at
+run time), min/max reductions, ``i + 1 < n`` headers, transposed writes, and regions whose
+outer loop is a time step. Transformed code is compiled and run against the serial code,
+including with overlapping buffers, where the parallel version must fall back."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import FAST_AGENT, REPO
+from ellora.tools.cpp_syntax import loops_in_lines, parse_cpp
+from ellora.tools.loop_analysis import analyze_loop
+from ellora.tools.loop_plan import plan_region, rewrite_region
+from ellora.tools.overlap import guard_declaration
+from ellora.tools.transformations import to_openmp
+
+SUITE = REPO / "evals" / "suites" / "builtin"
+STENCIL = (
+    "void smooth(int n, const double* u, double* v) {\n"
+    "  for (int i = 1; i + 1 < n; ++i) {\n"
+    "    v[i] = 0.25 * u[i - 1] + 0.5 * u[i] + 0.25 * u[i + 1];\n"
+    "  }\n"
+    "}\n"
+)
+
+
+def facts_of(source: str):
+    loop = loops_in_lines(parse_cpp(source), 1, 10_000)[0]
+    return analyze_loop(loop, source), loop
+
+
+def build_and_run(tmp_path: Path, program: str, threads: int = 4) -> str:
+    source = tmp_path / "main.cpp"
+    source.write_text(program)
+    binary = tmp_path / "main"
+    subprocess.run(["g++", "-O2", "-fopenmp", "-o", str(binary), str(source)], check=True,
+                   capture_output=True, text=True)
+    done = subprocess.run([str(binary)], capture_output=True, text=True, check=True,
+                          env={"OMP_NUM_THREADS": str(threads), "PATH": "/usr/bin:/bin"})
+    return done.stdout
+
+
+def test_possibly_overlapping_pointers_get_a_run_time_check():
+    facts, _ = facts_of(STENCIL)
+    assert facts.parallel, facts.refusal
+    assert facts.overlap_check["pairs"] == [["v", "u"]]
+    assert facts.canonical_condition.startswith("i < ")
+
+
+def test_the_check_is_true_only_for_disjoint_ranges(tmp_path):
+    facts, _ = facts_of(STENCIL)
+    declaration = guard_declaration(facts.overlap_check, "ok", "  ")
+    program = (
+        "#include <algorithm>\n#include <cstdint>\n#include <cstdio>\n"
+        "#include <initializer_list>\n"
+        "bool check(int n, const double* u, double* v) {\n  " + declaration + "  return ok;\n}\n"
+        "int main() {\n  static double a[64], b[64];\n"
+        "  std::printf(\"%d %d %d %d %d %d\\n\", check(32, a, b), check(32, a, a + 1),\n"
+        "              check(32, a + 1, a), check(8, a, a + 8), check(8, a, a + 7),\n"
+        "              check(0, a, a));\n}\n"
+    )
+    # u touches [0, n-1], v writes [1, n-2]: v = u + 8 with n = 8 writes a[9..14] (apart),
+    # v = u + 7 writes a[8..13] while u reads a[0..7]: still apart; shifting by one overlaps
+    assert build_and_run(tmp_path, program).split() == ["1", "0", "0", "1", "1", "1"]
+
+
+def test_versioned_openmp_stencil_equals_serial_even_in_place(tmp_path):
+    facts, loop = facts_of(STENCIL)
+    parallel = to_openmp(STENCIL, loop, facts).source.replace("smooth(", "smooth_parallel(")
+    assert "if(ellora_disjoint_2)" in parallel and "i < " in parallel
+    program = (
+        "#include <cstdio>\n" + STENCIL + parallel
+        + "int main() {\n  const int n = 100001;\n"
+        "  static double a[n + 1], b[n + 1], c[n], d[n];\n"
+        "  for (int i = 0; i <= n; ++i) a[i] = b[i] = (i * 7919) % 1000 / 7.0;\n"
+        "  smooth(n, a, a + 1); smooth_parallel(n, b, b + 1);\n"  # overlapping: must fall back
+        "  smooth(n, a, c); smooth_parallel(n, b, d);\n"  # disjoint: runs in parallel
+        "  int same = 1;\n  for (int i = 0; i <= n; ++i) same &= a[i] == b[i];\n"
+        "  for (int i = 0; i < n; ++i) same &= c[i] == d[i];\n"
+        "  std::printf(\"%d\\n\", same);\n}\n"
+    )
+    assert build_and_run(tmp_path, program).strip() == "1"
+
+
+@pytest.mark.parametrize(
+    "body, operator",
+    [
+        ("if (x[i] > best) best = x[i];", "max"),
+        ("if (best > x[i]) { best = x[i]; }", "min"),
+        ("best = std::max(best, x[i] * x[i]);", "max"),
+        ("best = fmin(x[i], best);", "min"),
+    ],
+)
+def test_extremum_updates_are_max_or_min_reductions(body, operator):
+    facts, _ = facts_of(
+        "#include <cmath>\n#include <algorithm>\n"
+        f"double f(int n, const double* x) {{ double best = x[0];\n"
+        f" for (int i = 0; i < n; ++i) {{ {body} }} return best; }}"
+    )
+    assert facts.parallel, facts.refusal
+    assert [(r.variable, r.operator) for r in facts.reductions] == [("best", operator)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "if (x[i] < x[best]) best = i;",  # argmin: the value compared is not the value kept
+        "if (x[i] > best) best = x[i]; else best = 0;",
+        "if (x[i] > best) best = x[i]; y[i] = best;",  # the running maximum is read
+    ],
+)
+def test_updates_that_are_not_plain_extrema_stay_refused(body):
+    facts, _ = facts_of(
+        f"void f(int n, const double* x, double* __restrict__ y) {{ int best = 0;\n"
+        f" for (int i = 0; i < n; ++i) {{ {body} }} }}"
+    )
+    assert not facts.parallel
+    assert "best" in facts.refusal
+
+
+def test_min_and_max_reductions_run_correctly_with_openmp(tmp_path):
+    source = (SUITE / "transform_normalize" / "serial.cpp").read_text()
+    rewrite = rewrite_region(source, 1, 10_000, "openmp")
+    assert "reduction(min:lo) reduction(max:hi)" in rewrite.source
+    assert len(rewrite.transformed) == 2
+    parallel = rewrite.source.replace("void normalize(", "void normalize_parallel(")
+    program = (
+        parallel + source.replace("#include <cstddef>", "#include <cstdio>")
+        + "int main() {\n  static double a[50000], b[50000];\n"
+        "  for (int i = 0; i < 50000; ++i) a[i] = b[i] = ((i * 104729) % 9973) - 4000.5;\n"
+        "  normalize(50000, a); normalize_parallel(50000, b);\n  int same = 1;\n"
+        "  for (int i = 0; i < 50000; ++i) same &= a[i] == b[i];\n"
+        "  std::printf(\"%d\\n\", same);\n}\n"
+    )
+    assert build_and_run(tmp_path, program).strip() == "1"
+
+
+def test_a_time_step_loop_stays_serial_and_the_loops_inside_run_in_parallel(tmp_path):
+    source = (SUITE / "stencil_heat_steps" / "serial.cpp").read_text()
+    plan, _ = plan_region(source, 1, 10_000)
+    assert [f.variable for f in plan.parallel] == ["i", "i"]
+    assert [f.variable for f in plan.serial] == ["s"]
+    assert "does not depend on s" in plan.serial[0].refusal
+    rewrite = rewrite_region(source, 1, 10_000, "openmp")
+    assert rewrite.source.count("#pragma omp parallel for") == 2
+    assert "kept serial" in rewrite.left_serial[0]
+    parallel = rewrite.source.replace("void heat1d(", "void heat1d_parallel(")
+    program = (
+        "#include <cstdio>\n" + source + parallel
+        + "int main() {\n  static double a[20000], b[20000];\n"
+        "  for (int i = 0; i < 20000; ++i) a[i] = b[i] = (i % 17) * 0.5;\n"
+        "  heat1d(20000, 30, a); heat1d_parallel(20000, 30, b);\n  int same = 1;\n"
+        "  for (int i = 0; i < 20000; ++i) same &= a[i] == b[i];\n"
+        "  heat1d(1, 3, a); heat1d_parallel(1, 3, b); heat1d(0, 3, a); heat1d_parallel(0, 3, b);\n"
+        "  std::printf(\"%d\\n\", same);\n}\n"
+    )
+    assert build_and_run(tmp_path, program).strip() == "1"
+
+
+def test_a_transposed_write_is_injective():
+    facts, _ = facts_of((SUITE / "dense_la_transpose" / "serial.cpp").read_text())
+    assert facts.parallel, facts.refusal
+    assert "B[j*m+i]: each iteration writes its own element" in facts.facts
+
+
+def test_a_temporary_read_by_the_enclosing_loop_is_not_privatized():
+    source = (
+        "void f(int n, int steps, double* __restrict__ y) { double t = 0;\n"
+        " for (int s = 0; s < steps; ++s) {\n  y[0] += t;\n"
+        "  for (int i = 1; i < n; ++i) { t = y[i]; y[i] = 2 * t; } } }"
+    )
+    plan, _ = plan_region(source, 1, 10)
+    assert not plan.parallel
+    assert any("lastprivate" in f.refusal for f in plan.serial)
+
+
+def test_subscripts_through_locals_cannot_be_checked_and_are_refused():
+    facts, _ = facts_of((SUITE / "stencil_game_of_life" / "serial.cpp").read_text())
+    assert not facts.parallel
+    assert "may point to overlapping memory" in facts.refusal
+    assert "cannot be checked at run time" in facts.refusal
+
+
+@pytest.mark.parametrize(
+    "problem, task, marker",
+    [
+        ("dense_la_transpose", "port this loop to Kokkos", "if (ellora_disjoint_4)"),
+        ("transform_normalize", "port this loop to Kokkos", "Kokkos::Min<double>"),
+        ("dense_la_gemm", "parallelize this loop with MPI", "MPI_LAND"),
+    ],
+)
+def test_the_agent_verifies_versioned_and_extremum_ports(make_services, tmp_path, problem,
+                                                          task, marker):
+    from ellora.agents.runner import infer_target_model, new_task_id, run_task
+
+    source = tmp_path / "serial.cpp"
+    source.write_text((SUITE / problem / "serial.cpp").read_text())
+    (tmp_path / "serial.harness.cpp").write_text(
+        (SUITE / problem / "serial.harness.cpp").read_text())
+    import tomllib
+
+    meta = tomllib.loads((SUITE / problem / "problem.toml").read_text())
+    agent = {**FAST_AGENT["agent"], "timing_size": meta["timing_size"] // 4,
+             "test_sizes": meta["check_sizes"][:3]}
+    services = make_services(None, agent=agent)
+    state = {
+        "task_id": new_task_id(), "task": task, "target_model": infer_target_model(task),
+        "file": str(source), "first_line": 1, "last_line": len(source.read_text().splitlines()),
+        "original": source.read_text(), "status": "running", "steps": [],
+        "harness": str(tmp_path / "serial.harness.cpp"),
+    }
+    report = run_task(state, services, services.settings.state_dir / "checkpoints.sqlite")
+    assert report["status"] == "verified", report["status_reason"]
+    assert report["change_origin"] == "transformation"
+    assert marker in report["diff"]

@@ -1,0 +1,245 @@
+"""Run-time overlap checks (loop versioning) for pointers that may alias.
+
+A loop that writes through one pointer parameter and reads through another cannot be proved
+parallel from the function alone: the caller may pass overlapping buffers. It can still run
+in parallel when the memory it touches through the two pointers is disjoint, which is cheap
+to test before the loop. The touched range of each pointer comes from the loop nest: every
+loop variable gets an interval hull from its bounds, and every subscript must be multilinear
+in the loop variables (``i*n + k``, ``(i-1)*n + j``), so its extremes lie at the corners of
+the hull. The transformations emit the test and keep the original loop for the overlapping
+case, so the result equals the serial loop for every input.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import re
+from dataclasses import dataclass
+
+from ellora.tools.cpp_syntax import normalized, text, walk
+
+_ALLOWED = re.compile(r"[A-Za-z_0-9+\-*() ]+")
+_IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*\b")
+_INTEGER_SUFFIX = re.compile(r"\b(\d+)(?:[uU][lL]{0,2}|[lL]{1,2}[uU]?)\b")
+
+
+class NotCheckable(ValueError):
+    """The touched ranges cannot be computed before the loop; the message says why."""
+
+
+@dataclass
+class LoopRange:
+    variable: str
+    lower: str  # inclusive, C++ expression
+    upper: str  # inclusive
+    assigned: bool  # the variable outlives the loop (``for (j = 0; ...)``)
+
+
+def loop_range(loop) -> LoopRange:
+    """The inclusive range of a counted loop's variable, increasing or decreasing."""
+    init = loop.child_by_field_name("initializer")
+    condition = loop.child_by_field_name("condition")
+    update = loop.child_by_field_name("update")
+    if init is None or condition is None or update is None:
+        raise NotCheckable("a loop in the nest is not a counted loop")
+    if init.type == "declaration":
+        declarators = [c for c in init.children if c.type == "init_declarator"]
+        if len(declarators) != 1:
+            raise NotCheckable("a loop in the nest declares more than one variable")
+        var = text(declarators[0].child_by_field_name("declarator"))
+        start = normalized(declarators[0].child_by_field_name("value"))
+    elif init.type == "assignment_expression":
+        var = text(init.child_by_field_name("left"))
+        start = normalized(init.child_by_field_name("right"))
+    else:
+        raise NotCheckable("a loop in the nest does not initialize its variable")
+    step = normalized(update)
+    increasing = step in (f"++{var}", f"{var}++", f"{var}+=1", f"{var}={var}+1")
+    decreasing = step in (f"--{var}", f"{var}--", f"{var}-=1", f"{var}={var}-1")
+    if condition.type != "binary_expression" or not (increasing or decreasing):
+        raise NotCheckable(f"the loop over {var} is not a unit-step counted loop")
+    left = normalized(condition.child_by_field_name("left"))
+    bound = normalized(condition.child_by_field_name("right"))
+    operator = text(condition.child(1))
+    shifted = re.fullmatch(rf"{re.escape(var)}\+(\d+)", left)
+    offset = f"-{shifted.group(1)}" if shifted else ""
+    if left != var and not shifted:
+        raise NotCheckable(f"the loop over {var} does not compare {var} with a bound")
+    if increasing and operator in ("<", "<="):
+        lower, upper = start, f"({bound}){offset}" + ("-1" if operator == "<" else "")
+    elif decreasing and operator in (">", ">=") and not shifted:
+        lower, upper = f"({bound})" + ("+1" if operator == ">" else ""), start
+    else:
+        raise NotCheckable(f"the loop over {var} runs in a direction its test does not bound")
+    body = loop.child_by_field_name("body")
+    for node in walk(body):
+        target = (
+            node.child_by_field_name("left")
+            if node.type == "assignment_expression"
+            else node.child_by_field_name("argument")
+            if node.type == "update_expression"
+            else None
+        )
+        if target is not None and normalized(target) == var:
+            raise NotCheckable(f"the body changes the loop variable {var}")
+    return LoopRange(var, lower, upper, init.type == "assignment_expression")
+
+
+def nest_ranges(loop) -> list[LoopRange]:
+    """The loop's own range and those of every loop inside it, outermost first."""
+    ranges = [loop_range(loop)]
+    for node in walk(loop.child_by_field_name("body")):
+        if node.type == "for_statement":
+            ranges.append(loop_range(node))
+    names = [r.variable for r in ranges]
+    if len(set(names)) != len(names):
+        raise NotCheckable("two loops of the nest use the same variable name")
+    return ranges
+
+
+def _python_expression(expression: str) -> ast.expr:
+    if not _ALLOWED.fullmatch(expression):
+        raise NotCheckable(f"[{expression}] is not built from +, - and * of loop variables")
+    try:
+        return ast.parse(_INTEGER_SUFFIX.sub(r"\1", expression), mode="eval").body
+    except SyntaxError:
+        raise NotCheckable(f"[{expression}] cannot be read as an affine expression") from None
+
+
+def _degree(node: ast.expr, variable: str) -> int:
+    if isinstance(node, ast.Name):
+        return int(node.id == variable)
+    if isinstance(node, ast.Constant):
+        return 0
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return _degree(node.operand, variable)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        return max(_degree(node.left, variable), _degree(node.right, variable))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return _degree(node.left, variable) + _degree(node.right, variable)
+    raise NotCheckable("only +, - and * are allowed in a checked subscript")
+
+
+def _loop_variables_in(expression: str, loop_variables: list[str], variant: set[str]) -> list[str]:
+    """The loop variables the expression is multilinear in; other names must be invariant."""
+    tree = _python_expression(expression)
+    used = []
+    for name in {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}:
+        if name in loop_variables:
+            if _degree(tree, name) > 1:
+                raise NotCheckable(f"[{expression}] is not linear in {name}")
+            used.append(name)
+        elif name in variant:
+            raise NotCheckable(f"[{expression}] uses {name}, which changes inside the loop")
+    return sorted(used, key=loop_variables.index)
+
+
+def _substitute(expression: str, corner: dict[str, str]) -> str:
+    def replace(match: re.Match) -> str:
+        name = match.group(0)
+        if name in corner:
+            return corner[name]
+        return f"(ellora_ll)({name})"
+
+    substituted = _IDENTIFIER.sub(replace, expression)
+    return substituted if re.fullmatch(r"[\w()]+", substituted) else f"({substituted})"
+
+
+def _extreme(which: str, values: list[str]) -> str:
+    if len(values) == 1:
+        return values[0]
+    return f"std::{which}(ellora_values{{{', '.join(values)}}})"
+
+
+def _corners(expression: str, used: list[str]) -> list[str]:
+    choices = [[(v, f"ellora_{v}_lo"), (v, f"ellora_{v}_hi")] for v in used]
+    return [_substitute(expression, dict(c)) for c in itertools.product(*choices)] or [
+        _substitute(expression, {})
+    ]
+
+
+def plan_check(loop, pairs: list[tuple[str, str]], subscripts: dict[str, list[str]],
+               variant: set[str]) -> dict:
+    """A JSON-ready description of the test, or NotCheckable with the reason."""
+    ranges = nest_ranges(loop)
+    names = [r.variable for r in ranges]
+    for r in ranges:
+        for bound in (r.lower, r.upper):
+            _loop_variables_in(bound, names, variant)
+    for array, indices in subscripts.items():
+        for index in indices:
+            if "][" in index:
+                raise NotCheckable(f"{array} has a multi-dimensional subscript")
+            _loop_variables_in(index, names, variant)
+    return {
+        "pairs": [list(p) for p in pairs],
+        "ranges": [[r.variable, r.lower, r.upper, r.assigned] for r in ranges],
+        "subscripts": {a: sorted(set(i)) for a, i in subscripts.items()},
+        "variant": sorted(variant),
+    }
+
+
+def guard_declaration(check: dict, name: str, indent: str) -> str:
+    """C++ ``const bool NAME = ...;``: true when the ranges are disjoint (parallel is safe)."""
+    variant = set(check["variant"])
+    names = [r[0] for r in check["ranges"]]
+    lines = [
+        "typedef long long ellora_ll;",
+        "typedef std::initializer_list<ellora_ll> ellora_values;",
+    ]
+    for position, (var, lower, upper, assigned) in enumerate(check["ranges"]):
+        widen = " - 1" if assigned else ""
+        grow = " + 1" if assigned else ""
+        outer = names[:position]
+        low = _corners(lower, _loop_variables_in(lower, outer, variant))
+        high = _corners(upper, _loop_variables_in(upper, outer, variant))
+        lines.append(
+            f"const ellora_ll ellora_{var}_lo = {_extreme('min', low)}{widen}, "
+            f"ellora_{var}_hi = {_extreme('max', high)}{grow};"
+        )
+        if position == 0:
+            lines.append(f"if (ellora_{var}_lo > ellora_{var}_hi) return true;  // no iteration")
+        else:
+            lines.append(f"if (ellora_{var}_lo > ellora_{var}_hi) return false;")
+    for array, indices in check["subscripts"].items():
+        corners = [
+            c for index in indices for c in _corners(index, _loop_variables_in(index, names, variant))
+        ]
+        if len(corners) > 1:
+            lines.append(f"const ellora_values ellora_{array}_at = {{{', '.join(corners)}}};")
+            first, last = f"std::min(ellora_{array}_at)", f"std::max(ellora_{array}_at)"
+        else:
+            first = last = corners[0]
+        lines.append(
+            f"const ellora_ll ellora_{array}_first = {first}, ellora_{array}_last = {last};"
+        )
+    lines += [
+        "auto ellora_apart = [](const void* p, ellora_ll p0, ellora_ll p1, ellora_ll ps,",
+        "                       const void* q, ellora_ll q0, ellora_ll q1, ellora_ll qs) {",
+        "  const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p);",
+        "  const std::uintptr_t b = reinterpret_cast<std::uintptr_t>(q);",
+        "  const std::uintptr_t pb = a + (std::uintptr_t)(p0 * ps);",
+        "  const std::uintptr_t pe = a + (std::uintptr_t)((p1 + 1) * ps);",
+        "  const std::uintptr_t qb = b + (std::uintptr_t)(q0 * qs);",
+        "  const std::uintptr_t qe = b + (std::uintptr_t)((q1 + 1) * qs);",
+        "  return pe <= qb || qe <= pb;",
+        "};",
+    ]
+    tests = [
+        f"ellora_apart({a}, ellora_{a}_first, ellora_{a}_last, (ellora_ll)sizeof(*{a}), "
+        f"{b}, ellora_{b}_first, ellora_{b}_last, (ellora_ll)sizeof(*{b}))"
+        for a, b in check["pairs"]
+    ]
+    lines.append("return " + f"\n{indent}    && ".join(tests) + ";")
+    body = f"\n{indent}  ".join(lines)
+    pairs = ", ".join(f"{a}/{b}" for a, b in check["pairs"])
+    return (
+        f"// Ellora: {pairs} may overlap; run in parallel only when the ranges the loop\n"
+        f"{indent}// touches through them are disjoint (otherwise the original serial loop runs).\n"
+        f"{indent}const bool {name} = [&]() -> bool {{\n{indent}  {body}\n{indent}}}();\n"
+    )
+
+
+def guard_name(facts) -> str:
+    return f"ellora_disjoint_{facts.start_line}"
