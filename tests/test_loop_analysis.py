@@ -72,7 +72,7 @@ def test_row_major_nested_write_is_injective():
         ),
         (
             "double f(int n, double* x) { double s = 0;\n"
-            " for (int i = 0; i < n; ++i) { s += x[i]; x[i] = s; } return s; }",
+            " for (int i = 0; i < n; ++i) { s += x[i]; x[i + 1] = s; } return s; }",
             "s is accumulated and also read",
         ),
         (

@@ -159,6 +159,17 @@ def test_a_time_step_loop_stays_serial_and_the_loops_inside_run_in_parallel(tmp_
     assert build_and_run(tmp_path, program).strip() == "1"
 
 
+def test_a_running_sum_read_in_the_loop_is_a_scan_not_a_refusal():
+    inclusive, _ = facts_of((SUITE / "scan_prefix_sum" / "serial.cpp").read_text())
+    exclusive, _ = facts_of((SUITE / "scan_exclusive_int" / "serial.cpp").read_text())
+    assert (inclusive.scan["kind"], exclusive.scan["kind"]) == ("inclusive", "exclusive")
+    both_sides, _ = facts_of(
+        "void f(int n, const int* __restrict__ x, int* __restrict__ a, int* __restrict__ b) {\n"
+        " int s = 0; for (int i = 0; i < n; ++i) { a[i] = s; s += x[i]; b[i] = s; } }"
+    )
+    assert not both_sides.parallel and "accumulated and also read" in both_sides.refusal
+
+
 def test_a_transposed_write_is_injective():
     facts, _ = facts_of((SUITE / "dense_la_transpose" / "serial.cpp").read_text())
     assert facts.parallel, facts.refusal
@@ -189,6 +200,9 @@ def test_subscripts_through_locals_cannot_be_checked_and_are_refused():
         ("dense_la_transpose", "port this loop to Kokkos", "if (ellora_disjoint_4)"),
         ("transform_normalize", "port this loop to Kokkos", "Kokkos::Min<double>"),
         ("dense_la_gemm", "parallelize this loop with MPI", "MPI_LAND"),
+        ("scan_exclusive_int", "port this loop to Kokkos", "Kokkos::parallel_scan"),
+        ("scan_prefix_sum", "parallelize this loop with OpenMP", "#pragma omp scan inclusive"),
+        ("scan_prefix_sum", "parallelize this loop with MPI", "MPI_Exscan"),
     ],
 )
 def test_the_agent_verifies_versioned_and_extremum_ports(make_services, tmp_path, problem,

@@ -96,6 +96,8 @@ class LoopFacts:
     canonical_condition: str = ""  # set when the header's test must be rewritten (i + 1 < n)
     # pointer pairs that may overlap: the loop is parallel only under a run-time check
     overlap_check: dict = field(default_factory=dict)
+    # a running sum read inside the loop: {"variable", "operator", "kind", "type_name"}
+    scan: dict = field(default_factory=dict)
     facts: list[str] = field(default_factory=list)
     refusal: str | None = None
 
@@ -208,6 +210,8 @@ def _analyze_body(loop, facts: LoopFacts) -> None:
     _check_used_after(loop, facts.private)
     if facts.reductions:
         facts.pattern = "reduction" if not facts.written_arrays else "map+reduction"
+    if facts.scan:
+        facts.pattern = "scan"
     if facts.nested_depth > 1:
         facts.pattern += f", nested loops (depth {facts.nested_depth})"
 
@@ -397,6 +401,17 @@ def _classify_scalars(body, scalar_writes, private, facts: LoopFacts) -> None:
             and len({REDUCTION_OPERATORS[o] for o in operators}) == 1
         ):
             if any(not _inside(r, writes, "right") for r in reads):
+                kind = _scan_kind(body, name, writes, reads, facts.variable)
+                if kind and facts.scan:
+                    raise Refused("two scans in one loop; split the loop")
+                if kind and operators == {"+="}:
+                    facts.scan = {"variable": name, "operator": "+", "kind": kind,
+                                  "type_name": _declared_type(body, name)}
+                    facts.facts.append(
+                        f"{name}: running sum read by the iteration that follows it: an "
+                        f"{kind} prefix scan"
+                    )
+                    continue
                 raise Refused(
                     f"{name} is accumulated and also read inside the loop; "
                     "each iteration would see a partial sum (a loop-carried dependence)"
@@ -430,6 +445,38 @@ _EXTREMUM_CALLS = {
     "std::max": "max", "max": "max", "std::fmax": "max", "fmax": "max",
     "std::min": "min", "min": "min", "std::fmin": "min", "fmin": "min",
 }
+
+
+def _scan_kind(body, name: str, writes, reads, var: str) -> str | None:
+    """'inclusive' or 'exclusive' for ``{ ...; s += e; out[i] = f(s); }`` (or the uses
+    before the update): one top-level update, and every other read of ``s`` in a top-level
+    ``array[i] = ...`` on one side of it; otherwise None."""
+    if body.type != "compound_statement" or len(writes) != 1:
+        return None
+    update = writes[0]
+    statements = [c for c in body.named_children if c.type != "comment"]
+    if update.parent not in statements or _mentions(update.child_by_field_name("right"), name):
+        return None
+    position = statements.index(update.parent)
+    sides = set()
+    for read in reads:
+        statement = next((s for s in statements if s.start_byte <= read.start_byte < s.end_byte),
+                         None)
+        if statement is None or statement is update.parent:
+            return None
+        expression = statement.named_children[0] if statement.named_children else None
+        if (
+            statement.type != "expression_statement"
+            or expression is None
+            or expression.type != "assignment_expression"
+            or text(expression.child(1)) != "="
+        ):
+            return None
+        target = expression.child_by_field_name("left")
+        if target.type != "subscript_expression" or _subscript_parts(target)[1] != var:
+            return None
+        sides.add("inclusive" if statements.index(statement) > position else "exclusive")
+    return sides.pop() if len(sides) == 1 else None
 
 
 def _extremum_operator(name: str, writes, reads) -> str | None:

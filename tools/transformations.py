@@ -83,6 +83,16 @@ def to_openmp(source: str, loop, facts: LoopFacts) -> Transformation:
         source = _edit(source, atomic_edits)
         loop = _reparse_loop(source, loop)
     clauses = ["schedule(static)"]
+    if facts.scan:  # OpenMP 5 scan: the directive splits the body into its two phases
+        update = _scan_update(loop, facts)
+        directive = f"#pragma omp scan {facts.scan['kind']}({facts.scan['variable']})"
+        indent = _indent_of(source, _byte_to_char(source, update.start_byte))
+        where = update.end_byte if facts.scan["kind"] == "inclusive" else update.start_byte
+        insert = (f"\n{indent}{directive}" if facts.scan["kind"] == "inclusive"
+                  else f"{directive}\n{indent}")
+        source = _edit(source, [(where, where, insert)])
+        loop = _reparse_loop(source, loop)
+        clauses = [f"reduction(inscan, {facts.scan['operator']}:{facts.scan['variable']})"]
     for reduction in facts.reductions:
         clauses.append(f"reduction({reduction.operator}:{reduction.variable})")
     if facts.private:
@@ -120,6 +130,40 @@ def to_openmp(source: str, loop, facts: LoopFacts) -> Transformation:
 
 KOKKOS_REDUCERS = {"+": "Kokkos::Sum", "*": "Kokkos::Prod", "max": "Kokkos::Max",
                    "min": "Kokkos::Min"}
+
+
+def _scan_update(loop, facts: LoopFacts):
+    """The top-level ``s += e;`` statement of a scan loop."""
+    name = facts.scan["variable"]
+    for statement in loop.child_by_field_name("body").named_children:
+        expression = statement.named_children[0] if statement.named_children else None
+        if (
+            statement.type == "expression_statement"
+            and expression is not None
+            and expression.type == "assignment_expression"
+            and text(expression.child_by_field_name("left")) == name
+        ):
+            return statement
+    raise ValueError(f"cannot find the update of the scan variable {name}")
+
+
+def _scan_body(loop, facts: LoopFacts, partial: str, value: str, final: str | None) -> str:
+    """The loop body for a scan pass: the update goes to ``partial``; statements that read
+    the running value see ``value`` and run only when ``final`` (dropped when None)."""
+    name = facts.scan["variable"]
+    update = _scan_update(loop, facts)
+    pattern = re.compile(rf"\b{re.escape(name)}\b")
+    parts = []
+    for statement in loop.child_by_field_name("body").named_children:
+        code = text(statement)
+        if statement == update:
+            parts.append(pattern.sub(partial, code, count=1))
+        elif pattern.search(code):
+            if final is not None:
+                parts.append(f"if ({final}) {{ {pattern.sub(value, code)} }}")
+        else:
+            parts.append(code)
+    return "{\n  " + "\n  ".join(parts) + "\n}"
 
 
 def _combine(variable: str, partial: str, operator: str) -> str:
@@ -173,7 +217,27 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
     policy = f"Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace>({facts.lower}, {facts.upper})"
     start, end = _loop_span(source, loop)
     indent = _indent_of(source, _byte_to_char(source, loop.start_byte))
-    if facts.reductions:
+    if facts.scan and facts.reductions:
+        raise ValueError("a scan and a reduction in one loop: split the loop")
+    if facts.scan:
+        name, kind = facts.scan["variable"], facts.scan["type_name"]
+        start_value, partial = f"ellora_{name}_start", f"ellora_{name}_partial"
+        scan_body = _scan_body(loop, facts, partial, f"({start_value} + {partial})",
+                               "ellora_final")
+        scan_body, extra = _vectors_through_pointers(scan_body, function)
+        vector_pointers += [d for d in extra if d not in vector_pointers]
+        scan_body = _declare_privates(scan_body, loop, facts).replace("\n", f"\n{indent}  ")
+        code = (
+            f"{{\n{indent}  const {kind} {start_value} = {name};\n"
+            f"{indent}  {kind} ellora_{name}_total = 0;\n"
+            f'{indent}  Kokkos::parallel_scan("{label}", {policy},\n'
+            f"{indent}    KOKKOS_LAMBDA(const {index_type} {facts.variable}, {kind}& {partial}, "
+            f"const bool ellora_final) {scan_body},\n"
+            f"{indent}    ellora_{name}_total);\n"
+            f"{indent}  {name} = {start_value} + ellora_{name}_total;\n{indent}}}"
+        )
+        how = f"parallel_scan ({facts.scan['kind']}) of {name}"
+    elif facts.reductions:
         partials = [f"ellora_{r.variable}_partial" for r in facts.reductions]
         declarations = "".join(
             f"{indent}  {r.type_name} {p};\n" for r, p in zip(facts.reductions, partials)
@@ -361,12 +425,32 @@ def to_mpi(source: str, loop, facts: LoopFacts) -> Transformation:
         ]
     var_type = facts.variable_type or "long long"
     body = text(loop.child_by_field_name("body")).replace("\n", "\n  ")
-    lines += [
+    block = (
         f"  for ({var_type} {facts.variable} = ({var_type})(ellora_lo + ellora_n * "
-        "ellora_rank / ellora_size);",
+        "ellora_rank / ellora_size);\n"
         f"       {facts.variable} < ({var_type})(ellora_lo + ellora_n * (ellora_rank + 1) / "
-        f"ellora_size); ++{facts.variable}) {body}",
-    ]
+        f"ellora_size); ++{facts.variable}) "
+    )
+    if facts.scan:  # local sums, an exclusive scan of them over the ranks, then the block
+        name, kind = facts.scan["variable"], facts.scan["type_name"]
+        mpi_kind = _mpi_type(kind)
+        local = f"ellora_{name}_local"
+        sums = _scan_body(loop, facts, local, "", None).replace("\n", "\n  ")
+        lines += [
+            f"  const {kind} ellora_{name}_start = {name};",
+            f"  {kind} {local} = 0, ellora_{name}_offset = 0;",
+            block + sums,
+            f"  MPI_Exscan(&{local}, &ellora_{name}_offset, 1, {mpi_kind}, MPI_SUM, "
+            "MPI_COMM_WORLD);",
+            f"  if (ellora_rank == 0) ellora_{name}_offset = 0;",
+            f"  {name} = ellora_{name}_start + ellora_{name}_offset;",
+        ]
+    lines.append(block + body)
+    if facts.scan:
+        lines += [
+            f"  MPI_Allreduce(MPI_IN_PLACE, &{local}, 1, {mpi_kind}, MPI_SUM, MPI_COMM_WORLD);",
+            f"  {name} = ellora_{name}_start + {local};",
+        ]
     for reduction in facts.reductions:
         op = {"+": "MPI_SUM", "*": "MPI_PROD", "max": "MPI_MAX", "min": "MPI_MIN"}[
             reduction.operator
