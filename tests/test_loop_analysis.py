@@ -80,8 +80,8 @@ def test_row_major_nested_write_is_injective():
             "calls g()",
         ),
         (
-            "int f(int n, const int* x) { for (int i = 0; i < n; ++i) if (x[i] == 0) return i;\n"
-            " return -1; }",
+            "int f(int n, const int* x, int* y) { for (int i = 0; i < n; ++i) {\n"
+            " if (x[i] == 0) return i; y[i] = 1; } return -1; }",
             "leaves the loop",
         ),
         ("void f(int n, double* y) { for (int i = 0; i < n; i += 2) y[i] = 0; }", "must step by 1"),

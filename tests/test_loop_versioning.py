@@ -106,7 +106,7 @@ def test_extremum_updates_are_max_or_min_reductions(body, operator):
 @pytest.mark.parametrize(
     "body",
     [
-        "if (x[i] < x[best]) best = i;",  # argmin: the value compared is not the value kept
+        "if (x[i] <= x[best]) best = i;",  # the last index of the minimum: not handled
         "if (x[i] > best) best = x[i]; else best = 0;",
         "if (x[i] > best) best = x[i]; y[i] = best;",  # the running maximum is read
     ],
@@ -170,6 +170,29 @@ def test_a_running_sum_read_in_the_loop_is_a_scan_not_a_refusal():
     assert not both_sides.parallel and "accumulated and also read" in both_sides.refusal
 
 
+def test_argmin_and_find_first_return_the_serial_index_with_ties(tmp_path):
+    argmin = (SUITE / "reduce_argmin" / "serial.cpp").read_text()
+    find = (SUITE / "search_find_first" / "serial.cpp").read_text()
+    assert analyze_loop(loops_in_lines(parse_cpp(argmin), 1, 99)[0], argmin).locate
+    parallel_argmin = rewrite_region(argmin, 1, 99, "openmp").source.replace(
+        "argMin(", "argMin_parallel(")
+    parallel_find = rewrite_region(find, 1, 99, "openmp").source.replace(
+        "findFirst(", "findFirst_parallel(")
+    program = (
+        "#include <cstdio>\n#include <initializer_list>\n" + argmin + find + parallel_argmin + parallel_find
+        + "int main() {\n  static double x[100000]; static int v[100000]; int same = 1;\n"
+        "  for (int i = 0; i < 100000; ++i) { x[i] = (i * 37) % 1000; v[i] = i % 5000; }\n"
+        "  same &= argMin(100000, x) == argMin_parallel(100000, x);\n"  # 100 tied minima
+        "  x[0] = -1; same &= argMin(100000, x) == argMin_parallel(100000, x);\n"
+        "  same &= argMin(1, x) == argMin_parallel(1, x) && argMin(0, x) == argMin_parallel(0, x);\n"
+        "  for (int t : {0, 4999, 77, -3})\n"
+        "    same &= findFirst(100000, v, t) == findFirst_parallel(100000, v, t);\n"
+        "  same &= findFirst(0, v, 0) == findFirst_parallel(0, v, 0);\n"
+        "  std::printf(\"%d\\n\", same);\n}\n"
+    )
+    assert build_and_run(tmp_path, program).strip() == "1"
+
+
 def test_a_transposed_write_is_injective():
     facts, _ = facts_of((SUITE / "dense_la_transpose" / "serial.cpp").read_text())
     assert facts.parallel, facts.refusal
@@ -203,6 +226,9 @@ def test_subscripts_through_locals_cannot_be_checked_and_are_refused():
         ("scan_exclusive_int", "port this loop to Kokkos", "Kokkos::parallel_scan"),
         ("scan_prefix_sum", "parallelize this loop with OpenMP", "#pragma omp scan inclusive"),
         ("scan_prefix_sum", "parallelize this loop with MPI", "MPI_Exscan"),
+        ("reduce_argmin", "port this loop to Kokkos", "Kokkos::Min<ellora_key_t>"),
+        ("reduce_argmin", "parallelize this loop with MPI", "MPI_MIN"),
+        ("search_find_first", "parallelize this loop with OpenMP", "reduction(min:ellora_first)"),
     ],
 )
 def test_the_agent_verifies_versioned_and_extremum_ports(make_services, tmp_path, problem,

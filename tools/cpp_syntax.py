@@ -87,3 +87,16 @@ def omp_pragma_before(loop):
     ):
         return previous
     return None
+
+
+def subscript_parts(node) -> tuple[str | None, str]:
+    indices = []
+    current = node
+    while current.type == "subscript_expression":
+        argument = current.child_by_field_name("indices") or current.child(1)
+        inner = [normalized(c) for c in argument.children if c.type not in ("[", "]")]
+        indices.append("".join(inner) if inner else normalized(argument))
+        current = current.child_by_field_name("argument") or current.child(0)
+    if current.type != "identifier":
+        return None, ""
+    return text(current), "][".join(reversed(indices))

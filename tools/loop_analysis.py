@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from ellora.tools.cpp_syntax import enclosing, normalized, text, walk
+from ellora.tools.cpp_syntax import enclosing, normalized, subscript_parts, text, walk
+from ellora.tools.loop_patterns import (
+    extremum_operator,
+    first_match,
+    locate_operator,
+    mentions,
+    scan_kind,
+)
 
 PURE_FUNCTIONS = {
     "sqrt",
@@ -98,6 +105,10 @@ class LoopFacts:
     overlap_check: dict = field(default_factory=dict)
     # a running sum read inside the loop: {"variable", "operator", "kind", "type_name"}
     scan: dict = field(default_factory=dict)
+    # first index where a condition holds (``if (c) return r;``): {"condition", "result"}
+    search: dict = field(default_factory=dict)
+    # argmin/argmax keeping the first index: {"variable", "operator", "key", "type_name"}
+    locate: dict = field(default_factory=dict)
     facts: list[str] = field(default_factory=list)
     refusal: str | None = None
 
@@ -188,8 +199,10 @@ def _analyze_body(loop, facts: LoopFacts) -> None:
     )
     accesses: list[_Access] = []
     scalar_writes: dict[str, list] = {}
+    search = first_match(body, var)
     for node in walk(body):
-        _reject_control_flow(node, loop)
+        if search is None or node != search["node"]:
+            _reject_control_flow(node, loop)
         if node.type == "call_expression":
             _check_call(node)
         if node.type in ("assignment_expression", "update_expression"):
@@ -200,9 +213,17 @@ def _analyze_body(loop, facts: LoopFacts) -> None:
             )
             _record_write(target, node, var, private, accesses, scalar_writes)
         if node.type == "subscript_expression" and not _is_write_target(node):
-            array, index = _subscript_parts(node)
+            array, index = subscript_parts(node)
             if array:
                 accesses.append(_Access(array, index, False, node))
+    if search is not None:
+        if scalar_writes or any(a.is_write for a in accesses):
+            raise Refused("the loop returns from inside and also writes; iterations are not "
+                          "independent")
+        facts.search = {"condition": search["condition"], "result": search["result"]}
+        facts.facts.append(
+            f"returns at the first {var} where {search['condition']}: a min-index search"
+        )
     _classify_scalars(body, scalar_writes, private, facts)
     variant = (set(scalar_writes) | private) - set(inner_bounds) - {var}
     _check_arrays(loop, accesses, var, inner_bounds, facts, private, variant)
@@ -212,6 +233,8 @@ def _analyze_body(loop, facts: LoopFacts) -> None:
         facts.pattern = "reduction" if not facts.written_arrays else "map+reduction"
     if facts.scan:
         facts.pattern = "scan"
+    if facts.search or facts.locate:
+        facts.pattern = "search" if facts.search else f"arg{facts.locate['operator']}"
     if facts.nested_depth > 1:
         facts.pattern += f", nested loops (depth {facts.nested_depth})"
 
@@ -230,7 +253,7 @@ def _check_used_after(loop, names: list[str]) -> None:
     for node in walk(function):
         inside_loop = loop.start_byte <= node.start_byte < loop.end_byte
         after = node.start_byte >= loop.end_byte
-        in_outer = outer is not loop and outer.start_byte <= node.start_byte < outer.end_byte
+        in_outer = outer != loop and outer.start_byte <= node.start_byte < outer.end_byte
         if (
             node.type == "identifier"
             and text(node) in names
@@ -342,19 +365,6 @@ def _is_write_target(node) -> bool:
     return parent.type == "update_expression"
 
 
-def _subscript_parts(node) -> tuple[str | None, str]:
-    indices = []
-    current = node
-    while current.type == "subscript_expression":
-        argument = current.child_by_field_name("indices") or current.child(1)
-        inner = [normalized(c) for c in argument.children if c.type not in ("[", "]")]
-        indices.append("".join(inner) if inner else normalized(argument))
-        current = current.child_by_field_name("argument") or current.child(0)
-    if current.type != "identifier":
-        return None, ""
-    return text(current), "][".join(reversed(indices))
-
-
 def _record_write(target, node, var, private, accesses, scalar_writes) -> None:
     while target.type in ("parenthesized_expression",):
         target = target.child(1)
@@ -375,7 +385,7 @@ def _record_write(target, node, var, private, accesses, scalar_writes) -> None:
             scalar_writes.setdefault(name, []).append(node)
         return
     if target.type == "subscript_expression":
-        array, index = _subscript_parts(target)
+        array, index = subscript_parts(target)
         if array is None:
             raise Refused(f"the loop writes {text(target)}, whose array cannot be identified")
         accesses.append(_Access(array, index, True, node))
@@ -401,7 +411,7 @@ def _classify_scalars(body, scalar_writes, private, facts: LoopFacts) -> None:
             and len({REDUCTION_OPERATORS[o] for o in operators}) == 1
         ):
             if any(not _inside(r, writes, "right") for r in reads):
-                kind = _scan_kind(body, name, writes, reads, facts.variable)
+                kind = scan_kind(body, name, writes, reads, facts.variable)
                 if kind and facts.scan:
                     raise Refused("two scans in one loop; split the loop")
                 if kind and operators == {"+="}:
@@ -420,7 +430,16 @@ def _classify_scalars(body, scalar_writes, private, facts: LoopFacts) -> None:
             facts.reductions.append(Reduction(name, op, _declared_type(body, name)))
             facts.facts.append(f"{name}: {op}-reduction")
             continue
-        extremum = _extremum_operator(name, writes, reads)
+        located = locate_operator(body, name, writes, reads, facts.variable)
+        if located and not facts.locate:
+            facts.locate = {"variable": name, **located,
+                            "type_name": _declared_type(body, name)}
+            facts.facts.append(
+                f"{name}: first {facts.variable} with the {located['operator']}imum of "
+                f"{located['key']} (arg{located['operator']})"
+            )
+            continue
+        extremum = extremum_operator(name, writes, reads)
         if extremum:
             facts.reductions.append(Reduction(name, extremum, _declared_type(body, name)))
             facts.facts.append(f"{name}: {extremum}-reduction")
@@ -439,114 +458,6 @@ def _classify_scalars(body, scalar_writes, private, facts: LoopFacts) -> None:
             f"the scalar {name} carries a value from one iteration to the next "
             f"(written with {', '.join(sorted(operators))}); a loop-carried dependence"
         )
-
-
-_EXTREMUM_CALLS = {
-    "std::max": "max", "max": "max", "std::fmax": "max", "fmax": "max",
-    "std::min": "min", "min": "min", "std::fmin": "min", "fmin": "min",
-}
-
-
-def _scan_kind(body, name: str, writes, reads, var: str) -> str | None:
-    """'inclusive' or 'exclusive' for ``{ ...; s += e; out[i] = f(s); }`` (or the uses
-    before the update): one top-level update, and every other read of ``s`` in a top-level
-    ``array[i] = ...`` on one side of it; otherwise None."""
-    if body.type != "compound_statement" or len(writes) != 1:
-        return None
-    update = writes[0]
-    statements = [c for c in body.named_children if c.type != "comment"]
-    if update.parent not in statements or _mentions(update.child_by_field_name("right"), name):
-        return None
-    position = statements.index(update.parent)
-    sides = set()
-    for read in reads:
-        statement = next((s for s in statements if s.start_byte <= read.start_byte < s.end_byte),
-                         None)
-        if statement is None or statement is update.parent:
-            return None
-        expression = statement.named_children[0] if statement.named_children else None
-        if (
-            statement.type != "expression_statement"
-            or expression is None
-            or expression.type != "assignment_expression"
-            or text(expression.child(1)) != "="
-        ):
-            return None
-        target = expression.child_by_field_name("left")
-        if target.type != "subscript_expression" or _subscript_parts(target)[1] != var:
-            return None
-        sides.add("inclusive" if statements.index(statement) > position else "exclusive")
-    return sides.pop() if len(sides) == 1 else None
-
-
-def _extremum_operator(name: str, writes, reads) -> str | None:
-    """'max' or 'min' when every write is ``name = max(name, e)`` or sits in
-    ``if (e > name) name = e;`` (no else) and ``name`` is read nowhere else; otherwise None."""
-    operators, allowed = set(), set()
-    for write in writes:
-        if write.type != "assignment_expression" or text(write.child(1)) != "=":
-            return None
-        value = write.child_by_field_name("right")
-        found = _extremum_call(name, value) or _guarded_extremum(name, write, value)
-        if found is None:
-            return None
-        operator, reading = found
-        operators.add(operator)
-        allowed.add(reading.start_byte)
-    if len(operators) != 1 or any(r.start_byte not in allowed for r in reads):
-        return None
-    return operators.pop()
-
-
-def _extremum_call(name: str, value):
-    """``max(name, e)`` / ``std::fmin(e, name)``: (operator, the read of name) or None."""
-    if value.type != "call_expression":
-        return None
-    function = re.sub(r"<.*>$", "", normalized(value.child_by_field_name("function")))
-    arguments = [c for c in value.child_by_field_name("arguments").named_children]
-    if function not in _EXTREMUM_CALLS or len(arguments) != 2:
-        return None
-    mine = [a for a in arguments if a.type == "identifier" and text(a) == name]
-    other = [a for a in arguments if a not in mine]
-    if len(mine) != 1 or _mentions(other[0], name):
-        return None
-    return _EXTREMUM_CALLS[function], mine[0]
-
-
-def _guarded_extremum(name: str, write, value):
-    """``if (e > name) name = e;`` (also <, >=, <=, either side): (operator, read) or None."""
-    if _mentions(value, name):
-        return None
-    statement = write.parent
-    guard = statement.parent if statement is not None else None
-    if guard is not None and guard.type == "compound_statement":
-        guard = guard.parent
-    if guard is None or guard.type != "if_statement":
-        return None
-    if guard.child_by_field_name("alternative") is not None:
-        return None
-    condition = guard.child_by_field_name("condition")
-    while condition is not None and condition.type in (
-        "condition_clause", "parenthesized_expression"
-    ):
-        condition = condition.child_by_field_name("value") or condition.named_children[0]
-    if condition is None or condition.type != "binary_expression":
-        return None
-    left, right = condition.child_by_field_name("left"), condition.child_by_field_name("right")
-    operator = text(condition.child(1))
-    if operator not in ("<", "<=", ">", ">="):
-        return None
-    if normalized(right) == name and normalized(left) == normalized(value):
-        mine, greater = right, operator in (">", ">=")
-    elif normalized(left) == name and normalized(right) == normalized(value):
-        mine, greater = left, operator in ("<", "<=")
-    else:
-        return None
-    return ("max" if greater else "min"), mine
-
-
-def _mentions(node, name: str) -> bool:
-    return any(n.type == "identifier" and text(n) == name for n in walk(node))
 
 
 def _inside(node, writes, field_name: str) -> bool:

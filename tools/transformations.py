@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ellora.tools.cpp_syntax import enclosing, text, walk
 from ellora.tools.loop_analysis import LoopFacts, _declared_type
 from ellora.tools.overlap import guard_declaration, guard_name
+from ellora.tools.search_transforms import rewrite_search
 
 _KOKKOS_INCLUDE = "#include <Kokkos_Core.hpp>"
 
@@ -66,6 +67,8 @@ def _edit(source: str, edits: list[tuple[int, int, str]]) -> str:
 def to_openmp(source: str, loop, facts: LoopFacts) -> Transformation:
     """Put ``#pragma omp parallel for`` with the clauses the analysis requires on the loop,
     and ``#pragma omp atomic`` on updates that iterations may share."""
+    if facts.search or facts.locate:
+        return Transformation(*rewrite_search("openmp", source, loop, facts))
     atomic_edits = []
     for statement, _, _, _ in _atomic_statements(loop, facts):
         start = _byte_to_char(source, statement.start_byte)
@@ -194,6 +197,8 @@ def _versioned(code: str, loop_text: str, facts: LoopFacts, indent: str) -> str:
 
 def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
     """Replace the loop by ``Kokkos::parallel_for``/``parallel_reduce`` over a RangePolicy."""
+    if facts.search or facts.locate:
+        return Transformation(*rewrite_search("kokkos", source, loop, facts))
     body_node = loop.child_by_field_name("body")
     atomic_edits = []
     for statement, target, operator, value in _atomic_statements(loop, facts):
@@ -388,6 +393,8 @@ def to_mpi(source: str, loop, facts: LoopFacts) -> Transformation:
     """Block-decompose the iterations over the ranks of MPI_COMM_WORLD; combine reductions
     with MPI_Allreduce and written arrays with an in-place MPI_Allgatherv, so every rank ends
     with the same values the serial loop computes. The caller initializes MPI."""
+    if facts.search or facts.locate:
+        return Transformation(*rewrite_search("mpi", source, loop, facts))
     from ellora.tools.loop_analysis import _element_types
 
     if re.search(r"\bint\s+main\s*\(", source):
