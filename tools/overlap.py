@@ -159,9 +159,52 @@ def _corners(expression: str, used: list[str]) -> list[str]:
     ]
 
 
+_CAST = re.compile(r"static_cast<[\w:\s]+>\(")
+
+
+def local_definitions(loop) -> dict[str, str]:
+    """``long r = i + di;`` inside the loop, never assigned again: r -> (i+di), so subscripts
+    through such locals can still be bounded."""
+    body = loop.child_by_field_name("body")
+    values: dict[str, str] = {}
+    assigned: set[str] = set()
+    for node in walk(body):
+        if node.type == "init_declarator" and node.child_by_field_name("value") is not None:
+            name = text(node.child_by_field_name("declarator"))
+            value = node.child_by_field_name("value")
+            values[name] = normalized(value) if name not in values else ""
+        target = (
+            node.child_by_field_name("left")
+            if node.type == "assignment_expression"
+            else node.child_by_field_name("argument")
+            if node.type == "update_expression"
+            else None
+        )
+        if target is not None:
+            assigned.add(normalized(target))
+    return {n: v for n, v in values.items() if v and n not in assigned}
+
+
+def _expand(expression: str, definitions: dict[str, str]) -> str:
+    expression = _CAST.sub("(", expression)
+    for _ in range(4):
+        expanded = _IDENTIFIER.sub(
+            lambda m: f"({_CAST.sub('(', definitions[m.group(0)])})"
+            if m.group(0) in definitions else m.group(0),
+            expression,
+        )
+        if expanded == expression:
+            break
+        expression = expanded
+    return expression
+
+
 def plan_check(loop, pairs: list[tuple[str, str]], subscripts: dict[str, list[str]],
                variant: set[str]) -> dict:
     """A JSON-ready description of the test, or NotCheckable with the reason."""
+    definitions = local_definitions(loop)
+    subscripts = {a: [_expand(i, definitions) for i in idx] for a, idx in subscripts.items()}
+    variant = variant - set(definitions)
     ranges = nest_ranges(loop)
     names = [r.variable for r in ranges]
     for r in ranges:
