@@ -74,7 +74,8 @@ def profiler(state: TaskState, services: Services) -> Command[Literal["report"]]
     }
     if settings.hotspots and spec.mode == "harness":
         started = time.perf_counter()
-        timings["hotspots"] = _hotspots(services, workspace, recipes["candidate"])
+        timings["hotspots"] = _hotspots(services, workspace, recipes["candidate"],
+                                        settings.timing_size)
         timer.run_seconds += time.perf_counter() - started
     summary = ", ".join(
         f"{p} thread{'s' if p != '1' else ''}: {s:.2f}x" for p, s in speedups.items()
@@ -92,15 +93,18 @@ def profiler(state: TaskState, services: Services) -> Command[Literal["report"]]
     )
 
 
-def _hotspots(services: Services, workspace: Path, recipe) -> dict:
+def _hotspots(services: Services, workspace: Path, recipe, timing_size: int) -> dict:
     """Where the candidate's kernel spends its instructions (callgrind, 1 thread, a small case,
     counting only inside the harness's timed kernel calls):
-    deterministic, so it reads the same on a noisy machine."""
+    deterministic, so it reads the same on a noisy machine. The case is a tenth of the timing
+    size (at most 100,000): callgrind runs ~50x slower, and a quadratic kernel at full size
+    would take hours."""
     if recipe.launcher:  # MPI: profile one rank's worth of work is not meaningful here
         return {"available": False, "message": "hotspots are not collected for MPI runs"}
-    args = ["--size", "100000", "--seed", "7", "--mode", "time", "--repeats", "1"]
+    size = max(1, min(100_000, timing_size // 10))
+    args = ["--size", str(size), "--seed", "7", "--mode", "time", "--repeats", "1"]
     summary = callgrind(services.sandbox, workspace, ["./candidate", *args],
-                        services.limits.replace(wall_s=max(services.limits.wall_s, 300)),
+                        services.limits.replace(wall_s=min(services.limits.wall_s, 120)),
                         env={"OMP_NUM_THREADS": "1"}, top=5,
                         only_inside="*ellora::Case::kernel*")
     return summary.to_dict()
