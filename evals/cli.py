@@ -45,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     report.add_argument("--k", default="1", help="k values, e.g. 1,5,10")
     report.add_argument("--no-plots", action="store_true")
     report.add_argument("--problems", help="only these problem name patterns, e.g. 'reduce_*'")
+    report.add_argument("--min-reference-s", type=float, metavar="S",
+                        help="only problems whose serial reference takes at least S seconds "
+                             "at the timing size (those large enough to benefit)")
     listing = sub.add_parser("list", help="list the tasks of a suite")
     listing.add_argument("suite")
     listing.add_argument("--models")
@@ -141,8 +144,11 @@ def _report(args) -> int:
         ks = [int(k) for k in args.k.split(",")]
     except ValueError:
         raise UserError(f"bad --k {args.k!r}: write it as 1,5,10") from None
+    if args.min_reference_s is not None and args.min_reference_s < 0:
+        raise UserError(f"--min-reference-s must be >= 0, got {args.min_reference_s}")
     for path in write_report(args.runs, args.out, ks, plots=not args.no_plots,
-                             problems=_split(args.problems)):
+                             problems=_split(args.problems),
+                             min_reference_s=args.min_reference_s):
         print(path)
     return 0
 

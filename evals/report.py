@@ -123,12 +123,44 @@ def _count(values) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def reference_seconds(run_dirs: list[Path]) -> dict[str, float]:
+    """Per problem, the median time of the serial reference at the timing size over every
+    timed sample of these runs (each timing pass times the reference next to the sample)."""
+    import statistics
+
+    seen: dict[str, list[float]] = defaultdict(list)
+    for run_dir in run_dirs:
+        for record in RunStore(Path(run_dir)).records():
+            if record.get("baseline_s"):
+                seen[record["problem"]].append(float(record["baseline_s"]))
+    return {problem: statistics.median(values) for problem, values in seen.items()}
+
+
+def large_problems(run_dirs: list[Path], min_seconds: float) -> tuple[list[str], list[str]]:
+    """(problems whose reference takes at least ``min_seconds``, problems never timed in
+    these runs): "large enough to benefit" made measurable. Include a reference run (the
+    serial code handed back) so that every problem has a timed reference."""
+    seconds = reference_seconds(run_dirs)
+    everything = {r["problem"] for d in run_dirs for r in RunStore(Path(d)).records()
+                  if "problem" in r}
+    large = sorted(p for p, s in seconds.items() if s >= min_seconds)
+    return large, sorted(everything - set(seconds))
+
+
 def write_report(run_dirs: list[Path], out_dir: Path, ks: list[int] | None = None,
-                 plots: bool = True, problems: list[str] | None = None) -> list[Path]:
-    """report.json, report.md and (with matplotlib) PNG plots in ``out_dir``."""
+                 plots: bool = True, problems: list[str] | None = None,
+                 min_reference_s: float | None = None) -> list[Path]:
+    """report.json, report.md and (with matplotlib) PNG plots in ``out_dir``; with
+    ``min_reference_s``, only problems whose serial reference takes at least that long."""
     from ellora.evals.report_render import plot_pass_at_1, plot_speedups, render_markdown
 
     ks = ks or [1]
+    subset = None
+    if min_reference_s is not None:
+        large, untimed = large_problems(run_dirs, min_reference_s)
+        chosen = [p for p in large if not problems or any(fnmatch.fnmatch(p, q) for q in problems)]
+        subset = {"min_reference_s": min_reference_s, "problems": chosen, "untimed": untimed}
+        problems = chosen or ["(none)"]
     out_dir.mkdir(parents=True, exist_ok=True)
     reviews = [Path(d) for d in run_dirs if RunStore(Path(d)).arguments().get("review")]
     written = [path for d in reviews for path in _review(d, out_dir)]
@@ -136,8 +168,17 @@ def write_report(run_dirs: list[Path], out_dir: Path, ks: list[int] | None = Non
     if not runs:
         return written
     written += [out_dir / "report.json", out_dir / "report.md"]
-    written[-2].write_text(json.dumps({"ks": ks, "runs": runs}, indent=1, default=str))
-    written[-1].write_text(render_markdown(runs, ks))
+    written[-2].write_text(json.dumps({"ks": ks, "subset": subset, "runs": runs}, indent=1,
+                                      default=str))
+    markdown = render_markdown(runs, ks)
+    if subset:
+        markdown = markdown.replace("# Eval report\n", (
+            f"# Eval report\n\nOnly the {len(subset['problems'])} problems whose serial "
+            f"reference takes at least {subset['min_reference_s']} s at the timing size: "
+            f"{', '.join(subset['problems']) or 'none'}"
+            + (f" (never timed in these runs: {', '.join(subset['untimed'])})"
+               if subset["untimed"] else "") + ".\n"), 1)
+    written[-1].write_text(markdown)
     if plots:
         written += [plot_pass_at_1(runs, out_dir / "pass_at_1.png"),
                     plot_speedups(runs, out_dir / "speedups.png")]

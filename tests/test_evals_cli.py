@@ -44,6 +44,14 @@ def test_run_agent_and_reference_then_report_side_by_side(tmp_path, capsys):
     assert reference["pass@1"] == 1.0 and reference["parallel_pass@1"] == 0.0  # serial code
     for plot in ("pass_at_1.png", "speedups.png"):
         assert (tmp_path / "rep" / plot).stat().st_size > 1000
+    seconds = reference["resources"] and record["baseline_s"]
+    for threshold, kept in ((seconds / 2, ["reduce_dot"]), (seconds * 1000, [])):
+        assert main(["eval", "report", str(alone), str(agent), "--out", str(tmp_path / "big"),
+                     "--no-plots", "--min-reference-s", str(threshold)]) == 0
+        subset = json.loads((tmp_path / "big" / "report.json").read_text())["subset"]
+        assert subset["problems"] == kept
+        assert "serial reference takes at least" in (tmp_path / "big" / "report.md").read_text()
+    assert main(["eval", "report", str(agent), "--min-reference-s", "-1"]) == 2
 
 
 def test_list_and_bad_input(tmp_path, capsys):
