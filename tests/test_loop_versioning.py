@@ -13,7 +13,7 @@ from conftest import FAST_AGENT, REPO
 from ellora.tools.cpp_syntax import loops_in_lines, parse_cpp
 from ellora.tools.loop_analysis import analyze_loop
 from ellora.tools.loop_plan import plan_region, rewrite_region
-from ellora.tools.overlap import guard_declaration
+from ellora.tools.overlap import APART_HELPER, guard_declaration
 from ellora.tools.transformations import to_openmp
 
 SUITE = REPO / "evals" / "suites" / "builtin"
@@ -45,7 +45,7 @@ def build_and_run(tmp_path: Path, program: str, threads: int = 4) -> str:
 def test_possibly_overlapping_pointers_get_a_run_time_check():
     facts, _ = facts_of(STENCIL)
     assert facts.parallel, facts.refusal
-    assert facts.overlap_check["pairs"] == [["v", "u"]]
+    assert facts.overlap_check["pairs"] == [["v", "u", False]]
     assert facts.canonical_condition.startswith("i < ")
 
 
@@ -54,8 +54,8 @@ def test_the_check_is_true_only_for_disjoint_ranges(tmp_path):
     declaration = guard_declaration(facts.overlap_check, "ok", "  ")
     program = (
         "#include <algorithm>\n#include <cstdint>\n#include <cstdio>\n"
-        "#include <initializer_list>\n"
-        "bool check(int n, const double* u, double* v) {\n  " + declaration + "  return ok;\n}\n"
+        "#include <initializer_list>\n" + APART_HELPER
+        + "bool check(int n, const double* u, double* v) {\n  " + declaration + "  return ok;\n}\n"
         "int main() {\n  static double a[64], b[64];\n"
         "  std::printf(\"%d %d %d %d %d %d\\n\", check(32, a, b), check(32, a, a + 1),\n"
         "              check(32, a + 1, a), check(8, a, a + 8), check(8, a, a + 7),\n"
@@ -261,3 +261,22 @@ def test_the_agent_verifies_versioned_and_extremum_ports(make_services, tmp_path
     assert report["status"] == "verified", report["status_reason"]
     assert report["change_origin"] == "transformation"
     assert marker in report["diff"]
+
+
+def test_the_heat_example_keeps_its_step_loop_and_versions_the_grid_loops(make_services):
+    from conftest import EXAMPLES
+    from ellora.agents.runner import new_task_id, run_task
+
+    source = EXAMPLES / "heat.cpp"
+    services = make_services(None, agent={**FAST_AGENT["agent"], "timing_size": 20_000})
+    state = {
+        "task_id": new_task_id(), "task": "parallelize this loop with OpenMP",
+        "target_model": "openmp", "file": str(source), "first_line": 8, "last_line": 15,
+        "original": source.read_text(), "status": "running", "steps": [],
+        "harness": str(EXAMPLES / "heat.harness.cpp"),
+    }
+    report = run_task(state, services, services.settings.state_dir / "checkpoints.sqlite")
+    assert report["status"] == "verified", report["status_reason"]
+    assert report["diff"].count("+    #pragma omp parallel for") == 2
+    assert "if(ellora_disjoint_" in report["diff"]
+    assert "kept serial" in report["plan"]["why"]

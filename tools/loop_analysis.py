@@ -617,22 +617,27 @@ def _check_aliasing(loop, by_array, written, facts: LoopFacts, variant: set[str]
     for array in written:
         write_index = next(a.index for a in by_array[array] if a.is_write)
         for other, accesses in by_array.items():
-            if other == array or (other, array) in pairs:
+            if other == array or any(p[:2] == (other, array) for p in pairs):
                 continue
             mismatched = [a for a in accesses if a.index != write_index]
             if (
-                mismatched
-                and kinds.get(array, "pointer") == kinds.get(other, "pointer") == "pointer"
+                kinds.get(array, "pointer") == kinds.get(other, "pointer") == "pointer"
                 and _may_alias_types(types.get(array), types.get(other))
             ):
-                pairs.append((array, other))
+                # the same index is safe only through the same address: u = v + 1 makes
+                # v[i] = u[i] a recurrence, so even those pairs are checked
+                pairs.append((array, other, not mismatched))
+                if not mismatched:
+                    continue
                 first_reason = first_reason or (
                     f"{array} and {other} may point to overlapping memory ({array} written at "
                     f"[{write_index}], {other} accessed at [{mismatched[0].index}])"
                 )
     if not pairs:
         return
-    involved = {name for pair in pairs for name in pair}
+    first_reason = first_reason or (
+        f"{pairs[0][0]} and {pairs[0][1]} may point to overlapping memory at an offset")
+    involved = {name for pair in pairs for name in pair[:2]}
     subscripts = {name: [a.index for a in by_array[name]] for name in involved}
     try:
         facts.overlap_check = plan_check(loop, pairs, subscripts, variant)
@@ -643,7 +648,7 @@ def _check_aliasing(loop, by_array, written, facts: LoopFacts, variant: set[str]
         ) from None
     facts.facts.append(
         "pointers that may overlap ("
-        + ", ".join(f"{a}/{b}" for a, b in pairs)
+        + ", ".join(f"{a}/{b}" for a, b, _ in pairs)
         + "): parallel only when a run-time check finds the ranges the loop touches disjoint"
     )
 

@@ -62,6 +62,10 @@ def loop_range(loop) -> LoopRange:
     left = normalized(condition.child_by_field_name("left"))
     bound = normalized(condition.child_by_field_name("right"))
     operator = text(condition.child(1))
+    # i < ((n) > c ? (n) - c : 0): the form written for ``i + c < n`` with unsigned i
+    clamped = re.fullmatch(r"\(\((.+)\)>(\d+)\?\(\1\)-\2:0\)", bound)
+    if clamped:
+        bound = f"({clamped.group(1)})-{clamped.group(2)}"
     shifted = re.fullmatch(rf"{re.escape(var)}\+(\d+)", left)
     offset = f"-{shifted.group(1)}" if shifted else ""
     if left != var and not shifted:
@@ -86,13 +90,17 @@ def loop_range(loop) -> LoopRange:
     return LoopRange(var, lower, upper, init.type == "assignment_expression")
 
 
-def nest_ranges(loop) -> list[LoopRange]:
-    """The loop's own range and those of every loop inside it, outermost first."""
-    ranges = [loop_range(loop)]
+def nest_ranges(loop) -> list[LoopRange | str]:
+    """The loop's own range and those of every loop inside it, outermost first; a loop whose
+    range cannot be read is the reason instead (it only matters if a subscript uses it)."""
+    ranges: list[LoopRange | str] = [loop_range(loop)]
     for node in walk(loop.child_by_field_name("body")):
         if node.type == "for_statement":
-            ranges.append(loop_range(node))
-    names = [r.variable for r in ranges]
+            try:
+                ranges.append(loop_range(node))
+            except NotCheckable as why:
+                ranges.append(str(why))
+    names = [r.variable for r in ranges if isinstance(r, LoopRange)]
     if len(set(names)) != len(names):
         raise NotCheckable("two loops of the nest use the same variable name")
     return ranges
@@ -205,16 +213,24 @@ def plan_check(loop, pairs: list[tuple[str, str]], subscripts: dict[str, list[st
     definitions = local_definitions(loop)
     subscripts = {a: [_expand(i, definitions) for i in idx] for a, idx in subscripts.items()}
     variant = variant - set(definitions)
-    ranges = nest_ranges(loop)
-    names = [r.variable for r in ranges]
-    for r in ranges:
-        for bound in (r.lower, r.upper):
-            _loop_variables_in(bound, names, variant)
+    every = nest_ranges(loop)
+    unreadable = [r for r in every if isinstance(r, str)]
+    known = [r for r in every if isinstance(r, LoopRange)]
+    names = [r.variable for r in known]
+    needed = {known[0].variable}
     for array, indices in subscripts.items():
         for index in indices:
             if "][" in index:
                 raise NotCheckable(f"{array} has a multi-dimensional subscript")
-            _loop_variables_in(index, names, variant)
+            try:
+                needed.update(_loop_variables_in(index, names, variant))
+            except NotCheckable as why:
+                raise NotCheckable(f"{why}; {unreadable[0]}" if unreadable else str(why)) from None
+    for r in reversed(known):  # a needed loop's bounds may need the loops around it
+        if r.variable in needed:
+            for bound in (r.lower, r.upper):
+                needed.update(_loop_variables_in(bound, names, variant))
+    ranges = [r for r in known if r.variable in needed]
     return {
         "pairs": [list(p) for p in pairs],
         "ranges": [[r.variable, r.lower, r.upper, r.assigned] for r in ranges],
@@ -246,42 +262,56 @@ def guard_declaration(check: dict, name: str, indent: str) -> str:
         else:
             lines.append(f"if (ellora_{var}_lo > ellora_{var}_hi) return false;")
     for array, indices in check["subscripts"].items():
-        corners = [
-            c for index in indices for c in _corners(index, _loop_variables_in(index, names, variant))
-        ]
-        if len(corners) > 1:
-            lines.append(f"const ellora_values ellora_{array}_at = {{{', '.join(corners)}}};")
-            first, last = f"std::min(ellora_{array}_at)", f"std::max(ellora_{array}_at)"
+        if len(set(indices)) == 1 and indices[0] in names:  # a[i]: the range of i itself
+            first, last = f"ellora_{indices[0]}_lo", f"ellora_{indices[0]}_hi"
         else:
-            first = last = corners[0]
+            corners = [c for index in indices
+                       for c in _corners(index, _loop_variables_in(index, names, variant))]
+            first, last = _extreme("min", corners), _extreme("max", corners)
         lines.append(
             f"const ellora_ll ellora_{array}_first = {first}, ellora_{array}_last = {last};"
         )
-    lines += [
-        "auto ellora_apart = [](const void* p, ellora_ll p0, ellora_ll p1, ellora_ll ps,",
-        "                       const void* q, ellora_ll q0, ellora_ll q1, ellora_ll qs) {",
-        "  const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p);",
-        "  const std::uintptr_t b = reinterpret_cast<std::uintptr_t>(q);",
-        "  const std::uintptr_t pb = a + (std::uintptr_t)(p0 * ps);",
-        "  const std::uintptr_t pe = a + (std::uintptr_t)((p1 + 1) * ps);",
-        "  const std::uintptr_t qb = b + (std::uintptr_t)(q0 * qs);",
-        "  const std::uintptr_t qe = b + (std::uintptr_t)((q1 + 1) * qs);",
-        "  return pe <= qb || qe <= pb;",
-        "};",
-    ]
-    tests = [
-        f"ellora_apart({a}, ellora_{a}_first, ellora_{a}_last, (ellora_ll)sizeof(*{a}), "
-        f"{b}, ellora_{b}_first, ellora_{b}_last, (ellora_ll)sizeof(*{b}))"
-        for a, b in check["pairs"]
-    ]
+    tests = []
+    for a, b, *same in check["pairs"]:
+        apart = (f"ellora_apart({a}, ellora_{a}_first, ellora_{a}_last, sizeof(*{a}),\n"
+                 f"{indent}                      "
+                 f"{b}, ellora_{b}_first, ellora_{b}_last, sizeof(*{b}))")
+        # the same index through the same address is each iteration's own element
+        tests.append(f"(static_cast<const void*>({a}) == static_cast<const void*>({b}) || "
+                     f"{apart})" if same and same[0] else apart)
     lines.append("return " + f"\n{indent}    && ".join(tests) + ";")
+    if not any("ellora_values{" in line or "ellora_values ellora_" in line for line in lines):
+        lines.remove("typedef std::initializer_list<ellora_ll> ellora_values;")
     body = f"\n{indent}  ".join(lines)
-    pairs = ", ".join(f"{a}/{b}" for a, b in check["pairs"])
+    pairs = ", ".join(f"{p[0]}/{p[1]}" for p in check["pairs"])
     return (
         f"// Ellora: {pairs} may overlap; run in parallel only when the ranges the loop\n"
-        f"{indent}// touches through them are disjoint (otherwise the original serial loop runs).\n"
+        f"{indent}// touches through them are disjoint or the very same buffer (otherwise the\n"
+        f"{indent}// original serial loop runs). Mark the pointers __restrict__ to drop the test.\n"
         f"{indent}const bool {name} = [&]() -> bool {{\n{indent}  {body}\n{indent}}}();\n"
     )
+
+
+APART_HELPER = """\
+// Ellora: whether elements [p0, p1] after p and [q0, q1] after q (sizes ps, qs) are apart.
+static inline bool ellora_apart(const void* p, long long p0, long long p1, long long ps,
+                                const void* q, long long q0, long long q1, long long qs) {
+  const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t b = reinterpret_cast<std::uintptr_t>(q);
+  const std::uintptr_t pb = a + (std::uintptr_t)(p0 * ps), pe = a + (std::uintptr_t)((p1 + 1) * ps);
+  const std::uintptr_t qb = b + (std::uintptr_t)(q0 * qs), qe = b + (std::uintptr_t)((q1 + 1) * qs);
+  return pe <= qb || qe <= pb;
+}
+"""
+
+
+def with_apart_helper(source: str) -> str:
+    """The source with ``ellora_apart`` defined after its last include (once)."""
+    if "bool ellora_apart(" in source:
+        return source
+    includes = list(re.finditer(r"^#\s*include[^\n]*\n", source, re.MULTILINE))
+    position = includes[-1].end() if includes else 0
+    return source[:position] + "\n" + APART_HELPER + source[position:]
 
 
 def guard_name(facts) -> str:

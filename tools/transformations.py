@@ -557,9 +557,11 @@ def _gather_call(array: str, declared: str, facts: LoopFacts) -> str:
 
 
 def _guard_includes(source: str) -> str:
+    from ellora.tools.overlap import with_apart_helper
+
     for header in ("algorithm", "cstdint", "initializer_list"):
         source = _ensure_include(source, header)
-    return source
+    return with_apart_helper(source)
 
 
 def _ensure_include(source: str, header: str) -> str:
