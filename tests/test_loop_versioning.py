@@ -280,3 +280,21 @@ def test_the_heat_example_keeps_its_step_loop_and_versions_the_grid_loops(make_s
     assert report["diff"].count("+    #pragma omp parallel for") == 2
     assert "if(ellora_disjoint_" in report["diff"]
     assert "kept serial" in report["plan"]["why"]
+
+
+def test_same_index_through_offset_pointers_falls_back_to_serial(tmp_path):
+    scale = ("void scale(int n, const double* u, double* v) {\n"
+             "  for (int i = 0; i < n; ++i) v[i] = 2.0 * u[i] + 1.0;\n}\n")
+    facts, loop = facts_of(scale)
+    assert facts.overlap_check["pairs"] == [["v", "u", True]]
+    parallel = to_openmp(scale, loop, facts).source.replace("scale(", "scale_parallel(")
+    program = (
+        "#include <cstdio>\n" + scale + parallel
+        + "int main() {\n  const int n = 200000; static double a[n + 1], b[n + 1];\n"
+        "  for (int i = 0; i <= n; ++i) a[i] = b[i] = i % 13;\n"
+        "  scale(n, a, a + 1); scale_parallel(n, b, b + 1);\n"  # a recurrence: must be serial
+        "  scale(n, a, a); scale_parallel(n, b, b);\n"  # in place: parallel and correct
+        "  int same = 1;\n  for (int i = 0; i <= n; ++i) same &= a[i] == b[i];\n"
+        "  std::printf(\"%d\\n\", same);\n}\n"
+    )
+    assert build_and_run(tmp_path, program).strip() == "1"
