@@ -298,3 +298,27 @@ def test_same_index_through_offset_pointers_falls_back_to_serial(tmp_path):
         "  std::printf(\"%d\\n\", same);\n}\n"
     )
     assert build_and_run(tmp_path, program).strip() == "1"
+
+
+def test_a_histogram_with_a_reset_loop_ports_both_loops_to_kokkos(make_services, tmp_path):
+    """Integer literals in atomic updates of wider counters must still compile."""
+    import tomllib
+
+    from ellora.agents.runner import new_task_id, run_task
+
+    folder = SUITE / "histogram_bins"
+    source = tmp_path / "serial.cpp"
+    source.write_text((folder / "serial.cpp").read_text())
+    (tmp_path / "serial.harness.cpp").write_text((folder / "serial.harness.cpp").read_text())
+    meta = tomllib.loads((folder / "problem.toml").read_text())
+    services = make_services(None, agent={**FAST_AGENT["agent"], "timing_size": 100_000,
+                                          "test_sizes": meta["check_sizes"][:3]})
+    state = {
+        "task_id": new_task_id(), "task": "port this loop to Kokkos", "target_model": "kokkos",
+        "file": str(source), "first_line": 1, "last_line": 12, "original": source.read_text(),
+        "status": "running", "steps": [], "harness": str(tmp_path / "serial.harness.cpp"),
+    }
+    report = run_task(state, services, services.settings.state_dir / "checkpoints.sqlite")
+    assert report["status"] == "verified", report["status_reason"]
+    assert report["diff"].count("Kokkos::parallel_for") == 2
+    assert "Kokkos::atomic_add" in report["diff"]

@@ -103,6 +103,9 @@ class LoopFacts:
     canonical_condition: str = ""  # set when the header's test must be rewritten (i + 1 < n)
     # pointer pairs that may overlap: the loop is parallel only under a run-time check
     overlap_check: dict = field(default_factory=dict)
+    # whether the loops inside are worth planning when this one is refused: not when the
+    # obstacle is possible aliasing (the inner loops are usually too small to pay off)
+    plan_inner_loops: bool = True
     # a running sum read inside the loop: {"variable", "operator", "kind", "type_name"}
     scan: dict = field(default_factory=dict)
     # first index where a condition holds (``if (c) return r;``): {"condition", "result"}
@@ -642,6 +645,7 @@ def _check_aliasing(loop, by_array, written, facts: LoopFacts, variant: set[str]
     try:
         facts.overlap_check = plan_check(loop, pairs, subscripts, variant)
     except NotCheckable as why:
+        facts.plan_inner_loops = False
         raise Refused(
             f"{first_reason}, and the ranges cannot be checked at run time ({why}): mark the "
             "pointers __restrict__ if they never overlap"
@@ -680,6 +684,7 @@ def _element_types(function) -> dict[str, str]:
                 "array_declarator",
                 "init_declarator",
                 "identifier",
+                "function_declarator",  # std::vector<T> v(n); parses like a declarator call
             ):
                 name = re.sub(
                     r"^(__restrict__|__restrict|restrict)",

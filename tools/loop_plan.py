@@ -60,8 +60,9 @@ def plan_region(source: str, first_line: int, last_line: int) -> tuple[RegionPla
             nodes.append(loop)
             return
         plan.serial.append(facts)
-        for inner in _direct_inner_loops(loop):
-            choose(inner)
+        if facts.plan_inner_loops:
+            for inner in _direct_inner_loops(loop):
+                choose(inner)
 
     for loop in loops_in_lines(tree, first_line, last_line):
         choose(loop)

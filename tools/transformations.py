@@ -207,7 +207,8 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
             (
                 statement.start_byte - body_node.start_byte,
                 statement.end_byte - body_node.start_byte,
-                f"Kokkos::{call}(&{target}, {value});",
+                f"Kokkos::{call}(&{target}, "
+                f"static_cast<std::decay_t<decltype({target})>>({value}));",
             )
         )
     body = _edit(text(body_node), atomic_edits)
@@ -278,6 +279,8 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
             f"{indent}  " + code.replace("\n", "\n  ") + f"\n{indent}}}")
     code = _versioned(code, source[_byte_to_char(source, loop.start_byte):end], facts, indent)
     new_source = ensure_kokkos_include(source[:start] + code + source[end:])
+    if atomic_edits:
+        new_source = _ensure_include(new_source, "type_traits")
     new_source = ensure_kokkos_initialized(new_source)
     if facts.overlap_check:
         new_source = _guard_includes(new_source)
