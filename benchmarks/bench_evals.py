@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import statistics
 import sys
@@ -48,6 +49,9 @@ def _problems(names: list[str]):
     return [p for p in load_suite(BUILTIN_SUITE) if p.name in names]
 
 
+PHASES: list[dict] = []  # where each runner run's time went (phases.jsonl), in run order
+
+
 def run_runner(out: Path, names: list[str], target: str, workers: int,
                build_bound: bool = False) -> float:
     """Seconds for a fresh runner run of the suite's own code translated to ``target``."""
@@ -60,9 +64,11 @@ def run_runner(out: Path, names: list[str], target: str, workers: int,
     run_dir = run_eval(spec, _settings(workers, build_bound), _problems(names), "builtin", out,
                        quiet=True)
     seconds = time.perf_counter() - started
-    statuses = {r["status"] for r in RunStore(run_dir).records()}
+    store = RunStore(run_dir)
+    statuses = {r["status"] for r in store.records()}
     if statuses != {"passed"}:
         raise SystemExit(f"benchmark samples did not all pass: {statuses}")
+    PHASES.append({"workers": workers, "total_s": round(seconds, 3), **store.phases()[-1]})
     return seconds
 
 
@@ -143,7 +149,8 @@ def scaling(rounds: int, scratch: Path) -> dict:
         two.append(run_runner(scratch / f"w2-{index}", SCALING_PROBLEMS, "kokkos", 2, True))
     ratio = statistics.median(one) / statistics.median(two)
     return {"samples": len(SCALING_PROBLEMS), "one_worker_s": one, "two_workers_s": two,
-            "speedup": round(ratio, 3), "target": 1.7, "met": ratio >= 1.7}
+            "speedup": round(ratio, 3), "target": 1.7, "met": ratio >= 1.7,
+            "phases": PHASES[-2 * rounds:], "load_average": os.getloadavg()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, as_completed
 from dataclasses import asdict, dataclass, field
@@ -103,8 +104,10 @@ def run_eval(spec: RunSpec, settings, problems: list[Problem], suite_name: str,
     progress = Progress(len(requests), len(requests) - len(pending), quiet=quiet)
     generator = make_generator(spec, settings, run_dir, model_factory)
     settings_json = settings.model_dump_json()
+    clock = _PhaseClock()
     with parsl_pool(settings.evals.parsl, run_dir) as pool:
-        batch = _Batch(pool, store, settings, settings_json, str(run_dir), progress)
+        clock.mark("start_s")
+        batch = _Batch(pool, store, settings, settings_json, str(run_dir), progress, clock)
         to_generate = [r for r in pending if r.key not in generated]
         for request in pending:
             if request.key in generated:
@@ -126,16 +129,34 @@ def run_eval(spec: RunSpec, settings, problems: list[Problem], suite_name: str,
             by_key = {r.key: r for r in to_generate}
             generator.generate(to_generate,
                                lambda row: batch.evaluate(by_key[row["key"]], batch.keep(row)))
+        clock.mark("generate_s")  # remote generation overlaps the builds it submits
         batch.collect()
+    clock.mark("shutdown_s")
+    store.add_phases({**clock.phases, "samples": len(pending),
+                      "workers": settings.evals.parsl.workers})
     progress.close()
     return run_dir
+
+
+class _PhaseClock:
+    """Wall seconds of each phase of one invocation, in order."""
+
+    def __init__(self):
+        self.phases: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def mark(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.phases[phase] = round(self.phases.get(phase, 0.0) + now - self._last, 3)
+        self._last = now
 
 
 class _Batch:
     """Submits references and samples to Parsl and writes a record as each one finishes."""
 
     def __init__(self, pool, store: RunStore, settings, settings_json: str, run_dir: str,
-                 progress: Progress):
+                 progress: Progress, clock: _PhaseClock | None = None):
+        self.clock = clock or _PhaseClock()
         self.pool, self.store, self.settings = pool, store, settings
         self.settings_json, self.run_dir, self.progress = settings_json, run_dir, progress
         self.references: dict[str, Future] = {}
@@ -187,10 +208,12 @@ class _Batch:
         """Wait for every build, then time the validated samples one after another."""
         for future in as_completed(self.futures):
             future.exception()
+        self.clock.mark("build_check_s")
         for head, job, outcome in self.timings:  # one at a time: nothing else runs meanwhile
             timer = _sample_timer(job["problem"]["driver"])
             future = self.pool.submit(timer, self.settings_json, self.run_dir, job, outcome)
             self._record(head, _outcome(future))
+        self.clock.mark("timing_s")
 
 
 def _outcome(future: Future) -> dict:

@@ -90,3 +90,11 @@ class RunStore:
 
     def add_record(self, row: dict) -> None:
         self._append("records.jsonl", row)
+
+    def add_phases(self, phases: dict) -> None:
+        """Where one invocation's wall time went (``phases.jsonl``, one line per invocation:
+        a resumed run adds a line): start-up, generation, builds and checks, timing."""
+        self._append("phases.jsonl", phases)
+
+    def phases(self) -> list[dict]:
+        return self._read("phases.jsonl")

@@ -39,6 +39,13 @@ def test_reference_run_records_every_sample_and_resumes(tmp_path):
     assert set(again) == set(first)
     assert len((run_dir / "records.jsonl").read_text().splitlines()) == len(lines) + 1
     assert not (run_dir / "generations.jsonl").read_text().count("\n") > len(first)
+    from ellora.evals.store import RunStore
+
+    phases = RunStore(run_dir).phases()  # one line per invocation: where the time went
+    assert len(phases) == 2 and phases[0]["samples"] == 2 and phases[1]["samples"] == 1
+    for phase in ("start_s", "generate_s", "build_check_s", "timing_s", "shutdown_s"):
+        assert phases[0][phase] >= 0
+    assert phases[0]["timing_s"] > 0 and phases[0]["build_check_s"] > 0
 
 
 CRASH = "```cpp\n#include <cstdlib>\ndouble sum(std::size_t n, const double* x) {\n" \
