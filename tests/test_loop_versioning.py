@@ -322,3 +322,20 @@ def test_a_histogram_with_a_reset_loop_ports_both_loops_to_kokkos(make_services,
     assert report["status"] == "verified", report["status_reason"]
     assert report["diff"].count("Kokkos::parallel_for") == 2
     assert "Kokkos::atomic_add" in report["diff"]
+
+
+def test_a_vector_reference_and_a_pointer_to_doubles_may_overlap(tmp_path):
+    source = ("#include <vector>\n"
+              "void shift(std::vector<double>& out, const double* in, int n) {\n"
+              "  for (int i = 1; i < n; ++i) out[i] = in[i - 1] * 2.0;\n}\n")
+    facts, loop = facts_of(source)
+    assert facts.overlap_check["address"] == {"out": "out.data()"}
+    parallel = to_openmp(source, loop, facts).source.replace("shift(", "shift_parallel(")
+    program = (
+        "#include <cstdio>\n" + source + parallel
+        + "int main() {\n  std::vector<double> a(100001, 1.0), b(100001, 1.0);\n"
+        "  for (int i = 0; i < 100001; ++i) a[i] = b[i] = i % 7;\n"
+        "  shift(a, a.data(), 100001); shift_parallel(b, b.data(), 100001);\n"
+        "  std::printf(\"%d\\n\", int(a == b));\n}\n"
+    )
+    assert build_and_run(tmp_path, program).strip() == "1"

@@ -625,7 +625,7 @@ def _check_aliasing(loop, by_array, written, facts: LoopFacts, variant: set[str]
             mismatched = [a for a in accesses if a.index != write_index]
             if (
                 kinds.get(array, "pointer") == kinds.get(other, "pointer") == "pointer"
-                and _may_alias_types(types.get(array), types.get(other))
+                and _may_alias_types(_element_of(types.get(array)), _element_of(types.get(other)))
             ):
                 # the same index is safe only through the same address: u = v + 1 makes
                 # v[i] = u[i] a recurrence, so even those pairs are checked
@@ -644,6 +644,10 @@ def _check_aliasing(loop, by_array, written, facts: LoopFacts, variant: set[str]
     subscripts = {name: [a.index for a in by_array[name]] for name in involved}
     try:
         facts.overlap_check = plan_check(loop, pairs, subscripts, variant)
+        facts.overlap_check["address"] = {  # a std::vector& reaches its elements by .data()
+            name: f"{name}.data()" for name in involved
+            if re.match(r"(?:std::)?vector<", types.get(name) or "")
+        }
     except NotCheckable as why:
         facts.plan_inner_loops = False
         raise Refused(
@@ -655,6 +659,12 @@ def _check_aliasing(loop, by_array, written, facts: LoopFacts, variant: set[str]
         + ", ".join(f"{a}/{b}" for a, b, _ in pairs)
         + "): parallel only when a run-time check finds the ranges the loop touches disjoint"
     )
+
+
+def _element_of(declared: str | None) -> str | None:
+    """The element type of a subscripted name: T for std::vector<T>(&), else as declared."""
+    vector = re.match(r"(?:std::)?vector<(.+)>&?$", declared or "")
+    return vector.group(1) if vector else declared
 
 
 _CHAR_TYPES = {"char", "unsignedchar", "signedchar", "std::byte", "void"}

@@ -272,12 +272,14 @@ def guard_declaration(check: dict, name: str, indent: str) -> str:
             f"const ellora_ll ellora_{array}_first = {first}, ellora_{array}_last = {last};"
         )
     tests = []
+    address = check.get("address", {})
     for a, b, *same in check["pairs"]:
-        apart = (f"ellora_apart({a}, ellora_{a}_first, ellora_{a}_last, sizeof(*{a}),\n"
+        pa, pb = address.get(a, a), address.get(b, b)
+        apart = (f"ellora_apart({pa}, ellora_{a}_first, ellora_{a}_last, sizeof(*{pa}),\n"
                  f"{indent}                      "
-                 f"{b}, ellora_{b}_first, ellora_{b}_last, sizeof(*{b}))")
+                 f"{pb}, ellora_{b}_first, ellora_{b}_last, sizeof(*{pb}))")
         # the same index through the same address is each iteration's own element
-        tests.append(f"(static_cast<const void*>({a}) == static_cast<const void*>({b}) || "
+        tests.append(f"(static_cast<const void*>({pa}) == static_cast<const void*>({pb}) || "
                      f"{apart})" if same and same[0] else apart)
     lines.append("return " + f"\n{indent}    && ".join(tests) + ";")
     if not any("ellora_values{" in line or "ellora_values ellora_" in line for line in lines):
