@@ -100,3 +100,33 @@ def subscript_parts(node) -> tuple[str | None, str]:
     if current.type != "identifier":
         return None, ""
     return text(current), "][".join(reversed(indices))
+
+
+def loop_header(loop) -> tuple[str, str, str, object, object]:
+    """(variable, its declared type or "", initial value text, condition node, update node)
+    of a ``for`` statement; ValueError saying what it lacks."""
+    init = loop.child_by_field_name("initializer")
+    condition = loop.child_by_field_name("condition")
+    update = loop.child_by_field_name("update")
+    if init is None or condition is None or update is None:
+        raise ValueError("it needs an initializer, a condition and an update")
+    if init.type == "declaration":
+        declarators = [c for c in init.children if c.type == "init_declarator"]
+        if len(declarators) != 1:
+            raise ValueError("declare exactly one loop variable")
+        return (text(declarators[0].child_by_field_name("declarator")),
+                text(init.child_by_field_name("type")),
+                text(declarators[0].child_by_field_name("value")), condition, update)
+    if init.type == "assignment_expression":
+        return (text(init.child_by_field_name("left")), "",
+                text(init.child_by_field_name("right")), condition, update)
+    raise ValueError("the initializer must set the loop variable")
+
+
+def write_target(node):
+    """The assigned expression of an assignment or ``++``/``--``, else None."""
+    if node.type == "assignment_expression":
+        return node.child_by_field_name("left")
+    if node.type == "update_expression":
+        return node.child_by_field_name("argument")
+    return None

@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from ellora.tools.cpp_syntax import enclosing, normalized, subscript_parts, text, walk
+from ellora.tools.cpp_syntax import (
+    enclosing,
+    loop_header,
+    normalized,
+    subscript_parts,
+    text,
+    walk,
+)
 from ellora.tools.loop_patterns import (
     extremum_operator,
     first_match,
@@ -147,24 +154,10 @@ def analyze_loop(loop, source: str) -> LoopFacts:
 
 
 def _read_header(loop, facts: LoopFacts) -> None:
-    init = loop.child_by_field_name("initializer")
-    condition = loop.child_by_field_name("condition")
-    update = loop.child_by_field_name("update")
-    if init is None or condition is None or update is None:
-        raise Refused("not a canonical loop: it needs an initializer, a condition and an update")
-    if init.type == "declaration":
-        declarators = [c for c in init.children if c.type == "init_declarator"]
-        if len(declarators) != 1:
-            raise Refused("not a canonical loop: declare exactly one loop variable")
-        facts.variable = text(declarators[0].child_by_field_name("declarator"))
-        facts.variable_type = text(init.child_by_field_name("type"))
-        facts.lower = text(declarators[0].child_by_field_name("value"))
-    elif init.type == "assignment_expression":
-        facts.variable = text(init.child_by_field_name("left"))
-        facts.lower = text(init.child_by_field_name("right"))
-        facts.variable_type = ""
-    else:
-        raise Refused("not a canonical loop: the initializer must set the loop variable")
+    try:
+        facts.variable, facts.variable_type, facts.lower, condition, update = loop_header(loop)
+    except ValueError as missing:
+        raise Refused(f"not a canonical loop: {missing}") from None
     var = facts.variable
     left = normalized(condition.child_by_field_name("left")) if condition.type == (
         "binary_expression") else ""

@@ -17,7 +17,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from ellora.tools.cpp_syntax import normalized, text, walk
+from ellora.tools.cpp_syntax import loop_header, normalized, text, walk, write_target
 
 _ALLOWED = re.compile(r"[A-Za-z_0-9+\-*() ]+")
 _IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*\b")
@@ -38,22 +38,11 @@ class LoopRange:
 
 def loop_range(loop) -> LoopRange:
     """The inclusive range of a counted loop's variable, increasing or decreasing."""
-    init = loop.child_by_field_name("initializer")
-    condition = loop.child_by_field_name("condition")
-    update = loop.child_by_field_name("update")
-    if init is None or condition is None or update is None:
-        raise NotCheckable("a loop in the nest is not a counted loop")
-    if init.type == "declaration":
-        declarators = [c for c in init.children if c.type == "init_declarator"]
-        if len(declarators) != 1:
-            raise NotCheckable("a loop in the nest declares more than one variable")
-        var = text(declarators[0].child_by_field_name("declarator"))
-        start = normalized(declarators[0].child_by_field_name("value"))
-    elif init.type == "assignment_expression":
-        var = text(init.child_by_field_name("left"))
-        start = normalized(init.child_by_field_name("right"))
-    else:
-        raise NotCheckable("a loop in the nest does not initialize its variable")
+    try:
+        var, _, start, condition, update = loop_header(loop)
+    except ValueError as missing:
+        raise NotCheckable(f"a loop in the nest is not a counted loop: {missing}") from None
+    start = "".join(start.split())
     step = normalized(update)
     increasing = step in (f"++{var}", f"{var}++", f"{var}+=1", f"{var}={var}+1")
     decreasing = step in (f"--{var}", f"{var}--", f"{var}-=1", f"{var}={var}-1")
@@ -78,16 +67,15 @@ def loop_range(loop) -> LoopRange:
         raise NotCheckable(f"the loop over {var} runs in a direction its test does not bound")
     body = loop.child_by_field_name("body")
     for node in walk(body):
-        target = (
-            node.child_by_field_name("left")
-            if node.type == "assignment_expression"
-            else node.child_by_field_name("argument")
-            if node.type == "update_expression"
-            else None
-        )
+        target = write_target(node)
         if target is not None and normalized(target) == var:
             raise NotCheckable(f"the body changes the loop variable {var}")
-    return LoopRange(var, lower, upper, init.type == "assignment_expression")
+    return LoopRange(var, lower, upper, not _declares(loop))
+
+
+def _declares(loop) -> bool:
+    init = loop.child_by_field_name("initializer")
+    return init is not None and init.type == "declaration"
 
 
 def nest_ranges(loop) -> list[LoopRange | str]:
@@ -181,13 +169,7 @@ def local_definitions(loop) -> dict[str, str]:
             name = text(node.child_by_field_name("declarator"))
             value = node.child_by_field_name("value")
             values[name] = normalized(value) if name not in values else ""
-        target = (
-            node.child_by_field_name("left")
-            if node.type == "assignment_expression"
-            else node.child_by_field_name("argument")
-            if node.type == "update_expression"
-            else None
-        )
+        target = write_target(node)
         if target is not None:
             assigned.add(normalized(target))
     return {n: v for n, v in values.items() if v and n not in assigned}
