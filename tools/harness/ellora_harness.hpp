@@ -49,24 +49,35 @@ inline void barrier() {
 class Case {
  public:
   Case(std::size_t size, std::uint64_t seed, bool timing, int repeats)
-      : size_(size), rng_(seed), timing_(timing), repeats_(repeats) {}
+      : size_(size), rng_(seed), state_(seed ^ 0x9E3779B97F4A7C15ULL), timing_(timing),
+        repeats_(repeats) {}
 
   std::size_t size() const { return size_; }
   std::mt19937_64& rng() { return rng_; }
 
+  // Inputs come from splitmix64 (a few ns a value): at timing sizes the inputs of every run
+  // are generated afresh, and std::uniform_*_distribution over mt19937_64 cost more than
+  // many kernels. rng() stays a std engine for harnesses that shuffle or sample themselves.
+  double uniform() { return (next() >> 11) * 0x1.0p-53; }  // in [0, 1)
+
   template <class T>
   std::vector<T> random_reals(std::size_t n, T lo = T(-1), T hi = T(1)) {
-    std::uniform_real_distribution<double> dist(lo, hi);
     std::vector<T> values(n);
-    for (auto& v : values) v = static_cast<T>(dist(rng_));
+    const double low = static_cast<double>(lo), span = static_cast<double>(hi) - low;
+    for (auto& v : values) v = static_cast<T>(low + span * uniform());
     return values;
   }
 
   template <class T>
   std::vector<T> random_ints(std::size_t n, T lo, T hi) {
-    std::uniform_int_distribution<long long> dist(lo, hi);
     std::vector<T> values(n);
-    for (auto& v : values) v = static_cast<T>(dist(rng_));
+    const unsigned long long span =
+        static_cast<unsigned long long>(static_cast<long long>(hi) - static_cast<long long>(lo)) + 1ULL;
+    for (auto& v : values) {
+      const unsigned long long draw = span == 0 ? next()  // the whole 64-bit range
+          : static_cast<unsigned long long>((static_cast<unsigned __int128>(next()) * span) >> 64);
+      v = static_cast<T>(static_cast<long long>(lo) + static_cast<long long>(draw));
+    }
     return values;
   }
 
@@ -106,8 +117,16 @@ class Case {
   double median_seconds() const { return median_seconds_; }
 
  private:
+  std::uint64_t next() {  // splitmix64
+    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+
   std::size_t size_;
   std::mt19937_64 rng_;
+  std::uint64_t state_;
   bool timing_;
   int repeats_;
   double median_seconds_ = 0.0;

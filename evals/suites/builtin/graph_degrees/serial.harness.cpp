@@ -6,10 +6,9 @@
 // A random symmetric adjacency matrix without self loops: each edge with probability p.
 static std::vector<int> ellora_eval_graph(ellora::Case& c, std::size_t n, double p) {
   std::vector<int> A(n * n, 0);
-  std::uniform_real_distribution<double> coin(0.0, 1.0);
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t j = i + 1; j < n; ++j) {
-      A[i * n + j] = A[j * n + i] = coin(c.rng()) < p ? 1 : 0;
+      A[i * n + j] = A[j * n + i] = c.uniform() < p ? 1 : 0;
     }
   }
   return A;
