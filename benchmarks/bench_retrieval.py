@@ -13,6 +13,7 @@
 
     python benchmarks/bench_retrieval.py --out bench_retrieval.json
     python benchmarks/bench_retrieval.py --index /tmp/idx   # reuse (or build once into) DIR
+    python benchmarks/bench_retrieval.py --only throughput --runs 7   # (b) alone, no model
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import os
 import resource
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from importlib import resources
@@ -198,7 +201,14 @@ def rss_mb() -> float:
 
 
 def graph_memory(directory: Path, settings: IndexSettings) -> dict[str, float]:
-    """Resident memory of the loaded graph and name index, and of the embedding model."""
+    """Resident memory of the loaded graph and name index, and of the embedding model, in a
+    fresh interpreter (this one reuses memory the build freed and has the model loaded)."""
+    found = subprocess.run([sys.executable, __file__, "--memory-of", str(directory)],
+                           capture_output=True, text=True, check=True)
+    return json.loads(found.stdout.strip().splitlines()[-1])
+
+
+def graph_memory_here(directory: Path, settings: IndexSettings) -> dict[str, float]:
     from ellora.knowledge_graph.rank import NameIndex
 
     index = Index(directory, settings)
@@ -240,14 +250,29 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--embed-sample", type=int, default=256)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--only", choices=["throughput"],
+                        help="run one part: throughput = (b), the indexing ratio, alone")
+    parser.add_argument("--memory-of", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     settings = IndexSettings(clone=False)
+    if args.memory_of:  # graph_memory's fresh interpreter
+        print(json.dumps(graph_memory_here(args.memory_of, settings)))
+        return
     directory = args.index or Path(tempfile.mkdtemp(prefix="ellora-bench-index-"))
     sources = corpus_sources(settings, directory)
     results: dict[str, Any] = {"corpus": {s.repository: {"files": len(s.files),
                                                           "origin": s.origin}
                                           for s in sources}}
+    if args.only == "throughput":
+        results["indexing"] = bench_indexing(sources, settings, args.runs)
+        results["load_average"] = os.getloadavg()
+        print("\n".join(render_indexing(results["indexing"])))
+        print("load average {:.2f} {:.2f} {:.2f}".format(*results["load_average"]))
+        if args.out:
+            args.out.write_text(json.dumps(results, indent=2))
+        shutil.rmtree(directory, ignore_errors=True)
+        return
     results["build"] = build(directory, settings, sources)
     results["memory"] = graph_memory(directory, settings)
     results["indexing"] = bench_indexing(sources, settings, args.runs)
@@ -266,7 +291,9 @@ def main() -> None:
                             "disk_mb_per_million_lines": disk / 1e6 / (lines / 1e6),
                             "graph_mb_per_million_lines":
                                 results["memory"]["graph_and_names_mb"] / (lines / 1e6)}
+    results["load_average"] = os.getloadavg()
     print(render(results))
+    print("load average {:.2f} {:.2f} {:.2f}".format(*results["load_average"]))
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))
     if args.index is None:
@@ -278,11 +305,7 @@ def render(r: dict[str, Any]) -> str:
     rows = ["| mode | recall@5 | MRR | p50 ms | p95 ms |", "|---|---|---|---|---|"]
     rows += [f"| {m} | {q[m]['recall_at_5']:.3f} | {q[m]['mrr']:.3f} | {q[m]['p50_ms']:.0f} "
              f"| {q[m]['p95_ms']:.0f} |" for m in MODES]
-    rows += ["", (f"Indexing ({ix['files']} files, {ix['lines']} lines), throughput and "
-             "ratio to raw tree-sitter parsing:")]
-    rows += [f"  {name}: {ix[name]['files_per_s']:.0f} files/s, {ix[name]['lines_per_s']:.0f} "
-             f"lines/s, ratio {ix[name]['ratio_to_raw']:.2f} (fastest runs; medians "
-             f"{ix[name]['median_ratio_to_raw']:.2f})" for name in ("raw", "one_process", "workers")]
+    rows += ["", *render_indexing(ix)]
     rows += [
              (f"Embedding ({em['chunks']} chunks): raw encode {em['raw_chunks_per_s']:.1f}/s, "
              f"ours {em['chunks_per_s']:.1f}/s (ratio {em['ratio']:.2f}), with Chroma upsert "
@@ -300,6 +323,16 @@ def render(r: dict[str, Any]) -> str:
                 f"index in memory {m['graph_and_names_mb']:.0f} MB, embedding model "
                 f"{m['model_mb']:.0f} MB, peak RSS of this benchmark {f['peak_rss_mb']:.0f} MB")
     return "\n".join(rows)
+
+
+def render_indexing(ix: dict[str, Any]) -> list[str]:
+    rows = [(f"Indexing ({ix['files']} files, {ix['lines']} lines), throughput and ratio to raw "
+             "tree-sitter parsing:")]
+    rows += [f"  {name}: {ix[name]['files_per_s']:.0f} files/s, {ix[name]['lines_per_s']:.0f} "
+             f"lines/s, ratio {ix[name]['ratio_to_raw']:.2f} (fastest runs; medians "
+             f"{ix[name]['median_ratio_to_raw']:.2f})"
+             for name in ("raw", "one_process", "workers")]
+    return rows
 
 
 if __name__ == "__main__":

@@ -30,8 +30,8 @@ def plan_chunks(facts: FileFacts, max_lines: int, min_lines: int) -> list[ChunkP
     """Chunks of a file, in line order; a file without definitions is one chunk (or several
     ``max_lines`` windows)."""
     defs = facts.definitions
-    order = sorted((i for i, d in enumerate(defs) if d.kind != "namespace"),
-                   key=lambda i: (defs[i].doc_start, -defs[i].end))
+    order = [i for _, _, i in sorted((d.doc_start, -d.end, i) for i, d in enumerate(defs)
+                                     if d.kind != "namespace")]
     if not order:
         return [ChunkPlan(s, min(s + max_lines - 1, facts.lines), [])
                 for s in range(1, max(facts.lines, 1) + 1, max_lines)]
@@ -59,6 +59,8 @@ def _children(defs: list[Definition], order: list[int]) -> dict[int, list[int]]:
 
 
 def _descendants(index: int, children: dict[int, list[int]]) -> list[int]:
+    if not children.get(index):
+        return [index]
     found, pending = [], [index]
     while pending:
         current = pending.pop()
@@ -93,7 +95,7 @@ def _merge(units: list[ChunkPlan], min_lines: int, max_lines: int) -> list[Chunk
             last.end = max(last.end, unit.end)
             last.definitions.extend(unit.definitions)
         else:
-            merged.append(ChunkPlan(unit.start, unit.end, list(unit.definitions)))
+            merged.append(unit)  # units are fresh (from _units_of): no copy needed
     return merged
 
 

@@ -4,6 +4,8 @@ Nodes: ``repo:``, ``file:``, ``ns:`` (namespace, merged per repository), ``def:`
 struct, type, function, method, macro) and ``api:`` (Kokkos/OpenMP/MPI/CUDA constructs).
 Edges carry ``kind``: contains, includes, calls, references, inherits, uses_api.
 Names are resolved nearest first: same file, included files, same repository, anywhere.
+The graph is read-only once built (edges of one kind share their attribute dict): ``copy()``
+it before changing attributes.
 """
 
 from __future__ import annotations
@@ -38,15 +40,17 @@ class GraphBuilder:
     def __init__(self, max_lines: int, min_lines: int):
         self.graph = nx.DiGraph()
         self.max_lines, self.min_lines = max_lines, min_lines
-        self.by_name: dict[str, list[str]] = defaultdict(list)
+        # name -> (node, kind, file node, repository) of the definitions with that name
+        self.by_name: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
         self.files_by_base: dict[str, list[str]] = defaultdict(list)
         self.pending: list[tuple[str, str, FileFacts, list[str]]] = []
-        self.file_of: dict[str, str] = {}
-        self.kind_of: dict[str, str] = {}
-        self.repo_of: dict[str, str] = {}
         self.declared: set[str] = set()
         self.nodes: list[tuple[str, dict]] = []
-        self.edges: dict[tuple[str, str], str] = {}
+        # edges as networkx will hold them, filled in creation order: source -> target ->
+        # attributes and target -> source -> attributes (one shared dict per edge kind)
+        self.out: dict[str, dict[str, dict]] = {}
+        self.into: dict[str, dict[str, dict]] = {}
+        self.kinds: dict[str, dict[str, str]] = {}
         self._cache: dict[tuple, tuple[dict[str, list[str]], list[str]]] = {}
 
     def add_repository(self, name: str, **attrs) -> None:
@@ -59,71 +63,100 @@ class GraphBuilder:
             self.add_repository(repository)
         graph.add_node(fid, kind="file", name=facts.path.rsplit("/", 1)[-1], path=facts.path,
                        repository=repository, language=facts.language, lines=facts.lines)
-        self.edges[(f"repo:{repository}", fid)] = "contains"
+        self._link(f"repo:{repository}", fid, "contains")
         self.files_by_base[facts.path.rsplit("/", 1)[-1]].append(fid)
         ids = self._add_definitions(repository, facts, fid)
         self.pending.append((repository, fid, facts, ids))
 
     def _add_definitions(self, repository: str, facts: FileFacts, fid: str) -> list[str]:
         ids: list[str] = []
-        chunk_of = {}
+        chunk_of: dict[int, str] = {}
         plans = getattr(facts, "chunks", None) or [(p.start, p.end, p.definitions) for p in
                                  plan_chunks(facts, self.max_lines, self.min_lines)]
+        prefix = f"{repository}/{facts.path}:"
         for start, end, definitions in plans:
+            chunk = f"{prefix}{start}-{end}"
             for index in definitions:
-                chunk_of.setdefault(index, f"{repository}/{facts.path}:{start}-{end}")
+                chunk_of.setdefault(index, chunk)
+        path, language = facts.path, facts.language
+        nodes, by_name, declared = self.nodes, self.by_name, self.declared
         for index, d in enumerate(facts.definitions):
-            if d.kind == "namespace":
+            kind = d.kind
+            if kind == "namespace":
                 node = f"ns:{repository}/{d.qualified}"
-                self.nodes.append((node, {"kind": "namespace", "name": d.name,
-                                          "qualified": d.qualified, "repository": repository}))
+                nodes.append((node, {"kind": "namespace", "name": d.name,
+                                     "qualified": d.qualified, "repository": repository}))
             else:
-                node = f"def:{repository}/{facts.path}:{d.start}:{d.qualified}"
-                self.nodes.append((node, {
-                    "kind": d.kind, "name": d.name, "qualified": d.qualified,
-                    "repository": repository, "path": facts.path, "start": d.doc_start,
-                    "declaration": d.declaration, "language": facts.language,
+                node = f"def:{prefix}{d.start}:{d.qualified}"
+                nodes.append((node, {
+                    "kind": kind, "name": d.name, "qualified": d.qualified,
+                    "repository": repository, "path": path, "start": d.doc_start,
+                    "declaration": d.declaration, "language": language,
                     "chunk": chunk_of.get(index)}))
-                self.by_name[d.name].append(node)
-                self.file_of[node] = fid
-                self.kind_of[node] = d.kind
-                self.repo_of[node] = repository
+                by_name[d.name].append((node, kind, fid, repository))
                 if d.declaration:
-                    self.declared.add(node)
+                    declared.add(node)
             ids.append(node)
         self._add_containment(facts, fid, ids)
         return ids
 
     def _add_containment(self, facts: FileFacts, fid: str, ids: list[str]) -> None:
         defs = facts.definitions
-        order = sorted(range(len(defs)), key=lambda i: (defs[i].start, -defs[i].end))
-        stack: list[int] = []
-        for index in order:
-            while stack and defs[stack[-1]].end < defs[index].end:
+        order = sorted((d.start, -d.end, i) for i, d in enumerate(defs))
+        stack: list[int] = []  # ends of the open definitions
+        parents: list[tuple[str, dict[str, dict]]] = []  # their ids and outgoing edges
+        out, into, contains = self.out, self.into, self._kind("contains")
+        outer = (fid, self._row(fid))
+        for _start, negative_end, index in order:
+            end = -negative_end
+            while stack and stack[-1] < end:
                 stack.pop()
-            parent = ids[stack[-1]] if stack else fid
-            self.edges[(parent, ids[index])] = "contains"
-            stack.append(index)
+                parents.pop()
+            node = ids[index]
+            parent, row = parents[-1] if parents else outer
+            if node not in row:  # self._link(parent, node, "contains"), inlined
+                row[node] = contains
+                back = into.get(node)
+                if back is None:
+                    back = into[node] = {}
+                back[parent] = contains
+            stack.append(end)
+            row = out.get(node)
+            if row is None:
+                row = out[node] = {}
+            parents.append((node, row))
 
     def build(self) -> nx.DiGraph:
         """Resolve includes, calls, references, bases and constructs into edges."""
-        self.graph.add_nodes_from(self.nodes)
+        _add_nodes(self.graph, self.nodes)
         self.nodes.clear()
+        out, into = self.out, self.into
+        calls, references = self._kind("calls"), self._kind("references")
         for repository, fid, facts, ids in self.pending:
             included = self._resolve_includes(repository, fid, facts.includes)
             scope = {fid, *included}
-            resolved: dict[tuple[str, str], list[str]] = {}  # same name, same file: once
-            edges = self.edges
+            # same name, same file: resolved once (calls and type uses apart)
+            resolved: dict[str, dict[str, list[str]]] = {"call": {}, "type": {}}
             for owner, kind, name, _qualified in facts.references:
-                source = ids[owner] if owner >= 0 else fid
-                targets = resolved.get((kind, name))
+                known = resolved[kind]
+                targets = known.get(name)
                 if targets is None:
-                    targets = resolved[(kind, name)] = self._resolve(
+                    targets = known[name] = self._resolve(
                         name, repository, scope, CALLABLE if kind == "call" else TYPES)
-                edge = "calls" if kind == "call" else "references"
-                for target in targets:
-                    if target != source:
-                        edges.setdefault((source, target), edge)
+                if not targets:
+                    continue
+                source = ids[owner] if owner >= 0 else fid
+                row = out.get(source)
+                if row is None:
+                    row = out[source] = {}
+                data = calls if kind == "call" else references
+                for target in targets:  # self._link(source, target, ...), inlined
+                    if target != source and target not in row:
+                        row[target] = data
+                        back = into.get(target)
+                        if back is None:
+                            back = into[target] = {}
+                        back[source] = data
             for owner, base in facts.bases:
                 for target in self._resolve(base, repository, scope, TYPES):
                     self._link(ids[owner] if owner >= 0 else fid, target, "inherits")
@@ -131,12 +164,35 @@ class GraphBuilder:
                 self._add_api(ids[owner] if owner >= 0 else fid, construct)
         self._link_api_definitions()
         self.pending.clear()
-        self.graph.add_edges_from((u, v, {"kind": k}) for (u, v), k in self.edges.items())
-        self.edges.clear()
+        _add_edges(self.graph, out, into)
+        out.clear()
+        into.clear()
         return self.graph
 
+    def _kind(self, kind: str) -> dict[str, str]:
+        """The attribute dict shared by the edges of one kind (the graph is read-only)."""
+        data = self.kinds.get(kind)
+        if data is None:
+            data = self.kinds[kind] = {"kind": kind}
+        return data
+
+    def _row(self, source: str) -> dict[str, dict]:
+        """The outgoing edges of ``source``: target -> attributes."""
+        row = self.out.get(source)
+        if row is None:
+            row = self.out[source] = {}
+        return row
+
     def _link(self, source: str, target: str, kind: str) -> None:
-        self.edges.setdefault((source, target), kind)
+        """An edge, unless one from ``source`` to ``target`` exists (the first kind stays)."""
+        row = self._row(source)
+        if target in row:
+            return
+        data = row[target] = self._kind(kind)
+        back = self.into.get(target)
+        if back is None:
+            back = self.into[target] = {}
+        back[source] = data
 
     def _resolve_includes(self, repository: str, fid: str, includes: list[str]) -> set[str]:
         found = set()
@@ -169,12 +225,12 @@ class GraphBuilder:
         """Same-named definitions by file, and the fallback when none is near (cached)."""
         key = (name, repository, id(kinds))
         if key not in self._cache:
-            candidates = [c for c in self.by_name.get(name, ()) if self.kind_of[c] in kinds]
+            found = [entry for entry in self.by_name.get(name, ()) if entry[1] in kinds]
             by_file: dict[str, list[str]] = defaultdict(list)
-            for c in candidates:
-                by_file[self.file_of[c]].append(c)
-            same = [c for c in candidates if self.repo_of[c] == repository]
-            pool = same or candidates
+            for node, _kind, fid, _repository in found:
+                by_file[fid].append(node)
+            pool = ([entry[0] for entry in found if entry[3] == repository]
+                    or [entry[0] for entry in found])
             far = [] if len(pool) > AMBIGUOUS else self._prefer_definitions(pool)
             self._cache[key] = (by_file, far)
         return self._cache[key]
@@ -192,11 +248,40 @@ class GraphBuilder:
             if data["kind"] != "api":
                 continue
             name = data["name"].rsplit("::", 1)[-1]
-            for target in self.by_name.get(name, ()):
+            for target, *_ in self.by_name.get(name, ()):
                 qualified = self.graph.nodes[target]["qualified"]
                 if qualified == data["name"] or qualified.endswith("::" + data["name"]) or (
                         "::" not in data["name"] and qualified == name):
                     self._link(node, target, "references")
+
+
+def _add_nodes(graph: nx.DiGraph, nodes: list[tuple[str, dict]]) -> None:
+    """``graph.add_nodes_from(nodes)`` without its per-node checks and copies: the attribute
+    dicts are fresh, so they go into networkx's node and adjacency dicts as they are."""
+    node_attrs, succ, pred = graph._node, graph._succ, graph._pred
+    for node, attrs in nodes:
+        known = node_attrs.get(node)
+        if known is None:
+            node_attrs[node] = attrs
+            succ[node] = {}
+            pred[node] = {}
+        else:  # a namespace seen in another file: same attributes, later ones win
+            known.update(attrs)
+
+
+def _add_edges(graph: nx.DiGraph, out: dict[str, dict[str, dict]],
+               into: dict[str, dict[str, dict]]) -> None:
+    """The edges into networkx's adjacency dicts as they are: ``out`` and ``into`` were filled
+    in edge creation order, which is the order ``add_edges_from`` would have given."""
+    succ, pred = graph._succ, graph._pred
+    for node, row in out.items():
+        if node not in succ:
+            graph.add_node(node)  # an edge end that is no node: networkx adds it bare
+        succ[node] = row
+    for node, row in into.items():
+        if node not in succ:
+            graph.add_node(node)
+        pred[node] = row
 
 
 def build_graph(records: Iterable[tuple[str, FileFacts]], repositories: Iterable,

@@ -7,11 +7,12 @@ Skipped files (huge, binary, non-UTF-8, unparseable) are counted, never fatal.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections import Counter
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,9 +138,10 @@ class Index:
     def rebuild_graph(self):
         """The graph from every stored file's facts, saved next to the store."""
         fresh, self._fresh = self._fresh, {}
-        graph = build_graph(self.store.all_facts(fresh), self.store.repositories(),
-                            self.settings.chunk_max_lines, self.settings.chunk_min_lines)
-        save_graph(graph, self.directory / GRAPH_NAME)
+        with collector_paused():
+            graph = build_graph(self.store.all_facts(fresh), self.store.repositories(),
+                                self.settings.chunk_max_lines, self.settings.chunk_min_lines)
+            save_graph(graph, self.directory / GRAPH_NAME)
         return graph
 
     def close(self) -> None:
@@ -148,17 +150,25 @@ class Index:
     def add_many(self, sources: list[SourceSet], progress: Callable[[str], None] | None = None
                  ) -> list[IndexSummary]:
         """Index several repositories, rebuilding the graph once at the end."""
-        summaries = [self.add(source, progress, rebuild=False) for source in sources]
-        if any(s.graph_stale for s in summaries) or not (self.directory / GRAPH_NAME).is_file():
-            started = time.perf_counter()
-            self.rebuild_graph()
-            summaries[-1].seconds["graph"] += time.perf_counter() - started
+        with collector_paused():
+            summaries = [self._add(source, progress, rebuild=False, commit=False)
+                         for source in sources]
+            self.store.commit()  # one commit (an fsync or two) for all
+            if any(s.graph_stale for s in summaries) or not (self.directory /
+                                                             GRAPH_NAME).is_file():
+                started = time.perf_counter()
+                self.rebuild_graph()
+                summaries[-1].seconds["graph"] += time.perf_counter() - started
         return summaries
 
     def add(self, sources: SourceSet, progress: Callable[[str], None] | None = None,
             rebuild: bool = True) -> IndexSummary:
         """Index (or update) one repository's files; ``rebuild=False`` leaves the graph to the
         caller (:meth:`add_many`)."""
+        with collector_paused():
+            return self._add(sources, progress, rebuild, commit=True)
+
+    def _add(self, sources: SourceSet, progress, rebuild: bool, commit: bool) -> IndexSummary:
         summary = IndexSummary(repository=sources.repository, origin=sources.origin)
         repo = sources.repository
         previous = {r.name: r for r in self.store.repositories()}.get(repo)
@@ -191,7 +201,7 @@ class Index:
         for rel in newly_skipped:
             self._forget(repo, rel)
         self.store.forget_skipped(repo, set(summary.skipped_paths))
-        self._save_repository(sources)
+        self._save_repository(sources, commit)
         summary.graph_stale = bool(summary.parsed or summary.removed or newly_skipped)
         if rebuild and (summary.graph_stale or not (self.directory / GRAPH_NAME).is_file()):
             started = time.perf_counter()
@@ -289,15 +299,20 @@ class Index:
                                      for i in plan.definitions[:16])))
             embedding_texts.extend(t for _, t in texts)
         started = time.perf_counter()
-        embeddings = self.embedder.embed(embedding_texts) if records else []
+        with collector_running():  # other libraries' code
+            embeddings = self.embedder.embed(embedding_texts) if records else []
         summary.seconds["embed"] += time.perf_counter() - started
         started = time.perf_counter()
         if records:
-            self.vectors.add(records, embeddings)
+            with collector_running():
+                self.vectors.add(records, embeddings)
         for item, count in zip(batch, counts):
             self.store.put_file(repo, item.facts, item.mtime_ns, item.size, count)
             self._fresh[(repo, item.facts.path)] = item.facts
-        self.store.commit()
+        if s.vectors:
+            # keep the store in step with Chroma, which has these chunks now; a graph-only
+            # run commits once, with the repository row (each commit is an fsync or two)
+            self.store.commit()
         summary.seconds["store"] += time.perf_counter() - started
         summary.chunks_added += len(records) if s.vectors else sum(counts)
         if progress is not None:
@@ -308,14 +323,15 @@ class Index:
         if self.settings.vectors:
             self.vectors.delete_file(repo, rel)
         self.store.delete_file(repo, rel)
-        self.store.commit()
+        if self.settings.vectors:
+            self.store.commit()  # in step with Chroma; else the repository row commits
 
-    def _save_repository(self, sources: SourceSet) -> None:
+    def _save_repository(self, sources: SourceSet, commit: bool = True) -> None:
         library = sources.library
         self.store.save_repository(sources.repository, str(sources.root), sources.origin,
                                    library.license if library else "",
                                    library.repository if library else "",
-                                   self.settings.vectors)
+                                   self.settings.vectors, commit)
 
     def remove(self, repository: str) -> bool:
         """Drop a repository from the store, the vectors and the graph."""
@@ -350,6 +366,42 @@ class Index:
         if shared["nodes"]:
             per_repo["(api constructs)"] = shared
         return per_repo
+
+
+_paused = 0  # collector_paused blocks that turned the collector off
+
+
+@contextmanager
+def collector_paused():
+    """Python's cycle collector off while indexing: scanning, parsing, planning chunks, storing
+    facts and building the graph make hundreds of thousands of acyclic objects (facts, nodes,
+    edges), and the collections their growth triggers, each walking the live objects, cost
+    about a sixth of a graph-only build. Reference counting still frees garbage; the collector
+    resumes afterwards, and for other libraries' code inside (:func:`collector_running`)."""
+    global _paused
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    _paused += 1
+    try:
+        yield
+    finally:
+        _paused -= 1
+        gc.enable()
+
+
+@contextmanager
+def collector_running():
+    """The collector back on (if :func:`collector_paused` turned it off) for a block."""
+    if gc.isenabled() or not _paused:
+        yield
+        return
+    gc.enable()
+    try:
+        yield
+    finally:
+        gc.disable()
 
 
 def directory_size(path: Path) -> int:

@@ -75,10 +75,11 @@ class FactStore:
         return [Repository(*row[:6], bool(row[6])) for row in rows]
 
     def save_repository(self, name: str, root: str, origin: str, license: str, url: str,
-                        vectors: bool) -> None:
+                        vectors: bool, commit: bool = True) -> None:
         self.db.execute("INSERT OR REPLACE INTO repositories VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (name, root, origin, license, url, time.time(), int(vectors)))
-        self.db.commit()
+        if commit:
+            self.db.commit()
 
     def remove_repository(self, name: str) -> None:
         self.db.execute("DELETE FROM files WHERE repository=?", (name,))

@@ -220,3 +220,65 @@ def test_cli_errors_are_one_line_and_graph_only_cli_works(tmp_path, capsys):
     assert main(["index", "query", "prefix sum", *where]) == 0
     out = capsys.readouterr().out
     assert "repo scan.cpp:1-4" in out and "Sources:" in out
+
+
+def test_bulk_built_graph_is_a_consistent_networkx_graph_and_the_collector_comes_back(
+        tmp_path):
+    """The builder fills networkx's adjacency dicts directly (one attribute dict per edge
+    kind) and pauses the cycle collector while indexing: check both against networkx."""
+    import gc
+
+    import networkx as nx
+
+    repo = tmp_path / "shapes"
+    repo.mkdir()
+    (repo / "shape.hpp").write_text(
+        "#pragma once\nnamespace geo {\n/// A shape.\n"
+        "struct Shape { virtual double area() const; };\ndouble total(const Shape &s);\n}\n")
+    (repo / "square.cpp").write_text(
+        '#include "shape.hpp"\nnamespace geo {\nstruct Square : Shape {\n'
+        "  double side;\n  double area() const { return side * side; }\n};\n"
+        "double total(const Shape &s) { return s.area(); }\n"
+        "double twice(const Square &q) {\n#pragma omp parallel for\n"
+        "  for (int i = 0; i < 2; ++i) {}\n  return total(q) * 2; }\n}\n")
+    collector_was_off = not gc.isenabled()
+    gc.disable()  # a caller that turned the collector off keeps it off
+    try:
+        index = Index(tmp_path / "index", GRAPH_ONLY)
+        index.add(resolve_sources(str(repo), GRAPH_ONLY, index.directory))
+        assert not gc.isenabled()
+    finally:
+        if not collector_was_off:
+            gc.enable()
+    index.add(resolve_sources(str(repo), GRAPH_ONLY, index.directory))
+    assert gc.isenabled() or collector_was_off
+    built = index.rebuild_graph()
+    for graph in (built, index.graph()):  # as built, and as loaded back from disk
+        assert set(graph._succ) == set(graph._pred) == set(graph._node)
+        assert all(graph._pred[v][u] is data
+                   for u, row in graph._succ.items() for v, data in row.items())
+        assert sum(map(len, graph._pred.values())) == graph.number_of_edges()
+        again = nx.DiGraph()
+        again.add_nodes_from(graph.nodes(data=True))
+        again.add_edges_from(graph.edges(data=True))
+        assert nx.utils.graphs_equal(graph, again)
+        assert list(again.edges(data=True)) == list(graph.edges(data=True))
+        kinds = {data["kind"] for _, _, data in graph.edges(data=True)}
+        assert {"contains", "includes", "calls", "references", "uses_api"} <= kinds
+        assert len({id(data) for _, _, data in graph.edges(data=True)}) == len(kinds)
+    index.close()
+
+
+def test_definitions_pickled_by_older_versions_still_load():
+    import pickle
+
+    from ellora.knowledge_graph.parse import Definition
+
+    definition = Definition("function", "f", "ns::f", 1, 2, 1, "void f()", True)
+    assert pickle.loads(pickle.dumps(definition, protocol=5)) == definition
+    before = (b"\x80\x05\x95\xb1\x00\x00\x00\x00\x00\x00\x00\x8c\x1cellora.knowledge_graph.parse"
+              b"\x94\x8c\nDefinition\x94\x93\x94)\x81\x94N}\x94(\x8c\x04kind\x94\x8c\x08function"
+              b"\x94\x8c\x04name\x94\x8c\x01f\x94\x8c\tqualified\x94\x8c\x05ns::f\x94\x8c\x05start"
+              b"\x94K\x01\x8c\x03end\x94K\x02\x8c\tdoc_start\x94K\x01\x8c\tsignature\x94\x8c\x08"
+              b"void f()\x94\x8c\x0bdeclaration\x94\x88u\x86\x94b.")  # slots state, no __reduce__
+    assert pickle.loads(before) == definition
