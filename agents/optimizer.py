@@ -10,12 +10,12 @@ from typing import Literal
 
 from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
+from ellora.agents.tester import run_differential_test
 from ellora.tools.loop_analysis import LoopFacts, Reduction
 from ellora.tools.tuning import variants
 from ellora.tools.verify import (
     VerifySpec,
     build_variant,
-    differential_test,
     prepare_workspace,
     time_variants,
 )
@@ -91,19 +91,7 @@ def _measure(state: TaskState, services: Services, source: str, timer: StepTimer
             timer.build_seconds += build.seconds
             if not build.ok:
                 return {"result": "does not build"}
-        test = differential_test(
-            services.sandbox,
-            workspace,
-            spec,
-            recipes,
-            settings.test_sizes,
-            max(settings.threads),
-            settings.rel_tolerance,
-            settings.abs_tolerance,
-            services.limits,
-            tuple(settings.race_check_counts),
-            settings.race_check_repeats,
-        )
+        test = run_differential_test(services, workspace, spec, recipes, services.limits)
         timer.run_seconds += test.run_seconds
         if test.status != "passed":
             return {"result": f"rejected: tests {test.status}"}

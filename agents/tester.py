@@ -106,19 +106,7 @@ def tester(
                 f"race check: {findings[0]}",
                 "the OpenMP code is not safe:\n" + "\n".join(findings),
             )
-    test = differential_test(
-        services.sandbox,
-        workspace,
-        spec,
-        recipes,
-        settings.test_sizes,
-        max(settings.threads),
-        settings.rel_tolerance,
-        settings.abs_tolerance,
-        limits,
-        tuple(settings.race_check_counts),
-        settings.race_check_repeats,
-    )
+    test = run_differential_test(services, workspace, spec, recipes, limits)
     timer.run_seconds = test.run_seconds
     base["test"] = test.to_dict()
     if test.status == "failed":
@@ -210,4 +198,22 @@ def _retry_or_stop(state, services, timer, base, summary, feedback) -> Command:
             "status_reason": f"{summary} after {state.get('attempts', 0)} attempts",
             "steps": [timer.record(summary + "; no attempts left")],
         },
+    )
+
+
+def run_differential_test(services: Services, workspace: Path, spec, recipes, limits):
+    """The differential test (with race-check reruns) the agent's settings ask for."""
+    settings = services.settings.agent
+    return differential_test(
+        services.sandbox,
+        workspace,
+        spec,
+        recipes,
+        settings.test_sizes,
+        max(settings.threads),
+        settings.rel_tolerance,
+        settings.abs_tolerance,
+        limits,
+        tuple(settings.race_check_counts),
+        settings.race_check_repeats,
     )

@@ -42,6 +42,30 @@ def build_and_run(tmp_path: Path, program: str, threads: int = 4) -> str:
     return done.stdout
 
 
+def copy_suite_problem(tmp_path: Path, problem: str) -> tuple[Path, Path, dict]:
+    """serial.cpp and its harness copied into tmp_path, and the problem's metadata."""
+    import tomllib
+
+    folder = SUITE / problem
+    source, harness = tmp_path / "serial.cpp", tmp_path / "serial.harness.cpp"
+    source.write_text((folder / "serial.cpp").read_text())
+    harness.write_text((folder / "serial.harness.cpp").read_text())
+    return source, harness, tomllib.loads((folder / "problem.toml").read_text())
+
+
+def run_agent(services, task: str, source: Path, harness: Path, first: int, last: int) -> dict:
+    """The whole graph on lines first..last of source, as ellora-agent runs it."""
+    from ellora.agents.runner import infer_target_model, new_task_id, run_task
+
+    state = {
+        "task_id": new_task_id(), "task": task, "target_model": infer_target_model(task),
+        "file": str(source), "first_line": first, "last_line": last,
+        "original": source.read_text(), "status": "running", "steps": [],
+        "harness": str(harness),
+    }
+    return run_task(state, services, services.settings.state_dir / "checkpoints.sqlite")
+
+
 def test_possibly_overlapping_pointers_get_a_run_time_check():
     facts, _ = facts_of(STENCIL)
     assert facts.parallel, facts.refusal
@@ -239,25 +263,11 @@ def test_subscripts_through_locals_are_bounded_when_the_locals_are_affine():
 )
 def test_the_agent_verifies_versioned_and_extremum_ports(make_services, tmp_path, problem,
                                                           task, marker):
-    from ellora.agents.runner import infer_target_model, new_task_id, run_task
-
-    source = tmp_path / "serial.cpp"
-    source.write_text((SUITE / problem / "serial.cpp").read_text())
-    (tmp_path / "serial.harness.cpp").write_text(
-        (SUITE / problem / "serial.harness.cpp").read_text())
-    import tomllib
-
-    meta = tomllib.loads((SUITE / problem / "problem.toml").read_text())
+    source, harness, meta = copy_suite_problem(tmp_path, problem)
     agent = {**FAST_AGENT["agent"], "timing_size": meta["timing_size"] // 4,
              "test_sizes": meta["check_sizes"][:3]}
     services = make_services(None, agent=agent)
-    state = {
-        "task_id": new_task_id(), "task": task, "target_model": infer_target_model(task),
-        "file": str(source), "first_line": 1, "last_line": len(source.read_text().splitlines()),
-        "original": source.read_text(), "status": "running", "steps": [],
-        "harness": str(tmp_path / "serial.harness.cpp"),
-    }
-    report = run_task(state, services, services.settings.state_dir / "checkpoints.sqlite")
+    report = run_agent(services, task, source, harness, 1, len(source.read_text().splitlines()))
     assert report["status"] == "verified", report["status_reason"]
     assert report["change_origin"] == "transformation"
     assert marker in report["diff"]
@@ -265,17 +275,10 @@ def test_the_agent_verifies_versioned_and_extremum_ports(make_services, tmp_path
 
 def test_the_heat_example_keeps_its_step_loop_and_versions_the_grid_loops(make_services):
     from conftest import EXAMPLES
-    from ellora.agents.runner import new_task_id, run_task
 
-    source = EXAMPLES / "heat.cpp"
     services = make_services(None, agent={**FAST_AGENT["agent"], "timing_size": 20_000})
-    state = {
-        "task_id": new_task_id(), "task": "parallelize this loop with OpenMP",
-        "target_model": "openmp", "file": str(source), "first_line": 8, "last_line": 15,
-        "original": source.read_text(), "status": "running", "steps": [],
-        "harness": str(EXAMPLES / "heat.harness.cpp"),
-    }
-    report = run_task(state, services, services.settings.state_dir / "checkpoints.sqlite")
+    report = run_agent(services, "parallelize this loop with OpenMP", EXAMPLES / "heat.cpp",
+                       EXAMPLES / "heat.harness.cpp", 8, 15)
     assert report["status"] == "verified", report["status_reason"]
     assert report["diff"].count("+    #pragma omp parallel for") == 2
     assert "if(ellora_disjoint_" in report["diff"]
@@ -302,23 +305,10 @@ def test_same_index_through_offset_pointers_falls_back_to_serial(tmp_path):
 
 def test_a_histogram_with_a_reset_loop_ports_both_loops_to_kokkos(make_services, tmp_path):
     """Integer literals in atomic updates of wider counters must still compile."""
-    import tomllib
-
-    from ellora.agents.runner import new_task_id, run_task
-
-    folder = SUITE / "histogram_bins"
-    source = tmp_path / "serial.cpp"
-    source.write_text((folder / "serial.cpp").read_text())
-    (tmp_path / "serial.harness.cpp").write_text((folder / "serial.harness.cpp").read_text())
-    meta = tomllib.loads((folder / "problem.toml").read_text())
+    source, harness, meta = copy_suite_problem(tmp_path, "histogram_bins")
     services = make_services(None, agent={**FAST_AGENT["agent"], "timing_size": 100_000,
                                           "test_sizes": meta["check_sizes"][:3]})
-    state = {
-        "task_id": new_task_id(), "task": "port this loop to Kokkos", "target_model": "kokkos",
-        "file": str(source), "first_line": 1, "last_line": 12, "original": source.read_text(),
-        "status": "running", "steps": [], "harness": str(tmp_path / "serial.harness.cpp"),
-    }
-    report = run_task(state, services, services.settings.state_dir / "checkpoints.sqlite")
+    report = run_agent(services, "port this loop to Kokkos", source, harness, 1, 12)
     assert report["status"] == "verified", report["status_reason"]
     assert report["diff"].count("Kokkos::parallel_for") == 2
     assert "Kokkos::atomic_add" in report["diff"]

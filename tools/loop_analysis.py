@@ -241,11 +241,11 @@ def _check_used_after(loop, names: list[str]) -> None:
     function = enclosing(loop, "function_definition")
     if function is None or not names:
         return
-    outer = loop
-    while (parent := enclosing(outer, "for_statement")) is not None or (
-        parent := enclosing(outer, "while_statement")
-    ) is not None:
-        outer = parent
+    outer, current = loop, loop.parent
+    while current is not None:  # the outermost loop around this one
+        if current.type in ("for_statement", "while_statement", "do_statement"):
+            outer = current
+        current = current.parent
     for node in walk(function):
         inside_loop = loop.start_byte <= node.start_byte < loop.end_byte
         after = node.start_byte >= loop.end_byte

@@ -90,13 +90,7 @@ def _guarded_extremum(name: str, write, value):
         guard = guard.parent
     if guard is None or guard.type != "if_statement":
         return None
-    if guard.child_by_field_name("alternative") is not None:
-        return None
-    condition = guard.child_by_field_name("condition")
-    while condition is not None and condition.type in (
-        "condition_clause", "parenthesized_expression"
-    ):
-        condition = condition.child_by_field_name("value") or condition.named_children[0]
+    condition = _else_free_condition(guard)
     if condition is None or condition.type != "binary_expression":
         return None
     left, right = condition.child_by_field_name("left"), condition.child_by_field_name("right")
@@ -116,6 +110,19 @@ def mentions(node, name: str) -> bool:
     return any(n.type == "identifier" and text(n) == name for n in walk(node))
 
 
+def _else_free_condition(if_statement):
+    """The condition expression of an ``if`` without ``else`` (parentheses removed), or
+    None when the ``if`` has an ``else``."""
+    if if_statement.child_by_field_name("alternative") is not None:
+        return None
+    condition = if_statement.child_by_field_name("condition")
+    while condition is not None and condition.type in (
+        "condition_clause", "parenthesized_expression"
+    ):
+        condition = condition.child_by_field_name("value") or condition.named_children[0]
+    return condition
+
+
 def _only_statement(body):
     """The single statement of a loop body (through one level of braces), or None."""
     if body.type != "compound_statement":
@@ -128,13 +135,7 @@ def _guarded(statement):
     """(condition, consequence statement) of ``if (c) s;`` / ``if (c) { s; }`` without else."""
     if statement is None or statement.type != "if_statement":
         return None
-    if statement.child_by_field_name("alternative") is not None:
-        return None
-    condition = statement.child_by_field_name("condition")
-    while condition is not None and condition.type in (
-        "condition_clause", "parenthesized_expression"
-    ):
-        condition = condition.child_by_field_name("value") or condition.named_children[0]
+    condition = _else_free_condition(statement)
     inner = _only_statement(statement.child_by_field_name("consequence"))
     return (condition, inner) if condition is not None and inner is not None else None
 

@@ -179,15 +179,27 @@ def _combine(variable: str, partial: str, operator: str) -> str:
     return f"if ({partial} {compare} {variable}) {variable} = {partial};"
 
 
-def _versioned(code: str, loop_text: str, facts: LoopFacts, indent: str) -> str:
-    """Parallel code behind the run-time overlap test, the original loop otherwise."""
+def _versioned(code: str, loop_text: str, facts: LoopFacts, indent: str,
+               mpi: bool = False) -> str:
+    """Parallel code behind the run-time overlap test, the original loop otherwise. Under
+    MPI every rank must take the same branch, so the ranks agree on the test first."""
     if not facts.overlap_check:
         return code
     name = guard_name(facts)
+    test = name
+    agree = ""
+    if mpi:
+        test = "ellora_all_disjoint"
+        agree = (
+            f"{indent}  int ellora_all_disjoint = {name} ? 1 : 0;\n"
+            f"{indent}  MPI_Allreduce(MPI_IN_PLACE, &ellora_all_disjoint, 1, MPI_INT, MPI_LAND, "
+            "MPI_COMM_WORLD);\n"
+        )
     return (
         "{\n" + indent + "  "
         + guard_declaration(facts.overlap_check, name, indent + "  ")
-        + f"{indent}  if ({name}) {{\n{indent}    "
+        + agree
+        + f"{indent}  if ({test}) {{\n{indent}    "
         + code.replace("\n", "\n    ")
         + f"\n{indent}  }} else {{\n{indent}    "
         + loop_text.replace("\n", "\n    ")
@@ -487,17 +499,8 @@ def to_mpi(source: str, loop, facts: LoopFacts) -> Transformation:
     lines.append("}")
     code = ("\n" + indent).join(lines)
     start, end = _loop_span(source, loop)
-    if facts.overlap_check:  # every rank must take the same branch: agree on the test
-        name = guard_name(facts)
-        code = _versioned(code, source[_byte_to_char(source, loop.start_byte):end], facts, indent)
-        code = code.replace(
-            f"{indent}  if ({name}) {{",
-            f"{indent}  int ellora_all_disjoint = {name} ? 1 : 0;\n"
-            f"{indent}  MPI_Allreduce(MPI_IN_PLACE, &ellora_all_disjoint, 1, MPI_INT, MPI_LAND, "
-            "MPI_COMM_WORLD);\n"
-            f"{indent}  if (ellora_all_disjoint) {{",
-            1,
-        )
+    code = _versioned(code, source[_byte_to_char(source, loop.start_byte):end], facts, indent,
+                      mpi=True)
     new_source = _ensure_include(
         _ensure_include(source[:start] + code + source[end:], "mpi.h"), "vector"
     )
