@@ -8,6 +8,7 @@ from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
 from ellora.tools.cpp_syntax import loops_in_lines, omp_pragma_before, parse_cpp
 from ellora.tools.loop_plan import plan_region
+from ellora.tools.sort_transforms import SORT_TARGETS, sort_calls
 from ellora.tools.verify import VerifySpec
 from langgraph.types import Command
 
@@ -29,10 +30,13 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
     loops = loops_in_lines(tree, state["first_line"], state["last_line"])
     region, _ = plan_region(state["original"], state["first_line"], state["last_line"])
     chosen = region.parallel or region.serial
+    sorts = (sort_calls(state["original"], state["first_line"], state["last_line"])
+             if target in SORT_TARGETS else [])
     facts = chosen[0] if chosen else None
     plan = {
         "target_model": target,
-        "pattern": "; ".join(dict.fromkeys(f.pattern for f in chosen)) or "unknown",
+        "pattern": "; ".join(dict.fromkeys([f.pattern for f in chosen]
+                                           + ["sort"] * bool(sorts))) or "unknown",
         "loop": facts.to_dict() if facts else None,
         "parallel_loops": [f.start_line for f in region.parallel],
         "serial_loops": [
@@ -50,6 +54,23 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
             f"{existing.start_point[0] + 1}); ask to optimize it, or to port it to "
             "Kokkos or MPI"
         )
+    elif (
+        sorts
+        and settings.prefer_transformations
+        and not (obstacle := transformation_obstacle(state))
+    ):
+        plan["strategy"] = "transformation"
+        plan["why"] = (
+            f"std::sort at line {', '.join(str(c.line) for c in sorts)}: a parallel block sort "
+            f"applies"
+        )
+        if region.parallel:
+            lines = ", ".join(str(f.start_line) for f in region.parallel)
+            plan["why"] += f"; provably parallel loop at line {lines}"
+        if region.serial:
+            plan["why"] += "; kept serial: " + "; ".join(
+                f"line {f.start_line} ({f.refusal})" for f in region.serial
+            )
     elif facts is None:
         plan["strategy"] = "model"
         plan["why"] = "no for loop starts in the selected lines; the model writes the change"

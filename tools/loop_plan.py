@@ -73,10 +73,13 @@ def rewrite_region(source: str, first_line: int, last_line: int, target: str) ->
     """Apply the target's verified transformation to every loop the plan chose, last loop
     first; a loop the transformation cannot handle stays serial. ValueError when none could
     be transformed (the message says why)."""
+    from ellora.tools.sort_transforms import SORT_TARGETS, mark_sorts, sort_calls
     from ellora.tools.transformations import TRANSFORMATIONS
 
+    sorts = sort_calls(source, first_line, last_line) if target in SORT_TARGETS else []
+    source = mark_sorts(source, sorts)  # same lines and loops; the helper comes last
     plan, nodes = plan_region(source, first_line, last_line)
-    if not nodes:
+    if not nodes and not sorts:
         raise ValueError(f"not parallelized: {plan.first_refusal}")
     tree = parse_cpp(source)
     ordinals = {n.start_byte: i for i, n in enumerate(_for_loops(tree))}
@@ -99,8 +102,13 @@ def rewrite_region(source: str, first_line: int, last_line: int, target: str) ->
         source = result.source
         transformed.insert(0, facts)
         explanations.insert(0, f"line {line}: {result.explanation}")
-    if not transformed:
+    if not transformed and not sorts:
         raise ValueError(obstacles[0] if obstacles else f"not parallelized: {plan.first_refusal}")
+    if sorts:
+        from ellora.tools.sort_transforms import sort_explanation, with_sort_helper
+
+        source = with_sort_helper(source, target)
+        explanations.append(sort_explanation(sorts, target))
     for facts in plan.serial:
         inside = any(f.start_line > facts.start_line and f.end_line <= facts.end_line
                      for f in transformed)

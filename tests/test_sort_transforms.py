@@ -1,0 +1,112 @@
+"""std::sort calls become a parallel block sort: compiled and run against std::sort on many
+sizes, thread counts and comparators, and ported by the agent on the suite's sort problems."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import FAST_AGENT
+from ellora.tools.loop_plan import rewrite_region
+from ellora.tools.sort_transforms import sort_calls
+from test_loop_versioning import build_and_run, copy_suite_problem, run_agent
+
+SORTS = """\
+#include <algorithm>
+#include <functional>
+#include <vector>
+
+struct Item { int key; int payload; };
+
+void sortDoubles(std::size_t n, double* x) {
+  std::sort(x, x + n);
+}
+
+void sortDescending(std::vector<double>& v) {
+  std::sort(v.begin(), v.end(), std::greater<double>());
+}
+
+void sortItems(std::vector<Item>& items) {
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.key < b.key; });
+}
+"""
+
+CHECK = """
+#include <cstdio>
+int main() {
+  const std::size_t sizes[] = {0, 1, 2, 3, 5, 8, 1000, 100003};
+  int ok = 1;
+  for (std::size_t n : sizes) {
+    std::vector<double> a(n), b;
+    std::vector<Item> items(n);
+    unsigned long long s = 12345 + n;
+    for (std::size_t i = 0; i < n; ++i) {
+      s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+      a[i] = (double)((s >> 33) % 997) - 400.0;  // many duplicates, negatives
+      items[i] = Item{(int)((s >> 40) % 50), (int)i};
+    }
+    b = a;
+    std::vector<double> expected = a;
+    std::sort(expected.begin(), expected.end());
+    sortDoubles(n, a.data());
+    ok &= a == expected;
+    sortDescending(b);
+    std::reverse(expected.begin(), expected.end());
+    ok &= b == expected;
+    std::vector<Item> sorted = items;
+    sortItems(sorted);
+    long long payloads = 0, want = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      payloads += sorted[i].payload;
+      want += (long long)i;
+      if (i > 0) ok &= sorted[i - 1].key <= sorted[i].key;
+    }
+    ok &= payloads == want;
+  }
+  std::printf("%d\\n", ok);
+}
+"""
+
+
+def test_every_std_sort_of_the_region_is_found():
+    calls = sort_calls(SORTS, 1, 100)
+    assert [c.line for c in calls] == [8, 12, 16]
+    assert calls[1].arguments == ["v.begin()", "v.end()", "std::greater<double>()"]
+    assert sort_calls(SORTS.replace("std::sort", "std::stable_sort"), 1, 100) == []
+    assert sort_calls(SORTS.replace("std::sort", "sort"), 1, 100) == []  # not std's
+    using = "using namespace std;\n" + SORTS.replace("std::sort", "sort")
+    assert len(sort_calls(using, 1, 100)) == 3
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 4])
+def test_the_openmp_block_sort_equals_std_sort(tmp_path, threads):
+    parallel = rewrite_region(SORTS, 1, 100, "openmp")
+    # the 3 calls, 2 definitions and the default-order overload calling the other
+    assert parallel.source.count("ellora_parallel_sort(") == 6
+    assert "#pragma omp parallel for" in parallel.source
+    assert build_and_run(tmp_path, parallel.source + CHECK, threads).strip() == "1"
+
+
+def test_a_sort_only_region_has_no_transformation_for_cuda():
+    with pytest.raises(ValueError):
+        rewrite_region(SORTS, 1, 100, "cuda")
+    with pytest.raises(ValueError, match="not parallelized"):
+        rewrite_region(SORTS, 1, 5, "openmp")  # the lines hold no sort and no loop
+
+
+@pytest.mark.parametrize(
+    "problem,task",
+    [
+        ("sort_values", "parallelize this loop with OpenMP"),
+        ("sort_kth_smallest", "port this loop to Kokkos"),
+        ("sort_values", "parallelize this loop with MPI"),
+    ],
+)
+def test_the_agent_ports_std_sort_and_verifies_it(make_services, tmp_path, problem, task):
+    source, harness, meta = copy_suite_problem(tmp_path, problem)
+    agent = {**FAST_AGENT["agent"], "timing_size": meta["timing_size"] // 10,
+             "test_sizes": meta["check_sizes"][:3]}
+    services = make_services(None, agent=agent)
+    report = run_agent(services, task, source, harness, 1, len(source.read_text().splitlines()))
+    assert report["status"] == "verified", report["status_reason"]
+    assert report["change_origin"] == "transformation"
+    assert report["plan"]["pattern"] == "sort"
+    assert "ellora_parallel_sort(" in report["diff"]
