@@ -62,7 +62,7 @@ def test_row_major_nested_write_is_injective():
         ),
         (
             "void f(int n, const double* u, const int* p, double* v) {\n"
-            " for (int i = 1; i < n - 1; ++i) v[i] = u[p[i]] + u[i + 1]; }",
+            " for (int i = 1; i < n - 1; ++i) v[i] = u[p[p[i]]] + u[i + 1]; }",
             "v and u may point to overlapping memory",
         ),
         (

@@ -241,9 +241,15 @@ def test_subscripts_through_locals_are_bounded_when_the_locals_are_affine():
         "void f(int n, const int* p, const double* u, double* v) {\n"
         " for (int i = 0; i < n; ++i) { int r = p[i]; v[i] = u[r] + u[i]; } }"
     )
-    assert not loaded.parallel
-    assert "may point to overlapping memory" in loaded.refusal
-    assert "cannot be checked at run time" in loaded.refusal
+    assert loaded.parallel, loaded.refusal  # r = p[i]: bounded by replaying the loop over p
+    assert [load for _, load, _ in loaded.overlap_check["loads"]] == ["p[i]"]
+    nested, _ = facts_of(
+        "void f(int n, const int* p, const double* u, double* v) {\n"
+        " for (int i = 0; i < n; ++i) { int r = p[p[i]]; v[i] = u[r] + u[i]; } }"
+    )
+    assert not nested.parallel
+    assert "may point to overlapping memory" in nested.refusal
+    assert "cannot be checked at run time" in nested.refusal
 
 
 @pytest.mark.parametrize(
@@ -259,6 +265,10 @@ def test_subscripts_through_locals_are_bounded_when_the_locals_are_affine():
         ("stencil_game_of_life", "parallelize this loop with OpenMP", "if(ellora_disjoint_4)"),
         ("reduce_argmin", "parallelize this loop with MPI", "MPI_MIN"),
         ("search_find_first", "parallelize this loop with OpenMP", "reduction(min:ellora_first)"),
+        ("sparse_la_spmv_csr", "port this loop to Kokkos", "ellora_drops"),
+        ("sparse_la_jacobi_sweep", "parallelize this loop with MPI", "ellora_drops"),
+        ("dense_la_lu_decomp", "parallelize this loop with OpenMP", "#pragma omp parallel for"),
+        ("reduce_count_above", "port this loop to Kokkos", "ellora_count_update"),
     ],
 )
 def test_the_agent_verifies_versioned_and_extremum_ports(make_services, tmp_path, problem,

@@ -643,7 +643,12 @@ def _check_aliasing(loop, by_array, written, facts: LoopFacts, variant: set[str]
     involved = {name for pair in pairs for name in pair[:2]}
     subscripts = {name: [a.index for a in by_array[name]] for name in involved}
     try:
-        facts.overlap_check = plan_check(loop, pairs, subscripts, variant)
+        def stable(name: str) -> bool:  # no write of the loop can change its elements
+            return name not in written and not any(
+                _may_alias_types(_element_of(types.get(name)), _element_of(types.get(w)))
+                for w in written)
+
+        facts.overlap_check = plan_check(loop, pairs, subscripts, variant, stable)
         facts.overlap_check["address"] = {  # a std::vector& reaches its elements by .data()
             name: f"{name}.data()" for name in involved
             if re.match(r"(?:std::)?vector<", types.get(name) or "")

@@ -189,9 +189,62 @@ def _expand(expression: str, definitions: dict[str, str]) -> str:
     return expression
 
 
+_LOAD = re.compile(r"\b([A-Za-z_]\w*)\[([^\[\]]+)\]")
+
+
+def _conditional(loop) -> bool:
+    """Whether some statement of the body runs only under a condition."""
+    body = loop.child_by_field_name("body")
+    return any(
+        node.type in ("if_statement", "conditional_expression", "while_statement")
+        or (node.type == "binary_expression" and text(node.child(1)) in ("&&", "||"))
+        for node in walk(body)
+    )
+
+
+def _indirect_loads(expressions: list[str], stable, variant: set[str], names: list[str],
+                    pseudo: dict[tuple[str, str], str]) -> list[str]:
+    """The expressions with each load ``A[e]`` (A never changed by the loop, e free of other
+    loads) replaced by a pseudo variable whose range the guard computes by replaying the loop
+    headers: CSR row pointers and column indices (``x[cols[k]]``)."""
+    replaced = []
+    for expression in expressions:
+        def name_load(match: re.Match) -> str:
+            array, index = match.group(1), match.group(2)
+            if not stable(array):
+                raise NotCheckable(f"{array}[{index}] is read from memory the loop may change")
+            used = {n for n in _IDENTIFIER.findall(index)}
+            if used & variant:
+                raise NotCheckable(f"{array}[{index}] uses a value that changes inside the loop")
+            key = (array, index)
+            if key not in pseudo:
+                pseudo[key] = f"ellora_load{len(pseudo)}"
+                names.append(pseudo[key])
+            return pseudo[key]
+
+        result = _LOAD.sub(name_load, expression)
+        if "[" in result:
+            raise NotCheckable(f"[{expression}] has nested loads")
+        replaced.append(result)
+    return replaced
+
+
+def _replay_nest(variables: set[str], known: list[LoopRange]) -> list[LoopRange]:
+    """The loops (outermost first) whose headers must run to visit every value of
+    ``variables``: those loops and every loop their bounds depend on."""
+    needed, names = set(variables), [r.variable for r in known]
+    for r in reversed(known):
+        if r.variable in needed:
+            for bound in (r.lower, r.upper):
+                needed.update(n for n in _IDENTIFIER.findall(bound) if n in names)
+    return [r for r in known if r.variable in needed]
+
+
 def plan_check(loop, pairs: list[tuple[str, str]], subscripts: dict[str, list[str]],
-               variant: set[str]) -> dict:
-    """A JSON-ready description of the test, or NotCheckable with the reason."""
+               variant: set[str], stable=lambda array: False) -> dict:
+    """A JSON-ready description of the test, or NotCheckable with the reason. ``stable(A)``
+    says whether array A keeps its values during the loop (then loads from it may bound
+    subscripts and loop ranges)."""
     definitions = local_definitions(loop)
     subscripts = {a: [_expand(i, definitions) for i in idx] for a, idx in subscripts.items()}
     variant = variant - set(definitions)
@@ -199,6 +252,15 @@ def plan_check(loop, pairs: list[tuple[str, str]], subscripts: dict[str, list[st
     unreadable = [r for r in every if isinstance(r, str)]
     known = [r for r in every if isinstance(r, LoopRange)]
     names = [r.variable for r in known]
+    pseudo: dict[tuple[str, str], str] = {}
+    if any(_LOAD.search(i) for idx in subscripts.values() for i in idx) and _conditional(loop):
+        raise NotCheckable("a subscript loads its index under a condition")
+    subscripts = {a: _indirect_loads(idx, stable, variant, names, pseudo)
+                  for a, idx in subscripts.items()}
+    bounded = []
+    for r in known:
+        lower, upper = _indirect_loads([r.lower, r.upper], stable, variant, names, pseudo)
+        bounded.append(LoopRange(r.variable, lower, upper, r.assigned))
     needed = {known[0].variable}
     for array, indices in subscripts.items():
         for index in indices:
@@ -208,17 +270,107 @@ def plan_check(loop, pairs: list[tuple[str, str]], subscripts: dict[str, list[st
                 needed.update(_loop_variables_in(index, names, variant))
             except NotCheckable as why:
                 raise NotCheckable(f"{why}; {unreadable[0]}" if unreadable else str(why)) from None
-    for r in reversed(known):  # a needed loop's bounds may need the loops around it
+    for r in reversed(bounded):  # a needed loop's bounds may need the loops around it
         if r.variable in needed:
             for bound in (r.lower, r.upper):
                 needed.update(_loop_variables_in(bound, names, variant))
-    ranges = [r for r in known if r.variable in needed]
+    loads = []
+    for (array, index), name in pseudo.items():
+        if name not in needed:
+            continue
+        nest = _replay_nest({n for n in _IDENTIFIER.findall(index)}, known)
+        loads.append([name, f"{array}[{index}]",
+                      [[r.variable, r.lower, r.upper] for r in nest]])
+    ranges = [r for r in bounded if r.variable in needed]
     return {
         "pairs": [list(p) for p in pairs],
+        "loads": loads,
         "ranges": [[r.variable, r.lower, r.upper, r.assigned] for r in ranges],
         "subscripts": {a: sorted(set(i)) for a, i in subscripts.items()},
         "variant": sorted(variant),
     }
+
+
+def _as_long_long(expression: str) -> str:
+    """A C++ expression evaluated in long long: names cast, loads ``A[e]`` kept as loads."""
+    held: list[str] = []
+
+    def hold(match: re.Match) -> str:
+        held.append(f"((ellora_ll)({match.group(1)}[{_as_long_long(match.group(2))}]))")
+        return f"@{len(held) - 1}@"
+
+    converted = _IDENTIFIER.sub(lambda m: f"(ellora_ll)({m.group(0)})",
+                                _LOAD.sub(hold, expression))
+    return re.sub(r"@(\d+)@", lambda m: held[int(m.group(1))], converted)
+
+
+def _load_range_lines(name: str, load: str, nest: list[list[str]], indent: str) -> list[str]:
+    """Lines computing ``name``'s lowest and highest value: the loop headers run again
+    (reading only what the loop reads) and the load is evaluated at every iteration. A
+    segmented (CSR) nest, ``k`` from ``A[i]`` to ``A[i+1]``, visits one contiguous range when
+    ``A`` never decreases: that is checked first and the load then scanned flat."""
+    lo, hi = f"ellora_{name}_lo", f"ellora_{name}_hi"  # the names _corners substitutes
+    array = load.split("[", 1)[0]
+    kind = f"ellora_{name}_t"
+    # min/max in the element's own type (int, ...): the compiler vectorizes those loops
+    lines = [
+        f"typedef std::decay_t<decltype({array}[0])> {kind};",
+        f"{kind} {lo}_e = std::numeric_limits<{kind}>::max(), "
+        f"{hi}_e = std::numeric_limits<{kind}>::lowest();",
+    ]
+    update = [f"const {kind} ellora_v = {load.split('[', 1)[0]}[{_as_long_long(load[len(array) + 1:-1])}];",
+              f"{lo}_e = ellora_v < {lo}_e ? ellora_v : {lo}_e;",
+              f"{hi}_e = ellora_v > {hi}_e ? ellora_v : {hi}_e;"]
+    segmented = _segment_array(nest)
+    replay = _replay_lines(nest, update)
+    if segmented:
+        (outer, lower, upper), (inner, _, _) = nest
+        first, last = _as_long_long(lower), _as_long_long(upper)
+        lines += [
+            "long long ellora_drops = 0;  // segment starts never decrease: one flat range",
+            f"for (ellora_ll {outer} = {first}; {outer} <= {last}; ++{outer}) "
+            f"ellora_drops += {segmented}[{outer}] > {segmented}[{outer} + 1];",
+            "if (ellora_drops == 0) {",
+            f"  if ({first} <= {last}) {{",
+            f"    for (ellora_ll {inner} = {segmented}[{first}]; {inner} < "
+            f"{segmented}[{last} + 1]; ++{inner}) {{",
+            *[f"      {u}" for u in update],
+            "    }",
+            "  }",
+            "} else {",
+            *[f"  {line}" for line in replay],
+            "}",
+        ]
+    else:
+        lines += replay
+    lines.append(f"if ({lo}_e > {hi}_e) return false;  // never loaded: stay serial")
+    lines.append(f"const ellora_ll {lo} = {lo}_e, {hi} = {hi}_e;")
+    return lines
+
+
+def _segment_array(nest: list[list[str]]) -> str | None:
+    """A when the nest is ``for i: for k in [A[i], A[i+1])``, else None."""
+    if len(nest) != 2:
+        return None
+    (outer, _, _), (_, lower, upper) = nest
+    match = re.fullmatch(rf"([A-Za-z_]\w*)\[{re.escape(outer)}\]", lower)
+    if match is None:
+        return None
+    array = match.group(1)
+    return array if upper == f"({array}[{outer}+1])-1" else None
+
+
+def _replay_lines(nest: list[list[str]], update: list[str]) -> list[str]:
+    lines, depth = [], ""
+    for var, lower, upper in nest:
+        lines.append(f"{depth}for (ellora_ll {var} = {_as_long_long(lower)}; "
+                     f"{var} <= {_as_long_long(upper)}; ++{var}) {{")
+        depth += "  "
+    lines += [f"{depth}{u}" for u in update]
+    for _ in nest:
+        depth = depth[:-2]
+        lines.append(f"{depth}}}")
+    return lines
 
 
 def guard_declaration(check: dict, name: str, indent: str) -> str:
@@ -229,10 +381,14 @@ def guard_declaration(check: dict, name: str, indent: str) -> str:
         "typedef long long ellora_ll;",
         "typedef std::initializer_list<ellora_ll> ellora_values;",
     ]
+    loads = check.get("loads", [])
+    for load_name, load, nest in loads:
+        lines += _load_range_lines(load_name, load, nest, indent)
+    pseudo = [load_name for load_name, _, _ in loads]
     for position, (var, lower, upper, assigned) in enumerate(check["ranges"]):
         widen = " - 1" if assigned else ""
         grow = " + 1" if assigned else ""
-        outer = names[:position]
+        outer = pseudo + names[:position]
         low = _corners(lower, _loop_variables_in(lower, outer, variant))
         high = _corners(upper, _loop_variables_in(upper, outer, variant))
         lines.append(
@@ -244,11 +400,11 @@ def guard_declaration(check: dict, name: str, indent: str) -> str:
         else:
             lines.append(f"if (ellora_{var}_lo > ellora_{var}_hi) return false;")
     for array, indices in check["subscripts"].items():
-        if len(set(indices)) == 1 and indices[0] in names:  # a[i]: the range of i itself
+        if len(set(indices)) == 1 and indices[0] in names + pseudo:  # a[i]: i's own range
             first, last = f"ellora_{indices[0]}_lo", f"ellora_{indices[0]}_hi"
         else:
-            corners = [c for index in indices
-                       for c in _corners(index, _loop_variables_in(index, names, variant))]
+            corners = [c for index in indices for c in
+                       _corners(index, _loop_variables_in(index, pseudo + names, variant))]
             first, last = _extreme("min", corners), _extreme("max", corners)
         lines.append(
             f"const ellora_ll ellora_{array}_first = {first}, ellora_{array}_last = {last};"

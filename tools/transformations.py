@@ -261,6 +261,10 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
             f"{indent}  {r.type_name} {p};\n" for r, p in zip(facts.reductions, partials)
         )
         arguments = ", ".join(f"{r.type_name}& {r.variable}" for r in facts.reductions)
+        if not re.search(r"\b(return|continue|goto)\b", body):
+            arguments = ", ".join(f"{r.type_name}& ellora_{r.variable}_update"
+                                  for r in facts.reductions)
+            body = _with_local_reducers(body, facts.reductions)
         reducers = ", ".join(
             f"{KOKKOS_REDUCERS[r.operator]}<{r.type_name}>({p})"
             for r, p in zip(facts.reductions, partials)
@@ -302,6 +306,24 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
         "execution space; the lambda captures the host pointers by value, "
         "so it runs on host backends (Serial, OpenMP, Threads): "
         + "; ".join(facts.facts or ["each iteration is independent"]),
+    )
+
+
+def _with_local_reducers(body: str, reductions) -> str:
+    """``{ T v = ellora_v_update; <body> ellora_v_update = v; }``: a local copy of each reducer
+    value, which the compiler keeps in a register, so it can vectorize or if-convert
+    ``if (c) count += 1`` as in the serial loop (it may not on the reference itself)."""
+    inner = re.search(r"\n([ \t]*)\S", body)
+    pad = inner.group(1) if inner else "  "
+    statements = body.strip()[1:-1].strip("\n").rstrip()
+    closing_pad = pad[:-2] if len(pad) >= 2 else ""
+    return (
+        "{\n"
+        + "".join(f"{pad}{r.type_name} {r.variable} = ellora_{r.variable}_update;\n"
+                  for r in reductions)
+        + (statements + "\n" if statements.strip() else "")
+        + "".join(f"{pad}ellora_{r.variable}_update = {r.variable};\n" for r in reductions)
+        + closing_pad + "}"
     )
 
 
@@ -565,7 +587,7 @@ def _gather_call(array: str, declared: str, facts: LoopFacts) -> str:
 def _guard_includes(source: str) -> str:
     from ellora.tools.overlap import with_apart_helper
 
-    for header in ("algorithm", "cstdint", "initializer_list"):
+    for header in ("algorithm", "cstdint", "initializer_list", "limits", "type_traits"):
         source = _ensure_include(source, header)
     return with_apart_helper(source)
 
