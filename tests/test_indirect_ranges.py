@@ -1,4 +1,5 @@
-"""Loops whose ranges come from memory (CSR row pointers, column indices): the run-time
+"""Tighter ranges for the run-time overlap check: loops whose ranges come from memory (CSR
+row pointers, column indices) and accesses under boundary conditions. The
 overlap check bounds them by running the loop headers again, so sparse kernels through
 pointers that may alias are versioned instead of refused. Compiled and run against the
 serial code with disjoint, overlapping and unsorted inputs."""
@@ -91,3 +92,86 @@ def test_kokkos_reductions_accumulate_in_a_local_copy():
     assert "std::size_t& ellora_count_update" in source
     assert "std::size_t count = ellora_count_update;" in source
     assert "ellora_count_update = count;" in source
+
+
+JACOBI = (
+    "void jacobi(int n, const double* in, double* out) {\n"
+    "  for (int i = 0; i < n; ++i) {\n"
+    "    for (int j = 0; j < n; ++j) {\n"
+    "      if (i == 0 || j == 0 || i + 1 == n || j + 1 == n) {\n"
+    "        out[i * n + j] = in[i * n + j];\n"
+    "      } else {\n"
+    "        out[i * n + j] = (in[(i - 1) * n + j] + in[(i + 1) * n + j] + in[i * n + j - 1]\n"
+    "                          + in[i * n + j + 1] + in[i * n + j]) / 5.0;\n"
+    "      }\n"
+    "    }\n"
+    "  }\n"
+    "}\n"
+)
+
+LIFE = (
+    "void life(long n, const int* in, int* out) {\n"
+    "  for (long i = 0; i < n; ++i) {\n"
+    "    for (long j = 0; j < n; ++j) {\n"
+    "      int alive = 0;\n"
+    "      for (int di = -1; di <= 1; ++di) {\n"
+    "        for (int dj = -1; dj <= 1; ++dj) {\n"
+    "          long r = i + di, s = j + dj;\n"
+    "          if ((di != 0 || dj != 0) && r >= 0 && s >= 0 && r < n && s < n) {\n"
+    "            alive += in[r * n + s];\n"
+    "          }\n"
+    "        }\n"
+    "      }\n"
+    "      out[i * n + j] = (alive == 3 || (in[i * n + j] == 1 && alive == 2)) ? 1 : 0;\n"
+    "    }\n"
+    "  }\n"
+    "}\n"
+)
+
+
+def _guard_program(source: str, element: str, signature: str) -> str:
+    from ellora.tools.overlap import APART_HELPER, guard_declaration
+
+    facts, _ = facts_of(source)
+    assert facts.parallel, facts.refusal
+    declaration = guard_declaration(facts.overlap_check, "ok", "  ")
+    return (
+        "#include <algorithm>\n#include <cstdint>\n#include <cstdio>\n#include <climits>\n"
+        "#include <initializer_list>\n#include <limits>\n#include <type_traits>\n"
+        + APART_HELPER + f"bool check({signature}) {{\n  " + declaration + "  return ok;\n}\n"
+        f"int main() {{\n  static {element} a[4 * 64 * 64];\n  const int m = 64 * 64;\n"
+        # out right before in, in right before out, one element of overlap, in place
+        "  std::printf(\"%d %d %d %d\\n\", check(64, a + m, a), check(64, a, a + m),\n"
+        "              check(64, a, a + m - 1), check(64, a, a));\n}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "source,element,signature",
+    [(JACOBI, "double", "int n, const double* in, double* out"),
+     (LIFE, "int", "long n, const int* in, int* out")],
+)
+def test_boundary_conditions_narrow_the_range_the_check_assumes(tmp_path, source, element,
+                                                                 signature):
+    # without the conditions, in[(i - 1) * n + j] and in[r * n + s] reach one row before
+    # the array and the check would refuse adjacent buffers
+    program = _guard_program(source, element, signature)
+    assert build_and_run(tmp_path, program).split() == ["1", "1", "0", "0"]
+
+
+def test_the_versioned_jacobi_equals_serial_with_adjacent_and_overlapping_buffers(tmp_path):
+    parallel = rewrite_region(JACOBI, 1, 12, "openmp").source.replace(
+        "jacobi(", "jacobi_parallel(")
+    program = parallel + JACOBI + (
+        "#include <cstdio>\n#include <vector>\n"
+        "int main() {\n  const int n = 300; int same = 1;\n"
+        "  for (int shift : {n * n, -n * n, 5, -7}) {\n"
+        "    std::vector<double> a(4 * n * n), b(4 * n * n);\n"
+        "    for (int i = 0; i < 4 * n * n; ++i) a[i] = b[i] = (i % 97) / 3.0;\n"
+        "    const int in = 2 * n * n;\n"
+        "    jacobi(n, a.data() + in, a.data() + in + shift);\n"
+        "    jacobi_parallel(n, b.data() + in, b.data() + in + shift);\n"
+        "    for (int i = 0; i < 4 * n * n; ++i) same &= a[i] == b[i];\n"
+        "  }\n  std::printf(\"%d\\n\", same);\n}\n"
+    )
+    assert build_and_run(tmp_path, program, threads=3).strip() == "1"

@@ -610,6 +610,7 @@ def _injective_in(
 def _check_aliasing(loop, by_array, written, facts: LoopFacts, variant: set[str]) -> None:
     """Pointers that may overlap make the loop parallel only under a run-time check of the
     ranges it touches (loop versioning); without one, refuse with the overlap found."""
+    from ellora.tools.access_conditions import holding_comparisons
     from ellora.tools.overlap import NotCheckable, plan_check
 
     function = enclosing(loop, "function_definition")
@@ -648,7 +649,9 @@ def _check_aliasing(loop, by_array, written, facts: LoopFacts, variant: set[str]
                 _may_alias_types(_element_of(types.get(name)), _element_of(types.get(w)))
                 for w in written)
 
-        facts.overlap_check = plan_check(loop, pairs, subscripts, variant, stable)
+        conditions = {name: [holding_comparisons(a.node, loop) for a in by_array[name]]
+                      for name in involved}
+        facts.overlap_check = plan_check(loop, pairs, subscripts, variant, stable, conditions)
         facts.overlap_check["address"] = {  # a std::vector& reaches its elements by .data()
             name: f"{name}.data()" for name in involved
             if re.match(r"(?:std::)?vector<", types.get(name) or "")

@@ -240,18 +240,80 @@ def _replay_nest(variables: set[str], known: list[LoopRange]) -> list[LoopRange]
     return [r for r in known if r.variable in needed]
 
 
+def _bound_of(name: str, operator: str, left: str, right: str) -> tuple[str, str] | None:
+    """``name operator value`` from a comparison with ``name`` (plus or minus a term without
+    it) on one side, casts dropped, when the other side holds no loop variable or local."""
+    flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+    left, right = _CAST.sub("(", left), _CAST.sub("(", right)
+    for side, other, op in ((left, right, operator), (right, left, flipped[operator])):
+        match = re.fullmatch(rf"\(*{re.escape(name)}\)*(?:([+-])(.+))?", side)
+        if match is None or (match.group(2) and name in _IDENTIFIER.findall(match.group(2))):
+            continue
+        if not match.group(1):
+            return op, other
+        moved = "-" if match.group(1) == "+" else "+"
+        return op, f"({other}){moved}({match.group(2)})"
+    return None
+
+
+def _refine(index: str, comparisons, names: list[str], definitions: dict[str, str],
+            variant: set[str], refined: list[dict]) -> str:
+    """The subscript with each loop variable or local that a holding comparison bounds
+    replaced by a narrower pseudo variable (its range is computed in the guard)."""
+    index = _CAST.sub("(", index)
+    bounds: dict[str, list[tuple[str, str]]] = {}
+    for left, operator, right in comparisons:
+        for name in set(_IDENTIFIER.findall(left + " " + right)):
+            if name not in names and name not in definitions:
+                continue
+            bound = _bound_of(name, operator, left, right)
+            if bound is None or not _ALLOWED.fullmatch(bound[1]):
+                continue
+            others = set(_IDENTIFIER.findall(bound[1]))
+            if others & (set(names) | set(definitions) | variant):
+                continue
+            bounds.setdefault(name, []).append(bound)
+    for name, limits in bounds.items():
+        if not re.search(rf"\b{re.escape(name)}\b", index):
+            continue
+        base = None if name in names else _expand(name, definitions)
+        if base is not None and "[" in base:
+            continue
+        limits = sorted(set(limits))
+        same = [r for r in refined if r["variable"] == name and r["limits"] == limits]
+        if same:
+            pseudo = same[0]["name"]
+        else:
+            pseudo = f"ellora_c{len(refined)}_{name}"
+            refined.append({"name": pseudo, "variable": name, "expansion": base,
+                            "limits": limits})
+        index = re.sub(rf"\b{re.escape(name)}\b", pseudo, index)
+    return index
+
+
 def plan_check(loop, pairs: list[tuple[str, str]], subscripts: dict[str, list[str]],
-               variant: set[str], stable=lambda array: False) -> dict:
+               variant: set[str], stable=lambda array: False,
+               conditions: dict[str, list] | None = None) -> dict:
     """A JSON-ready description of the test, or NotCheckable with the reason. ``stable(A)``
     says whether array A keeps its values during the loop (then loads from it may bound
-    subscripts and loop ranges)."""
+    subscripts and loop ranges); ``conditions[A][k]`` lists comparisons that hold whenever
+    the k-th access of A runs (they narrow its range)."""
     definitions = local_definitions(loop)
-    subscripts = {a: [_expand(i, definitions) for i in idx] for a, idx in subscripts.items()}
-    variant = variant - set(definitions)
     every = nest_ranges(loop)
     unreadable = [r for r in every if isinstance(r, str)]
     known = [r for r in every if isinstance(r, LoopRange)]
     names = [r.variable for r in known]
+    refined: list[dict] = []
+    if conditions:
+        subscripts = {
+            a: [_refine(i, c, names, definitions, variant - set(definitions), refined)
+                if c else i for i, c in zip(idx, conditions.get(a, [[]] * len(idx)))]
+            for a, idx in subscripts.items()
+        }
+    subscripts = {a: [_expand(i, definitions) for i in idx] for a, idx in subscripts.items()}
+    variant = variant - set(definitions)
+    base_names = list(names)
+    names += [r["name"] for r in refined]
     pseudo: dict[tuple[str, str], str] = {}
     if any(_LOAD.search(i) for idx in subscripts.values() for i in idx) and _conditional(loop):
         raise NotCheckable("a subscript loads its index under a condition")
@@ -270,6 +332,10 @@ def plan_check(loop, pairs: list[tuple[str, str]], subscripts: dict[str, list[st
                 needed.update(_loop_variables_in(index, names, variant))
             except NotCheckable as why:
                 raise NotCheckable(f"{why}; {unreadable[0]}" if unreadable else str(why)) from None
+    for r in refined:  # a narrowed variable starts from its own range or its local's
+        if r["name"] in needed:
+            needed.update(_loop_variables_in(r["expansion"], base_names, variant)
+                          if r["expansion"] else [r["variable"]])
     for r in reversed(bounded):  # a needed loop's bounds may need the loops around it
         if r.variable in needed:
             for bound in (r.lower, r.upper):
@@ -286,6 +352,7 @@ def plan_check(loop, pairs: list[tuple[str, str]], subscripts: dict[str, list[st
         "pairs": [list(p) for p in pairs],
         "loads": loads,
         "ranges": [[r.variable, r.lower, r.upper, r.assigned] for r in ranges],
+        "refined": [r for r in refined if r["name"] in needed],
         "subscripts": {a: sorted(set(i)) for a, i in subscripts.items()},
         "variant": sorted(variant),
     }
@@ -348,6 +415,31 @@ def _load_range_lines(name: str, load: str, nest: list[list[str]], indent: str) 
     return lines
 
 
+def _refined_lines(refined: dict, names: list[str], variant: set[str]) -> list[str]:
+    """A narrowed variable's range: its loop range (or its local's corners) cut by the
+    comparisons that hold at the access; an empty result keeps the whole range."""
+    lo, hi = f"ellora_{refined['name']}_lo", f"ellora_{refined['name']}_hi"
+    if refined["expansion"]:
+        used = _loop_variables_in(refined["expansion"], names, variant)
+        corners = _corners(refined["expansion"], used)
+        base_lo, base_hi = _extreme("min", corners), _extreme("max", corners)
+    else:
+        base_lo, base_hi = f"ellora_{refined['variable']}_lo", f"ellora_{refined['variable']}_hi"
+    lines = [f"ellora_ll {lo} = {base_lo}, {hi} = {base_hi};"]
+    exclusions = []
+    for operator, value in refined["limits"]:
+        value = f"(ellora_ll){_substitute(value, {})}"
+        if operator in (">=", ">", "=="):
+            lines.append(f"{lo} = std::max({lo}, {value}{' + 1' if operator == '>' else ''});")
+        if operator in ("<=", "<", "=="):
+            lines.append(f"{hi} = std::min({hi}, {value}{' - 1' if operator == '<' else ''});")
+        if operator == "!=":
+            exclusions.append(f"if ({lo} == {value}) ++{lo}; if ({hi} == {value}) --{hi};")
+    lines += exclusions * min(2, len(exclusions))
+    lines.append(f"if ({lo} > {hi}) {{ {lo} = {base_lo}; {hi} = {base_hi}; }}")
+    return lines
+
+
 def _segment_array(nest: list[list[str]]) -> str | None:
     """A when the nest is ``for i: for k in [A[i], A[i+1])``, else None."""
     if len(nest) != 2:
@@ -399,6 +491,9 @@ def guard_declaration(check: dict, name: str, indent: str) -> str:
             lines.append(f"if (ellora_{var}_lo > ellora_{var}_hi) return true;  // no iteration")
         else:
             lines.append(f"if (ellora_{var}_lo > ellora_{var}_hi) return false;")
+    for refined in check.get("refined", []):
+        lines += _refined_lines(refined, names, variant)
+    pseudo += [r["name"] for r in check.get("refined", [])]
     for array, indices in check["subscripts"].items():
         if len(set(indices)) == 1 and indices[0] in names + pseudo:  # a[i]: i's own range
             first, last = f"ellora_{indices[0]}_lo", f"ellora_{indices[0]}_hi"
