@@ -106,6 +106,7 @@ class LoopFacts:
     nested_depth: int = 1
     perfectly_nested: bool = False  # the body is exactly one rectangular inner loop
     irregular: bool = False  # inner trip counts depend on data or on the outer variable
+    triangular: bool = False  # inner trip counts depend on the outer variable (j from i + 1)
     canonical_condition: str = ""  # set when the header's test must be rewritten (i + 1 < n)
     # pointer pairs that may overlap: the loop is parallel only under a run-time check
     overlap_check: dict = field(default_factory=dict)
@@ -284,6 +285,10 @@ def _classify_nest(body, var: str, inner_bounds, facts: LoopFacts) -> None:
         for lower, upper in inner_bounds.values()
     ]
     facts.irregular = any(depends)
+    facts.triangular = any(  # j from i + 1: affine in i (CSR row ranges come from memory)
+        re.search(rf"\b{re.escape(var)}\b", bound) and "[" not in bound
+        for bounds in inner_bounds.values() for bound in bounds
+    )
     facts.perfectly_nested = (
         len(statements) == 1
         and statements[0].type == "for_statement"

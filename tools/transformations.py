@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ellora.tools.cpp_syntax import enclosing, text, walk
 from ellora.tools.loop_analysis import LoopFacts, _declared_type
 from ellora.tools.overlap import guard_declaration, guard_name
+from ellora.tools.scatter_transforms import privatizable, rewrite_scatter
 from ellora.tools.search_transforms import rewrite_search
 
 _KOKKOS_INCLUDE = "#include <Kokkos_Core.hpp>"
@@ -69,6 +70,8 @@ def to_openmp(source: str, loop, facts: LoopFacts) -> Transformation:
     and ``#pragma omp atomic`` on updates that iterations may share."""
     if facts.search or facts.locate:
         return Transformation(*rewrite_search("openmp", source, loop, facts))
+    if privatizable(facts):
+        return Transformation(*rewrite_scatter("openmp", source, loop, facts))
     atomic_edits = []
     for statement, _, _, _ in _atomic_statements(loop, facts):
         start = _byte_to_char(source, statement.start_byte)
@@ -85,7 +88,9 @@ def to_openmp(source: str, loop, facts: LoopFacts) -> Transformation:
     if atomic_edits:
         source = _edit(source, atomic_edits)
         loop = _reparse_loop(source, loop)
-    clauses = ["schedule(static)"]
+    # a triangular nest (j from i + 1) gives the first static block most of the work;
+    # dealing iterations out one at a time balances it
+    clauses = ["schedule(static, 1)" if facts.triangular else "schedule(static)"]
     if facts.scan:  # OpenMP 5 scan: the directive splits the body into its two phases
         update = _scan_update(loop, facts)
         directive = f"#pragma omp scan {facts.scan['kind']}({facts.scan['variable']})"
@@ -211,6 +216,8 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
     """Replace the loop by ``Kokkos::parallel_for``/``parallel_reduce`` over a RangePolicy."""
     if facts.search or facts.locate:
         return Transformation(*rewrite_search("kokkos", source, loop, facts))
+    if privatizable(facts):
+        return Transformation(*rewrite_scatter("kokkos", source, loop, facts))
     body_node = loop.child_by_field_name("body")
     atomic_edits = []
     for statement, target, operator, value in _atomic_statements(loop, facts):
@@ -232,7 +239,9 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
     index_type = facts.variable_type or "int"
     name = _function_name(function) or "loop"
     label = f"{name}_line{facts.start_line}"
-    policy = f"Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace>({facts.lower}, {facts.upper})"
+    schedule = ", Kokkos::Schedule<Kokkos::Dynamic>" if facts.triangular else ""
+    policy = (f"Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace{schedule}>"
+              f"({facts.lower}, {facts.upper})")
     start, end = _loop_span(source, loop)
     indent = _indent_of(source, _byte_to_char(source, loop.start_byte))
     if facts.scan and facts.reductions:
