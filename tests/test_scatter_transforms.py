@@ -1,4 +1,4 @@
-"""Scatter-adds privatized per thread: every update lands once, including updates past the
+"""Scatter-adds privatized per thread and prefix scans as block scans: every update lands once, including updates past the
 private limit or at negative offsets (atomics on the shared array), decrements, several
 arrays in one loop, vectors, and floating-point weights; compiled and run against the
 serial loop at several thread counts."""
@@ -73,3 +73,44 @@ def test_only_plain_scatter_loops_are_privatized():
                 "  for (int i = 0; i < n; ++i) { h[k[i]] += 1; s += k[i]; }\n  return s;\n}\n")
     source = rewrite_region(with_sum, 1, 4, "openmp").source
     assert "ellora_h_parts" not in source and "#pragma omp atomic" in source
+
+
+SCANS = """\
+#include <cstddef>
+long long scans(long n, const int* x, long long* inclusive, long long* exclusive) {
+  long long total = 5;
+  for (long i = 0; i < n; ++i) {
+    total += x[i];
+    inclusive[i] = total;
+  }
+  long long before = 0;
+  for (long i = 0; i < n; ++i) {
+    exclusive[i] = before * 2;
+    before += x[i];
+  }
+  return total + before;
+}
+"""
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 5])
+def test_the_openmp_block_scan_equals_the_serial_scans(tmp_path, threads):
+    parallel = rewrite_region(SCANS, 1, 15, "openmp").source
+    assert parallel.count("#pragma omp barrier") == 2
+    serial = SCANS.replace("long long scans(", "long long serial_scans(").split("\n", 1)[1]
+    program = parallel + serial + """
+#include <cstdio>
+#include <vector>
+int main() {
+  int same = 1;
+  for (long n : {0L, 1L, 2L, 3L, 7L, 1000L, 100003L}) {
+    std::vector<int> x(n);
+    for (long i = 0; i < n; ++i) x[i] = (int)((i * 37) % 11) - 5;
+    std::vector<long long> a(n), b(n), c(n), d(n);
+    same &= scans(n, x.data(), a.data(), b.data()) == serial_scans(n, x.data(), c.data(), d.data());
+    same &= a == c && b == d;
+  }
+  std::printf("%d\\n", same);
+}
+"""
+    assert build_and_run(tmp_path, program, threads).strip() == "1"

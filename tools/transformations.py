@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ellora.tools.cpp_syntax import enclosing, text, walk
 from ellora.tools.loop_analysis import LoopFacts, _declared_type
 from ellora.tools.overlap import guard_declaration, guard_name
+from ellora.tools.scan_transforms import rewrite_openmp_scan
 from ellora.tools.scatter_transforms import privatizable, rewrite_scatter
 from ellora.tools.search_transforms import rewrite_search
 
@@ -72,6 +73,8 @@ def to_openmp(source: str, loop, facts: LoopFacts) -> Transformation:
         return Transformation(*rewrite_search("openmp", source, loop, facts))
     if privatizable(facts):
         return Transformation(*rewrite_scatter("openmp", source, loop, facts))
+    if facts.scan and not facts.reductions:
+        return Transformation(*rewrite_openmp_scan(source, loop, facts))
     atomic_edits = []
     for statement, _, _, _ in _atomic_statements(loop, facts):
         start = _byte_to_char(source, statement.start_byte)
