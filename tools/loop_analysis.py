@@ -115,6 +115,7 @@ class LoopFacts:
     plan_inner_loops: bool = True
     # a running sum read inside the loop: {"variable", "operator", "kind", "type_name"}
     scan: dict = field(default_factory=dict)
+    recurrence: dict = field(default_factory=dict)  # running max/min of an array
     # first index where a condition holds (``if (c) return r;``): {"condition", "result"}
     search: dict = field(default_factory=dict)
     # argmin/argmax keeping the first index: {"variable", "operator", "key", "type_name"}
@@ -530,6 +531,17 @@ def _check_arrays(
                 "a histogram reduction"
             )
         if len(indices) > 1:
+            from ellora.tools.recurrence_transforms import running_extremum
+
+            recurrence = running_extremum(loop, array, by_array[array], var,
+                                          "".join(facts.lower.split()))
+            if recurrence and not facts.recurrence:
+                facts.recurrence = recurrence
+                facts.facts.append(
+                    f"{array}[{var}] is a running {recurrence['operator']} of "
+                    f"{recurrence['value']} (it reads {array}[{var}-1]): a block scan"
+                )
+                continue
             others = sorted(indices - {write_index})
             raise Refused(
                 f"loop-carried dependence on {array}: written at {array}[{write_index}] "

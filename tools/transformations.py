@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ellora.tools.cpp_syntax import enclosing, text, walk
 from ellora.tools.loop_analysis import LoopFacts, _declared_type
 from ellora.tools.overlap import guard_declaration, guard_name
+from ellora.tools.recurrence_transforms import rewrite_recurrence
 from ellora.tools.scan_transforms import rewrite_openmp_scan
 from ellora.tools.scatter_transforms import privatizable, rewrite_scatter
 from ellora.tools.search_transforms import rewrite_search
@@ -73,6 +74,8 @@ def to_openmp(source: str, loop, facts: LoopFacts) -> Transformation:
         return Transformation(*rewrite_search("openmp", source, loop, facts))
     if privatizable(facts):
         return Transformation(*rewrite_scatter("openmp", source, loop, facts))
+    if facts.recurrence:
+        return Transformation(*rewrite_recurrence("openmp", source, loop, facts))
     if facts.scan and not facts.reductions:
         return Transformation(*rewrite_openmp_scan(source, loop, facts))
     atomic_edits = []
@@ -221,6 +224,8 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
         return Transformation(*rewrite_search("kokkos", source, loop, facts))
     if privatizable(facts):
         return Transformation(*rewrite_scatter("kokkos", source, loop, facts))
+    if facts.recurrence:
+        return Transformation(*rewrite_recurrence("kokkos", source, loop, facts))
     body_node = loop.child_by_field_name("body")
     atomic_edits = []
     for statement, target, operator, value in _atomic_statements(loop, facts):
@@ -444,6 +449,8 @@ def to_mpi(source: str, loop, facts: LoopFacts) -> Transformation:
     with the same values the serial loop computes. The caller initializes MPI."""
     if facts.search or facts.locate:
         return Transformation(*rewrite_search("mpi", source, loop, facts))
+    if facts.recurrence:
+        return Transformation(*rewrite_recurrence("mpi", source, loop, facts))
     from ellora.tools.loop_analysis import _element_types
 
     if re.search(r"\bint\s+main\s*\(", source):
