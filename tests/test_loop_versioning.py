@@ -275,6 +275,8 @@ def test_subscripts_through_locals_are_bounded_when_the_locals_are_affine():
         ("geometry_closest_pair", "parallelize this loop with OpenMP", "schedule(static, 1)"),
         ("scan_running_max", "port this loop to Kokkos", "ellora_replay"),
         ("scan_running_max", "parallelize this loop with OpenMP", "ellora_blocks"),
+        ("fft_radix2", "parallelize this loop with OpenMP", "start += len) {"),
+        ("fft_radix2", "port this loop to Kokkos", "ellora_m * (len)"),
     ],
 )
 def test_the_agent_verifies_versioned_and_extremum_ports(make_services, tmp_path, problem,

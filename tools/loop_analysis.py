@@ -116,6 +116,8 @@ class LoopFacts:
     # a running sum read inside the loop: {"variable", "operator", "kind", "type_name"}
     scan: dict = field(default_factory=dict)
     recurrence: dict = field(default_factory=dict)  # running max/min of an array
+    step: str = "1"  # ``i += step``: each iteration owns the block [i, i + step)
+    block_offsets: dict = field(default_factory=dict)  # array -> offsets from i (step loops)
     # first index where a condition holds (``if (c) return r;``): {"condition", "result"}
     search: dict = field(default_factory=dict)
     # argmin/argmax keeping the first index: {"variable", "operator", "key", "type_name"}
@@ -181,8 +183,17 @@ def _read_header(loop, facts: LoopFacts) -> None:
             else f"({facts.upper}) - {offset}"
         )
         facts.canonical_condition = f"{var} < {facts.upper}"
-    if normalized(update) not in (f"++{var}", f"{var}++", f"{var}+=1", f"{var}={var}+1"):
-        raise Refused(f"not a canonical loop: {var} must step by 1 (++{var})")
+    step = normalized(update)
+    strided = re.fullmatch(rf"{re.escape(var)}\+=(.+)|{re.escape(var)}={re.escape(var)}\+(.+)",
+                           step)
+    if step in (f"++{var}", f"{var}++", f"{var}+=1", f"{var}={var}+1"):
+        return
+    if not strided or shifted or not re.fullmatch(r"[\w()+\-*/ ]+", strided.group(1) or
+                                                  strided.group(2)) or re.search(
+            rf"\b{re.escape(var)}\b", strided.group(1) or strided.group(2)):
+        raise Refused(f"not a canonical loop: {var} must step by 1 (++{var}) or by an "
+                      f"invariant ({var} += s)")
+    facts.step = strided.group(1) or strided.group(2)
 
 
 def _analyze_body(loop, facts: LoopFacts) -> None:
@@ -502,6 +513,10 @@ def _check_arrays(
         by_array.setdefault(access.array, []).append(access)
     written = sorted({a.array for a in accesses if a.is_write})
     facts.written_arrays = written
+    if facts.step != "1":
+        _check_strided_blocks(loop, by_array, written, var, facts, variant)
+        _check_aliasing(loop, by_array, written, facts, variant)
+        return
     for array in written:
         indices = {a.index for a in by_array[array]}
         write_index = next(a.index for a in by_array[array] if a.is_write)
@@ -551,6 +566,31 @@ def _check_arrays(
     _check_aliasing(loop, by_array, written, facts, variant)
     if facts.atomic_arrays:
         facts.pattern = "histogram (atomic updates)"
+
+
+def _check_strided_blocks(loop, by_array, written, var, facts: LoopFacts,
+                          variant: set[str]) -> None:
+    """A loop ``i += s`` whose every access to a written array is ``A[i + c]``: iteration i
+    owns [i, i + s) when every offset c stays in [0, s), which the run-time check tests
+    before the loop (butterflies of a radix-2 FFT, blocked sweeps)."""
+    from ellora.tools.overlap import NotCheckable, block_offsets
+
+    if set(re.findall(r"[A-Za-z_]\w*", facts.step)) & variant:
+        raise Refused(f"the step {facts.step} of {var} changes inside the loop")
+    for array in written:
+        indices = [a.index for a in by_array[array]]
+        try:
+            facts.block_offsets[array] = block_offsets(loop, var, indices)
+        except NotCheckable as why:
+            raise Refused(
+                f"{var} steps by {facts.step}, but {array}[{indices[0]}] is not {var} plus an "
+                f"offset that can be bounded ({why}): iterations may touch the same elements"
+            ) from None
+    facts.facts.append(
+        f"{var} steps by {facts.step}: iteration {var} touches "
+        + ", ".join(f"{a}[{var} + offset]" for a in written)
+        + f"; parallel when every offset stays in [0, {facts.step}) (checked before the loop)"
+    )
 
 
 ATOMIC_OPERATORS = {"+=", "-=", "++", "--"}
@@ -654,10 +694,13 @@ def _check_aliasing(loop, by_array, written, facts: LoopFacts, variant: set[str]
                     f"{array} and {other} may point to overlapping memory ({array} written at "
                     f"[{write_index}], {other} accessed at [{mismatched[0].index}])"
                 )
-    if not pairs:
+    if not pairs and not facts.block_offsets:
         return
-    first_reason = first_reason or (
-        f"{pairs[0][0]} and {pairs[0][1]} may point to overlapping memory at an offset")
+    if pairs:
+        first_reason = first_reason or (
+            f"{pairs[0][0]} and {pairs[0][1]} may point to overlapping memory at an offset")
+    else:
+        first_reason = f"{facts.variable} steps by {facts.step}"
     involved = {name for pair in pairs for name in pair[:2]}
     subscripts = {name: [a.index for a in by_array[name]] for name in involved}
     try:
@@ -668,7 +711,8 @@ def _check_aliasing(loop, by_array, written, facts: LoopFacts, variant: set[str]
 
         conditions = {name: [holding_comparisons(a.node, loop) for a in by_array[name]]
                       for name in involved}
-        facts.overlap_check = plan_check(loop, pairs, subscripts, variant, stable, conditions)
+        facts.overlap_check = plan_check(loop, pairs, subscripts, variant, stable, conditions,
+                                         blocks=facts.block_offsets, step=facts.step)
         facts.overlap_check["address"] = {  # a std::vector& reaches its elements by .data()
             name: f"{name}.data()" for name in involved
             if re.match(r"(?:std::)?vector<", types.get(name) or "")
@@ -676,14 +720,15 @@ def _check_aliasing(loop, by_array, written, facts: LoopFacts, variant: set[str]
     except NotCheckable as why:
         facts.plan_inner_loops = False
         raise Refused(
-            f"{first_reason}, and the ranges cannot be checked at run time ({why}): mark the "
-            "pointers __restrict__ if they never overlap"
+            f"{first_reason}, and the ranges cannot be checked at run time ({why})"
+            + (": mark the pointers __restrict__ if they never overlap" if pairs else "")
         ) from None
-    facts.facts.append(
-        "pointers that may overlap ("
-        + ", ".join(f"{a}/{b}" for a, b, _ in pairs)
-        + "): parallel only when a run-time check finds the ranges the loop touches disjoint"
-    )
+    if pairs:
+        facts.facts.append(
+            "pointers that may overlap ("
+            + ", ".join(f"{a}/{b}" for a, b, _ in pairs)
+            + "): parallel only when a run-time check finds the ranges the loop touches disjoint"
+        )
 
 
 def _element_of(declared: str | None) -> str | None:

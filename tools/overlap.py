@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ellora.tools.cpp_syntax import loop_header, normalized, text, walk, write_target
 
-_ALLOWED = re.compile(r"[A-Za-z_0-9+\-*() ]+")
+_ALLOWED = re.compile(r"[A-Za-z_0-9+\-*/() ]+")
 _IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*\b")
 _INTEGER_SUFFIX = re.compile(r"\b(\d+)(?:[uU][lL]{0,2}|[lL]{1,2}[uU]?)\b")
 
@@ -46,8 +46,13 @@ def loop_range(loop) -> LoopRange:
     step = normalized(update)
     increasing = step in (f"++{var}", f"{var}++", f"{var}+=1", f"{var}={var}+1")
     decreasing = step in (f"--{var}", f"{var}--", f"{var}-=1", f"{var}={var}-1")
+    stride = re.fullmatch(rf"{re.escape(var)}\+=(.+)", step)
+    if stride and not re.search(rf"\b{re.escape(var)}\b", stride.group(1)):
+        increasing = True
+    else:
+        stride = None
     if condition.type != "binary_expression" or not (increasing or decreasing):
-        raise NotCheckable(f"the loop over {var} is not a unit-step counted loop")
+        raise NotCheckable(f"the loop over {var} is not a counted loop")
     left = normalized(condition.child_by_field_name("left"))
     bound = normalized(condition.child_by_field_name("right"))
     operator = text(condition.child(1))
@@ -59,7 +64,14 @@ def loop_range(loop) -> LoopRange:
     offset = f"-{shifted.group(1)}" if shifted else ""
     if left != var and not shifted:
         raise NotCheckable(f"the loop over {var} does not compare {var} with a bound")
-    if increasing and operator in ("<", "<="):
+    if increasing and operator in ("<", "<=") and stride:
+        if shifted:
+            raise NotCheckable(f"the loop over {var} tests {left} and steps by {stride.group(1)}")
+        last = f"({bound})" + ("-1" if operator == "<" else "")
+        step = f"({stride.group(1)})"  # the last value the loop takes, not the bound
+        # floor((last - start) / step) steps, below start when the loop does not run
+        lower, upper = start, f"({start})+((({last}-({start})+{step})/{step})-1)*{step}"
+    elif increasing and operator in ("<", "<="):
         lower, upper = start, f"({bound}){offset}" + ("-1" if operator == "<" else "")
     elif decreasing and operator in (">", ">=") and not shifted:
         lower, upper = f"({bound})" + ("+1" if operator == ">" else ""), start
@@ -114,6 +126,10 @@ def _degree(node: ast.expr, variable: str) -> int:
         return max(_degree(node.left, variable), _degree(node.right, variable))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
         return _degree(node.left, variable) + _degree(node.right, variable)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        if _degree(node.left, variable) or _degree(node.right, variable):
+            raise NotCheckable(f"a checked subscript divides the loop variable {variable}")
+        return 0
     raise NotCheckable("only +, - and * are allowed in a checked subscript")
 
 
@@ -291,9 +307,37 @@ def _refine(index: str, comparisons, names: list[str], definitions: dict[str, st
     return index
 
 
+def block_offsets(loop, var: str, indices: list[str]) -> list[str]:
+    """The offsets c of subscripts ``var + c`` (locals expanded), or NotCheckable."""
+    definitions = local_definitions(loop)
+    offsets = []
+    for index in indices:
+        expanded = _expand(index, definitions)
+        tree = _python_expression(expanded)
+        if _degree(tree, var) != 1:
+            raise NotCheckable(f"[{expanded}] is not linear in {var}")
+        offset = re.sub(rf"\b{re.escape(var)}\b", "0", expanded)
+        for probe in (3, 17):  # the coefficient of var must be 1: index(var) - offset == var
+            at = re.sub(rf"\b{re.escape(var)}\b", str(probe), expanded)
+            names = {n: 5 + len(n) for n in _IDENTIFIER.findall(expanded)}
+            values = {**names}
+            try:
+                moved = eval(compile(ast.parse(at.replace("/", "//"), mode="eval"), "", "eval"),
+                             {}, values) - eval(compile(ast.parse(offset.replace("/", "//"),
+                                                                  mode="eval"), "", "eval"),
+                                                {}, values)
+            except Exception:  # noqa: BLE001 - anything odd is simply not checkable
+                raise NotCheckable(f"[{expanded}] cannot be evaluated") from None
+            if moved != probe:
+                raise NotCheckable(f"[{expanded}] does not move one element per step of {var}")
+        offsets.append(offset)
+    return offsets
+
+
 def plan_check(loop, pairs: list[tuple[str, str]], subscripts: dict[str, list[str]],
                variant: set[str], stable=lambda array: False,
-               conditions: dict[str, list] | None = None) -> dict:
+               conditions: dict[str, list] | None = None, blocks: dict | None = None,
+               step: str = "1") -> dict:
     """A JSON-ready description of the test, or NotCheckable with the reason. ``stable(A)``
     says whether array A keeps its values during the loop (then loads from it may bound
     subscripts and loop ranges); ``conditions[A][k]`` lists comparisons that hold whenever
@@ -340,6 +384,9 @@ def plan_check(loop, pairs: list[tuple[str, str]], subscripts: dict[str, list[st
         if r.variable in needed:
             for bound in (r.lower, r.upper):
                 needed.update(_loop_variables_in(bound, names, variant))
+    offsets = sorted({o for found in (blocks or {}).values() for o in found})
+    for offset in offsets:  # the offsets of a strided loop range over the loops inside it
+        needed.update(_loop_variables_in(offset, names, variant))
     loads = []
     for (array, index), name in pseudo.items():
         if name not in needed:
@@ -353,6 +400,7 @@ def plan_check(loop, pairs: list[tuple[str, str]], subscripts: dict[str, list[st
         "loads": loads,
         "ranges": [[r.variable, r.lower, r.upper, r.assigned] for r in ranges],
         "refined": [r for r in refined if r["name"] in needed],
+        "blocks": {"step": step, "offsets": offsets} if offsets else {},
         "subscripts": {a: sorted(set(i)) for a, i in subscripts.items()},
         "variant": sorted(variant),
     }
@@ -491,6 +539,12 @@ def guard_declaration(check: dict, name: str, indent: str) -> str:
             lines.append(f"if (ellora_{var}_lo > ellora_{var}_hi) return true;  // no iteration")
         else:
             lines.append(f"if (ellora_{var}_lo > ellora_{var}_hi) return false;")
+    blocks = check.get("blocks") or {}
+    if blocks:  # every iteration stays in its own block [i, i + step)
+        corners = [c for offset in blocks["offsets"]
+                   for c in _corners(offset, _loop_variables_in(offset, names, variant))]
+        lines.append(f"if ({_extreme('min', corners)} < 0 || {_extreme('max', corners)} > "
+                     f"{_substitute(blocks['step'], {})} - 1) return false;  // blocks overlap")
     for refined in check.get("refined", []):
         lines += _refined_lines(refined, names, variant)
     pseudo += [r["name"] for r in check.get("refined", [])]
@@ -514,7 +568,7 @@ def guard_declaration(check: dict, name: str, indent: str) -> str:
         # the same index through the same address is each iteration's own element
         tests.append(f"(static_cast<const void*>({pa}) == static_cast<const void*>({pb}) || "
                      f"{apart})" if same and same[0] else apart)
-    lines.append("return " + f"\n{indent}    && ".join(tests) + ";")
+    lines.append("return " + (f"\n{indent}    && ".join(tests) or "true") + ";")
     if not any("ellora_values{" in line or "ellora_values ellora_" in line for line in lines):
         lines.remove("typedef std::initializer_list<ellora_ll> ellora_values;")
     body = f"\n{indent}  ".join(lines)

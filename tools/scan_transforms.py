@@ -28,6 +28,8 @@ def rewrite_openmp_scan(source: str, loop, facts: LoopFacts) -> tuple[str, str]:
         _versioned,
     )
 
+    if facts.step != "1":
+        raise ValueError("a scan over a strided loop has no block-scan transformation")
     scan = facts.scan
     name, kind, operator = scan["variable"], scan["type_name"], scan["operator"]
     if operator not in _IDENTITY:

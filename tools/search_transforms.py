@@ -93,6 +93,8 @@ def rewrite_search(target: str, source: str, loop, facts: LoopFacts) -> tuple[st
         ensure_kokkos_include,
     )
 
+    if facts.step != "1":
+        raise ValueError(f"a search over {facts.variable} += {facts.step} is not transformed")
     if target == "mpi" and re.search(r"\bint\s+main\s*\(", source):
         raise ValueError("the MPI transformation works on a function called under an MPI "
                          "harness; this file has main()")

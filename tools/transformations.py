@@ -14,7 +14,7 @@ from ellora.tools.loop_analysis import LoopFacts, _declared_type
 from ellora.tools.overlap import guard_declaration, guard_name
 from ellora.tools.recurrence_transforms import rewrite_recurrence
 from ellora.tools.scan_transforms import rewrite_openmp_scan
-from ellora.tools.scatter_transforms import privatizable, rewrite_scatter
+from ellora.tools.scatter_transforms import firstprivate_names, privatizable, rewrite_scatter
 from ellora.tools.search_transforms import rewrite_search
 
 _KOKKOS_INCLUDE = "#include <Kokkos_Core.hpp>"
@@ -111,6 +111,13 @@ def to_openmp(source: str, loop, facts: LoopFacts) -> Transformation:
         clauses.append(f"reduction({reduction.operator}:{reduction.variable})")
     if facts.private:
         clauses.append(f"private({', '.join(facts.private)})")
+    # read-only scalars and pointers copied into each thread: the outlined loop reads them
+    # from its own stack, not through the shared frame (where a store through a pointer of
+    # the same type would force a reload on every iteration)
+    copies = [n for n in firstprivate_names(loop)
+              if n not in facts.private and n not in {r.variable for r in facts.reductions}]
+    if copies:
+        clauses.append(f"firstprivate({', '.join(copies)})")
     if facts.canonical_condition:  # OpenMP needs ``i < bound``, not ``i + 1 < n``
         condition = loop.child_by_field_name("condition")
         source = _edit(source, [(condition.start_byte, condition.end_byte,
@@ -248,8 +255,19 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
     name = _function_name(function) or "loop"
     label = f"{name}_line{facts.start_line}"
     schedule = ", Kokkos::Schedule<Kokkos::Dynamic>" if facts.triangular else ""
+    first, last = facts.lower, facts.upper
+    if facts.step != "1":  # i = lower + m * step for m in [0, count)
+        if facts.scan:
+            raise ValueError("a scan over a strided loop has no Kokkos transformation")
+        first, last = "0", (f"(({facts.upper}) > ({facts.lower}) ? (({facts.upper}) - "
+                            f"({facts.lower}) + ({facts.step}) - 1) / ({facts.step}) : 0)")
+        body = (f"{{ const {index_type} {facts.variable} = ({index_type})(({facts.lower}) + "
+                f"ellora_m * ({facts.step}));" + body[1:])
+        index_type, loop_variable = "long long", "ellora_m"
+    else:
+        loop_variable = facts.variable
     policy = (f"Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace{schedule}>"
-              f"({facts.lower}, {facts.upper})")
+              f"({first}, {last})")
     start, end = _loop_span(source, loop)
     indent = _indent_of(source, _byte_to_char(source, loop.start_byte))
     if facts.scan and facts.reductions:
@@ -293,7 +311,7 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
         code = (
             f"{{\n{declarations}"
             f'{indent}  Kokkos::parallel_reduce("{label}", {policy},\n'
-            f"{indent}    KOKKOS_LAMBDA(const {index_type} {facts.variable}, "
+            f"{indent}    KOKKOS_LAMBDA(const {index_type} {loop_variable}, "
             f"{arguments}) {body},\n"
             f"{indent}    {reducers});\n"
             f"{combines}{indent}}}"
@@ -304,7 +322,7 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
     else:
         code = (
             f'Kokkos::parallel_for("{label}", {policy},\n'
-            f"{indent}  KOKKOS_LAMBDA(const {index_type} {facts.variable}) {body});"
+            f"{indent}  KOKKOS_LAMBDA(const {index_type} {loop_variable}) {body});"
         )
         how = "parallel_for"
     if vector_pointers:  # the lambda copies what it captures: reach vectors through .data()
@@ -447,6 +465,9 @@ def to_mpi(source: str, loop, facts: LoopFacts) -> Transformation:
     """Block-decompose the iterations over the ranks of MPI_COMM_WORLD; combine reductions
     with MPI_Allreduce and written arrays with an in-place MPI_Allgatherv, so every rank ends
     with the same values the serial loop computes. The caller initializes MPI."""
+    if facts.step != "1":
+        raise ValueError(f"{facts.variable} steps by {facts.step}: strided loops are not "
+                         "decomposed over MPI ranks")
     if facts.search or facts.locate:
         return Transformation(*rewrite_search("mpi", source, loop, facts))
     if facts.recurrence:
