@@ -14,7 +14,7 @@ from ellora.tools.loop_analysis import LoopFacts, _declared_type
 from ellora.tools.overlap import guard_declaration, guard_name
 from ellora.tools.recurrence_transforms import rewrite_recurrence
 from ellora.tools.scan_transforms import rewrite_openmp_scan
-from ellora.tools.scatter_transforms import firstprivate_names, privatizable, rewrite_scatter
+from ellora.tools.scatter_transforms import privatizable, rewrite_scatter
 from ellora.tools.search_transforms import rewrite_search
 
 _KOKKOS_INCLUDE = "#include <Kokkos_Core.hpp>"
@@ -111,13 +111,6 @@ def to_openmp(source: str, loop, facts: LoopFacts) -> Transformation:
         clauses.append(f"reduction({reduction.operator}:{reduction.variable})")
     if facts.private:
         clauses.append(f"private({', '.join(facts.private)})")
-    # read-only scalars and pointers copied into each thread: the outlined loop reads them
-    # from its own stack, not through the shared frame (where a store through a pointer of
-    # the same type would force a reload on every iteration)
-    copies = [n for n in firstprivate_names(loop)
-              if n not in facts.private and n not in {r.variable for r in facts.reductions}]
-    if copies:
-        clauses.append(f"firstprivate({', '.join(copies)})")
     if facts.canonical_condition:  # OpenMP needs ``i < bound``, not ``i + 1 < n``
         condition = loop.child_by_field_name("condition")
         source = _edit(source, [(condition.start_byte, condition.end_byte,
