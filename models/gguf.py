@@ -9,6 +9,7 @@ cached per process, keyed by (path, n_ctx, n_threads); calls on one must hold it
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import threading
@@ -33,6 +34,18 @@ class LoadedModel:
 
 _LOADED: dict[tuple[str, int, int | None], LoadedModel] = {}
 _LOAD_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_loaded() -> None:
+    """Free loaded models before the interpreter tears llama_cpp down (its finalizer
+    would otherwise print a TypeError at every exit)."""
+    with _LOAD_LOCK:
+        for loaded in _LOADED.values():
+            close = getattr(loaded.llama, "close", None)
+            if close is not None:
+                close()
+        _LOADED.clear()
 
 
 def _missing(path: str | Path) -> ModelUnavailable:
