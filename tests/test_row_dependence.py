@@ -4,14 +4,13 @@ writes is parallel, like the row loop of an LU factorization; near misses stay r
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from ellora.tools.cpp_syntax import parse_cpp, walk
 from ellora.tools.loop_analysis import analyze_loop
 from ellora.tools.transformations import to_openmp
+from test_loop_versioning import build_and_run
 
 LU = (
     "void luFactorize(std::size_t n, double* A) {\n"
@@ -162,8 +161,6 @@ def test_refusal_messages_of_other_loops_do_not_change():
 
 
 def test_parallel_lu_equals_serial_lu(tmp_path: Path):
-    if shutil.which("g++") is None:
-        pytest.skip("g++ is not installed")
     loop = loop_over(LU, "i")
     facts = analyze_loop(loop, LU)
     assert facts.parallel, facts.refusal
@@ -187,11 +184,4 @@ def test_parallel_lu_equals_serial_lu(tmp_path: Path):
         "  }\n"
         "  std::printf(\"%s\\n\", worst ? \"differ\" : \"same\");\n}\n"
     )
-    source = tmp_path / "lu.cpp"
-    source.write_text(program)
-    binary = tmp_path / "lu"
-    subprocess.run(["g++", "-O2", "-fopenmp", "-o", str(binary), str(source)], check=True,
-                   capture_output=True, text=True)
-    done = subprocess.run([str(binary)], capture_output=True, text=True, check=True,
-                          env={"OMP_NUM_THREADS": "2", "PATH": "/usr/bin:/bin"}, timeout=60)
-    assert done.stdout.strip() == "same"
+    assert build_and_run(tmp_path, program, threads=2).strip() == "same"
