@@ -506,7 +506,10 @@ def _check_arrays(
     loop, accesses, var, inner_bounds, facts: LoopFacts, local_names: set[str],
     variant: set[str] = frozenset(),
 ) -> None:
-    from ellora.tools.row_dependence import row_wise  # it imports this module
+    from ellora.tools.row_dependence import (  # it imports this module
+        check_strided_blocks,
+        row_wise,
+    )
 
     by_array: dict[str, list[_Access]] = {}
     for access in accesses:
@@ -514,7 +517,7 @@ def _check_arrays(
     written = sorted({a.array for a in accesses if a.is_write})
     facts.written_arrays = written
     if facts.step != "1":
-        _check_strided_blocks(loop, by_array, written, var, facts, variant)
+        check_strided_blocks(loop, by_array, written, var, facts, variant)
         _check_aliasing(loop, by_array, written, facts, variant)
         return
     for array in written:
@@ -566,31 +569,6 @@ def _check_arrays(
     _check_aliasing(loop, by_array, written, facts, variant)
     if facts.atomic_arrays:
         facts.pattern = "histogram (atomic updates)"
-
-
-def _check_strided_blocks(loop, by_array, written, var, facts: LoopFacts,
-                          variant: set[str]) -> None:
-    """A loop ``i += s`` whose every access to a written array is ``A[i + c]``: iteration i
-    owns [i, i + s) when every offset c stays in [0, s), which the run-time check tests
-    before the loop (butterflies of a radix-2 FFT, blocked sweeps)."""
-    from ellora.tools.overlap import NotCheckable, block_offsets
-
-    if set(re.findall(r"[A-Za-z_]\w*", facts.step)) & variant:
-        raise Refused(f"the step {facts.step} of {var} changes inside the loop")
-    for array in written:
-        indices = [a.index for a in by_array[array]]
-        try:
-            facts.block_offsets[array] = block_offsets(loop, var, indices)
-        except NotCheckable as why:
-            raise Refused(
-                f"{var} steps by {facts.step}, but {array}[{indices[0]}] is not {var} plus an "
-                f"offset that can be bounded ({why}): iterations may touch the same elements"
-            ) from None
-    facts.facts.append(
-        f"{var} steps by {facts.step}: iteration {var} touches "
-        + ", ".join(f"{a}[{var} + offset]" for a in written)
-        + f"; parallel when every offset stays in [0, {facts.step}) (checked before the loop)"
-    )
 
 
 ATOMIC_OPERATORS = {"+=", "-=", "++", "--"}

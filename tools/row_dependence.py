@@ -3,6 +3,9 @@
 is to row ``var`` (each iteration writes its own row) never meets another iteration's writes,
 and a row R0 that the loop's range excludes (``var > R0``, ``var < R0``) is only read there,
 so rows read outside the loop's range are read-only in the loop (LU, Gauss elimination).
+The same ownership argument for a loop that steps by an invariant (``start += len``): an
+iteration that touches only ``A[start + c]`` with every offset c in [0, len) owns the block
+[start, start + len) (radix-2 FFT butterflies); the offsets are tested before the loop.
 """
 
 from __future__ import annotations
@@ -310,3 +313,28 @@ def _only_subscripted(body, array: str) -> bool:
             ):
                 return False
     return True
+
+
+def check_strided_blocks(loop, by_array, written, var, facts,
+                          variant: set[str]) -> None:
+    """A loop ``i += s`` whose every access to a written array is ``A[i + c]``: iteration i
+    owns [i, i + s) when every offset c stays in [0, s), which the run-time check tests
+    before the loop (butterflies of a radix-2 FFT, blocked sweeps)."""
+    from ellora.tools.overlap import NotCheckable, block_offsets
+
+    if set(re.findall(r"[A-Za-z_]\w*", facts.step)) & variant:
+        raise Refused(f"the step {facts.step} of {var} changes inside the loop")
+    for array in written:
+        indices = [a.index for a in by_array[array]]
+        try:
+            facts.block_offsets[array] = block_offsets(loop, var, indices)
+        except NotCheckable as why:
+            raise Refused(
+                f"{var} steps by {facts.step}, but {array}[{indices[0]}] is not {var} plus an "
+                f"offset that can be bounded ({why}): iterations may touch the same elements"
+            ) from None
+    facts.facts.append(
+        f"{var} steps by {facts.step}: iteration {var} touches "
+        + ", ".join(f"{a}[{var} + offset]" for a in written)
+        + f"; parallel when every offset stays in [0, {facts.step}) (checked before the loop)"
+    )
