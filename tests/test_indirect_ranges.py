@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from ellora.tools.loop_plan import rewrite_region
-from test_loop_versioning import build_and_run, facts_of
+from test_loop_versioning import build_and_run, facts_of, guard_check_program
 
 SPMV = (
     "void spmv(int rows, const int* rowPtr, const int* cols, const double* vals,\n"
@@ -130,20 +130,12 @@ LIFE = (
 
 
 def _guard_program(source: str, element: str, signature: str) -> str:
-    from ellora.tools.overlap import APART_HELPER, guard_declaration
-
-    facts, _ = facts_of(source)
-    assert facts.parallel, facts.refusal
-    declaration = guard_declaration(facts.overlap_check, "ok", "  ")
-    return (
-        "#include <algorithm>\n#include <cstdint>\n#include <cstdio>\n#include <climits>\n"
-        "#include <initializer_list>\n#include <limits>\n#include <type_traits>\n"
-        + APART_HELPER + f"bool check({signature}) {{\n  " + declaration + "  return ok;\n}\n"
+    return guard_check_program(source, signature, (
         f"int main() {{\n  static {element} a[4 * 64 * 64];\n  const int m = 64 * 64;\n"
         # out right before in, in right before out, one element of overlap, in place
         "  std::printf(\"%d %d %d %d\\n\", check(64, a + m, a), check(64, a, a + m),\n"
         "              check(64, a, a + m - 1), check(64, a, a));\n}\n"
-    )
+    ))
 
 
 @pytest.mark.parametrize(

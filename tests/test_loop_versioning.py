@@ -73,18 +73,27 @@ def test_possibly_overlapping_pointers_get_a_run_time_check():
     assert facts.canonical_condition.startswith("i < ")
 
 
-def test_the_check_is_true_only_for_disjoint_ranges(tmp_path):
-    facts, _ = facts_of(STENCIL)
+def guard_check_program(source: str, signature: str, main: str) -> str:
+    """A program whose ``bool check(signature)`` returns the run-time overlap check of the
+    first loop of ``source``, followed by ``main``."""
+    facts, _ = facts_of(source)
+    assert facts.parallel, facts.refusal
     declaration = guard_declaration(facts.overlap_check, "ok", "  ")
-    program = (
-        "#include <algorithm>\n#include <cstdint>\n#include <cstdio>\n"
-        "#include <initializer_list>\n" + APART_HELPER
-        + "bool check(int n, const double* u, double* v) {\n  " + declaration + "  return ok;\n}\n"
+    return (
+        "#include <algorithm>\n#include <climits>\n#include <cstdint>\n#include <cstdio>\n"
+        "#include <initializer_list>\n#include <limits>\n#include <type_traits>\n"
+        + APART_HELPER + f"bool check({signature}) {{\n  " + declaration + "  return ok;\n}\n"
+        + main
+    )
+
+
+def test_the_check_is_true_only_for_disjoint_ranges(tmp_path):
+    program = guard_check_program(STENCIL, "int n, const double* u, double* v", (
         "int main() {\n  static double a[64], b[64];\n"
         "  std::printf(\"%d %d %d %d %d %d\\n\", check(32, a, b), check(32, a, a + 1),\n"
         "              check(32, a + 1, a), check(8, a, a + 8), check(8, a, a + 7),\n"
         "              check(0, a, a));\n}\n"
-    )
+    ))
     # u touches [0, n-1], v writes [1, n-2]: v = u + 8 with n = 8 writes a[9..14] (apart),
     # v = u + 7 writes a[8..13] while u reads a[0..7]: still apart; shifting by one overlaps
     assert build_and_run(tmp_path, program).split() == ["1", "0", "0", "1", "1", "1"]

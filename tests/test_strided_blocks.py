@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from ellora.tools.loop_plan import rewrite_region
-from test_loop_versioning import build_and_run, facts_of
+from test_loop_versioning import build_and_run, facts_of, guard_check_program
 
 BLOCKS = """\
 void blocks(long n, long m, long reach, double* a) {
@@ -67,17 +67,9 @@ def test_strided_loops_that_share_elements_are_refused(body):
 
 
 def test_the_block_check_holds_exactly_when_offsets_stay_inside_the_step(tmp_path):
-    from ellora.tools.overlap import APART_HELPER, guard_declaration
-
-    facts, _ = facts_of(BLOCKS)
-    declaration = guard_declaration(facts.overlap_check, "ok", "  ")
-    program = (
-        "#include <algorithm>\n#include <cstdint>\n#include <cstdio>\n"
-        "#include <initializer_list>\n" + APART_HELPER
-        + "bool check(long n, long m, long reach, double* a) {\n  " + declaration
-        + "  return ok;\n}\n"
+    program = guard_check_program(BLOCKS, "long n, long m, long reach, double* a", (
         "int main() {\n  static double a[64];\n"
         "  std::printf(\"%d %d %d %d\\n\", check(64, 8, 8, a), check(64, 8, 9, a),\n"
         "              check(64, 8, 1, a), check(0, 8, 9, a));\n}\n"
-    )
+    ))
     assert build_and_run(tmp_path, program).split() == ["1", "0", "1", "1"]
