@@ -23,6 +23,7 @@ from ellora.tools.loop_patterns import (
     extremum_operator,
     first_match,
     locate_operator,
+    running_extremum,
     scan_kind,
 )
 
@@ -549,8 +550,6 @@ def _check_arrays(
                 "a histogram reduction"
             )
         if len(indices) > 1:
-            from ellora.tools.recurrence_transforms import running_extremum
-
             recurrence = running_extremum(loop, array, by_array[array], var,
                                           "".join(facts.lower.split()))
             if recurrence and not facts.recurrence:

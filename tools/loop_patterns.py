@@ -1,5 +1,6 @@
-"""Scalar patterns inside a loop that are not plain reductions but still parallel: running
-sums read by the iteration (scans) and max/min updates written as ``if``s or calls."""
+"""Patterns inside a loop that are not plain reductions but still parallel: running sums read
+by the iteration (scans), max/min updates written as ``if``s or calls, first-match searches
+and argmin/argmax, and running maxima kept in an array (``out[i]`` from ``out[i - 1]``)."""
 
 from __future__ import annotations
 
@@ -187,3 +188,87 @@ def locate_operator(body, name: str, writes, reads, var: str) -> dict | None:
         ):
             return {"operator": "min" if smaller else "max", "key": text(mine)}
     return None
+
+
+_RUNNING_CALLS = {"std::max": ">", "max": ">", "std::min": "<", "min": "<"}
+
+
+def _bare(node):
+    while node is not None and node.type == "parenthesized_expression":
+        node = node.named_children[0] if node.named_children else None
+    return node
+
+
+def running_extremum(loop, array: str, accesses, var: str, lower: str) -> dict | None:
+    """The recurrence's parts when the loop body is exactly ``A[var] = E;`` with E a running
+    max/min of A[var - 1] and a value that does not read A; else None."""
+    body = loop.child_by_field_name("body")
+    statements = [c for c in body.named_children if c.type != "comment"] \
+        if body.type == "compound_statement" else [body]
+    writes = [a for a in accesses if a.is_write]
+    if len(statements) != 1 or len(writes) != 1 or statements[0].type != "expression_statement":
+        return None
+    assignment = writes[0].node
+    if assignment.parent != statements[0] or assignment.type != "assignment_expression" or \
+            text(assignment.child(1)) != "=" or writes[0].index != var:
+        return None
+    previous = f"{array}[{var}-1]"
+    reads = [a for a in accesses if not a.is_write]
+    if not reads or any(a.index != f"{var}-1" for a in reads):
+        return None
+    expression = _bare(assignment.child_by_field_name("right"))
+    parts = _conditional(expression, previous, var, lower, array) if expression is not None \
+        and expression.type == "conditional_expression" else _call(expression, previous, array)
+    if parts is None:
+        return None
+    value, compare, first_rule = parts
+    return {
+        "array": array, "value": value, "compare": compare, "first_rule": first_rule,
+        "expression": text(assignment.child_by_field_name("right")),
+        "previous": text(next(a.node for a in reads)),
+        "operator": "max" if compare in (">", ">=") else "min",
+    }
+
+
+def _conditional(node, previous: str, var: str, lower: str, array: str):
+    condition = _bare(node.child_by_field_name("condition"))
+    taken = node.child_by_field_name("consequence")
+    kept = node.child_by_field_name("alternative")
+    if taken is None or kept is None or normalized(kept) != previous:
+        return None
+    value = text(taken)
+    if re.search(rf"\b{re.escape(array)}\b", value):
+        return None
+    first_rule = False
+    if condition.type == "binary_expression" and text(condition.child(1)) == "||":
+        first = _bare(condition.child_by_field_name("left"))
+        if normalized(first) not in (f"{var}=={lower}", f"{lower}=={var}"):
+            return None
+        first_rule, condition = True, _bare(condition.child_by_field_name("right"))
+    if condition is None or condition.type != "binary_expression":
+        return None
+    left, right = normalized(condition.child_by_field_name("left")), normalized(
+        condition.child_by_field_name("right"))
+    operator = text(condition.child(1))
+    flipped = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
+    if operator not in flipped:
+        return None
+    if left == normalized(taken) and right == previous:
+        return value, operator, first_rule
+    if right == normalized(taken) and left == previous:
+        return value, flipped[operator], first_rule
+    return None
+
+
+def _call(node, previous: str, array: str):
+    if node is None or node.type != "call_expression":
+        return None
+    name = normalized(node.child_by_field_name("function"))
+    arguments = [a for a in node.child_by_field_name("arguments").named_children
+                 if a.type != "comment"]
+    if name not in _RUNNING_CALLS or len(arguments) != 2 or normalized(arguments[0]) != previous:
+        return None
+    value = text(arguments[1])  # std::max(prev, v) = (prev < v) ? v : prev
+    if re.search(rf"\b{re.escape(array)}\b", value):
+        return None
+    return value, _RUNNING_CALLS[name], False

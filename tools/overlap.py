@@ -17,7 +17,14 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from ellora.tools.cpp_syntax import loop_header, normalized, text, walk, write_target
+from ellora.tools.cpp_syntax import (
+    after_includes,
+    loop_header,
+    normalized,
+    text,
+    walk,
+    write_target,
+)
 
 _ALLOWED = re.compile(r"[A-Za-z_0-9+\-*/() ]+")
 _IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*\b")
@@ -307,6 +314,16 @@ def _refine(index: str, comparisons, names: list[str], definitions: dict[str, st
     return index
 
 
+def _evaluated(expression: str, values: dict[str, int]) -> int:
+    """An expression of +, -, *, / and names at integer values (C++'s division of
+    non-negative integers); NotCheckable when it cannot be evaluated."""
+    try:
+        tree = ast.parse(expression.replace("/", "//"), mode="eval")
+        return eval(compile(tree, "", "eval"), {"__builtins__": {}}, values)
+    except (SyntaxError, ArithmeticError, NameError, TypeError):
+        raise NotCheckable(f"[{expression}] cannot be evaluated") from None
+
+
 def block_offsets(loop, var: str, indices: list[str]) -> list[str]:
     """The offsets c of subscripts ``var + c`` (locals expanded), or NotCheckable."""
     definitions = local_definitions(loop)
@@ -317,18 +334,10 @@ def block_offsets(loop, var: str, indices: list[str]) -> list[str]:
         if _degree(tree, var) != 1:
             raise NotCheckable(f"[{expanded}] is not linear in {var}")
         offset = re.sub(rf"\b{re.escape(var)}\b", "0", expanded)
+        values = {n: 5 + len(n) for n in _IDENTIFIER.findall(expanded)}
         for probe in (3, 17):  # the coefficient of var must be 1: index(var) - offset == var
             at = re.sub(rf"\b{re.escape(var)}\b", str(probe), expanded)
-            names = {n: 5 + len(n) for n in _IDENTIFIER.findall(expanded)}
-            values = {**names}
-            try:
-                moved = eval(compile(ast.parse(at.replace("/", "//"), mode="eval"), "", "eval"),
-                             {}, values) - eval(compile(ast.parse(offset.replace("/", "//"),
-                                                                  mode="eval"), "", "eval"),
-                                                {}, values)
-            except Exception:  # noqa: BLE001 - anything odd is simply not checkable
-                raise NotCheckable(f"[{expanded}] cannot be evaluated") from None
-            if moved != probe:
+            if _evaluated(at, values) - _evaluated(offset, values) != probe:
                 raise NotCheckable(f"[{expanded}] does not move one element per step of {var}")
         offsets.append(offset)
     return offsets
@@ -380,13 +389,13 @@ def plan_check(loop, pairs: list[tuple[str, str]], subscripts: dict[str, list[st
         if r["name"] in needed:
             needed.update(_loop_variables_in(r["expansion"], base_names, variant)
                           if r["expansion"] else [r["variable"]])
+    offsets = sorted({o for found in (blocks or {}).values() for o in found})
+    for offset in offsets:  # the offsets of a strided loop range over the loops inside it
+        needed.update(_loop_variables_in(offset, names, variant))
     for r in reversed(bounded):  # a needed loop's bounds may need the loops around it
         if r.variable in needed:
             for bound in (r.lower, r.upper):
                 needed.update(_loop_variables_in(bound, names, variant))
-    offsets = sorted({o for found in (blocks or {}).values() for o in found})
-    for offset in offsets:  # the offsets of a strided loop range over the loops inside it
-        needed.update(_loop_variables_in(offset, names, variant))
     loads = []
     for (array, index), name in pseudo.items():
         if name not in needed:
@@ -598,9 +607,7 @@ def with_apart_helper(source: str) -> str:
     """The source with ``ellora_apart`` defined after its last include (once)."""
     if "bool ellora_apart(" in source:
         return source
-    includes = list(re.finditer(r"^#\s*include[^\n]*\n", source, re.MULTILINE))
-    position = includes[-1].end() if includes else 0
-    return source[:position] + "\n" + APART_HELPER + source[position:]
+    return after_includes(source, "\n" + APART_HELPER)
 
 
 def guard_name(facts) -> str:

@@ -18,15 +18,7 @@ _IDENTITY = {"+": "0", "*": "1"}
 
 def rewrite_openmp_scan(source: str, loop, facts: LoopFacts) -> tuple[str, str]:
     """The source with the scan loop replaced by the block scan, and the explanation."""
-    from ellora.tools.transformations import (
-        _byte_to_char,
-        _ensure_include,
-        _guard_includes,
-        _indent_of,
-        _loop_span,
-        _scan_body,
-        _versioned,
-    )
+    from ellora.tools.transformations import _scan_body, loop_indent, replace_loop
 
     if facts.step != "1":
         raise ValueError("a scan over a strided loop has no block-scan transformation")
@@ -36,8 +28,7 @@ def rewrite_openmp_scan(source: str, loop, facts: LoopFacts) -> tuple[str, str]:
         raise ValueError(f"no block scan for the operator {operator}")
     identity = f"static_cast<{kind}>({_IDENTITY[operator]})"
     var, var_type = facts.variable, facts.variable_type or "long long"
-    start, end = _loop_span(source, loop)
-    indent = _indent_of(source, _byte_to_char(source, loop.start_byte))
+    indent = loop_indent(source, loop)
     pad = indent + "  "
     first_pass = _scan_body(loop, facts, f"ellora_{name}_block", "", None)
     second_pass = _scan_body(loop, facts, f"ellora_{name}_run", f"ellora_{name}_run", "true")
@@ -70,12 +61,7 @@ def rewrite_openmp_scan(source: str, loop, facts: LoopFacts) -> tuple[str, str]:
         f"{pad}  if (ellora_t == ellora_p - 1) {name} = ellora_{name}_run;\n"
         f"{pad}}}\n{indent}}}"
     )
-    code = _versioned(code, source[_byte_to_char(source, loop.start_byte):end], facts, indent)
-    new_source = source[:start] + code + source[end:]
-    for header in ("omp.h", "vector"):
-        new_source = _ensure_include(new_source, header)
-    if facts.overlap_check:
-        new_source = _guard_includes(new_source)
+    new_source = replace_loop(source, loop, facts, code, "openmp", ("omp.h", "vector"))
     explanation = (
         f"OpenMP two-pass block scan of {name} ({scan['kind']}): each thread sums its block, "
         "then replays it from the sum of the blocks before it; "

@@ -38,8 +38,8 @@ def privatizable(facts: LoopFacts) -> bool:
 
 
 _SCALAR_TYPES = re.compile(
-    r"(?:const\s+)?(?:(?:unsigned|signed|short|long|int|char|bool|float|double)\s*)+"
-    r"|(?:const\s+)?(?:std::)?(?:u?int(?:8|16|32|64)_t|size_t|ptrdiff_t)"
+    r"(?:(?:unsigned|signed|short|long|int|char|bool|float|double)\s*)+"
+    r"|(?:std::)?(?:u?int(?:8|16|32|64)_t|size_t|ptrdiff_t)"
 )
 
 
@@ -62,9 +62,8 @@ def firstprivate_names(loop) -> list[str]:
                 scope.start_byte <= loop.start_byte and loop.end_byte <= scope.end_byte):
             continue
         type_node = node.child_by_field_name("type")
-        scalar = type_node is not None and _SCALAR_TYPES.fullmatch(" ".join(text(node).split()[
-            :len(text(type_node).split()) + text(node).split().count("const")]).strip()
-            .replace("const ", "", 0)) is not None
+        scalar = type_node is not None and bool(  # const is a qualifier beside the type
+            _SCALAR_TYPES.fullmatch(" ".join(text(type_node).split())))
         for child in node.children:
             target = child.child_by_field_name("declarator") if child.type == "init_declarator" \
                 else child
@@ -93,8 +92,9 @@ def _split_target(target: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if depth == 0 else None
 
 
-def _private_update(target: str, array: str, index: str, operator: str, value: str,
-                    atomic: str) -> str:
+def _private_update(array: str, index: str, operator: str, value: str, atomic) -> str:
+    """``A[index] op= value`` into this thread's copy of A, grown on demand; indices past
+    the private limit or negative go to ``atomic(shared_element, operator, value)``."""
     local = f"ellora_{array}"
     return (
         f"{{ const auto ellora_k = ({index}); "
@@ -105,8 +105,18 @@ def _private_update(target: str, array: str, index: str, operator: str, value: s
         f"sizeof(*{local}_data))); "
         f"{local}_data = {local}_local.data(); {local}_size = {local}_local.size(); "
         f"{local}_data[ellora_k] {operator} ({value}); }} "
-        f"else {{ {atomic.format(target=f'{array}[ellora_k]', value=value, operator=operator, array=array)} }} }}"
+        f"else {{ {atomic(f'{array}[ellora_k]', operator, value)} }} }}"
     )
+
+
+def _openmp_atomic(element: str, operator: str, value: str) -> str:
+    return f"\n#pragma omp atomic\n{element} {operator} ({value});\n"
+
+
+def _kokkos_atomic(element: str, operator: str, value: str) -> str:
+    sign = "-" if operator == "-=" else ""
+    array = element.split("[", 1)[0]
+    return f"Kokkos::atomic_add(&{element}, static_cast<ellora_{array}_t>({sign}({value})));"
 
 
 def _parts(arrays: list[str], count: str, pad: str) -> str:
@@ -202,23 +212,9 @@ def _kokkos_code(facts, loop, loop_body: str, arrays: list[str], types: str, pad
 def rewrite_scatter(target: str, source: str, loop, facts: LoopFacts) -> tuple[str, str]:
     """The source with the loop's atomic updates privatized per thread (OpenMP or Kokkos);
     ValueError when an update is not a one-dimensional ``A[k] += v`` / ``-=`` / ``++``."""
-    from ellora.tools.transformations import (
-        _atomic_statements,
-        _byte_to_char,
-        _ensure_include,
-        _guard_includes,
-        _indent_of,
-        _loop_span,
-        _versioned,
-        ensure_kokkos_include,
-        ensure_kokkos_initialized,
-    )
+    from ellora.tools.transformations import _atomic_statements, loop_indent, replace_loop
 
-    if target == "openmp":
-        atomic = "\n#pragma omp atomic\n{target} {operator} ({value});\n"
-    else:
-        atomic = ("Kokkos::atomic_add(&{target}, static_cast<ellora_{array}_t>("
-                  "{operator_sign}({value})));")
+    atomic = _openmp_atomic if target == "openmp" else _kokkos_atomic
     loop_start = loop.start_byte
     edits, arrays = [], []
     for statement, written, operator, value in _atomic_statements(loop, facts):
@@ -226,10 +222,10 @@ def rewrite_scatter(target: str, source: str, loop, facts: LoopFacts) -> tuple[s
         if parts is None:
             raise ValueError(f"{written}: only one-dimensional scatter-adds are privatized")
         array, index = parts
-        arrays.append(array) if array not in arrays else None
-        template = atomic.replace("{operator_sign}", "-" if operator == "-=" else "")
+        if array not in arrays:
+            arrays.append(array)
         edits.append((statement.start_byte - loop_start, statement.end_byte - loop_start,
-                      _private_update(written, array, index, operator, value, template)))
+                      _private_update(array, index, operator, value, atomic)))
     loop_bytes = text(loop).encode()
     for start, end, replacement in sorted(edits, reverse=True):
         loop_bytes = loop_bytes[:start] + replacement.encode() + loop_bytes[end:]
@@ -239,26 +235,14 @@ def rewrite_scatter(target: str, source: str, loop, facts: LoopFacts) -> tuple[s
     if facts.canonical_condition:
         condition = text(loop.child_by_field_name("condition"))
         new_loop = new_loop.replace(condition, facts.canonical_condition, 1)
-    start, end = _loop_span(source, loop)
-    indent = _indent_of(source, _byte_to_char(source, loop.start_byte))
+    indent = loop_indent(source, loop)
     types = "".join(f"typedef std::decay_t<decltype({a}[0])> ellora_{a}_t;\n{indent}"
                     for a in arrays)
     pad = indent + "  "
     code = _openmp_code(facts, loop, new_loop, arrays, types, pad) if target == "openmp" \
         else _kokkos_code(facts, loop, loop_body, arrays, types, pad)
-    original = source[_byte_to_char(source, loop.start_byte):end]
-    code = _versioned(code, original, facts, indent)
-    new_source = source[:start] + code + source[end:]
-    for header in ("cstddef", "type_traits", "vector") + (("omp.h",) if target == "openmp" else ()):
-        new_source = _ensure_include(new_source, header)
-    if "ellora_grown(std::size_t k" not in new_source:
-        includes = list(re.finditer(r"^#\s*include[^\n]*\n", new_source, re.MULTILINE))
-        position = includes[-1].end() if includes else 0
-        new_source = new_source[:position] + "\n" + GROWTH_HELPER + new_source[position:]
-    if target == "kokkos":
-        new_source = ensure_kokkos_initialized(ensure_kokkos_include(new_source))
-    if facts.overlap_check:
-        new_source = _guard_includes(new_source)
+    headers = ("cstddef", "type_traits", "vector") + (("omp.h",) if target == "openmp" else ())
+    new_source = replace_loop(source, loop, facts, code, target, headers, GROWTH_HELPER)
     how = ("an OpenMP parallel region" if target == "openmp"
            else "a Kokkos parallel_for over host-thread chunks")
     explanation = (

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ellora.tools.cpp_syntax import enclosing, text
+from ellora.tools.cpp_syntax import enclosing, ensure_include
 from ellora.tools.loop_analysis import LoopFacts
 
 _OPENMP = "openmp"
@@ -86,7 +86,6 @@ def rewrite_search(target: str, source: str, loop, facts: LoopFacts) -> tuple[st
     """(new source, explanation) for a search or locate loop on ``target``."""
     from ellora.tools.transformations import (
         _byte_to_char,
-        _ensure_include,
         _function_name,
         _indent_of,
         _loop_span,
@@ -138,11 +137,11 @@ def rewrite_search(target: str, source: str, loop, facts: LoopFacts) -> tuple[st
     code = ("\n" + indent).join(lines)
     start, end = _loop_span(source, loop)
     new_source = source[:start] + code + source[end:]
-    new_source = _ensure_include(new_source, "type_traits")
+    new_source = ensure_include(new_source, "type_traits")
     if target == "kokkos":
         from ellora.tools.transformations import ensure_kokkos_initialized
 
         new_source = ensure_kokkos_initialized(ensure_kokkos_include(new_source))
     if target == "mpi":
-        new_source = _ensure_include(new_source, "mpi.h")
+        new_source = ensure_include(new_source, "mpi.h")
     return new_source, how + ": " + "; ".join(facts.facts)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ellora.tools.cpp_syntax import parse_cpp, text, walk
+from ellora.tools.cpp_syntax import after_includes, ensure_include, parse_cpp, text, walk
 
 SORT_TARGETS = ("openmp", "kokkos", "mpi")
 _SORT_NAMES = ("std::sort", "sort")
@@ -42,8 +42,7 @@ template <class RandomIt, class Compare>
 static void ellora_parallel_sort(RandomIt first, RandomIt last, Compare comp) {{
   const long long n = static_cast<long long>(last - first);
   const long long workers = {workers};
-  long long ellora_blocks = 1;
-  while (ellora_blocks < workers) ellora_blocks *= 2;
+{blocks}
   if (ellora_blocks == 1 || n < 2 * ellora_blocks) {{
     std::sort(first, last, comp);
     return;
@@ -51,7 +50,12 @@ static void ellora_parallel_sort(RandomIt first, RandomIt last, Compare comp) {{
   auto ellora_bound = [&](long long b) {{ return n * b / ellora_blocks; }};
 """
 
-_OPENMP = _HEAD.format(where=" by the OpenMP threads", workers="omp_get_max_threads()") + """\
+_POWER_OF_TWO = """\
+  long long ellora_blocks = 1;
+  while (ellora_blocks < workers) ellora_blocks *= 2;"""
+
+_OPENMP = _HEAD.format(where=" by the OpenMP threads", workers="omp_get_max_threads()",
+                       blocks=_POWER_OF_TWO) + """\
   #pragma omp parallel for schedule(static)
   for (long long ellora_b = 0; ellora_b < ellora_blocks; ++ellora_b) {
     std::sort(first + ellora_bound(ellora_b), first + ellora_bound(ellora_b + 1), comp);
@@ -63,6 +67,7 @@ _OPENMP = _HEAD.format(where=" by the OpenMP threads", workers="omp_get_max_thre
 _KOKKOS = _HEAD.format(
     where=" by Kokkos' host threads",
     workers="Kokkos::DefaultHostExecutionSpace().concurrency()",
+    blocks=_POWER_OF_TWO,
 ) + """\
   Kokkos::parallel_for("ellora_sort_blocks",
     Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, ellora_blocks),
@@ -84,9 +89,7 @@ static long long ellora_sort_ranks() {
 """ + _HEAD.format(
     where=" (one block per MPI rank, then gathered to every rank)",
     workers="ellora_sort_ranks()",
-).replace(
-    "  long long ellora_blocks = 1;\n  while (ellora_blocks < workers) ellora_blocks *= 2;\n",
-    "  long long ellora_blocks = workers;  // one block per rank\n",
+    blocks="  long long ellora_blocks = workers;  // one block per rank",
 ) + """\
   typedef typename std::iterator_traits<RandomIt>::value_type ellora_value;
   static_assert(std::is_trivially_copyable<ellora_value>::value,
@@ -167,9 +170,9 @@ def mark_sorts(source: str, calls: list[SortCall]) -> str:
 def with_sort_helper(source: str, target: str) -> str:
     """The source with the target's headers and ``ellora_parallel_sort`` defined (once)."""
     for header in _HEADERS[target]:
-        source = _include(source, header)
+        source = ensure_include(source, header)
     if "ellora_parallel_sort(RandomIt first, RandomIt last, Compare comp)" not in source:
-        source = _after_includes(source, _HELPERS[target] + _DEFAULT_ORDER)
+        source = after_includes(source, "\n" + _HELPERS[target] + _DEFAULT_ORDER)
     if target == "kokkos":
         from ellora.tools.transformations import ensure_kokkos_include, ensure_kokkos_initialized
 
@@ -188,15 +191,3 @@ def sort_explanation(calls: list[SortCall], target: str) -> str:
         "comparison, equal elements may be ordered differently (std::sort is not stable either)"
         for c in calls
     )
-
-
-def _include(source: str, header: str) -> str:
-    if re.search(rf"#\s*include\s*[<\"]{re.escape(header)}[>\"]", source):
-        return source
-    return _after_includes(source, f"#include <{header}>\n", blank=False)
-
-
-def _after_includes(source: str, code: str, blank: bool = True) -> str:
-    includes = list(re.finditer(r"^#\s*include[^\n]*\n", source, re.MULTILINE))
-    position = includes[-1].end() if includes else 0
-    return source[:position] + ("\n" if blank else "") + code + source[position:]

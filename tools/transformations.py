@@ -9,15 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ellora.tools.cpp_syntax import enclosing, text, walk
+from ellora.tools.cpp_syntax import after_includes, enclosing, ensure_include, text, walk
 from ellora.tools.loop_analysis import LoopFacts, _declared_type
 from ellora.tools.overlap import guard_declaration, guard_name
 from ellora.tools.recurrence_transforms import rewrite_recurrence
 from ellora.tools.scan_transforms import rewrite_openmp_scan
 from ellora.tools.scatter_transforms import privatizable, rewrite_scatter
 from ellora.tools.search_transforms import rewrite_search
-
-_KOKKOS_INCLUDE = "#include <Kokkos_Core.hpp>"
 
 
 @dataclass
@@ -324,7 +322,7 @@ def to_kokkos(source: str, loop, facts: LoopFacts) -> Transformation:
     code = _versioned(code, source[_byte_to_char(source, loop.start_byte):end], facts, indent)
     new_source = ensure_kokkos_include(source[:start] + code + source[end:])
     if atomic_edits:
-        new_source = _ensure_include(new_source, "type_traits")
+        new_source = ensure_include(new_source, "type_traits")
     new_source = ensure_kokkos_initialized(new_source)
     if facts.overlap_check:
         new_source = _guard_includes(new_source)
@@ -381,6 +379,32 @@ def _loop_span(source: str, loop) -> tuple[int, int]:
     return _byte_to_char(source, first.start_byte), _byte_to_char(source, loop.end_byte)
 
 
+def loop_indent(source: str, loop) -> str:
+    """The indentation of the line the loop starts on."""
+    return _indent_of(source, _byte_to_char(source, loop.start_byte))
+
+
+def replace_loop(source: str, loop, facts: LoopFacts, code: str, target: str,
+                 headers: tuple[str, ...] = (), helper: str = "") -> str:
+    """The source with the loop (and a pragma on it) replaced by ``code``, behind the
+    run-time overlap test when the analysis asked for one; with ``headers`` included, a
+    ``helper`` definition after the includes (once), and Kokkos included and initialized
+    for the Kokkos target."""
+    start, end = _loop_span(source, loop)
+    original = source[_byte_to_char(source, loop.start_byte):end]
+    code = _versioned(code, original, facts, loop_indent(source, loop))
+    new_source = source[:start] + code + source[end:]
+    for header in headers:
+        new_source = ensure_include(new_source, header)
+    if helper and helper not in new_source:
+        new_source = after_includes(new_source, "\n" + helper)
+    if target == "kokkos":
+        new_source = ensure_kokkos_initialized(ensure_kokkos_include(new_source))
+    if facts.overlap_check:
+        new_source = _guard_includes(new_source)
+    return new_source
+
+
 def _declare_privates(body: str, loop, facts: LoopFacts) -> str:
     if not facts.private:
         return body
@@ -399,11 +423,7 @@ def _function_name(function) -> str | None:
 
 def ensure_kokkos_include(source: str) -> str:
     """Add ``#include <Kokkos_Core.hpp>`` after the last include unless it is there."""
-    if re.search(r"#\s*include\s*[<\"]Kokkos_Core\.hpp[>\"]", source):
-        return source
-    includes = list(re.finditer(r"^#\s*include[^\n]*\n", source, re.MULTILINE))
-    position = includes[-1].end() if includes else 0
-    return source[:position] + _KOKKOS_INCLUDE + "\n" + source[position:]
+    return ensure_include(source, "Kokkos_Core.hpp")
 
 
 def ensure_kokkos_initialized(source: str) -> str:
@@ -556,8 +576,8 @@ def to_mpi(source: str, loop, facts: LoopFacts) -> Transformation:
     start, end = _loop_span(source, loop)
     code = _versioned(code, source[_byte_to_char(source, loop.start_byte):end], facts, indent,
                       mpi=True)
-    new_source = _ensure_include(
-        _ensure_include(source[:start] + code + source[end:], "mpi.h"), "vector"
+    new_source = ensure_include(
+        ensure_include(source[:start] + code + source[end:], "mpi.h"), "vector"
     )
     if facts.overlap_check:
         new_source = _guard_includes(new_source)
@@ -621,16 +641,8 @@ def _guard_includes(source: str) -> str:
     from ellora.tools.overlap import with_apart_helper
 
     for header in ("algorithm", "cstdint", "initializer_list", "limits", "type_traits"):
-        source = _ensure_include(source, header)
+        source = ensure_include(source, header)
     return with_apart_helper(source)
-
-
-def _ensure_include(source: str, header: str) -> str:
-    if re.search(rf"#\s*include\s*[<\"]{re.escape(header)}[>\"]", source):
-        return source
-    includes = list(re.finditer(r"^#\s*include[^\n]*\n", source, re.MULTILINE))
-    position = includes[-1].end() if includes else 0
-    return source[:position] + f"#include <{header}>\n" + source[position:]
 
 
 TRANSFORMATIONS = {"openmp": to_openmp, "kokkos": to_kokkos, "mpi": to_mpi}
