@@ -678,7 +678,7 @@ def _check_aliasing(loop, by_array, written, facts: LoopFacts, variant: set[str]
             f"{pairs[0][0]} and {pairs[0][1]} may point to overlapping memory at an offset")
     else:
         first_reason = f"{facts.variable} steps by {facts.step}"
-    involved = {name for pair in pairs for name in pair[:2]}
+    involved = sorted({name for pair in pairs for name in pair[:2]})  # stable output
     subscripts = {name: [a.index for a in by_array[name]] for name in involved}
     try:
         def stable(name: str) -> bool:  # no write of the loop can change its elements
