@@ -1,4 +1,4 @@
-"""``ellora sandbox run [--time S] [--mem MB] [--procs N] [--keep] -- CMD...``
+"""``ellora sandbox run [--time S] [--mem MB] [--disk MB] [--procs N] [--keep] -- CMD...``
 
 Runs CMD in a fresh, empty workspace (nothing is copied in) and prints the RunResult as JSON.
 Exit status 0 when the command succeeded within its limits, 1 otherwise, 2 for bad input.
@@ -10,7 +10,9 @@ import argparse
 import json
 import sys
 
-_USAGE = "ellora sandbox run [--time S] [--mem MB] [--procs N] [--keep] -- CMD..."
+from ellora.sandbox.records import Limits
+
+_USAGE = "ellora sandbox run [--time S] [--mem MB] [--disk MB] [--procs N] [--keep] -- CMD..."
 
 
 class _InputError(Exception):
@@ -30,7 +32,11 @@ def _inner_parser() -> _Parser:
     parser.add_argument("--time", type=float, default=60.0, metavar="S",
                         help="wall-clock limit in seconds (default 60; CPU limit is twice this)")
     parser.add_argument("--mem", type=int, default=4096, metavar="MB",
-                        help="address-space limit per process in MB (default 4096)")
+                        help="address-space limit per process in MB (default 4096); the "
+                             "private /tmp and /dev/shm hold at most as much each")
+    parser.add_argument("--disk", type=int, default=Limits.disk_mb, metavar="MB",
+                        help="how much the command may add to its workspace, in MB "
+                             f"(default {Limits.disk_mb})")
     parser.add_argument("--procs", type=int, default=256, metavar="N",
                         help="limit on processes and threads (default 256)")
     parser.add_argument("--keep", action="store_true",
@@ -59,8 +65,8 @@ def _parse(args: argparse.Namespace) -> argparse.Namespace:
         raise _InputError(f"no command given; usage: {_USAGE}")
     if command[0].startswith("-"):
         raise _InputError(f"unknown option {command[0]!r}; put the command after '--'")
-    if options.time <= 0 or options.mem <= 0 or options.procs <= 0:
-        raise _InputError("--time, --mem and --procs must be positive")
+    if options.time <= 0 or options.mem <= 0 or options.procs <= 0 or options.disk <= 0:
+        raise _InputError("--time, --mem, --disk and --procs must be positive")
     options.cmd = command
     return options
 
@@ -73,10 +79,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"ellora sandbox: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
     from ellora.sandbox.local import LocalSandbox
-    from ellora.sandbox.records import Limits
 
     limits = Limits(wall_s=options.time, cpu_s=2 * options.time, memory_mb=options.mem,
-                    procs=options.procs)
+                    procs=options.procs, disk_mb=options.disk)
     try:
         sandbox = LocalSandbox(isolation=options.isolation)
         workspace = sandbox.new_workspace("cli-")
@@ -86,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = sandbox.run(options.cmd, workspace, limits)
     finally:
-        if not options.keep:
+        if options.keep:
+            sandbox.keep_workspace(workspace)
+        else:
             sandbox.discard_workspace(workspace)
     report = result.to_dict()
     report.update(ok=result.ok, kept=options.keep,

@@ -4,8 +4,11 @@ Why: the process the caller spawns is forked from the caller, and the kernel cou
 caller's own resident memory into that process's peak RSS, so ``wait4`` on it cannot tell a
 compiler's peak from the agent's. ``ellora-init`` is exec'd fresh, forks the command from its
 own small image, waits for it (reaping orphans too while it is pid 1 of a sandbox), and writes
-``exited|signaled CODE UTIME STIME MAXRSS_KB`` for all its children to a report fd. It runs
-after the privilege drop, inside the sandbox, so it holds no more power than the command.
+``exited|signaled CODE UTIME STIME MAXRSS_KB TMP_FREE TMP_SIZE SHM_FREE SHM_SIZE`` for all its
+children to a report fd (the last four, in KB, describe the sandbox's private ``/tmp`` and
+``/dev/shm`` tmpfs when it is pid 1 of one; -1 otherwise). It runs after the privilege drop,
+inside the sandbox, so it holds no more power than the command; it makes itself non-dumpable
+so that the command, running as the same uid, cannot ptrace it or read its memory.
 
 It is compiled once per machine with the system C compiler into a private cache directory;
 without a compiler the sandbox falls back to ``sh`` as pid 1 (exit status and CPU time still
@@ -21,7 +24,7 @@ import stat
 import subprocess
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SOURCE = r"""
@@ -31,15 +34,27 @@ SOURCE = r"""
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* free and total KB of the filesystem at path (a private tmpfs when pid 1), else -1 -1 */
+static void space(const char *path, long *free_kb, long *size_kb) {
+    struct statvfs fs;
+    *free_kb = *size_kb = -1;
+    if (getpid() != 1 || statvfs(path, &fs) != 0) return;
+    *free_kb = (long)(fs.f_bavail * (fs.f_frsize / 1024));
+    *size_kb = (long)(fs.f_blocks * (fs.f_frsize / 1024));
+}
 
 /* ellora-init REPORT_FD WORKDIR CMD [ARG...] */
 int main(int argc, char **argv) {
     if (argc < 4) { fputs("usage: ellora-init FD DIR CMD...\n", stderr); return 125; }
     int report = atoi(argv[1]);
     fcntl(report, F_SETFD, FD_CLOEXEC);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  /* the command (same uid) may not ptrace us */
     if (chdir(argv[2]) != 0) { perror(argv[2]); return 125; }
     pid_t child = fork();
     if (child < 0) { perror("ellora-init: fork"); return 125; }
@@ -59,9 +74,14 @@ int main(int argc, char **argv) {
     getrusage(RUSAGE_CHILDREN, &ru);
     int signaled = WIFSIGNALED(child_status);
     int code = signaled ? WTERMSIG(child_status) : WEXITSTATUS(child_status);
-    dprintf(report, "%s %d %ld.%06ld %ld.%06ld %ld\n", signaled ? "signaled" : "exited", code,
+    long tmp_free, tmp_size, shm_free, shm_size;
+    space("/tmp", &tmp_free, &tmp_size);
+    space("/dev/shm", &shm_free, &shm_size);
+    dprintf(report, "%s %d %ld.%06ld %ld.%06ld %ld %ld %ld %ld %ld\n",
+            signaled ? "signaled" : "exited", code,
             (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec,
-            (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec, ru.ru_maxrss);
+            (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec, ru.ru_maxrss,
+            tmp_free, tmp_size, shm_free, shm_size);
     return signaled ? 128 + code : code;
 }
 """
@@ -77,18 +97,24 @@ class Report:
     exit_code: int  # negative: killed by that signal
     cpu_s: float
     peak_rss_mb: float
+    # mount point -> (free KB, size KB) of the sandbox's private tmpfs at the end
+    tmpfs: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def parse_report(text: str) -> Report | None:
     """Read the report line; None when absent or malformed (e.g. the run was killed)."""
     parts = text.split()
-    if len(parts) != 5 or parts[0] not in ("exited", "signaled"):
+    if len(parts) != 9 or parts[0] not in ("exited", "signaled"):
         return None
     try:
         code, utime, stime, maxrss = int(parts[1]), float(parts[2]), float(parts[3]), int(parts[4])
+        tmp_free, tmp_size, shm_free, shm_size = (int(part) for part in parts[5:9])
     except ValueError:
         return None
-    return Report(-code if parts[0] == "signaled" else code, utime + stime, maxrss / 1024.0)
+    tmpfs = {path: (free, size) for path, free, size in
+             (("/tmp", tmp_free, tmp_size), ("/dev/shm", shm_free, shm_size)) if size > 0}
+    return Report(-code if parts[0] == "signaled" else code, utime + stime, maxrss / 1024.0,
+                  tmpfs)
 
 
 def _cache_dir() -> Path | None:

@@ -35,6 +35,19 @@ class Outcome:
     cpu_s: float
     peak_rss_mb: float
     notes: list[str]
+    full_tmpfs: list[str] = field(default_factory=list)  # private tmpfs left (nearly) full
+
+
+def tmpfs_bytes(limits: Limits) -> int:
+    """The size of each private tmpfs (``/tmp``, ``/dev/shm``): what it holds lives in the
+    host's memory, so it is tied to the memory limit (and never above the file-size limit)."""
+    return max(1, min(limits.memory_mb, limits.file_mb)) * _MB
+
+
+def tmpfs_note(full: list[str], limits: Limits) -> str:
+    """One line for the notes of a run that filled its private tmpfs."""
+    return (f"{' and '.join(full)} filled up: each private tmpfs holds "
+            f"{tmpfs_bytes(limits) // _MB} MB (the memory limit; it lives in host memory)")
 
 
 def _findable(program: str, workspace: Path, path: str) -> bool:
@@ -60,7 +73,7 @@ def prepare(command: list[str], workspace: Path, limits: Limits, env: dict[str, 
         filter_fd = bwrap.seccomp_fd() if bwrap.seccomp_works(uid) else None
         if filter_fd is not None:
             launch.close_after_spawn.append(filter_fd)
-        launch.argv = bwrap.build_argv(command, workspace, table, max(limits.file_mb, 1) * _MB,
+        launch.argv = bwrap.build_argv(command, workspace, table, tmpfs_bytes(limits),
                                        uid, ro_binds, filter_fd, init, report_w)
     else:
         if uid is not None:
@@ -93,7 +106,9 @@ def outcome(status: int, usage: resource.struct_rusage, report: init_helper.Repo
             mode: str, timed_out: bool) -> Outcome:
     """Exit code, CPU and peak RSS: exact from the report, else the best ``wait4`` allows."""
     if report is not None:
-        return Outcome(report.exit_code, report.cpu_s, report.peak_rss_mb, [])
+        full = [path for path, (free_kb, size_kb) in report.tmpfs.items()
+                if mode == "bubblewrap" and free_kb < max(1024, size_kb // 100)]
+        return Outcome(report.exit_code, report.cpu_s, report.peak_rss_mb, [], full)
     raw = os.waitstatus_to_exitcode(status)
     notes = ["peak_rss_mb not measured (no report from ellora-init)"]
     exit_code = raw

@@ -41,7 +41,7 @@ def rlimit_table(limits: Limits, include_nproc: bool = True) -> list[tuple[str, 
     wanted = {
         "cpu": (cpu, cpu + 1),  # soft: SIGXCPU, hard one second later: SIGKILL
         "as": (limits.memory_mb * _MB,) * 2,
-        "fsize": (limits.file_mb * _MB,) * 2,
+        "fsize": (min(limits.file_mb, limits.disk_mb) * _MB,) * 2,  # one file < the quota
         "nofile": (limits.open_files,) * 2,
         "nproc": (limits.procs,) * 2,
         "core": (0, 0),
@@ -79,7 +79,8 @@ def decode_shell_status(code: int | None) -> tuple[int | None, bool]:
 
 def classify(exit_code: int | None, timed_out: bool, cpu_s: float, stderr: str,
              limits: Limits) -> str | None:
-    """Which limit (if any) ended the command: wall, cpu, memory, file_size or procs."""
+    """Which limit (if any) ended the command: wall, cpu, memory, file_size or procs (the
+    disk quota and full private tmpfs are told by the sandbox itself)."""
     if timed_out:
         return "wall"
     if exit_code == -signal.SIGXCPU or (exit_code == -signal.SIGKILL and cpu_s >= limits.cpu_s):

@@ -18,15 +18,18 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Literal
 
-from ellora.sandbox import bwrap, launch, procs
+from ellora.sandbox import bwrap, launch, procs, workspaces
 from ellora.sandbox.limits import classify
-from ellora.sandbox.records import Limits, RunResult
+from ellora.sandbox.quota import QuotaWatch
+from ellora.sandbox.records import Limits, RunResult, SandboxStopped
 
 _BASE_ENV_KEYS = ("PATH", "LANG", "LC_ALL", "TERM", "LD_LIBRARY_PATH")
 _UID_BASE, _UID_SPAN = 1_900_000_000, 1 << 24  # per-run uids: far above any real account
@@ -73,6 +76,9 @@ class LocalSandbox:
         self.preferred_isolation = isolation
         self.user = user
         self.ro_binds = tuple(str(Path(p)) for p in ro_binds)
+        self._live: set[int] = set()
+        self._live_lock = threading.Lock()
+        self._stopping = threading.Event()
 
     @property
     def isolation(self) -> str:
@@ -80,14 +86,25 @@ class LocalSandbox:
         return self._mode(self._run_uid())
 
     def new_workspace(self, prefix: str = "task-") -> Path:
-        """A fresh empty directory under ``root`` (which stays traversable, never listable)."""
+        """A fresh empty directory under ``root`` (which stays traversable, never listable),
+        owned by this process (see :mod:`ellora.sandbox.workspaces`). The first one of a
+        process removes the workspaces that killed processes left behind."""
         self.root.mkdir(parents=True, exist_ok=True)
         if self.root.stat().st_uid == os.geteuid():
             os.chmod(self.root, 0o711)
-        return Path(tempfile.mkdtemp(prefix=prefix, dir=self.root))
+        root = self.root.resolve()
+        workspaces.clean_stale_once(root)
+        workspace = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+        workspaces.claim(root, workspace)
+        return workspace
 
     def discard_workspace(self, workspace: Path) -> None:
         shutil.rmtree(workspace, ignore_errors=True)
+        workspaces.release(Path(workspace))
+
+    def keep_workspace(self, workspace: Path) -> None:
+        """Keep ``workspace`` for good: it is never cleaned as a leftover."""
+        workspaces.release(Path(workspace))
 
     def run(
         self,
@@ -98,6 +115,8 @@ class LocalSandbox:
     ) -> RunResult:
         """Run ``command`` in ``workspace`` under ``limits``; every process of it is gone after."""
         limits = limits or self.default_limits
+        if self._stopping.is_set():
+            raise SandboxStopped("the sandbox was stopped: no new runs")
         workspace = Path(workspace).resolve()
         command = [str(part) for part in command]
         if not command:
@@ -116,48 +135,83 @@ class LocalSandbox:
         finally:
             if uid is not None:  # give everything back (files the run made included)
                 _hand_over(workspace, owner.st_uid, owner.st_gid)
+        if self._stopping.is_set():  # killed by stop(): its result means nothing
+            raise SandboxStopped("the sandbox was stopped while the command ran")
         result.sandbox_id, result.uid = sandbox_id, uid
         result.notes += self._notes(mode, uid)
         return result
 
     def _execute(self, command: list[str], workspace: Path, limits: Limits,
                  env: dict[str, str], mode: str, uid: int | None) -> RunResult:
-        """Spawn, wait under the wall limit, clean up, and turn the outcome into a RunResult."""
+        """Spawn, wait under the wall limit and the disk quota, clean up, and turn the outcome
+        into a RunResult."""
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             start = time.perf_counter()
+            watch = QuotaWatch(workspace, limits.disk_mb)
             plan = launch.prepare(command, workspace, limits, env, mode, uid, self.ro_binds)
             process = self._spawn(plan, out, err) if plan else None
             if process is None:
                 return RunResult(command, 127, "", f"command not found: {command[0]}", 0.0, 0.0,
                                  0.0, None, mode, str(workspace))
             owned_uid = uid if self.user == "auto" else None
-            status, usage, timed_out = self._wait(process.pid, limits.wall_s, mode,
-                                                  env[procs.MARKER], owned_uid)
+            with self._live_run(process.pid):
+                status, usage, ended_by = self._wait(process.pid, limits.wall_s, mode,
+                                                     env[procs.MARKER], owned_uid, watch)
             wall = time.perf_counter() - start
             end = launch.outcome(status, usage, launch.read_report(plan.report_fd), mode,
-                                 timed_out)
+                                 ended_by == "wall")
             stdout, cut_out = _read_capped(out, limits.output_bytes)
             stderr, cut_err = _read_capped(err, limits.output_bytes)
-        if timed_out:
+        if ended_by is None and watch.check():  # grew past the quota between two checks
+            ended_by = "disk"
+        limit_hit = ended_by or classify(end.exit_code, False, end.cpu_s, stderr, limits)
+        if ended_by == "wall":
             end.notes.append("killed at the wall limit")
+        elif ended_by == "disk":
+            end.notes.append(watch.note())
+        if end.full_tmpfs:
+            end.notes.append(launch.tmpfs_note(end.full_tmpfs, limits))
+            limit_hit = limit_hit or "memory"
         if cut_out or cut_err:
             end.notes.append(f"output truncated to {limits.output_bytes} bytes per stream")
         return RunResult(
             command=command, exit_code=end.exit_code, stdout=stdout, stderr=stderr, wall_s=wall,
-            cpu_s=end.cpu_s, peak_rss_mb=end.peak_rss_mb,
-            limit_hit=classify(end.exit_code, timed_out, end.cpu_s, stderr, limits),
+            cpu_s=end.cpu_s, peak_rss_mb=end.peak_rss_mb, limit_hit=limit_hit,
             isolation=mode, workspace=str(workspace), truncated=cut_out or cut_err,
             notes=end.notes,
         )
 
-    @staticmethod
-    def _wait(pid: int, wall_s: float, mode: str, sandbox_id: str,
-              owned_uid: int | None) -> tuple[int, resource.struct_rusage, bool]:
-        """Wait for the spawned process, killing its group at the wall limit; then make sure
-        nothing of the run is left. Returns (wait status, rusage, timed out)."""
-        status, timed_out = None, False
+    @contextmanager
+    def _live_run(self, pid: int) -> Iterator[None]:
+        """Book a running process so that :meth:`stop` can kill it."""
+        with self._live_lock:
+            self._live.add(pid)
         try:
-            timed_out = procs.wait_or_kill(pid, wall_s)
+            if self._stopping.is_set():
+                procs.kill_group(pid)
+            yield
+        finally:
+            with self._live_lock:
+                self._live.discard(pid)
+
+    def stop(self) -> None:
+        """Kill every run in progress and refuse new ones (:class:`SandboxStopped`): for a
+        caller that is shutting down (Ctrl-C) and must not wait for builds and timings."""
+        self._stopping.set()
+        with self._live_lock:
+            running = list(self._live)
+        for pid in running:
+            procs.kill_group(pid)
+
+    @staticmethod
+    def _wait(pid: int, wall_s: float, mode: str, sandbox_id: str, owned_uid: int | None,
+              watch: QuotaWatch | None = None) -> tuple[int, resource.struct_rusage, str | None]:
+        """Wait for the spawned process, killing its group at the wall limit or the disk quota;
+        then make sure nothing of the run is left. Returns (wait status, rusage, the limit that
+        ended it: "wall", "disk" or None)."""
+        status, ended_by = None, None
+        try:
+            ended_by = procs.wait_or_kill(pid, wall_s, watch)
             _, status, usage = os.wait4(pid, 0)
         finally:
             procs.kill_group(pid)
@@ -166,7 +220,7 @@ class LocalSandbox:
             # there is nothing to sweep. Otherwise (killed, or the fallback) sweep.
             if not (mode == "bubblewrap" and status is not None and os.WIFEXITED(status)):
                 procs.sweep(sandbox_id, owned_uid)
-        return status, usage, timed_out
+        return status, usage, ended_by
 
     @staticmethod
     def _spawn(plan: launch.Launch, out: IO[bytes], err: IO[bytes]) -> subprocess.Popen | None:

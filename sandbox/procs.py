@@ -27,39 +27,58 @@ def kill_group(pgid: int) -> None:
         pass
 
 
-def wait_or_kill(pid: int, seconds: float) -> bool:
-    """Block until child ``pid`` exits (left unreaped) or ``seconds`` pass, then SIGKILL its
-    process group. Returns whether it had to kill. Uses a pidfd, else a timer thread."""
+def wait_or_kill(pid: int, seconds: float, watch=None) -> str | None:
+    """Block until child ``pid`` exits (left unreaped), ``seconds`` pass, or ``watch`` (a
+    :class:`~ellora.sandbox.quota.QuotaWatch`) reports its limit; in the last two cases
+    SIGKILL its process group. Returns the limit that ended it ("wall", "disk") or None.
+    Uses a pidfd, else a timer thread."""
     try:
         fd = os.pidfd_open(pid)
     except (AttributeError, OSError):
-        return _wait_with_timer(pid, seconds)
+        return _wait_with_timer(pid, seconds, watch)
+    deadline = time.monotonic() + max(0.0, seconds)
     try:
         poller = select.poll()
         poller.register(fd, select.POLLIN)
-        if poller.poll(max(0.0, seconds) * 1000):
-            return False
-        kill_group(pid)
-        return True
+        while True:
+            left = deadline - time.monotonic()
+            step = left if watch is None else min(left, watch.due_in())
+            if poller.poll(max(0.0, step) * 1000):
+                return None
+            reason = "wall" if time.monotonic() >= deadline else watch and watch.check()
+            if reason:
+                kill_group(pid)
+                return reason
     finally:
         os.close(fd)
 
 
-def _wait_with_timer(pid: int, seconds: float) -> bool:
-    fired = threading.Event()
+def _wait_with_timer(pid: int, seconds: float, watch=None) -> str | None:
+    fired: list[str] = []
+    done = threading.Event()
 
-    def fire() -> None:
-        fired.set()
+    def fire(reason: str) -> None:
+        fired.append(reason)
         kill_group(pid)
 
-    timer = threading.Timer(seconds, fire)
-    timer.daemon = True
-    timer.start()
+    def patrol() -> None:  # the quota check, until the wall limit or the end
+        deadline = time.monotonic() + seconds
+        while not done.wait(min(max(0.0, deadline - time.monotonic()),
+                                watch.due_in() if watch else seconds)):
+            if time.monotonic() >= deadline:
+                return fire("wall")
+            if watch is not None and watch.check():
+                return fire("disk")
+        return None
+
+    thread = threading.Thread(target=patrol, daemon=True)
+    thread.start()
     try:
         os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
     finally:
-        timer.cancel()
-    return fired.is_set()
+        done.set()
+        thread.join()
+    return fired[0] if fired else None
 
 
 def _status(pid_dir: Path) -> tuple[str, int | None]:

@@ -8,6 +8,10 @@ from pathlib import Path
 from typing import Protocol
 
 
+class SandboxStopped(RuntimeError):
+    """Raised by a sandbox that was told to stop (its caller is shutting down)."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """Resource limits for one sandboxed command."""
@@ -17,6 +21,7 @@ class Limits:
     memory_mb: int = 8192
     procs: int = 512
     file_mb: int = 2048
+    disk_mb: int = 4096  # what one command may add to its workspace (a watcher enforces it)
     open_files: int = 4096
     output_bytes: int = 1_000_000
 

@@ -4,8 +4,11 @@ Unprivileged user namespaces are the usual door to kernel attack surface (they h
 capabilities over fresh namespaces). The filter, loaded by bubblewrap just before the command
 starts, answers ``unshare``/``clone`` with ``CLONE_NEWUSER`` by EPERM, and ``clone3`` (whose
 flags live in memory a filter cannot read) by ENOSYS so that libc falls back to ``clone``.
-The machine's compat ABI (i386 or arm) gets the same rules and x32 syscalls are refused.
-Everything else is allowed.
+It also answers ``ptrace`` aimed at pid 1 by EPERM: pid 1 of the sandbox is the init that
+reports how the command ended, and a traced init could report anything (``ellora-init`` also
+makes itself non-dumpable, which covers ``/proc/1/mem`` and ``process_vm_readv``; this rule
+covers ``sh`` as pid 1). The machine's compat ABI (i386 or arm) gets the same rules and x32
+syscalls are refused. Everything else is allowed.
 
 Only x86_64 and aarch64 are known; elsewhere :func:`filter_bytes` returns None.
 """
@@ -19,29 +22,37 @@ import struct
 CLONE_NEWUSER = 0x10000000
 _OPCODES = {"ld": 0x20, "jeq": 0x15, "jge": 0x35, "jset": 0x45, "ret": 0x06}
 _ALLOW, _ERRNO, _X32_BIT = 0x7FFF0000, 0x00050000, 0x40000000
-_OFF_NR, _OFF_ARCH, _OFF_ARG0 = 0, 4, 16  # in struct seccomp_data (arg0 low word, LE)
+# in struct seccomp_data: the low (little-endian) words of arg0 and arg1
+_OFF_NR, _OFF_ARCH, _OFF_ARG0, _OFF_ARG1 = 0, 4, 16, 24
+SANDBOX_INIT_PID = 1
 
-# machine -> {audit arch: (unshare, clone, clone3)}; the native ABI first
+# machine -> {audit arch: (unshare, clone, clone3, ptrace)}; the native ABI first
 _ABIS = {
-    "x86_64": {0xC000003E: (272, 56, 435), 0x40000003: (310, 120, 435)},
-    "aarch64": {0xC00000B7: (97, 220, 435), 0x40000028: (337, 120, 435)},
+    "x86_64": {0xC000003E: (272, 56, 435, 101), 0x40000003: (310, 120, 435, 26)},
+    "aarch64": {0xC00000B7: (97, 220, 435, 117), 0x40000028: (337, 120, 435, 26)},
 }
 
 Insn = tuple[str, int, str | None, str | None]  # (op, k, jump-if-true label, if-false label)
 
 
-def _abi_block(numbers: tuple[int, int, int], refuse_x32: bool) -> list[Insn | str]:
-    """Rules for one ABI, run with the arch already checked; strings are labels."""
-    unshare, clone, clone3 = numbers
+def _abi_block(numbers: tuple[int, int, int, int], refuse_x32: bool) -> list[Insn | str]:
+    """Rules for one ABI, run with the arch already checked; strings are labels.
+
+    ``ptrace``'s pid is compared on its low 32 bits: the kernel truncates it to a pid_t.
+    """
+    unshare, clone, clone3, ptrace = numbers
     block: list[Insn | str] = [("ld", _OFF_NR, None, None)]
     if refuse_x32:
         block.append(("jge", _X32_BIT, "enosys", None))
     block += [
         ("jeq", clone3, "enosys", None),
+        ("jeq", ptrace, "tracee", None),
         ("jeq", unshare, "flags", None),
         ("jeq", clone, "flags", "allow"),
         "flags", ("ld", _OFF_ARG0, None, None),
         ("jset", CLONE_NEWUSER, "eperm", "allow"),
+        "tracee", ("ld", _OFF_ARG1, None, None),
+        ("jeq", SANDBOX_INIT_PID, "eperm", "allow"),
         "enosys", ("ret", _ERRNO | errno.ENOSYS, None, None),
         "eperm", ("ret", _ERRNO | errno.EPERM, None, None),
         "allow", ("ret", _ALLOW, None, None),

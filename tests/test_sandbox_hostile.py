@@ -8,9 +8,12 @@ fallback the test checks that the result says honestly what is not isolated.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -107,6 +110,23 @@ int main(int argc, char **argv) {
     }
     perror("connect");
     return 1;
+}
+""",
+    "trace_parent": r"""
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <unistd.h>
+int main(void) {
+    pid_t parent = getppid();                /* the init that reports how the run ended */
+    char path[64];
+    if (ptrace(PTRACE_SEIZE, parent, 0, 0) == 0) { printf("traced %d\n", parent); return 0; }
+    printf("ptrace %d: %s\n", parent, strerror(errno));
+    snprintf(path, sizeof path, "/proc/%d/mem", parent);
+    FILE *mem = fopen(path, "r");
+    printf("%s: %s\n", path, mem ? "opened" : strerror(errno));
+    return mem ? 0 : 7;
 }
 """,
     "daemon": r"""
@@ -396,3 +416,110 @@ def test_nested_user_namespaces_are_refused(sandbox):
         assert result.exit_code != 0 and result.stdout.strip() != "0", result
     else:
         assert any("not isolated" in note for note in result.notes)
+
+
+def test_the_command_cannot_ptrace_the_init_that_reports_its_end(sandbox, programs):
+    """Under bubblewrap the init is pid 1 of the sandbox; in the fallback it is the command's
+    parent all the same. Tracing it could forge the exit status, CPU time and peak RSS."""
+    result, _ = run_hostile(sandbox, programs["trace_parent"], [], SMALL)
+    assert "traced" not in result.stdout, result
+    assert result.exit_code == 7, result
+    assert "Operation not permitted" in result.stdout
+    if result.isolation == "bubblewrap":
+        assert "ptrace 1:" in result.stdout
+
+
+def test_the_seccomp_filter_refuses_ptrace_of_pid_1_only():
+    """The filter itself, run on the syscalls that matter (it guards ``sh`` as pid 1 too)."""
+    from ellora.sandbox import seccomp
+
+    eperm = 0x00050000 | 1  # SECCOMP_RET_ERRNO | EPERM
+    x86_64, ptrace, getpid = 0xC000003E, 101, 39
+    assert run_filter(seccomp.program("x86_64"), x86_64, ptrace, [16, 1]) == eperm
+    assert run_filter(seccomp.program("x86_64"), x86_64, ptrace, [16, 1 + (1 << 32)]) == eperm
+    assert run_filter(seccomp.program("x86_64"), x86_64, ptrace, [16, 42]) == 0x7FFF0000
+    assert run_filter(seccomp.program("x86_64"), x86_64, getpid, [0, 1]) == 0x7FFF0000
+    assert run_filter(seccomp.program("aarch64"), 0xC00000B7, 117, [16, 1]) == eperm
+
+
+def run_filter(program, arch: int, nr: int, args: list[int]) -> int:
+    """Run a classic-BPF seccomp program (only the opcodes it uses) on one syscall."""
+    words = {0: nr, 4: arch}
+    for index, value in enumerate(args):
+        words[16 + 8 * index], words[20 + 8 * index] = value & 0xFFFFFFFF, value >> 32
+    accumulator, pc = 0, 0
+    while True:
+        code, jt, jf, k = program[pc]
+        pc += 1
+        if code == 0x20:
+            accumulator = words.get(k, 0)
+        elif code == 0x06:
+            return k
+        else:
+            taken = {0x15: accumulator == k, 0x35: accumulator >= k,
+                     0x45: bool(accumulator & k)}[code]
+            pc += jt if taken else jf
+
+
+def shared_memory_kb() -> int:
+    """The host's shared memory (tmpfs pages included), from /proc/meminfo."""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("Shmem:"):
+            return int(line.split()[1])
+    raise AssertionError("no Shmem line in /proc/meminfo")
+
+
+@pytest.mark.parametrize("target", ["/tmp", "/dev/shm"])
+def test_filling_private_tmpfs_hits_the_memory_limit_and_frees_host_memory(target):
+    """``ellora sandbox run --mem 64`` and 1.5 GB written to its /tmp or /dev/shm: tmpfs lives
+    in host memory, so it is bounded by the memory limit and gone after the run."""
+    if LocalSandbox().isolation != "bubblewrap":
+        pytest.skip("private tmpfs needs bubblewrap")
+    before, peak, stop = shared_memory_kb(), [0], threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(0.02):
+            peak[0] = max(peak[0], shared_memory_kb())
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "ellora.agents.cli.main", "sandbox", "run", "--mem", "64",
+             "--", "sh", "-c", f"dd if=/dev/zero of={target}/fill bs=1M count=1500; sleep 0.5"],
+            check=False, capture_output=True, text=True, timeout=120)
+    finally:
+        stop.set()
+        watcher.join()
+    report = json.loads(done.stdout)
+    assert done.returncode == 1 and report["limit_hit"] == "memory", report
+    assert "No space left on device" in report["stderr"]
+    assert any(target in note and "64 MB" in note for note in report["notes"]), report
+    assert peak[0] - before < 400 * 1024, f"host shared memory rose by {peak[0] - before} kB"
+    assert shared_memory_kb() - before < 100 * 1024  # back to its baseline (others share it)
+
+
+def test_a_disk_hog_ends_at_the_workspace_quota(sandbox):
+    """Many files, each under the per-file limit, together over the workspace quota."""
+    workspace = sandbox.new_workspace("hostile-")
+    script = "for i in $(seq 1 40); do head -c 31457280 /dev/zero > f$i || exit 3; done"
+    try:
+        result = sandbox.run(["sh", "-c", script], workspace,
+                             SMALL.replace(wall_s=60, cpu_s=60, file_mb=64, disk_mb=128))
+        assert leftovers(result) == []
+        used = sum(p.stat().st_blocks * 512 for p in workspace.iterdir())
+    finally:
+        sandbox.discard_workspace(workspace)
+    assert result.limit_hit == "disk", result
+    assert not result.ok and any("128 MB quota" in note for note in result.notes)
+    assert 128 << 20 < used < 400 << 20, f"{used >> 20} MB written"
+
+
+def test_the_sandbox_cli_takes_a_disk_quota_and_defaults_to_a_few_gigabytes(capsys):
+    from ellora.agents.cli.main import main
+
+    assert 2048 <= Limits().disk_mb <= 8192
+    code = main(["sandbox", "run", "--disk", "64", "--", "sh", "-c",
+                 "for i in 1 2 3 4 5 6; do head -c 20971520 /dev/zero > f$i; done"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and report["limit_hit"] == "disk", report
