@@ -12,30 +12,13 @@ from pathlib import Path
 from ellora.agents.services import Services
 from ellora.agents.state import TaskState
 
-TARGET_WORDS = {
-    "kokkos": "kokkos",
-    "openmp": "openmp",
-    "omp": "openmp",
-    "mpi": "mpi",
-    "cuda": "cuda",
-}
-
 
 def infer_target_model(task: str) -> str:
-    """The programming model a task asks for: the one after "to/into/with/using" ("port this
-    OpenMP loop to Kokkos" -> kokkos), else the last one named; OpenMP when it names none."""
-    words = [
-        w.strip(".,;:!?()'\"") for w in task.lower().replace("/", " ").replace("-", " ").split()
-    ]
-    named = [(i, TARGET_WORDS[w]) for i, w in enumerate(words) if w in TARGET_WORDS]
-    if not named:
-        return "openmp"
-    directed = [
-        model
-        for i, model in named
-        if i > 0 and words[i - 1] in ("to", "into", "with", "using", "in")
-    ]
-    return (directed or [model for _, model in named])[-1]
+    """The programming model a task asks for (see :func:`ellora.agents.intent.read_intent`,
+    which also says why, and raises ``UnsupportedTarget`` for one Ellora cannot write)."""
+    from ellora.agents.intent import read_intent
+
+    return read_intent(task).target
 
 
 def new_task_id() -> str:

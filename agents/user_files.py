@@ -64,28 +64,46 @@ def backup_path(path: Path) -> Path:
     return candidate
 
 
-def apply_change(path: Path, expected_original: str, new_text: str) -> Path:
+def write_target(path: Path) -> Path:
+    """The file a write to ``path`` lands in: the end of its chain of symbolic links."""
+    return Path(os.path.realpath(path))
+
+
+def is_read_only(path: Path) -> bool:
+    """Whether ``path`` is read-only: no write bit at all (which binds root too), or not
+    writable by this user."""
+    return not path.stat().st_mode & 0o222 or not os.access(path, os.W_OK)
+
+
+def apply_change(path: Path, expected_original: str, new_text: str, force: bool = False) -> Path:
     """Write ``new_text`` to ``path`` atomically, keeping the original; returns the backup.
 
-    Refuses when the file changed since the task read it.
+    A symbolic link is written through: the file it names is replaced (atomically, its
+    backup beside it) and the link stays. Refuses when the file changed since the task read
+    it, and a read-only file unless ``force``.
     """
-    current = read_source(path)
+    target = write_target(path)
+    current = read_source(target)
     if fingerprint(current) != fingerprint(expected_original):
         raise UserError(
-            f"{path} changed since the task started: not applied; rerun the task "
-            "on the current file"
+            f"{path} changed since the task started: rerun the task on the current file"
         )
-    backup = backup_path(path)
-    mode = path.stat().st_mode
-    backup.write_text(current)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    if is_read_only(target) and not force:
+        raise UserError(f"{target} is read-only: rerun with --force to write it anyway")
+    backup = backup_path(target)
+    mode = target.stat().st_mode
+    try:
+        backup.write_text(current)
+        handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as error:
+        raise UserError(f"cannot write beside {target}: {error.strerror}") from None
     try:
         with os.fdopen(handle, "w") as out:
             out.write(new_text)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temp_name, mode & 0o7777)
-        os.replace(temp_name, path)
+        os.replace(temp_name, target)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise

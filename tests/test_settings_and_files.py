@@ -4,7 +4,7 @@ import pytest
 
 from ellora.agents.cli.errors import UserError
 from ellora.agents.settings import load_settings, parse_overrides
-from ellora.agents.user_files import apply_change, backup_path, parse_line_range
+from ellora.agents.user_files import apply_change, backup_path, parse_line_range, write_target
 from ellora.tools.diagnostics import parse_diagnostics
 
 
@@ -74,6 +74,29 @@ def test_apply_keeps_every_original_and_refuses_a_moved_file(tmp_path):
         apply_change(path, "two\n", "four\n")
     assert path.read_text() == "three\n"
     assert backup_path(path).name == "f.cpp.orig.2"
+
+
+def test_apply_writes_through_a_symlink_and_keeps_the_backup_beside_the_target(tmp_path):
+    real = tmp_path / "src" / "f.cpp"
+    real.parent.mkdir()
+    real.write_text("one\n")
+    link = tmp_path / "f.cpp"
+    link.symlink_to(real)
+    backup = apply_change(link, "one\n", "two\n")
+    assert link.is_symlink() and link.resolve() == real
+    assert real.read_text() == "two\n" and backup == real.with_name("f.cpp.orig")
+    assert write_target(link) == real and not (tmp_path / "f.cpp.orig").exists()
+
+
+def test_apply_refuses_a_read_only_file_unless_forced(tmp_path):
+    path = tmp_path / "f.cpp"
+    path.write_text("one\n")
+    path.chmod(0o444)
+    with pytest.raises(UserError, match="read-only: rerun with --force"):
+        apply_change(path, "one\n", "two\n")
+    assert path.read_text() == "one\n" and not list(tmp_path.glob("*.orig*"))
+    apply_change(path, "one\n", "two\n", force=True)
+    assert path.read_text() == "two\n" and oct(path.stat().st_mode & 0o777) == "0o444"
 
 
 def test_gcc_clang_nvcc_and_linker_diagnostics_are_parsed():

@@ -44,7 +44,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--apply",
         action="store_true",
-        help="write a verified change to the file (atomic; original kept)",
+        help="write a verified change to the file (atomic; original kept; through a "
+        "symbolic link to the file it names)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="with --apply: write the file even when it is read-only",
     )
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     parser.add_argument("--resume", metavar="ID", help="continue a stopped task")
@@ -74,7 +80,10 @@ def _services(settings):
 
 
 def _new_state(args) -> dict:
-    from ellora.agents.runner import infer_target_model, new_task_id
+    """Check the task, file, lines and target, all before any model or index is loaded."""
+    from ellora.agents.intent import UnsupportedTarget, read_intent
+    from ellora.agents.runner import new_task_id
+    from ellora.agents.selection import require_code
     from ellora.agents.user_files import parse_line_range, read_source
     from ellora.tools.verify import find_harness
 
@@ -82,20 +91,22 @@ def _new_state(args) -> dict:
         raise UserError(
             "the task is empty: say what to do, e.g. 'parallelize this loop with OpenMP'"
         )
+    try:
+        intent = read_intent(args.task)
+    except UnsupportedTarget as error:
+        raise UserError(str(error)) from None
     if args.file is None:
         raise UserError("no --file given: name the source file to work on")
     source = read_source(args.file)
     first, last = parse_line_range(args.lines, source, args.file)
+    require_code(source, first, last, args.file)
     harness = args.harness or find_harness(args.file)
     if args.harness is not None and not args.harness.is_file():
         raise UserError(f"harness {args.harness} not found: check --harness")
-    target = infer_target_model(args.task)
-    if target == "cuda":
-        raise UserError("CUDA ports are not supported yet: ask for OpenMP, Kokkos or MPI")
     return {
         "task_id": new_task_id(),
         "task": args.task.strip(),
-        "target_model": target,
+        "target_model": intent.target,
         "file": str(args.file),
         "first_line": first,
         "last_line": last,
@@ -106,13 +117,57 @@ def _new_state(args) -> dict:
     }
 
 
+def _target_reason(task: str) -> str:
+    from ellora.agents.intent import UnsupportedTarget, read_intent
+
+    try:
+        return read_intent(task).reason
+    except UnsupportedTarget as error:  # a task saved before targets were checked
+        return str(error)
+
+
+def _apply(args, state: dict, report: dict, final: dict | None) -> dict:
+    """Write a verified change (``--apply``); the JSON fields that say what happened."""
+    from ellora.agents.user_files import apply_change, write_target
+
+    if report.get("status") != "verified":
+        return {"applied": False, "exit_code": 1,
+                "not_applied_reason": f"the change is {report.get('status')} "
+                                      f"({report.get('status_reason')})"}
+    path, candidate = Path(state["file"]), (final or {}).get("candidate")
+    if not candidate:
+        return {"applied": False, "exit_code": 1,
+                "not_applied_reason": f"no saved change for task {state['task_id']}"}
+    try:
+        backup = apply_change(path, state["original"], candidate, force=args.force)
+    except UserError as error:
+        return {"applied": False, "exit_code": error.exit_code, "not_applied_reason": str(error)}
+    target = write_target(path)
+    fields = {"applied": True, "applied_to": str(target), "original_kept_as": str(backup)}
+    if target != path.absolute():
+        fields["apply_note"] = f"{path} is a symbolic link: the change was written to {target}"
+    return fields
+
+
+def _apply_lines(report: dict) -> list[str]:
+    """What --apply did, for the text report."""
+    if report.get("applied"):
+        applied = (f"Applied to {report['applied_to']}; original kept as "
+                   f"{report['original_kept_as']}")
+        return [*([report["apply_note"]] if report.get("apply_note") else []), applied]
+    if report.get("status") == "verified" and report.get("patch"):
+        return [f"Not applied: rerun with --apply, or: patch -p1 < {report['patch']}"]
+    return []
+
+
 def execute(args) -> int:
     from ellora.agents.cli.render import progress_line, render_report
     from ellora.agents.runner import resume_task, run_task, saved_state
-    from ellora.agents.user_files import apply_change, save_patch
+    from ellora.agents.user_files import save_patch
     from ellora.models import ModelUnavailable
 
     settings = _settings(args)
+    state = None if args.resume else _new_state(args)
     services = _services(settings)
     checkpoints = settings.state_dir / "checkpoints.sqlite"
 
@@ -128,12 +183,11 @@ def execute(args) -> int:
             )
         task_id = args.resume
     else:
-        state = _new_state(args)
         task_id = state["task_id"]
     if not args.quiet:
         print(
-            f"[ellora] task {task_id}: {state['task']} -> {state['target_model']} "
-            f"(resume with: {PROGRAM} --resume {task_id})",
+            f"[ellora] task {task_id}: {state['task']} -> {state['target_model']}: "
+            f"{_target_reason(state['task'])} (resume with: {PROGRAM} --resume {task_id})",
             file=sys.stderr,
             flush=True,
         )
@@ -144,27 +198,25 @@ def execute(args) -> int:
             report = run_task(state, services, checkpoints, on_step)
     except ModelUnavailable as error:
         raise UserError(f"{error} (then resume with: {PROGRAM} --resume {task_id})") from None
+    report["target_reason"] = _target_reason(report.get("task") or state["task"])
     if report.get("diff"):
         report["patch"] = str(save_patch(report["diff"], settings.state_dir / "patches", task_id))
-    applied = None
     if args.apply:
-        if report.get("status") != "verified":
-            raise UserError(
-                f"not applied: the change is {report.get('status')} "
-                f"({report.get('status_reason')})",
-                exit_code=1,
-            )
-        final = saved_state(task_id, services, checkpoints)
-        applied = apply_change(Path(state["file"]), state["original"], final["candidate"])
-        report["applied"] = {"file": state["file"], "original_kept_as": str(applied)}
+        report.update(_apply(args, state, report, saved_state(task_id, services, checkpoints)))
+    else:
+        report.update(applied=False, not_applied_reason="--apply not given")
+    failure = report.pop("exit_code", None)
     print(json.dumps(report, indent=2) if args.json else render_report(report))
     if not args.json:
         if report.get("patch"):
             print(f"Patch: {report['patch']}")
-        if applied:
-            print(f"Applied to {state['file']}; original kept as {applied}")
-        elif report.get("status") == "verified" and report.get("patch"):
-            print(f"Not applied: rerun with --apply, or: patch -p1 < {report['patch']}")
+        for line in _apply_lines(report):
+            print(line)
+    if failure is not None:
+        saved = (f"the patch is saved at {report['patch']}" if report.get("patch")
+                 else "no patch was produced")
+        raise UserError(f"not applied: {report['not_applied_reason']}; {saved}",
+                        exit_code=failure)
     return 0 if report.get("status") == "verified" else 1
 
 

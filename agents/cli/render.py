@@ -78,6 +78,8 @@ def render_report(report: dict) -> str:
             f"Task {report['task_id']}: {report['task']} ({report['file']}:"
             f"{report['lines'][0]}-{report['lines'][1]}, target {report['target_model']})"
         ),
+        *([f"Target: {report['target_model']}: {report['target_reason']}"]
+          if report.get("target_reason") else []),
         "",
         "Plan:",
         f"  strategy: {plan.get('strategy')}: {plan.get('why')}",
