@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ellora.tools.cpp_syntax import after_includes, ensure_include, parse_cpp, text, walk
+from ellora.tools.loops.cpp import parse, text, walk
+from ellora.tools.loops.text import after_includes, ensure_include
 
 SORT_TARGETS = ("openmp", "kokkos", "mpi")
 _SORT_NAMES = ("std::sort", "sort")
@@ -126,7 +127,7 @@ _HEADERS = {
 
 def shipped_helper_texts() -> set[str]:
     """Each helper function exactly as inserted (the race check trusts these texts only)."""
-    tree = parse_cpp("\n".join(_HELPERS.values()) + _DEFAULT_ORDER)
+    tree = parse("\n".join(_HELPERS.values()) + _DEFAULT_ORDER)
     return {text(n) for n in walk(tree.root_node) if n.type == "function_definition"}
 
 
@@ -140,7 +141,7 @@ class SortCall:
 
 def sort_calls(source: str, first_line: int, last_line: int) -> list[SortCall]:
     """``std::sort`` calls (2 or 3 arguments) that start in the lines, in source order."""
-    tree = parse_cpp(source)
+    tree = parse(source)
     found = []
     for node in walk(tree.root_node):
         if node.type != "call_expression":
@@ -174,9 +175,9 @@ def with_sort_helper(source: str, target: str) -> str:
     if "ellora_parallel_sort(RandomIt first, RandomIt last, Compare comp)" not in source:
         source = after_includes(source, "\n" + _HELPERS[target] + _DEFAULT_ORDER)
     if target == "kokkos":
-        from ellora.tools.transformations import ensure_kokkos_include, ensure_kokkos_initialized
+        from ellora.tools.loops.emit import ensure_kokkos_initialized
 
-        source = ensure_kokkos_initialized(ensure_kokkos_include(source))
+        source = ensure_kokkos_initialized(ensure_include(source, "Kokkos_Core.hpp"))
     return source
 
 

@@ -1,0 +1,137 @@
+"""Range reasoning over polynomials: extremes over a loop box and conservative proofs.
+
+A :class:`RangeEnv` knows an inclusive interval for each loop variable (bounds are
+polynomials in outer variables and invariants), which symbols are non-negative, and facts
+(polynomials known to be >= 0 where an access runs: a loop's range is not empty inside its
+body, an ``if (i > 0)`` around a read). The extremes of a polynomial that is linear in each
+loop variable lie at the ends of its interval, so eliminating the variables innermost first
+gives a few candidate polynomials in invariants only. Anything the rules cannot decide is
+"not proved", never "false".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ellora.tools.loops.expr import ONE, AtomTable, Poly
+
+_MAX_CANDIDATES = 64
+
+
+@dataclass(frozen=True)
+class Interval:
+    """``lower <= value <= upper`` (inclusive)."""
+
+    lower: Poly
+    upper: Poly
+
+
+@dataclass
+class RangeEnv:
+    """Intervals of loop variables (outermost first), non-negative symbols and facts."""
+
+    atoms: AtomTable
+    intervals: dict[str, Interval] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    nonnegative: set[str] = field(default_factory=set)
+    facts: list[Poly] = field(default_factory=list)
+
+    def with_interval(self, name: str, interval: Interval) -> RangeEnv:
+        """A copy with one more (innermost) loop variable; inside its body its range is not
+        empty, so ``upper - lower >= 0`` becomes a fact."""
+        env = RangeEnv(self.atoms, {**self.intervals, name: interval},
+                       [n for n in self.order if n != name] + [name], set(self.nonnegative),
+                       [*self.facts, interval.upper - interval.lower])
+        if self.proves_nonnegative(interval.lower):
+            env.nonnegative.add(name)
+        return env
+
+    def with_facts(self, facts: list[Poly]) -> RangeEnv:
+        return RangeEnv(self.atoms, dict(self.intervals), list(self.order),
+                        set(self.nonnegative), [*self.facts, *facts])
+
+    # ----- proofs ----------------------------------------------------------------------
+    def symbol_nonnegative(self, symbol: str) -> bool:
+        if symbol in self.nonnegative:
+            return True
+        atom = self.atoms.get(symbol)
+        return atom is not None and (atom.nonnegative or (
+            atom.lower is not None and self._termwise(atom.lower)))
+
+    def proves_nonnegative(self, poly: Poly) -> bool:
+        """``poly >= 0`` wherever the access runs (one point of the loop box)."""
+        for fact in [Poly(), *self.facts]:
+            lows = self.extremes(poly - fact, lowest=True)
+            if lows is not None and all(self._with_plain_facts(low) for low in lows):
+                return True
+        return False
+
+    def proves_less(self, a: Poly, b: Poly) -> bool:
+        """Every value ``a`` takes is below every value ``b`` takes (independent points)."""
+        highs = self.extremes(a, lowest=False)
+        lows = self.extremes(b, lowest=True)
+        if highs is None or lows is None:
+            return False
+        return all(self._with_plain_facts(low - high - ONE) for high in highs for low in lows)
+
+    def disjoint(self, a: Poly, b: Poly) -> bool:
+        """The values ``a`` takes and those ``b`` takes never meet."""
+        return self.proves_less(a, b) or self.proves_less(b, a)
+
+    def within(self, poly: Poly, lower: Poly, upper: Poly) -> bool:
+        """``lower <= poly <= upper`` at every point."""
+        return self.proves_nonnegative(poly - lower) and self.proves_nonnegative(upper - poly)
+
+    def _with_plain_facts(self, poly: Poly) -> bool:
+        if self._termwise(poly):
+            return True
+        return any(self._termwise(poly - fact) for fact in self.facts
+                   if not any(fact.mentions(n) for n in self.order))
+
+    def _termwise(self, poly: Poly) -> bool:
+        if poly.constant < 0:
+            return False
+        for monomial, coefficient in poly.terms.items():
+            if monomial == ():
+                continue
+            if coefficient < 0 or not all(self.symbol_nonnegative(s) for s in monomial):
+                return False
+        return True
+
+    # ----- extremes --------------------------------------------------------------------
+    def extremes(self, poly: Poly, lowest: bool) -> list[Poly] | None:
+        """Candidates free of loop variables whose minimum (``lowest``) or maximum is the
+        polynomial's over the loop box; None when a loop variable appears non-linearly."""
+        candidates = [poly]
+        for name in reversed(self.order):
+            interval = self.intervals[name]
+            following: list[Poly] = []
+            for candidate in candidates:
+                if not candidate.mentions(name):
+                    following.append(candidate)
+                    continue
+                try:
+                    coefficient, rest = candidate.split(name)
+                except ValueError:
+                    return None
+                at_lower = coefficient * interval.lower + rest
+                at_upper = coefficient * interval.upper + rest
+                if self._sign_known(coefficient, positive=True):
+                    following.append(at_lower if lowest else at_upper)
+                elif self._sign_known(coefficient, positive=False):
+                    following.append(at_upper if lowest else at_lower)
+                else:
+                    following += [at_lower, at_upper]
+            candidates = list(dict.fromkeys(following))
+            if len(candidates) > _MAX_CANDIDATES:
+                return None
+        if any(c.mentions(n) for c in candidates for n in self.order):
+            return None
+        return candidates
+
+    def _sign_known(self, coefficient: Poly, positive: bool) -> bool:
+        value = coefficient if positive else -coefficient
+        if any(value.mentions(n) for n in self.order):
+            lows = self.extremes(value, lowest=True)
+            return lows is not None and all(self._termwise(low) for low in lows)
+        return self._termwise(value)

@@ -1,0 +1,754 @@
+"""Build the :class:`LoopModel` of a C/C++ loop: one walk over its body records every
+access, scalar event, call and exit, with the conditions and loops around each."""
+
+from __future__ import annotations
+
+import re
+
+from ellora.tools.loops.calls import (
+    ARGUMENT_WRITERS,
+    CONST_MEMBERS,
+    MUTATING_MEMBERS,
+    CallEffect,
+    classify_name,
+)
+from ellora.tools.loops.cpp.header import NotCounted, read_header
+from ellora.tools.loops.cpp.reader import ExpressionReader, comparison_parts, normalized, strip
+from ellora.tools.loops.cpp.scope import text, walk
+from ellora.tools.loops.cxx_types import CType, element_type
+from ellora.tools.loops.expr import Poly
+from ellora.tools.loops.model import (
+    Access,
+    Base,
+    CallSite,
+    Comparison,
+    Exit,
+    FunctionContext,
+    LoopHeader,
+    LoopModel,
+    ScalarEvent,
+)
+
+_LOOPS = ("for_statement", "for_range_loop", "while_statement", "do_statement")
+_NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+_VALUE_KINDS = ("scalar", "bool", "complex", "struct", "pointer", "auto", "unknown")
+_CONSTRUCTIBLE = re.compile(r"^(?:std::)?(?:complex|pair|tuple|string|array)(?:<.*>)?$"
+                            r"|^(?:unsigned |signed |long |short )*(?:int|double|float|char|"
+                            r"bool|long|short|size_t)$")
+
+
+def build_model(loop, context: FunctionContext) -> LoopModel:
+    """The model of a ``for`` loop (NotCounted when its header is not a counted loop)."""
+    scope = context.scope
+    written = _assigned_names(loop)
+    walker: _BodyWalker | None = None
+
+    def substitute(name: str, node) -> Poly | None:
+        if walker is not None and name in walker.aliases:
+            return walker.element_value(name)
+        return _definition(name, node, loop, scope, reader, written)
+
+    reader = ExpressionReader(context.atoms, substitute=substitute)
+    header = read_header(loop, reader, lambda name, node: _type_of(scope, name, node))
+    model = LoopModel(header=header, function=context, node=loop,
+                      body=loop.child_by_field_name("body"))
+    model.locals = {s.name for s in scope.declared_in(loop.start_byte, loop.end_byte)}
+    model.locals.discard(header.var)
+    model.nonnegative = _nonnegative_names(scope, loop)
+    walker = _BodyWalker(model, reader, scope)
+    if header.range_of is not None:
+        walker.start_range(header)
+    walker.visit_statement(model.body, conditional=False, loops=())
+    if header.var in model.scalars:
+        model.obstacles.append(f"the loop body modifies the loop variable {header.var}")
+        del model.scalars[header.var]
+    return model
+
+
+def _type_of(scope, name: str, node) -> CType | None:
+    symbol = scope.lookup(name, node.start_byte)
+    return symbol.ctype if symbol is not None else None
+
+
+def _assigned_names(loop) -> set[str]:
+    names = set()
+    for node in walk(loop):
+        target = None
+        if node.type == "assignment_expression":
+            target = node.child_by_field_name("left")
+        elif node.type == "update_expression":
+            target = node.child_by_field_name("argument")
+        target = strip(target) if target is not None else None
+        if target is not None and target.type == "identifier":
+            names.add(text(target))
+    return names
+
+
+def _definition(name, node, loop, scope, reader, written) -> Poly | None:
+    """A local declared in the loop with an integer initializer and never assigned again
+    stands for its initializer (``int x = i + k;``)."""
+    symbol = scope.lookup(name, node.start_byte)
+    if symbol is None or symbol.where != "local" or symbol.initializer is None:
+        return None
+    if not (loop.start_byte <= symbol.node.start_byte < loop.end_byte) or name in written:
+        return None
+    if symbol.node.type != "declaration" or not (symbol.ctype.is_integer or
+                                                 symbol.ctype.kind == "auto"):
+        return None
+    if symbol.initializer.start_byte <= node.start_byte < symbol.initializer.end_byte:
+        return None
+    value = reader.read(symbol.initializer)
+    if symbol.ctype.is_unsigned:
+        for key in value.symbols():
+            atom = reader.atoms.get(key)
+            if atom is not None and atom.kind == "modulo":
+                atom.nonnegative = True
+    return value
+
+
+def _nonnegative_names(scope, loop) -> set[str]:
+    names = set()
+    for symbol in [*scope.parameters.values(), *scope.locals, *scope.file.globals.values()]:
+        if symbol.ctype.is_unsigned:
+            names.add(symbol.name)
+    return names
+
+
+class _BodyWalker:
+    """One pass over the loop body; the model's lists grow as it goes."""
+
+    def __init__(self, model: LoopModel, reader: ExpressionReader, scope):
+        self.model, self.reader, self.scope = model, reader, scope
+        self.loop = model.node
+        self.conditions: list[Comparison] = []
+        self.aliases: dict[str, tuple[str, tuple[Poly | None, ...], tuple[str, ...]]] = {}
+        self.private_objects: set[str] = set()
+        self.value_copies: set[str] = set()  # by-value range elements: writes stay private
+
+    def element_value(self, name: str) -> Poly:
+        """The value of an element alias inside an index: a load of that element."""
+        base, indices, texts = self.aliases[name]
+        spelled = base + "".join(f"[{t}]" for t in texts)
+        return self.reader.atoms.add(spelled.replace(" ", ""), spelled, "load", base=base,
+                                     index=indices[0] if len(indices) == 1 else None,
+                                     names=frozenset([base, *self.reader.atoms.plain_names(
+                                         indices[0] if indices[0] is not None else Poly())]))
+
+    # ----- statements -------------------------------------------------------------------
+    def start_range(self, header: LoopHeader) -> None:
+        self._range_element(header, self.loop, False, ())
+
+    def _range_element(self, header: LoopHeader, node, conditional, loops, open_loops=0):
+        """The element of a range-based loop: a reference aliases the container's element;
+        a copy is read once per iteration and is then the iteration's own variable (its
+        reads still stand for the element, which the loop cannot change through it)."""
+        index = (Poly.symbol(header.var),)
+        self.aliases[header.element] = (header.range_of, index, (header.var,))
+        if not header.element_reference:
+            self.value_copies.add(header.element)
+            self._access(header.range_of, index, (header.var,), "read", node, node,
+                         conditional, loops, open_loops)
+
+    def visit_statement(self, node, conditional: bool, loops: tuple, open_loops: int = 0):
+        if node is None:
+            return
+        kind = node.type
+        if kind in ("for_statement", "for_range_loop"):
+            self._inner_loop(node, conditional, loops, open_loops)
+        elif kind in ("while_statement", "do_statement"):
+            condition = node.child_by_field_name("condition")
+            self.visit_expression(condition, True, loops, open_loops + 1)
+            self.visit_statement(node.child_by_field_name("body"), True, loops, open_loops + 1)
+        elif kind == "if_statement":
+            self._if(node, conditional, loops, open_loops)
+        elif kind in ("return_statement", "break_statement", "continue_statement",
+                      "goto_statement", "throw_statement"):
+            self._exit(node, loops, open_loops, conditional)
+        elif kind == "declaration":
+            self._declaration(node, conditional, loops, open_loops)
+        elif kind == "switch_statement":
+            self.visit_expression(node.child_by_field_name("condition"), conditional, loops,
+                                  open_loops)
+            self.visit_statement(node.child_by_field_name("body"), True, loops, open_loops)
+        elif kind in ("compound_statement", "case_statement", "labeled_statement",
+                      "else_clause"):
+            for child in node.named_children:
+                if child.type in ("comment",):
+                    continue
+                if kind == "case_statement" and child == node.child_by_field_name("value"):
+                    continue
+                self.visit_statement(child, conditional, loops, open_loops)
+        elif kind == "expression_statement":
+            for child in node.named_children:
+                self.visit_expression(child, conditional, loops, open_loops)
+        elif kind in ("comment", "empty_statement", "preproc_call", "type_definition",
+                      "alias_declaration", "using_declaration", "static_assert_declaration"):
+            return
+        else:
+            for child in node.named_children:
+                self.visit_expression(child, conditional, loops, open_loops)
+
+    def _inner_loop(self, node, conditional, loops, open_loops) -> None:
+        try:
+            header = read_header(node, self.reader,
+                                 lambda name, at: _type_of(self.scope, name, at))
+        except NotCounted as why:
+            self.model.unreadable_inner.append(f"line {node.start_point[0] + 1}: {why}")
+            if node.type == "for_range_loop":
+                self.visit_expression(node.child_by_field_name("right"), conditional, loops,
+                                      open_loops)
+            else:
+                for field in ("initializer", "condition", "update"):
+                    self.visit_expression(node.child_by_field_name(field), conditional, loops,
+                                          open_loops + 1)
+            self.visit_statement(node.child_by_field_name("body"), True, loops, open_loops + 1)
+            return
+        if not loops and open_loops == 0:
+            self.model.direct_inner_loops.append(node)
+        self.model.inner.append(header)
+        inside = (*loops, header)
+        if header.range_of is not None:
+            saved = dict(self.aliases)
+            self._range_element(header, node, True, inside, open_loops)
+            self.visit_statement(node.child_by_field_name("body"), True, inside, open_loops)
+            self.aliases = saved
+            return
+        init = node.child_by_field_name("initializer")
+        if init is not None and init.type != "declaration":
+            self.visit_expression(init, conditional, loops, open_loops)
+        elif init is not None:
+            self._declaration(init, conditional, loops, open_loops)
+        self.visit_expression(node.child_by_field_name("condition"), conditional, inside,
+                              open_loops)
+        self.visit_expression(node.child_by_field_name("update"), True, inside, open_loops)
+        self.visit_statement(node.child_by_field_name("body"), True, inside, open_loops)
+
+    def _if(self, node, conditional, loops, open_loops) -> None:
+        condition = node.child_by_field_name("condition")
+        self.visit_expression(condition, conditional, loops, open_loops)
+        holding = self._comparisons(condition, negate=False)
+        saved = list(self.conditions)
+        self.conditions = saved + holding
+        self.visit_statement(node.child_by_field_name("consequence"), True, loops, open_loops)
+        alternative = node.child_by_field_name("alternative")
+        self.conditions = saved + self._comparisons(condition, negate=True)
+        self.visit_statement(alternative, True, loops, open_loops)
+        self.conditions = saved
+
+    def _exit(self, node, loops, open_loops, conditional) -> None:
+        kind = node.type.split("_")[0]
+        leaves = kind in ("return", "goto", "throw")
+        if kind in ("break", "continue"):
+            leaves = self._nearest_loop(node) == self.loop and kind == "break"
+        self.model.exits.append(Exit(kind, node, leaves))
+        for child in node.named_children:
+            self.visit_expression(child, conditional, loops, open_loops)
+
+    def _nearest_loop(self, node):
+        current = node.parent
+        while current is not None and current.type not in (*_LOOPS, "switch_statement"):
+            current = current.parent
+        return current
+
+    def _declaration(self, node, conditional, loops, open_loops) -> None:
+        for child in node.children:
+            if child.type != "init_declarator":
+                if child.type in ("function_declarator",):  # std::vector<T> v(n);
+                    for argument in walk(child):
+                        if argument.type == "argument_list":
+                            self.visit_expression(argument, conditional, loops, open_loops)
+                continue
+            declarator = child.child_by_field_name("declarator")
+            value = child.child_by_field_name("value")
+            name = _declared_name(declarator)
+            if name is None:
+                continue
+            if value is not None and declarator.type == "reference_declarator":
+                target = self._element_of(strip(value), loops)
+                if target is not None:
+                    self.aliases[name] = target
+                    continue
+            if value is not None:
+                self.visit_expression(value, conditional, loops, open_loops)
+            self.private_objects.add(name)
+
+    # ----- expressions ------------------------------------------------------------------
+    def visit_expression(self, node, conditional, loops, open_loops=0) -> None:
+        if node is None:
+            return
+        kind = node.type
+        if kind == "assignment_expression":
+            operator = text(node.child(1))
+            self._write(node.child_by_field_name("left"), "write" if operator == "=" else
+                        "update", operator, node, node.child_by_field_name("right"),
+                        conditional, loops, open_loops)
+            self.visit_expression(node.child_by_field_name("right"), conditional, loops,
+                                  open_loops)
+        elif kind == "update_expression":
+            operator = "++" if "++" in text(node) else "--"
+            self._write(node.child_by_field_name("argument"), "update", operator, node, None,
+                        conditional, loops, open_loops)
+        elif kind == "subscript_expression":
+            self._subscript(node, "read", "", None, None, conditional, loops, open_loops)
+        elif kind == "identifier":
+            self._name_read(node, conditional, loops, open_loops)
+        elif kind == "call_expression":
+            self._call(node, conditional, loops, open_loops)
+        elif kind == "field_expression":
+            self._field_read(node, conditional, loops, open_loops)
+        elif kind == "binary_expression" and text(node.child(1)) in ("&&", "||"):
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            self.visit_expression(left, conditional, loops, open_loops)
+            saved = list(self.conditions)
+            self.conditions = saved + self._comparisons(left, text(node.child(1)) == "||")
+            self.visit_expression(right, True, loops, open_loops)
+            self.conditions = saved
+        elif kind == "conditional_expression":
+            condition = node.child_by_field_name("condition")
+            self.visit_expression(condition, conditional, loops, open_loops)
+            saved = list(self.conditions)
+            self.conditions = saved + self._comparisons(condition, False)
+            self.visit_expression(node.child_by_field_name("consequence"), True, loops,
+                                  open_loops)
+            self.conditions = saved + self._comparisons(condition, True)
+            self.visit_expression(node.child_by_field_name("alternative"), True, loops,
+                                  open_loops)
+            self.conditions = saved
+        elif kind == "lambda_expression":
+            self._lambda(node)
+        elif kind == "pointer_expression":
+            argument = node.child_by_field_name("argument")
+            if text(node.child(0)) == "*":
+                self._deref(node, argument, "read", "", None, conditional, loops, open_loops)
+            else:
+                self.visit_expression(argument, conditional, loops, open_loops)
+        elif kind in ("number_literal", "string_literal", "char_literal", "true", "false",
+                      "null", "nullptr", "comment", "type_descriptor", "primitive_type",
+                      "sizeof_expression", "this", "raw_string_literal",
+                      "concatenated_string", "field_identifier", "template_argument_list",
+                      "namespace_identifier", "qualified_identifier"):
+            return
+        else:
+            for child in node.named_children:
+                self.visit_expression(child, conditional, loops, open_loops)
+
+    def _write(self, target, mode, operator, node, value, conditional, loops, open_loops):
+        target = strip(target)
+        if target is None:
+            return
+        if target.type == "identifier":
+            name = text(target)
+            if name in self.value_copies:
+                return
+            if name in self.aliases:
+                base, indices, texts = self.aliases[name]
+                self._access(base, indices, texts, mode, node, node, conditional, loops,
+                             open_loops, operator, value)
+                return
+            self._scalar(name, mode, operator, node, value, conditional, loops, open_loops)
+            return
+        if target.type == "subscript_expression":
+            self._subscript(target, mode, operator, node, value, conditional, loops,
+                            open_loops)
+            return
+        if target.type == "field_expression":
+            argument = strip(target.child_by_field_name("argument"))
+            member = text(target.child_by_field_name("field"))
+            if argument is not None and argument.type == "subscript_expression":
+                self._subscript(argument, "update" if mode == "write" else mode, operator,
+                                node, value, conditional, loops, open_loops, member=member)
+                return
+            if argument is not None and argument.type == "identifier":
+                name = text(argument)
+                if name in self.aliases:
+                    base, indices, texts = self.aliases[name]
+                    self._access(base, indices, texts, "update", node, node, conditional,
+                                 loops, open_loops, operator, value, member=member)
+                    return
+                if text(target.child(1)) == "->":  # p->x = v writes through the pointer p
+                    self._access(name, (Poly(),), ("0",), "update", node, node, conditional,
+                                 loops, open_loops, operator, value, member=member)
+                    self._name_read(argument, conditional, loops, open_loops)
+                    return
+                self._scalar(name, "update", operator, node, value, conditional, loops,
+                             open_loops)
+                return
+        if target.type == "pointer_expression" and text(target.child(0)) == "*":
+            self._deref(target, target.child_by_field_name("argument"), mode, operator,
+                        value, conditional, loops, open_loops, node)
+            return
+        self.model.obstacles.append(
+            f"the loop writes {' '.join(text(target).split())}, which the analysis cannot "
+            "trace to a variable or an element")
+        self.visit_expression(target, conditional, loops, open_loops)
+
+    def _deref(self, node, argument, mode, operator, value, conditional, loops, open_loops,
+               statement=None):
+        argument = strip(argument)
+        pointer, offset = None, Poly()
+        if argument is not None and argument.type == "identifier":
+            pointer = text(argument)
+        elif argument is not None and argument.type == "binary_expression" and \
+                text(argument.child(1)) == "+":
+            left = strip(argument.child_by_field_name("left"))
+            if left is not None and left.type == "identifier":
+                pointer = text(left)
+                offset = self.reader.read(argument.child_by_field_name("right"))
+                self.visit_expression(argument.child_by_field_name("right"), conditional,
+                                      loops, open_loops)
+        if pointer is None:
+            self.model.obstacles.append(
+                f"the loop accesses memory through {' '.join(text(node).split())}, "
+                "which the analysis cannot trace")
+            return
+        self._access(pointer, (offset,), (self.model.render(offset),), mode,
+                     statement or node, statement or node, conditional, loops, open_loops,
+                     operator, value)
+        self._name_read(argument if argument.type == "identifier" else
+                        argument.child_by_field_name("left"), conditional, loops, open_loops)
+
+    def _subscript(self, node, mode, operator, statement, value, conditional, loops,
+                   open_loops, member=None):
+        indices_nodes, base_node = [], node
+        while base_node is not None and base_node.type == "subscript_expression":
+            argument = base_node.child_by_field_name("indices") or base_node.child(1)
+            inner = [c for c in argument.named_children if c.type != "comment"]
+            indices_nodes.insert(0, inner[0] if len(inner) == 1 else None)
+            base_node = strip(base_node.child_by_field_name("argument"))
+        for index_node in indices_nodes:
+            self.visit_expression(index_node, conditional, loops, open_loops)
+        base = self._base_name(base_node, conditional, loops, open_loops)
+        if base is None:
+            self.model.obstacles.append(
+                f"the loop accesses {' '.join(text(node).split())}, whose array the analysis "
+                "cannot identify")
+            return
+        if self._map_insertion(base, node):
+            return
+        indices = tuple(self.reader.read(i) if i is not None else None for i in indices_nodes)
+        texts = tuple(" ".join(text(i).split()) if i is not None else "?"
+                      for i in indices_nodes)
+        if base in self.aliases:  # e[k] where e refers to an element (a row of a 2D vector)
+            outer, outer_indices, outer_texts = self.aliases[base]
+            base, indices, texts = outer, outer_indices + indices, outer_texts + texts
+        self._access(base, indices, texts, mode, statement or node, statement or node,
+                     conditional, loops, open_loops, operator, value, member=member)
+
+    def _map_insertion(self, base: str, node) -> bool:
+        """``m[k]`` on a non-const std::map inserts: a change of the map, not an element."""
+        symbol = self.scope.lookup(base.split(".")[0], node.start_byte)
+        ctype = symbol.ctype if symbol is not None else None
+        if ctype is None or ctype.kind != "container" or "map" not in ctype.name:
+            return False
+        private = base in self.private_objects or self._declared_inside(base, node)
+        if not ctype.const:
+            self.model.calls.append(CallSite(CallEffect("mutates", "operator[]", (base,)),
+                                             node, node.start_point[0] + 1, private))
+        return True
+
+    def _base_name(self, node, conditional, loops, open_loops) -> str | None:
+        if node is None:
+            return None
+        if node.type == "identifier":
+            return text(node)
+        if node.type == "field_expression":  # d.x[i]: the member path is the base
+            argument = strip(node.child_by_field_name("argument"))
+            if argument is not None and argument.type in ("identifier", "field_expression",
+                                                          "this"):
+                if text(node.child(1)) == "->" and argument.type == "identifier":
+                    self._name_read(argument, conditional, loops, open_loops)
+                return normalized(node).replace("->", ".").replace("this.", "")
+        return None
+
+    def _access(self, base, indices, texts, mode, node, statement, conditional, loops,
+                open_loops=0, operator="", value=None, member=None, whole=False):
+        root = base.split(".")[0]
+        if root in self.private_objects or self._declared_inside(root, node):
+            return  # storage of the iteration's own (a local array or container)
+        self._note_base(base, node)
+        self.model.accesses.append(Access(
+            base=base, indices=tuple(indices), texts=tuple(texts), mode=mode,
+            operator=operator, node=node, statement=_statement_of(node), value=value,
+            conditions=tuple(self.conditions), conditional=conditional,
+            loops=tuple(loops), open_loops=open_loops, member=member, whole=whole))
+
+    def _declared_inside(self, name, node) -> bool:
+        symbol = self.scope.lookup(name, node.start_byte if node is not None else
+                                   self.loop.start_byte)
+        return symbol is not None and symbol.where == "local" and (
+            self.loop.start_byte <= symbol.node.start_byte < self.loop.end_byte)
+
+    def _container_kind(self, name, node):
+        symbol = self.scope.lookup(name, node.start_byte) if node is not None else None
+        return symbol.ctype.kind if symbol is not None else None
+
+    def _note_base(self, name: str, node) -> None:
+        if name in self.model.bases:
+            return
+        root = name.split(".")[0]
+        symbol = self.scope.lookup(root, node.start_byte if node is not None else
+                                   self.loop.start_byte)
+        if symbol is None:
+            self.model.bases[name] = Base(name, CType("unknown", "?"), "unknown")
+            return
+        ctype = symbol.ctype
+        where = symbol.where
+        if "." in name:  # a member path: d.x reaches the member's declared type
+            ctype = _member_type(self.scope, ctype, name.split(".")[1:]) or CType("unknown", "?")
+            where = "member"
+        distinct = (symbol.where == "local" and not symbol.ctype.reference and
+                    ctype.kind in ("array", "vector", "std_array", "string", "bool_vector")) \
+            or (ctype.kind == "pointer" and ctype.restrict)
+        self.model.bases[name] = Base(name, ctype, where, distinct)
+
+    def _scalar(self, name, mode, operator, node, value, conditional, loops, open_loops):
+        if name in self.private_objects or self._declared_inside(name, node):
+            return
+        symbol = self.scope.lookup(name, node.start_byte)
+        if symbol is not None and symbol.ctype.kind not in _VALUE_KINDS and mode != "read":
+            self._access(name, (None,), ("*",), mode, node, node, conditional, loops,
+                         open_loops, operator, value, whole=True)
+            return
+        statement = _statement_of(node)
+        self.model.scalars.setdefault(name, []).append(ScalarEvent(
+            name=name, mode=mode, operator=operator, node=node, statement=statement,
+            value=value, conditional=conditional or bool(loops) or open_loops > 0,
+            top_level=statement is not None and statement.parent == self.model.body
+            and not conditional,
+            in_inner_loop=bool(loops) or open_loops > 0, position=node.start_byte))
+
+    def _name_read(self, node, conditional, loops, open_loops) -> None:
+        name = text(node)
+        parent = node.parent
+        if parent is not None and parent.type in ("call_expression",) and \
+                parent.child_by_field_name("function") == node:
+            return
+        if name in self.aliases:
+            if name in self.value_copies:
+                return  # the copy was read once at the top of the iteration
+            base, indices, texts = self.aliases[name]
+            self._access(base, indices, texts, "read", node, node, conditional, loops,
+                         open_loops)
+            return
+        if name == self.model.header.var or name in self.private_objects or \
+                self._declared_inside(name, node):
+            return
+        symbol = self.scope.lookup(name, node.start_byte)
+        if symbol is None:
+            return  # an enumerator, a macro or a function name: nothing the loop changes
+        if symbol.ctype.kind in _VALUE_KINDS:
+            self._scalar(name, "read", "", node, None, conditional, loops, open_loops)
+        else:
+            self._access(name, (None,), ("*",), "read", node, node, conditional, loops,
+                         open_loops, whole=True)
+
+    def _field_read(self, node, conditional, loops, open_loops) -> None:
+        argument = strip(node.child_by_field_name("argument"))
+        if argument is None:
+            return
+        if argument.type == "subscript_expression":
+            self._subscript(argument, "read", "", None, None, conditional, loops, open_loops,
+                            member=text(node.child_by_field_name("field")))
+        elif argument.type == "identifier" and text(node.child(1)) == "->":
+            self._access(text(argument), (Poly(),), ("0",), "read", node, node, conditional,
+                         loops, open_loops, member=text(node.child_by_field_name("field")))
+        else:
+            path = self._base_name(node, conditional, loops, open_loops)
+            symbol = self.scope.lookup(path.split(".")[0], node.start_byte) if path else None
+            member_type = _member_type(self.scope, symbol.ctype, path.split(".")[1:]) \
+                if symbol is not None else None
+            if member_type is not None and member_type.indexable:
+                self._access(path, (None,), ("*",), "read", node, node, conditional, loops,
+                             open_loops, whole=True)
+            else:
+                self.visit_expression(argument, conditional, loops, open_loops)
+
+    # ----- calls ------------------------------------------------------------------------
+    def _call(self, node, conditional, loops, open_loops) -> None:
+        function = node.child_by_field_name("function")
+        arguments = node.child_by_field_name("arguments")
+        named = [a for a in arguments.named_children if a.type != "comment"] \
+            if arguments is not None else []
+        line = node.start_point[0] + 1
+        if function is not None and function.type == "field_expression":
+            self._member_call(node, function, named, conditional, loops, open_loops, line)
+            return
+        name = re.sub(r"<.*?>(?=::|$)", "", normalized(function)) if function is not None \
+            else "?"
+        name = re.sub(r"<.*>", "", name)
+        spelled = normalized(function) if function is not None else ""
+        if re.fullmatch(r"(?:static|reinterpret|const|dynamic)_cast<.*>", spelled) or \
+                _CONSTRUCTIBLE.match(spelled) or name in self.scope.file.structs:
+            effect = CallEffect("constructs", spelled)
+        else:
+            kind = classify_name(name)
+            if kind is None:
+                kind = _file_function_effect(self.scope, name.split("::")[-1])
+            effect = CallEffect(kind, name, written=ARGUMENT_WRITERS.get(name, ()))
+        if effect.kind == "writes_arguments":
+            for position, argument in enumerate(named):
+                if position in effect.written:
+                    self._write(argument, "update", "swap", node, None, conditional, loops,
+                                open_loops)
+                else:
+                    self.visit_expression(argument, conditional, loops, open_loops)
+            self.model.calls.append(CallSite(effect, node, line))
+            return
+        if effect.kind == "reads":
+            objects = tuple(self._range_reads(named, conditional, loops, open_loops))
+            effect = CallEffect("reads", name, objects)
+        else:
+            for argument in named:
+                self.visit_expression(argument, conditional, loops, open_loops)
+        self.model.calls.append(CallSite(effect, node, line))
+
+    def _member_call(self, node, function, named, conditional, loops, open_loops, line):
+        member = text(function.child_by_field_name("field"))
+        owner = strip(function.child_by_field_name("argument"))
+        owner_name = None
+        if owner is not None and owner.type in ("identifier", "field_expression"):
+            owner_name = normalized(owner).replace("->", ".")
+        private = owner_name is not None and (
+            owner_name.split(".")[0] in self.private_objects
+            or self._declared_inside(owner_name.split(".")[0], node))
+        for argument in named:
+            self.visit_expression(argument, conditional, loops, open_loops)
+        if owner is not None and owner.type == "subscript_expression":
+            self._subscript(owner, "read" if member in CONST_MEMBERS else "update",
+                            member, None, None, conditional, loops, open_loops)
+        if member in ("at",) and owner_name and named:
+            self._access(owner_name, (self.reader.read(named[0]),),
+                         (" ".join(text(named[0]).split()),), "read", node, node,
+                         conditional, loops, open_loops)
+            effect = CallEffect("const_member", member, (owner_name,))
+        elif member in CONST_MEMBERS:
+            effect = CallEffect("const_member", member, (owner_name or "?",))
+        elif member in MUTATING_MEMBERS:
+            effect = CallEffect("mutates", member, (owner_name or "?",))
+        else:
+            effect = CallEffect("unknown", f"{owner_name or '?'}.{member}", (owner_name or "?",))
+        self.model.calls.append(CallSite(effect, node, line, private_object=private))
+
+    def _range_reads(self, arguments, conditional, loops, open_loops) -> list[str]:
+        """The containers whose ranges an algorithm reads (``v.begin()``, ``std::end(v)``,
+        ``p``, ``p + n``); other arguments are visited as values."""
+        objects = []
+        for argument in arguments:
+            found = None
+            bare = strip(argument)
+            if bare is not None and bare.type == "call_expression":
+                callee = bare.child_by_field_name("function")
+                if callee is not None and callee.type == "field_expression" and text(
+                        callee.child_by_field_name("field")) in (
+                        "begin", "end", "cbegin", "cend", "data", "rbegin", "rend"):
+                    found = normalized(callee.child_by_field_name("argument"))
+                elif callee is not None and normalized(callee) in (
+                        "std::begin", "std::end", "std::cbegin", "std::cend", "std::data"):
+                    inner = bare.child_by_field_name("arguments").named_children
+                    found = normalized(inner[0]) if inner else None
+            if found is not None and re.fullmatch(r"[\w.]+", found):
+                objects.append(found)
+                self._access(found, (None,), ("*",), "read", argument, argument, conditional,
+                             loops, open_loops, whole=True)
+            else:
+                self.visit_expression(argument, conditional, loops, open_loops)
+        return objects
+
+    def _lambda(self, node) -> None:
+        """A lambda is pure when its body writes only its own parameters and locals."""
+        body = node.child_by_field_name("body")
+        own = {text(n) for n in walk(node) if n.type == "identifier" and n.parent is not None
+               and n.parent.type in ("parameter_declaration", "init_declarator",
+                                     "reference_declarator", "pointer_declarator")}
+        for found in walk(body) if body is not None else []:
+            target = None
+            if found.type == "assignment_expression":
+                target = found.child_by_field_name("left")
+            elif found.type == "update_expression":
+                target = found.child_by_field_name("argument")
+            if target is not None:
+                root = re.match(r"\w+", normalized(target))
+                if root is None or root.group(0) not in own:
+                    self.model.calls.append(CallSite(
+                        CallEffect("unknown", "a lambda that writes " + normalized(target)),
+                        node, node.start_point[0] + 1))
+                    return
+
+    def _element_of(self, value, loops):
+        """(base, indices, texts) when ``value`` names one element (``x[i]``, ``a[i][j]``)."""
+        if value is None:
+            return None
+        if value.type == "identifier" and text(value) in self.aliases:
+            return self.aliases[text(value)]
+        if value.type != "subscript_expression":
+            return None
+        indices_nodes, base_node = [], value
+        while base_node is not None and base_node.type == "subscript_expression":
+            argument = base_node.child_by_field_name("indices") or base_node.child(1)
+            inner = [c for c in argument.named_children if c.type != "comment"]
+            indices_nodes.insert(0, inner[0] if len(inner) == 1 else None)
+            base_node = strip(base_node.child_by_field_name("argument"))
+        if base_node is None or base_node.type != "identifier" or None in indices_nodes:
+            return None
+        for index_node in indices_nodes:
+            self.visit_expression(index_node, False, loops)
+        return (text(base_node), tuple(self.reader.read(i) for i in indices_nodes),
+                tuple(" ".join(text(i).split()) for i in indices_nodes))
+
+    def _comparisons(self, node, negate: bool) -> list[Comparison]:
+        node = strip(node)
+        if node is None:
+            return []
+        if node.type == "condition_clause":
+            inner = [c for c in node.named_children if c.type != "comment"]
+            return self._comparisons(inner[-1], negate) if inner else []
+        if node.type == "unary_expression" and text(node.child(0)) == "!":
+            return self._comparisons(node.child_by_field_name("argument"), not negate)
+        if node.type == "binary_expression":
+            operator = text(node.child(1))
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if (operator == "&&" and not negate) or (operator == "||" and negate):
+                return self._comparisons(left, negate) + self._comparisons(right, negate)
+        parts = comparison_parts(node)
+        if parts is None:
+            return []
+        left, operator, right = parts
+        return [Comparison(self.reader.read(left),
+                           _NEGATED[operator] if negate else operator, self.reader.read(right))]
+
+
+def _declared_name(declarator) -> str | None:
+    while declarator is not None and declarator.type in ("reference_declarator",
+                                                         "pointer_declarator"):
+        declarator = next((c for c in declarator.named_children
+                           if c.type not in ("type_qualifier",)), None)
+    if declarator is not None and declarator.type == "identifier":
+        return text(declarator)
+    return None
+
+
+def _statement_of(node):
+    current = node
+    while current is not None and not (current.type.endswith("_statement") or
+                                       current.type == "declaration"):
+        current = current.parent
+    return current
+
+
+def _member_type(scope, ctype: CType, path: list[str]) -> CType | None:
+    current = ctype
+    for member in path:
+        members = scope.file.structs.get(current.name) if current is not None else None
+        if members is None or member not in members:
+            return None
+        current = members[member]
+    return current
+
+
+def _file_function_effect(scope, name: str) -> str:
+    from ellora.tools.loops.cpp.purity import function_effect
+
+    return function_effect(scope.file, name)
+
+
+__all__ = ["build_model", "element_type"]

@@ -1,0 +1,201 @@
+"""MPI lowering: block decomposition of the iterations over the ranks of MPI_COMM_WORLD.
+
+Every rank ends with what the serial loop computes: reductions are combined with
+``MPI_Allreduce``, elements and rows each rank wrote are gathered to every rank with an
+in-place ``MPI_Allgatherv``, running values start each rank's block from the blocks before
+it (one value per rank gathered, combined in order with the loop's own operation). The
+caller initializes MPI; a file with ``main()`` is not rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable, mpi_type
+from ellora.tools.loops.emit.scatter import _mpi_block_lines
+from ellora.tools.loops.expr import Poly
+
+_OPS = {"+": "MPI_SUM", "*": "MPI_PROD", "max": "MPI_MAX", "min": "MPI_MIN",
+        "&&": "MPI_LAND", "||": "MPI_LOR", "&": "MPI_BAND", "|": "MPI_BOR", "^": "MPI_BXOR"}
+_IDENTITY = {"+": "0", "*": "1", "&": "~0", "|": "0", "^": "0", "&&": "1", "||": "0"}
+
+
+def emit_mpi(verdict) -> Emission:
+    text = LoopText(verdict)
+    if re.search(r"\bint\s+main\s*\(", text.source):
+        raise NotEmittable("the MPI transformation works on a function called under an MPI "
+                           "harness; this file has main() (add MPI_Init/Finalize yourself)")
+    if not text.header.unit_step:
+        raise NotEmittable(f"{text.var} steps by {text.header.step_text}: strided loops are not "
+                           "decomposed over MPI ranks")
+    if verdict.word_blocks:
+        raise NotEmittable("a std::vector<bool> has no contiguous storage to gather")
+    if verdict.lastprivates:
+        raise NotEmittable("a value kept after the loop (lastprivate) is not sent between ranks")
+    if verdict.search is not None or verdict.locate is not None:
+        from ellora.tools.loops.emit.search import emit_search
+
+        emission = emit_search(text, "mpi")
+        emission.includes = (*emission.includes, "mpi.h")
+        return _versioned(text, emission)
+    if verdict.scatters:
+        from ellora.tools.loops.emit.scatter import emit_scatter
+
+        return _versioned(text, emit_scatter(text, "mpi"))
+    if verdict.scan is not None or verdict.recurrence is not None:
+        return _versioned(text, _running(text))
+    return _versioned(text, _blocks(text))
+
+
+def _versioned(text: LoopText, emission: Emission) -> Emission:
+    """Behind a run-time check every rank must take the same branch: they agree first."""
+    verdict = text.verdict
+    if not verdict.versioned:
+        return emission
+    from ellora.tools.loops.emit.checks import guard_declaration
+
+    indent = text.indent
+    parallel = emission.code.replace("\n" + indent, "\n")
+    code = ("{\n" + _pad(
+        guard_declaration(text)
+        + f"int ellora_all_apart = {text.guard} ? 1 : 0;\n"
+        "MPI_Allreduce(MPI_IN_PLACE, &ellora_all_apart, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);\n"
+        f"if (ellora_all_apart) {parallel} else {text.original()}") + "}")
+    emission.code = text.reindent(code)
+    emission.apart_helper = bool(verdict.range_checks)
+    emission.includes = (*emission.includes, "algorithm", "cstdint", "initializer_list")
+    return emission
+
+
+def _gathers(text: LoopText, owned_writes=None) -> list[str]:
+    """In-place MPI_Allgatherv of what each rank wrote: elements ``[i + c]`` or whole rows
+    ``[(i + c) * E + j]`` (j proved in [0, E))."""
+    lines = []
+    for owned in text.verdict.owned if owned_writes is None else owned_writes:
+        base = text.model.bases[owned.base]
+        element = base.ctype.element
+        if base.ctype.kind not in ("pointer", "vector", "std_array", "array", "string") or \
+                len(next(a for a in text.model.accesses if a.base == owned.base).indices) != 1:
+            raise NotEmittable(f"{owned.base} is not one contiguous array to gather")
+        if owned.scale != 1 or (owned.stride is not None and owned.coordinate != 0):
+            raise NotEmittable(
+                f"the MPI transformation gathers elements [{text.var}] or whole rows; "
+                f"{owned.base} is written {'by columns' if owned.stride else 'with a stride'}")
+        pointer = owned.base if base.ctype.kind in ("pointer", "array") else \
+            f"{owned.base}.data()"
+        kind = mpi_type(element)
+        offset = text.model.render(owned.offset) if owned.offset != Poly() else "0"
+        row = text.model.render(owned.stride) if owned.stride is not None else "1"
+        lines += [
+            "{",
+            f"  const long long ellora_row = (long long)({row});",
+            "  std::vector<int> ellora_counts(ellora_size), ellora_displs(ellora_size);",
+            "  for (int r = 0; r < ellora_size; ++r) {",
+            "    const long long b = ellora_lo + ellora_n * r / ellora_size;",
+            "    const long long e = ellora_lo + ellora_n * (r + 1) / ellora_size;",
+            "    ellora_counts[r] = (int)((e - b) * ellora_row);",
+            f"    ellora_displs[r] = (int)((b + (long long)({offset})) * ellora_row);",
+            "  }",
+            f"  MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, {pointer}, "
+            f"ellora_counts.data(), ellora_displs.data(), {kind}, MPI_COMM_WORLD);",
+            "}",
+        ]
+    return lines
+
+
+def _blocks(text: LoopText) -> Emission:
+    verdict = text.verdict
+    lines = _mpi_block_lines(text)
+    for reducer in verdict.reducers:
+        if reducer.operator in ("max", "min"):
+            continue  # idempotent: each rank starts from the value before the loop
+        if reducer.operator not in _IDENTITY:
+            raise NotEmittable(f"no MPI reduction for {reducer.operator}")
+        lines += [f"const {reducer.type_text} ellora_{reducer.name}_before = {reducer.name};",
+                  f"{reducer.name} = {_IDENTITY[reducer.operator]};"]
+    lines.append(text.loop_head(f"({text.var_type})ellora_begin", f"({text.var_type})ellora_end")
+                 + " " + text.body())
+    for reducer in verdict.reducers:
+        kind = mpi_type(reducer.ctype)
+        if reducer.ctype.kind == "bool":
+            lines += [f"{{ int ellora_value = {reducer.name} ? 1 : 0;",
+                      f"  MPI_Allreduce(MPI_IN_PLACE, &ellora_value, 1, MPI_INT, "
+                      f"{_bool_op(reducer.operator)}, MPI_COMM_WORLD);",
+                      f"  {reducer.name} = ellora_value != 0; }}"]
+        else:
+            lines.append(f"MPI_Allreduce(MPI_IN_PLACE, &{reducer.name}, 1, {kind}, "
+                         f"{_OPS[reducer.operator]}, MPI_COMM_WORLD);")
+        if reducer.operator not in ("max", "min"):
+            operator = {"&&": "&&", "||": "||"}.get(reducer.operator, reducer.operator)
+            lines.append(f"{reducer.name} = ellora_{reducer.name}_before {operator} "
+                         f"{reducer.name};")
+    lines += _gathers(text)
+    code = "{\n" + _pad("\n".join(lines)) + "}"
+    start, end = text.span()
+    what = ", ".join(filter(None, [
+        "MPI_Allreduce for " + ", ".join(r.name for r in verdict.reducers)
+        if verdict.reducers else "",
+        "MPI_Allgatherv for " + ", ".join(o.base for o in verdict.owned) if verdict.owned
+        else ""]))
+    return Emission(start, end, text.reindent(code),
+                    f"MPI block decomposition of the iterations over the ranks ({what}); every "
+                    "rank ends with the full result: " + "; ".join(verdict.facts or [
+                        "each iteration is independent"]),
+                    includes=("vector", "mpi.h"))
+
+
+def _bool_op(operator: str) -> str:
+    return {"&&": "MPI_LAND", "||": "MPI_LOR", "^": "MPI_LXOR", "&": "MPI_LAND",
+            "|": "MPI_LOR", "+": "MPI_LOR", "max": "MPI_LOR", "min": "MPI_LAND"}[operator]
+
+
+def _running(text: LoopText) -> Emission:
+    """Each rank folds its block from the identity; the one value per rank is gathered and
+    combined in order (the loop's own operation); each rank replays its block from there;
+    written elements are gathered."""
+    from ellora.tools.loops.emit.blockscan import _pass_code
+
+    verdict = text.verdict
+    kind, identity, start, first, second, combine, finish = _pass_code(text)
+    value_type = verdict.scan.ctype if verdict.scan is not None else \
+        text.model.bases[verdict.recurrence.base].ctype.element
+    mpi_kind = mpi_type(value_type)
+    typedef = ""
+    if verdict.recurrence is not None:
+        typedef = f"typedef std::decay_t<decltype({verdict.recurrence.base}[0])> {kind};"
+    var, var_type = text.var, text.var_type
+    loop = f"for ({var_type} {var} = ({var_type})ellora_begin; {var} < ({var_type})ellora_end; ++{var})"
+    lines = [*_mpi_block_lines(text), typedef,
+             f"const {kind} ellora_first = {start};",
+             f"{kind} ellora_run = ellora_rank == 0 ? ellora_first : {identity};",
+             f"{loop} {first}",
+             f"std::vector<{kind}> ellora_blocks(ellora_size);",
+             f"MPI_Allgather(&ellora_run, 1, {mpi_kind}, ellora_blocks.data(), 1, {mpi_kind}, "
+             "MPI_COMM_WORLD);",
+             "ellora_run = ellora_first;",
+             "for (long long ellora_b = 0; ellora_b < ellora_rank; ++ellora_b) {",
+             f"  if (ellora_b == 0) ellora_run = ellora_blocks[0]; else {{ {combine} }}",
+             "}",
+             f"{loop} {second}"]
+    if finish:  # the value after the loop: every block combined
+        lines += ["ellora_run = ellora_first;",
+                  "for (long long ellora_b = 0; ellora_b < ellora_size; ++ellora_b) {",
+                  f"  if (ellora_b == 0) ellora_run = ellora_blocks[0]; else {{ {combine} }}",
+                  "}", finish]
+    owned = list(verdict.owned)
+    if verdict.recurrence is not None:
+        from ellora.tools.loops.legality.verdict import OwnedWrite
+
+        owned.append(OwnedWrite(verdict.recurrence.base, 0, 0, Poly()))
+    lines += _gathers(text, owned)
+    code = "{\n" + _pad("\n".join(line for line in lines if line)) + "}"
+    start_byte, end_byte = text.span()
+    return Emission(start_byte, end_byte, text.reindent(code),
+                    "MPI running value: each rank folds its block, one value per rank is "
+                    "gathered (MPI_Allgather) and combined in order, each rank replays its "
+                    "block from there; " + "; ".join(verdict.facts),
+                    includes=("algorithm", "limits", "type_traits", "vector", "mpi.h"))
+
+
+def _pad(code: str, pad: str = "  ") -> str:
+    return "".join(pad + line + "\n" if line else "\n" for line in code.rstrip("\n").split("\n"))

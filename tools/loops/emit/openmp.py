@@ -1,0 +1,77 @@
+"""OpenMP lowering: a worksharing pragma with the clauses the verdict requires, or the
+pattern's own form (block scan, privatized scatter, search, argmin/argmax)."""
+
+from __future__ import annotations
+
+from ellora.tools.loops.emit.checks import APART_HELPER, CHECK_INCLUDES, guard_declaration
+from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable
+from ellora.tools.loops.legality.verdict import Verdict
+
+_REDUCTION_CLAUSE = {"+": "+", "*": "*", "max": "max", "min": "min", "&": "&", "|": "|",
+                     "^": "^", "&&": "&&", "||": "||"}
+
+
+def emit_openmp(verdict: Verdict) -> Emission:
+    text = LoopText(verdict)
+    if verdict.search is not None or verdict.locate is not None:
+        from ellora.tools.loops.emit.search import emit_search
+
+        return emit_search(text, "openmp")
+    if verdict.scatters:
+        from ellora.tools.loops.emit.scatter import emit_scatter
+
+        return emit_scatter(text, "openmp")
+    if verdict.scan is not None or verdict.recurrence is not None:
+        from ellora.tools.loops.emit.blockscan import emit_block_scan
+
+        return emit_block_scan(text, "openmp")
+    return _worksharing(text)
+
+
+def clauses_of(verdict: Verdict, schedule: str | None = None) -> list[str]:
+    clauses = [schedule or _schedule(verdict)]
+    by_operator: dict[str, list[str]] = {}
+    for reducer in verdict.reducers:
+        by_operator.setdefault(_REDUCTION_CLAUSE[reducer.operator], []).append(reducer.name)
+    for operator, names in by_operator.items():
+        clauses.append(f"reduction({operator}:{', '.join(names)})")
+    if verdict.privates:
+        clauses.append(f"private({', '.join(verdict.privates)})")
+    if verdict.lastprivates:
+        clauses.append(f"lastprivate({', '.join(verdict.lastprivates)})")
+    return clauses
+
+
+def _schedule(verdict: Verdict) -> str:
+    if verdict.word_blocks:
+        return "schedule(static, 4096)"  # whole 64-bit words of a std::vector<bool>
+    if verdict.triangular:
+        return "schedule(static, 1)"  # j from i + 1: deal iterations out one at a time
+    return "schedule(static)"
+
+
+def _worksharing(text: LoopText) -> Emission:
+    verdict = text.verdict
+    if verdict.lastprivates and text.header.range_of is not None:
+        raise NotEmittable("lastprivate over a range-based loop is not rewritten")
+    clauses = clauses_of(verdict)
+    guard = ""
+    if verdict.versioned:
+        clauses.append(f"if({text.guard})")
+        guard = guard_declaration(text)
+    loop = text.as_index_loop()
+    pragma = f"#pragma omp parallel for {' '.join(clauses)}\n"
+    code = guard + pragma + loop
+    needs_block = bool(guard) and (text.node.parent is None or
+                                   text.node.parent.type != "compound_statement")
+    if needs_block:
+        code = "{\n" + code + "\n}"
+    start, end = text.span()
+    return Emission(
+        start, end, text.reindent(code),
+        "OpenMP worksharing loop: " + "; ".join(verdict.facts or
+                                                ["each iteration is independent"])
+        + f"; clauses: {' '.join(clauses)}",
+        includes=CHECK_INCLUDES if verdict.range_checks else (),
+        apart_helper=bool(verdict.range_checks),
+        helpers=(APART_HELPER,) if verdict.range_checks else ())

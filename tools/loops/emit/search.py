@@ -1,0 +1,192 @@
+"""Searches: the first iteration that returns, argmin/argmax, and the last match.
+
+- A first-match search scans windows of growing size (4096 iterations, then twice as many
+  each time) with a min-index reduction, so an early match costs about what the serial
+  loop costs; the body then runs once more, serially, at the index found, so it returns
+  exactly what the serial loop returns. Under MPI each rank scans its block and stops at
+  its first match; the ranks agree on the smallest.
+- argmin/argmax: the extreme key in one reduction, then the first (or last, for ``<=``)
+  index that reaches it in a second: ties and NaNs resolve as in the loop.
+- A last match (``if (c) last = i;``) is a max-index reduction.
+"""
+
+from __future__ import annotations
+
+from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable, mpi_type
+
+_WINDOW = 4096
+
+
+def emit_search(text: LoopText, target: str) -> Emission:
+    verdict = text.verdict
+    if not text.header.unit_step or text.header.descending:
+        raise NotEmittable("a search over a strided or descending loop is not transformed")
+    if verdict.versioned:
+        raise NotEmittable("a search behind a run-time check is not transformed")
+    if verdict.search is not None:
+        code, how = _first_match(text, target)
+    else:
+        code, how = _locate(text, target)
+    start, end = text.span()
+    includes = ("algorithm", "limits", "type_traits") + (("mpi.h",) if target == "mpi" else ())
+    return Emission(start, end, text.reindent(code), how + "; " + "; ".join(verdict.facts),
+                    includes=includes, kokkos=target == "kokkos")
+
+
+def _range_lines(text: LoopText) -> str:
+    return (f"const long long ellora_lo = (long long)({text.header.lower_text}), "
+            f"ellora_hi = (long long)({text.header.upper_text});\n")
+
+
+def _body_with(text: LoopText, statement, replacement: str) -> str:
+    """The loop body (as a block) with ``statement`` replaced."""
+    return text.body([(statement.start_byte, statement.end_byte, replacement)])
+
+
+def _indexed(text: LoopText, body: str) -> str:
+    """A body run for iteration ``ellora_m`` (the loop variable declared from it)."""
+    return f"{{ const {text.var_type} {text.var} = ({text.var_type})ellora_m; {body} }}"
+
+
+def _fold(text: LoopText, target: str, accumulator: str, kind: str, operator: str,
+          body: str, lower: str = "ellora_lo", upper: str = "ellora_hi") -> str:
+    """Code that folds ``body`` (which updates ``accumulator``) over [lower, upper)."""
+    loop = f"for (long long ellora_m = {lower}; ellora_m < {upper}; ++ellora_m)"
+    if target == "openmp":
+        return (f"#pragma omp parallel for schedule(static) reduction({operator}:"
+                f"{accumulator})\n{loop} {_indexed(text, body)}\n")
+    if target == "kokkos":
+        reducer = {"min": "Kokkos::Min", "max": "Kokkos::Max"}[operator]
+        compare = "<" if operator == "min" else ">"
+        return (f"{{\n  {kind} ellora_result;\n"
+                f'  Kokkos::parallel_reduce("{text.label}", '
+                f"Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace>({lower}, {upper}),\n"
+                f"    KOKKOS_LAMBDA(const long long ellora_m, {kind}& {accumulator}) "
+                f"{_indexed(text, body)},\n    {reducer}<{kind}>(ellora_result));\n"
+                f"  if (ellora_result {compare} {accumulator}) {accumulator} = ellora_result;\n"
+                "}\n")
+    mpi_kind = "MPI_LONG_LONG" if kind == "long long" else kind
+    return (f"{{\n  const long long ellora_n = {upper} > {lower} ? {upper} - {lower} : 0;\n"
+            f"  for (long long ellora_m = {lower} + ellora_n * ellora_rank / ellora_size; "
+            f"ellora_m < {lower} + ellora_n * (ellora_rank + 1) / ellora_size; ++ellora_m) "
+            f"{_indexed(text, body)}\n"
+            f"  MPI_Allreduce(MPI_IN_PLACE, &{accumulator}, 1, {mpi_kind}, "
+            f"{'MPI_MIN' if operator == 'min' else 'MPI_MAX'}, MPI_COMM_WORLD);\n}}\n")
+
+
+def _mpi_head(target: str) -> str:
+    if target != "mpi":
+        return ""
+    return ("int ellora_rank = 0, ellora_size = 1;\n"
+            "MPI_Comm_rank(MPI_COMM_WORLD, &ellora_rank);\n"
+            "MPI_Comm_size(MPI_COMM_WORLD, &ellora_size);\n")
+
+
+def _first_match(text: LoopText, target: str) -> tuple[str, str]:
+    search = text.verdict.search
+    returned = search.statement.child_by_field_name("consequence")
+    mark = "{ if (ellora_m < ellora_first) ellora_first = ellora_m; }"
+    probe = _body_with(text, _return_of(search), mark)
+    if target == "mpi":
+        scan = (_mpi_head(target)
+                + "const long long ellora_n = ellora_hi > ellora_lo ? ellora_hi - ellora_lo : 0;\n"
+                "for (long long ellora_m = ellora_lo + ellora_n * ellora_rank / ellora_size; "
+                "ellora_m < ellora_lo + ellora_n * (ellora_rank + 1) / ellora_size && "
+                f"ellora_first == ellora_hi; ++ellora_m) {_indexed(text, probe)}\n"
+                "MPI_Allreduce(MPI_IN_PLACE, &ellora_first, 1, MPI_LONG_LONG, MPI_MIN, "
+                "MPI_COMM_WORLD);\n")
+        how = ("MPI search: each rank scans its block up to its first match, the ranks agree "
+               "on the smallest with MPI_Allreduce(MIN), and the body runs again at it")
+    else:
+        window = (f"for (long long ellora_w = ellora_lo, ellora_width = {_WINDOW}; "
+                  "ellora_w < ellora_hi && ellora_first == ellora_hi; "
+                  "ellora_w += ellora_width, ellora_width *= 2) {\n"
+                  "  const long long ellora_w_end = std::min(ellora_hi, ellora_w + "
+                  "ellora_width);\n"
+                  + _pad(_fold(text, target, "ellora_first", "long long", "min", probe,
+                               "ellora_w", "ellora_w_end")) + "}\n")
+        scan = window
+        how = ("first-match search in windows of growing size with a min-index reduction "
+               "(an early match stops the scan), then the body runs again at the index found")
+    rerun = (f"if (ellora_first < ellora_hi) {{\n"
+             f"  {text.loop_head(f'({text.var_type})ellora_first')} {text.body()}\n}}\n")
+    del returned
+    return ("{\n" + _pad(_range_lines(text) + "long long ellora_first = ellora_hi;  // none yet\n"
+                         + scan + rerun) + "}"), how
+
+
+def _return_of(search):
+    statement = search.statement.child_by_field_name("consequence")
+    while statement is not None and statement.type == "compound_statement":
+        statement = next(c for c in statement.named_children if c.type != "comment")
+    return statement
+
+
+def _locate(text: LoopText, target: str) -> tuple[str, str]:
+    locate = text.verdict.locate
+    if locate.operator == "last_match":
+        return _last_match(text, target)
+    key = text.rewrite(locate.key)
+    better = "<" if locate.operator == "min" else ">"
+    if locate.best is not None:
+        start = locate.best
+        kind = text.declared_spelling(locate.best)
+    else:
+        start = text.rewrite(locate.key, {text.var: locate.index})
+        kind = f"std::decay_t<decltype({start})>"
+    if target == "mpi":
+        kind = locate.best_type.name if locate.best_type is not None else None
+        if kind is None or kind in ("auto",):
+            raise NotEmittable("the MPI argmin/argmax needs a key with a declared type")
+        mpi_key = mpi_type(locate.best_type)
+    statement = locate.statement
+    find_key = _body_with(text, statement, f"{{ if (({key}) {better} ellora_key) ellora_key = "
+                                           f"({key}); }}")
+    equal = "<" if locate.strict else ">"
+    pick = "min" if locate.strict else "max"
+    find_index = _body_with(text, statement, (
+        f"{{ if (({key}) == ellora_key && ellora_m {equal} ellora_index) ellora_index = "
+        "ellora_m; }"))
+    key_fold = _fold(text, target, "ellora_key", "ellora_key_t" if target != "mpi" else kind,
+                     locate.operator, find_key)
+    if target == "mpi":
+        key_fold = key_fold.replace("ellora_key_t", kind).replace(
+            f", {kind}, MPI_", f", {mpi_key}, MPI_")
+    admit = f"ellora_key {better} ellora_start" if locate.strict else \
+        f"!(ellora_start {better} ellora_key)"
+    assign = [f"const {text.var_type} {text.var} = ({text.var_type})ellora_index;"]
+    if locate.best is not None:
+        assign.append(f"{locate.best} = ellora_key;")
+    assign.append(f"{locate.index} = {text.rewrite(locate.index_value)};")
+    code = (_mpi_head(target) + _range_lines(text)
+            + f"typedef {kind} ellora_key_t;\n"
+            + f"const ellora_key_t ellora_start = {start};\n"
+            + "ellora_key_t ellora_key = ellora_start;\n" + key_fold
+            + f"if (ellora_hi > ellora_lo && ({admit})) {{\n"
+            + f"  long long ellora_index = {'ellora_hi' if locate.strict else 'ellora_lo - 1'};\n"
+            + _pad(_fold(text, target, "ellora_index", "long long", pick, find_index))
+            + f"  if (ellora_index >= ellora_lo && ellora_index < ellora_hi) {{\n"
+            + _pad("\n".join(assign), "    ") + "  }\n}\n")
+    how = (f"arg{locate.operator} in two reductions: the {locate.operator}imum key, then the "
+           f"{'first' if locate.strict else 'last'} {text.var} that reaches it (the loop's "
+           "tie-breaking)")
+    return "{\n" + _pad(code) + "}", how
+
+
+def _last_match(text: LoopText, target: str) -> tuple[str, str]:
+    locate = text.verdict.locate
+    condition = text.rewrite(locate.condition)
+    probe = _body_with(text, locate.statement,
+                       f"{{ if {condition} {{ if (ellora_m > ellora_last) ellora_last = ellora_m; }} }}")
+    code = (_mpi_head(target) + _range_lines(text)
+            + "long long ellora_last = ellora_lo - 1;  // none yet\n"
+            + _fold(text, target, "ellora_last", "long long", "max", probe)
+            + "if (ellora_last >= ellora_lo) {\n"
+            + f"  const {text.var_type} {text.var} = ({text.var_type})ellora_last;\n"
+            + f"  {locate.index} = {text.rewrite(locate.index_value)};\n}}\n")
+    return "{\n" + _pad(code) + "}", ("the last match as a max-index reduction (the last "
+                                      f"{text.var} where the condition holds)")
+
+
+def _pad(code: str, pad: str = "  ") -> str:
+    return "".join(pad + line + "\n" if line else "\n" for line in code.rstrip("\n").split("\n"))

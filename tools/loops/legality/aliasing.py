@@ -1,0 +1,117 @@
+"""Which bases may share storage, by the language's rules, and what settles it at run time.
+
+- Storage the function owns (a local array or container) and ``__restrict__`` pointers
+  share with nothing a caller passed; elements of different non-character types never
+  alias (C/C++ strict aliasing); ``std::vector<bool>`` has no addressable elements.
+- Two references to containers (``std::vector``, ``std::array``, ``std::string``) are either
+  the same object or share nothing, never an offset: when the loop is safe even if they
+  are one object, nothing is checked; otherwise the port runs in parallel only when the
+  objects differ (``&a != &b``), the original loop otherwise.
+- Pointers (and a pointer against a container's storage) may overlap at any offset: the
+  port runs in parallel only when the ranges the loop touches are apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ellora.tools.loops.cxx_types import CType
+from ellora.tools.loops.legality.arrays import access_env, invariant, owned_write, variant_names
+from ellora.tools.loops.legality.verdict import ObjectCheck, RangeCheck, Verdict
+from ellora.tools.loops.model import Base, LoopModel
+
+_CHARACTER = {"char", "unsigned char", "signed char", "std::byte", "void", "uint8_t",
+              "int8_t", "std::uint8_t"}
+_OBJECTS = ("vector", "std_array", "string", "bool_vector", "container")
+
+
+def sharing(first: Base, second: Base) -> str | None:
+    """How two bases may share storage: ``object`` (the same container or none of it),
+    ``range`` (overlap at an offset), or None (never)."""
+    if first.name.split(".")[0] == second.name.split(".")[0] and first.name != second.name \
+            and "." in first.name and "." in second.name:
+        return None  # two members of one object
+    local_pointer = any(b.where == "local" and b.ctype.kind == "pointer"
+                        for b in (first, second))
+    if not local_pointer and (first.distinct or second.distinct):
+        return None
+    if "bool_vector" in (first.ctype.kind, second.ctype.kind) and \
+            first.ctype.kind != second.ctype.kind:
+        return None
+    if not _types_may_alias(first.element, second.element):
+        return None
+    if first.ctype.kind in _OBJECTS and second.ctype.kind in _OBJECTS:
+        return "object" if first.ctype.name.replace("const ", "") == \
+            second.ctype.name.replace("const ", "") else None
+    return "range"
+
+
+def _types_may_alias(first: CType | None, second: CType | None) -> bool:
+    if first is None or second is None:
+        return True
+    a, b = first.name.replace("const ", ""), second.name.replace("const ", "")
+    if a == b or a in _CHARACTER or b in _CHARACTER:
+        return True
+    if first.kind in ("unknown", "auto") or second.kind in ("unknown", "auto"):
+        return True
+    if first.is_arithmetic and second.is_arithmetic:
+        return False
+    if first.kind == "struct" and second.kind == "struct":
+        return False
+    return first.kind == "struct" or second.kind == "struct"
+
+
+def check_aliasing(model: LoopModel, verdict: Verdict) -> None:
+    variant = variant_names(model)
+    written = set(model.written_bases())
+    names = sorted(model.bases)
+    for base in sorted(written):
+        for other in names:
+            if other == base or (other in written and other < base):
+                continue
+            relation = sharing(model.bases[base], model.bases[other])
+            if relation is None:
+                continue
+            merged = [replace(a, base=base) for a in model.accesses if a.base in (base, other)]
+            if relation == "object":
+                if owned_write(model, base, merged, variant, written) is None:
+                    verdict.object_checks.append(ObjectCheck(base, other))
+                    verdict.facts.append(
+                        f"{base} and {other} may be the same object: parallel only when "
+                        "they are not (checked before the loop)")
+                continue
+            same = all(a.indices == merged[0].indices for a in merged)
+            reason = _range_obstacle(model, base, other, variant, written)
+            if reason:
+                verdict.refuse("alias", f"{base}/{other}", (
+                    f"{base} and {other} may point to overlapping memory, and the ranges "
+                    f"the loop touches cannot be checked at run time ({reason}): mark the "
+                    "pointers __restrict__ if they never overlap"))
+                return
+            verdict.range_checks.append(RangeCheck(base, other, same))
+            verdict.facts.append(
+                f"{base} and {other} may point to overlapping memory: parallel only when the "
+                "ranges the loop touches are apart (checked before the loop)")
+
+
+def _range_obstacle(model: LoopModel, first: str, second: str, variant, written) -> str:
+    """Why the touched ranges of the pair cannot be computed before the loop, or ""."""
+    for access in model.accesses:
+        if access.base not in (first, second):
+            continue
+        if not access.readable or len(access.indices) != 1:
+            return f"{access.base}[{']['.join(access.texts)}] has no single readable subscript"
+        if access.open_loops:
+            return f"{access.base}[{access.texts[0]}] sits in a loop without a counted range"
+        loops = {model.header.var, *(h.var for h in access.loops)}
+        index = access.indices[0]
+        if not invariant(index, model, loops, variant, written):
+            return f"[{access.texts[0]}] uses a value that changes inside the loop"
+        env = access_env(model, access)
+        if env.extremes(index, True) is None or env.extremes(index, False) is None:
+            return f"[{access.texts[0]}] is not linear in each loop variable"
+        atoms = model.function.atoms
+        if any(atoms.get(s) is not None and atoms.get(s).kind in ("load", "call", "other")
+               for s in index.symbols()):
+            return f"[{access.texts[0]}] is computed from memory"
+    return ""

@@ -1,0 +1,182 @@
+"""What the legality rules decide about a loop, as typed records the emitters lower.
+
+A :class:`Verdict` is either parallel (``dependence is None``) with the parts that make it
+so, or refused with the :class:`Dependence` that stops it. Explanations are rendered from
+these records; nothing downstream parses text back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ellora.tools.loops.cxx_types import CType
+from ellora.tools.loops.expr import Poly
+from ellora.tools.loops.model import LoopModel
+
+REDUCTION_OPERATORS = ("+", "*", "max", "min", "&", "|", "^", "&&", "||")
+
+
+@dataclass(frozen=True)
+class Dependence:
+    """Why a loop is not parallel. ``kind``: carried_scalar, carried_array, indirect_write,
+    alias, call, exit, header, container, unreadable, live_out, storage."""
+
+    kind: str
+    subject: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Reducer:
+    name: str
+    operator: str
+    ctype: CType
+
+    @property
+    def type_text(self) -> str:
+        return self.ctype.name
+
+
+@dataclass(frozen=True)
+class OwnedWrite:
+    """A base each iteration writes only in its own part: ``coordinate`` is the position in
+    the access's coordinates that equals ``var * scale + offset``; ``stride`` is the row
+    length when the subscript was split as ``stride * q + r`` (``coordinate`` 0 is q, 1 is
+    r), None for a plain ``[var + offset]``; ``dimension`` is the subscript it sits in."""
+
+    base: str
+    dimension: int
+    coordinate: int
+    offset: Poly
+    stride: Poly | None = None
+    scale: int = 1
+
+
+@dataclass(frozen=True)
+class Scatter:
+    """Updates ``base[k] op= v`` that several iterations may share (a histogram)."""
+
+    base: str
+    operator: str  # "+" (also -=, ++, --) or "*", "max", "min"
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A running value read by the iteration: ``s op= e; out[i] = f(s)`` (inclusive) or the
+    uses before the update (exclusive). ``update`` is the statement node of the update."""
+
+    name: str
+    operator: str
+    kind: str
+    ctype: CType
+    update: object = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Search:
+    """``if (condition) return result;``: the first iteration where the condition holds."""
+
+    condition: object = field(repr=False, compare=False)
+    result: object = field(repr=False, compare=False)
+    statement: object = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Locate:
+    """argmin/argmax: ``index`` keeps the first (``last`` False) or last iteration where
+    ``key`` is smallest (``operator`` min) or largest, ``best`` (if any) keeps the key; a
+    ``last_match`` keeps the last iteration where ``condition`` holds."""
+
+    index: str
+    operator: str  # min, max or last_match
+    key: object = field(repr=False, compare=False)
+    best: str | None = None
+    index_value: object = field(default=None, repr=False, compare=False)
+    condition: object = field(default=None, repr=False, compare=False)
+    strict: bool = True
+    statement: object = field(default=None, repr=False, compare=False)
+    index_type: CType | None = None
+    best_type: CType | None = None
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """``A[i] = op(A[i - 1], v)``: a running max/min or sum kept in an array."""
+
+    base: str
+    operator: str
+    value: object = field(repr=False, compare=False)
+    statement: object = field(repr=False, compare=False)
+    first_rule: bool = False
+
+
+@dataclass(frozen=True)
+class ObjectCheck:
+    """Two references to containers that may be one object: parallel when they are not."""
+
+    first: str
+    second: str
+
+
+@dataclass(frozen=True)
+class RangeCheck:
+    """Pointers that may overlap at an offset: parallel when the touched ranges are apart."""
+
+    first: str
+    second: str
+    same_index: bool
+
+
+@dataclass
+class Verdict:
+    loop: LoopModel
+    dependence: Dependence | None = None
+    reducers: list[Reducer] = field(default_factory=list)
+    privates: list[str] = field(default_factory=list)
+    lastprivates: list[str] = field(default_factory=list)
+    owned: list[OwnedWrite] = field(default_factory=list)
+    scatters: list[Scatter] = field(default_factory=list)
+    scan: Scan | None = None
+    search: Search | None = None
+    locate: Locate | None = None
+    recurrence: Recurrence | None = None
+    object_checks: list[ObjectCheck] = field(default_factory=list)
+    range_checks: list[RangeCheck] = field(default_factory=list)
+    word_blocks: int = 0  # std::vector<bool> written: iterate in blocks of this many bits
+    triangular: bool = False
+    irregular: bool = False
+    facts: list[str] = field(default_factory=list)
+
+    @property
+    def parallel(self) -> bool:
+        return self.dependence is None
+
+    @property
+    def versioned(self) -> bool:
+        return bool(self.object_checks or self.range_checks)
+
+    @property
+    def pattern(self) -> str:
+        if not self.parallel:
+            return "refused"
+        if self.search is not None:
+            return "search"
+        if self.locate is not None:
+            return "last match" if self.locate.operator == "last_match" \
+                else f"arg{self.locate.operator}"
+        if self.scan is not None:
+            return "scan"
+        if self.recurrence is not None:
+            return f"running {self.recurrence.operator}"
+        if self.scatters:
+            return "scatter"
+        if self.reducers:
+            return "map+reduction" if self.owned else "reduction"
+        return "map"
+
+    def refuse(self, kind: str, subject: str, text: str) -> Verdict:
+        self.dependence = Dependence(kind, subject, text)
+        return self

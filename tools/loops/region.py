@@ -1,0 +1,168 @@
+"""Which loops of a region to parallelize, decided once, and the region rewritten with them.
+
+A region (a function body, or the lines a user selected) may hold several loops, and the
+loop worth parallelizing is not always the outermost: a time-step loop carries a dependence
+from one step to the next while the spatial loop inside it is parallel. Each outermost loop
+the rules prove parallel (and the target can express) is transformed; for one they refuse,
+the loops directly inside it are planned instead. Loops left serial keep the reason. The
+plan is computed once: the planner records it, the coder applies it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from ellora.tools.loops.cpp import CppSource
+from ellora.tools.loops.cpp.header import NotCounted
+from ellora.tools.loops.emit import Emission, NotEmittable, apply_emissions, emit
+from ellora.tools.loops.legality import decide
+
+
+@dataclass
+class LoopDecision:
+    """What was decided about one loop, as plain data (it goes into the task's state)."""
+
+    line: int
+    end_line: int
+    parallel: bool
+    pattern: str
+    why: str = ""  # the dependence, or why the target cannot express it
+    facts: list[str] = field(default_factory=list)
+    irregular: bool = False
+    triangular: bool = False
+    perfectly_nested: bool = False
+    inner_parallel: bool = False
+    versioned: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class RegionPlan:
+    target: str
+    transformed: list[LoopDecision] = field(default_factory=list)
+    serial: list[LoopDecision] = field(default_factory=list)
+    source: str | None = None  # the rewritten source, None when nothing was transformed
+    explanation: str = ""
+    sorts: list[int] = field(default_factory=list)  # lines of std::sort calls made parallel
+    loops_found: int = 0
+
+    @property
+    def first_refusal(self) -> str:
+        return self.serial[0].why if self.serial else "no for loop in the region"
+
+    @property
+    def pattern(self) -> str:
+        names = [d.pattern for d in self.transformed] + ["sort"] * bool(self.sorts)
+        return "; ".join(dict.fromkeys(names)) or "unknown"
+
+    def left_serial(self) -> list[str]:
+        notes = []
+        for decision in self.serial:
+            inside = any(d.line > decision.line and d.end_line <= decision.end_line
+                         for d in self.transformed)
+            notes.append(f"line {decision.line}: kept serial ({decision.why})"
+                         + ("; loops inside it run in parallel" if inside else ""))
+        return notes
+
+    def to_dict(self) -> dict:
+        return {"target": self.target, "pattern": self.pattern,
+                "transformed": [d.to_dict() for d in self.transformed],
+                "serial": [d.to_dict() for d in self.serial],
+                "explanation": self.explanation, "sorts": self.sorts,
+                "loops_found": self.loops_found}
+
+
+def plan_region(source: str, first_line: int, last_line: int, target: str) -> RegionPlan:
+    """The region's plan for ``target`` with the rewritten source (when any loop or sort
+    was transformed)."""
+    from ellora.tools.sort_transforms import SORT_TARGETS, mark_sorts, sort_calls
+
+    sorts = sort_calls(source, first_line, last_line) if target in SORT_TARGETS else []
+    working = mark_sorts(source, sorts)  # same lines and loops; the helper comes last
+    parsed = CppSource(working)
+    plan = RegionPlan(target)
+    emissions: list[Emission] = []
+    explanations: list[str] = []
+
+    def choose(loop) -> None:
+        plan.loops_found += 1
+        line = loop.start_point[0] + 1
+        end = loop.end_point[0] + 1
+        try:
+            model = parsed.loop_model(loop)
+        except NotCounted as why:
+            plan.serial.append(LoopDecision(line, end, False, "refused",
+                                            f"not a counted loop: {why}"))
+            for inner in _direct_inner_loops(loop):
+                choose(inner)
+            return
+        verdict = decide(model)
+        decision = LoopDecision(line, end, verdict.parallel, verdict.pattern,
+                                facts=list(verdict.facts), irregular=verdict.irregular,
+                                triangular=verdict.triangular, versioned=verdict.versioned)
+        _nest_shape(parsed, model, decision)
+        if verdict.parallel:
+            try:
+                emission = emit(verdict, target)
+            except NotEmittable as why:
+                decision.why = str(why)
+                plan.serial.append(decision)
+                for inner in model.direct_inner_loops:
+                    choose(inner)
+                return
+            emissions.append(emission)
+            plan.transformed.append(decision)
+            explanations.append(f"line {line}: {emission.explanation}")
+            return
+        decision.why = str(verdict.dependence)
+        plan.serial.append(decision)
+        if verdict.dependence.kind != "alias":  # inner loops of an aliasing nest rarely pay
+            for inner in model.direct_inner_loops:
+                choose(inner)
+
+    for loop in parsed.loops_in_lines(first_line, last_line):
+        choose(loop)
+    plan.transformed.sort(key=lambda d: d.line)
+    if emissions or sorts:
+        rewritten = apply_emissions(working, emissions, target) if emissions else working
+        if sorts:
+            from ellora.tools.sort_transforms import sort_explanation, with_sort_helper
+
+            rewritten = with_sort_helper(rewritten, target)
+            explanations.append(sort_explanation(sorts, target))
+            plan.sorts = [call.line for call in sorts]
+        plan.source = rewritten
+        plan.explanation = "\n".join(explanations)
+    return plan
+
+
+def _direct_inner_loops(loop) -> list:
+    from ellora.tools.loops.cpp import LOOP_TYPES
+
+    found, stack = [], list(reversed(loop.child_by_field_name("body").children))
+    while stack:
+        node = stack.pop()
+        if node.type in LOOP_TYPES:
+            found.append(node)
+            continue
+        stack.extend(reversed(node.children))
+    return found
+
+
+def _nest_shape(parsed: CppSource, model, decision: LoopDecision) -> None:
+    """Whether the body is exactly one rectangular loop that is parallel by itself (so
+    ``collapse(2)`` is a variant worth measuring)."""
+    body = model.body
+    statements = [c for c in body.named_children if c.type != "comment"] \
+        if body.type == "compound_statement" else [body]
+    if len(statements) != 1 or statements[0].type != "for_statement" or decision.triangular:
+        return
+    decision.perfectly_nested = True
+    try:
+        inner = decide(parsed.loop_model(statements[0]))
+    except NotCounted:
+        return
+    decision.inner_parallel = inner.parallel and not inner.reducers and not inner.scatters \
+        and inner.pattern == "map" and not inner.versioned
