@@ -9,8 +9,7 @@ from ellora.agents import prompts
 from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
 from ellora.tools.edits import EditFailed, apply_search_replace, parse_search_replace
-from ellora.tools.loop_plan import rewrite_region
-from ellora.tools.transformations import ensure_kokkos_include
+from ellora.tools.loops.text import ensure_include
 from langgraph.types import Command
 
 _CODE_BLOCK = re.compile(r"```[a-zA-Z+]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -68,13 +67,9 @@ def coder(state: TaskState, services: Services) -> Command[Literal["tester", "re
 
 
 def _transform(state: TaskState) -> tuple[str, str]:
-    result = rewrite_region(
-        state["original"], state["first_line"], state["last_line"], state["target_model"]
-    )
-    explanation = result.explanation
-    if result.left_serial:
-        explanation += "\n" + "\n".join(result.left_serial)
-    return result.source, explanation
+    """The planner's rewrite of the region (computed once, there)."""
+    plan = state["plan"]
+    return plan["candidate"], plan["explanation"]
 
 
 CONTEXT_LEVELS = ("full", "no retrieved examples", "selected lines only")
@@ -154,7 +149,7 @@ def _ask_model(state: TaskState, services: Services, timer: StepTimer) -> str | 
     first, last = state["first_line"], state["last_line"]
     new_source = "".join(lines[: first - 1]) + code.rstrip("\n") + "\n" + "".join(lines[last:])
     if state["target_model"] == "kokkos" and "Kokkos::" in code:
-        new_source = ensure_kokkos_include(new_source)
+        new_source = ensure_include(new_source, "Kokkos_Core.hpp")
     return new_source
 
 

@@ -11,7 +11,6 @@ from typing import Literal
 from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
 from ellora.agents.tester import run_differential_test
-from ellora.tools.loop_analysis import LoopFacts, Reduction
 from ellora.tools.tuning import variants
 from ellora.tools.verify import (
     VerifySpec,
@@ -33,8 +32,7 @@ def optimizer(state: TaskState, services: Services) -> Command[Literal["profiler
         or state.get("candidate_origin") != "transformation"
     ):
         return Command(goto="profiler")
-    facts = LoopFacts(**{**loop, "reductions": [Reduction(**r) for r in loop["reductions"]]})
-    options = variants(state["target_model"], state["original"], state["candidate"], facts)
+    options = variants(state["target_model"], state["candidate"], loop)
     if not options:
         return Command(
             goto="profiler",

@@ -6,9 +6,6 @@ from typing import Literal
 
 from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
-from ellora.tools.cpp_syntax import loops_in_lines, omp_pragma_before, parse_cpp
-from ellora.tools.loop_plan import plan_region
-from ellora.tools.sort_transforms import SORT_TARGETS, sort_calls
 from ellora.tools.verify import VerifySpec
 from langgraph.types import Command
 
@@ -26,86 +23,62 @@ TEST_STRATEGY = {
 def planner(state: TaskState, services: Services) -> Command[Literal["coder", "report"]]:
     timer = StepTimer("planner")
     target = state["target_model"]
-    tree = parse_cpp(state["original"])
-    loops = loops_in_lines(tree, state["first_line"], state["last_line"])
-    region, _ = plan_region(state["original"], state["first_line"], state["last_line"])
-    chosen = region.parallel or region.serial
-    sorts = (sort_calls(state["original"], state["first_line"], state["last_line"])
-             if target in SORT_TARGETS else [])
-    facts = chosen[0] if chosen else None
+    settings = services.settings.agent
+    region = _region_plan(state) if target in TRANSFORMABLE else None
+    chosen = (region.transformed or region.serial) if region is not None else []
+    decision = chosen[0] if chosen else None
     plan = {
         "target_model": target,
-        "pattern": "; ".join(dict.fromkeys([f.pattern for f in chosen]
-                                           + ["sort"] * bool(sorts))) or "unknown",
-        "loop": facts.to_dict() if facts else None,
-        "parallel_loops": [f.start_line for f in region.parallel],
-        "serial_loops": [
-            {"line": f.start_line, "why": f.refusal} for f in region.serial
-        ],
+        "pattern": region.pattern if region is not None else "unknown",
+        "loop": decision.to_dict() if decision else None,
+        "parallel_loops": [d.line for d in region.transformed] if region else [],
+        "serial_loops": [{"line": d.line, "why": d.why} for d in region.serial] if region
+        else [],
     }
     spec = VerifySpec(state["file"], state["original"], state["original"], "", state.get("harness"))
     plan["test_strategy"] = TEST_STRATEGY[spec.mode]
-    settings = services.settings.agent
-    existing = omp_pragma_before(loops[0]) if loops else None
-    if existing is not None and target == "openmp":
+    existing = _existing_openmp(state) if target == "openmp" else None
+    if existing is not None:
         plan["strategy"] = "refuse"
         plan["why"] = (
-            f"the loop is already parallelized with OpenMP (line "
-            f"{existing.start_point[0] + 1}); ask to optimize it, or to port it to "
-            "Kokkos or MPI"
+            f"the loop is already parallelized with OpenMP (line {existing}); ask to optimize "
+            "it, or to port it to Kokkos or MPI"
         )
-    elif (
-        sorts
-        and settings.prefer_transformations
-        and not (obstacle := transformation_obstacle(state))
-    ):
+    elif region is not None and region.source is not None and settings.prefer_transformations:
         plan["strategy"] = "transformation"
-        plan["why"] = (
-            f"std::sort at line {', '.join(str(c.line) for c in sorts)}: a parallel block sort "
-            f"applies"
-        )
-        if region.parallel:
-            lines = ", ".join(str(f.start_line) for f in region.parallel)
-            plan["why"] += f"; provably parallel loop at line {lines}"
+        plan["candidate"] = region.source
+        plan["explanation"] = "\n".join([region.explanation, *region.left_serial()])
+        what = []
+        if region.transformed:
+            lines = ", ".join(str(d.line) for d in region.transformed)
+            what.append(f"provably parallel ({plan['pattern']}; loop at line {lines})")
+        if region.sorts:
+            what.append(f"std::sort at line {', '.join(map(str, region.sorts))}: a parallel "
+                        "block sort applies")
+        plan["why"] = "; ".join(what) + f"; a verified {target} transformation applies"
         if region.serial:
             plan["why"] += "; kept serial: " + "; ".join(
-                f"line {f.start_line} ({f.refusal})" for f in region.serial
-            )
-    elif facts is None:
+                f"line {d.line} ({d.why})" for d in region.serial)
+    elif region is None or region.loops_found == 0:
         plan["strategy"] = "model"
         plan["why"] = "no for loop starts in the selected lines; the model writes the change"
-    elif not facts.parallel and not settings.allow_unproven:
+    elif not settings.allow_unproven and settings.prefer_transformations and region.serial:
         plan["strategy"] = "refuse"
-        plan["why"] = f"not parallelized: {facts.refusal}"
-    elif (
-        facts.parallel
-        and target in TRANSFORMABLE
-        and settings.prefer_transformations
-        and not (obstacle := transformation_obstacle(state))
-    ):
-        plan["strategy"] = "transformation"
-        lines = ", ".join(str(f.start_line) for f in region.parallel)
-        plan["why"] = (
-            f"provably parallel ({plan['pattern']}; loop at line {lines}); a verified "
-            f"{target} transformation applies"
-        )
-        if region.serial:
-            plan["why"] += "; kept serial: " + "; ".join(
-                f"line {f.start_line} ({f.refusal})" for f in region.serial
-            )
+        plan["why"] = f"not parallelized: {region.first_refusal}"
     else:
         plan["strategy"] = "model"
         plan["why"] = "the model writes the change; the tester checks it"
-        if facts.parallel and target in TRANSFORMABLE and settings.prefer_transformations:
-            plan["why"] = f"no verified transformation: {obstacle}; " + plan["why"]
-    plan["expected_speedup"] = _expected_speedup(facts, settings.threads, target)
-    sources = _retrieve(services, state, facts) or state.get("sources") or []
+        if region is not None and region.serial and settings.prefer_transformations:
+            plan["why"] = f"no verified transformation: {region.first_refusal}; " + plan["why"]
+    plan["expected_speedup"] = _expected_speedup(decision, settings.threads, target)
+    sources = _retrieve(services, state, plan["pattern"]) or state.get("sources") or []
     update = {
         "plan": plan,
         "attempts": 0,
         "feedback": "",
         "sources": sources,
-        "steps": [timer.record(f"{plan['strategy']}: {plan['why']}", plan=plan)],
+        "steps": [timer.record(f"{plan['strategy']}: {plan['why']}",
+                               plan={k: v for k, v in plan.items() if k != "candidate"})],
     }
     if plan["strategy"] == "refuse":
         return Command(
@@ -114,25 +87,35 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
     return Command(goto="coder", update=update)
 
 
-def transformation_obstacle(state: TaskState) -> str:
-    """Why no verified transformation applies to the region, or an empty string."""
-    from ellora.tools.loop_plan import rewrite_region
+def _region_plan(state: TaskState):
+    """The plan for the selected lines, computed once (the coder applies its source)."""
+    from ellora.tools.loops.region import plan_region
 
-    try:
-        rewrite_region(
-            state["original"], state["first_line"], state["last_line"], state["target_model"]
-        )
-    except ValueError as error:
-        return str(error)
-    return ""
+    return plan_region(state["original"], state["first_line"], state["last_line"],
+                       state["target_model"])
 
 
-def _expected_speedup(facts, threads: list[int], target: str) -> str:
+def _existing_openmp(state: TaskState) -> int | None:
+    """The line of an OpenMP pragma already on the first selected loop, if any."""
+    from ellora.tools.loops.cpp import CppSource
+
+    parsed = CppSource(state["original"])
+    loops = parsed.loops_in_lines(state["first_line"], state["last_line"])
+    if not loops:
+        return None
+    previous = loops[0].prev_named_sibling
+    if previous is not None and previous.type == "preproc_call" and \
+            previous.text.decode().split()[:2] == ["#pragma", "omp"]:
+        return previous.start_point[0] + 1
+    return None
+
+
+def _expected_speedup(decision, threads: list[int], target: str) -> str:
     top = max(threads)
     unit = "ranks" if target == "mpi" else "threads"
-    if facts is None or not facts.parallel:
+    if decision is None or not decision.parallel:
         return "unknown until measured"
-    if facts.nested_depth > 1 or facts.reductions:
+    if decision.perfectly_nested or "reduction" in decision.pattern:
         return f"close to {top}x at {top} {unit} if the loop is compute-bound"
     gather = "; the MPI_Allgatherv of the result costs extra" if target == "mpi" else ""
     return (
@@ -141,8 +124,8 @@ def _expected_speedup(facts, threads: list[int], target: str) -> str:
     )
 
 
-def _retrieve(services: Services, state: TaskState, facts) -> list[dict]:
+def _retrieve(services: Services, state: TaskState, pattern: str) -> list[dict]:
     if services.retriever is None:
         return []
-    query = f"{state['task']} {facts.pattern if facts else ''} {state['target_model']}"
+    query = f"{state['task']} {pattern if pattern != 'unknown' else ''} {state['target_model']}"
     return [snippet.to_dict() for snippet in services.retriever.retrieve(query, k=4)]

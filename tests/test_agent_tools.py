@@ -28,7 +28,7 @@ def test_tools_run_for_real():
             "last_line": 3,
         }
     )
-    assert "loop-carried dependence on a" in facts["refusal"]
+    assert "loop-carried dependence on a" in facts["dependence"]
     broken = tools["compile"].invoke({"source": "int main() { return x; }"})
     assert not broken["ok"] and broken["diagnostics"][0]["line"] == 1
     program = (

@@ -15,8 +15,9 @@ from ellora.sandbox import Limits
 
 def make_agent_tools(sandbox, toolchain, limits: Limits | None = None) -> list:
     """The list of ``StructuredTool`` objects an agent may call."""
-    from ellora.tools.cpp_syntax import loops_in_lines, parse_cpp
-    from ellora.tools.loop_analysis import analyze_loop
+    from ellora.tools.loops.cpp import CppSource
+    from ellora.tools.loops.cpp.header import NotCounted
+    from ellora.tools.loops.legality import decide
     from ellora.tools.profilers import callgrind
     from ellora.tools.verify import VerifySpec, build_variant, prepare_workspace
     from langchain_core.tools import StructuredTool
@@ -27,10 +28,21 @@ def make_agent_tools(sandbox, toolchain, limits: Limits | None = None) -> list:
         """Dependence analysis of the first for loop starting in lines first_line..last_line
         of a C/C++ source: whether its iterations can run in parallel, its pattern
         (map, reduction, nested), reductions, private variables, or the dependence found."""
-        loops = loops_in_lines(parse_cpp(source), first_line, last_line)
+        parsed = CppSource(source)
+        loops = parsed.loops_in_lines(first_line, last_line)
         if not loops:
             return {"error": f"no for loop starts in lines {first_line}-{last_line}"}
-        return analyze_loop(loops[0], source).to_dict()
+        try:
+            verdict = decide(parsed.loop_model(loops[0]))
+        except NotCounted as why:
+            return {"parallel": False, "pattern": "refused",
+                    "dependence": f"not a counted loop: {why}"}
+        return {"parallel": verdict.parallel, "pattern": verdict.pattern,
+                "facts": verdict.facts,
+                "reductions": [{"variable": r.name, "operator": r.operator}
+                               for r in verdict.reducers],
+                "private": verdict.privates,
+                "dependence": str(verdict.dependence) if verdict.dependence else None}
 
     def compile_tool(
         source: str, programming_model: str = "openmp", file_name: str = "code.cpp"

@@ -99,12 +99,15 @@ class RangeEnv:
         return True
 
     # ----- extremes --------------------------------------------------------------------
-    def extremes(self, poly: Poly, lowest: bool) -> list[Poly] | None:
+    def extremes(self, poly: Poly, lowest: bool, depth: int = 0) -> list[Poly] | None:
         """Candidates free of loop variables whose minimum (``lowest``) or maximum is the
         polynomial's over the loop box; None when a loop variable appears non-linearly."""
         candidates = [poly]
-        for name in reversed(self.order):
-            interval = self.intervals[name]
+        dependent = self._dependent_atoms(poly)
+        if dependent is None:
+            return None
+        for name in [*dependent, *reversed(self.order)]:
+            interval = dependent.get(name) or self.intervals[name]
             following: list[Poly] = []
             for candidate in candidates:
                 if not candidate.mentions(name):
@@ -127,7 +130,37 @@ class RangeEnv:
                 return None
         if any(c.mentions(n) for c in candidates for n in self.order):
             return None
+        dependents = [self._dependent_atoms(c) for c in candidates]
+        if any(d is None for d in dependents):
+            return None  # a bound reads a loop variable through memory: not known before
+        if any(dependents):  # bounds that read a variable, with known ranges
+            if depth > 3:
+                return None
+            flattened: list[Poly] = []
+            for candidate in candidates:
+                found = self.extremes(candidate, lowest, depth + 1)
+                if found is None:
+                    return None
+                flattened += found
+            return list(dict.fromkeys(flattened))
         return candidates
+
+    def _dependent_atoms(self, poly: Poly) -> dict[str, Interval] | None:
+        """Atoms that read a loop variable (``(i + x) % n``, ``col[k]``): each with the
+        interval it is known to stay in, eliminated like a variable; None when one has none
+        (its value over the loop is not known before the loop runs)."""
+        found: dict[str, Interval] = {}
+        for symbol in poly.symbols():
+            atom = self.atoms.get(symbol)
+            if atom is None or not (set(atom.names) & set(self.order)):
+                continue
+            lower = atom.lower if atom.lower is not None else (
+                Poly() if atom.nonnegative else None)
+            if lower is None or atom.upper is None or any(
+                    (lower.mentions(n) or atom.upper.mentions(n)) for n in self.order):
+                return None
+            found[symbol] = Interval(lower, atom.upper)
+        return found
 
     def _sign_known(self, coefficient: Poly, positive: bool) -> bool:
         value = coefficient if positive else -coefficient

@@ -205,6 +205,8 @@ class Atom:
     upper: Poly | None = None
     nonnegative: bool = False
     names: frozenset[str] = frozenset()  # plain names the subexpression reads
+    numerator: Poly | None = None  # ``numerator / divisor`` (C's division, divisor > 0)
+    divisor: int | None = None
     node: object = field(default=None, repr=False, compare=False)
 
 

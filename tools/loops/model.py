@@ -177,6 +177,7 @@ class LoopModel:
     unreadable_inner: list[str] = field(default_factory=list)
     nonnegative: set[str] = field(default_factory=set)
     obstacles: list[str] = field(default_factory=list)  # what the front end could not read
+    outer_facts: list[Poly] = field(default_factory=list)  # from loops around this one
     direct_inner_loops: list = field(default_factory=list, repr=False)  # nodes
 
     @property
@@ -191,11 +192,26 @@ class LoopModel:
         """Ranges of this loop's variable and of ``loops`` (the inner headers around an
         access), with the function's non-negative names."""
         env = RangeEnv(self.function.atoms, nonnegative=set(self.nonnegative))
+        env = env.with_facts(self._division_facts(env) + self.outer_facts)
         for header in (self.header, *loops):
             if header.var in env.intervals and header is self.header:
                 continue
             env = env.with_interval(header.var, header.interval)
         return env
+
+    def _division_facts(self, env: RangeEnv) -> list[Poly]:
+        """For ``d = e / c`` (c > 0, e >= 0): ``c * d <= e <= c * d + c - 1``."""
+        facts = []
+        for atom in self.function.atoms:
+            if atom.kind != "division" or atom.numerator is None or not atom.divisor:
+                continue
+            if not env.proves_nonnegative(atom.numerator):
+                continue
+            quotient = Poly.symbol(atom.key)
+            facts += [atom.numerator - quotient * atom.divisor,
+                      quotient * atom.divisor + (atom.divisor - 1) - atom.numerator]
+            atom.nonnegative = True
+        return facts
 
     def written_bases(self) -> list[str]:
         return sorted({a.base for a in self.accesses if a.writes})

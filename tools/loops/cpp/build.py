@@ -55,6 +55,7 @@ def build_model(loop, context: FunctionContext) -> LoopModel:
     model.locals = {s.name for s in scope.declared_in(loop.start_byte, loop.end_byte)}
     model.locals.discard(header.var)
     model.nonnegative = _nonnegative_names(scope, loop)
+    model.outer_facts = _enclosing_facts(loop, reader, scope, model.nonnegative)
     walker = _BodyWalker(model, reader, scope)
     if header.range_of is not None:
         walker.start_range(header)
@@ -104,6 +105,27 @@ def _definition(name, node, loop, scope, reader, written) -> Poly | None:
             if atom is not None and atom.kind == "modulo":
                 atom.nonnegative = True
     return value
+
+
+def _enclosing_facts(loop, reader, scope, nonnegative: set[str]) -> list[Poly]:
+    """Inside the loops around ``loop`` their variables stay in range: ``var - lower >= 0``
+    and ``upper - 1 - var >= 0`` (the outer variables are invariants of this loop)."""
+    facts = []
+    current = loop.parent
+    while current is not None and current.type != "function_definition":
+        if current.type in ("for_statement", "for_range_loop"):
+            try:
+                header = read_header(current, reader, lambda name, node: _type_of(scope, name,
+                                                                                  node))
+            except NotCounted:
+                header = None
+            if header is not None and header.range_of is None:
+                var = Poly.symbol(header.var)
+                facts += [var - header.lower, header.upper - Poly.const(1) - var]
+                if header.lower.const_value() is not None and header.lower.const_value() >= 0:
+                    nonnegative.add(header.var)
+        current = current.parent
+    return facts
 
 
 def _nonnegative_names(scope, loop) -> set[str]:
@@ -209,8 +231,9 @@ class _BodyWalker:
         inside = (*loops, header)
         if header.range_of is not None:
             saved = dict(self.aliases)
-            self._range_element(header, node, True, inside, open_loops)
-            self.visit_statement(node.child_by_field_name("body"), True, inside, open_loops)
+            self._range_element(header, node, conditional, inside, open_loops)
+            self.visit_statement(node.child_by_field_name("body"), conditional, inside,
+                                 open_loops)
             self.aliases = saved
             return
         init = node.child_by_field_name("initializer")
@@ -220,8 +243,9 @@ class _BodyWalker:
             self._declaration(init, conditional, loops, open_loops)
         self.visit_expression(node.child_by_field_name("condition"), conditional, inside,
                               open_loops)
-        self.visit_expression(node.child_by_field_name("update"), True, inside, open_loops)
-        self.visit_statement(node.child_by_field_name("body"), True, inside, open_loops)
+        self.visit_expression(node.child_by_field_name("update"), conditional, inside,
+                              open_loops)
+        self.visit_statement(node.child_by_field_name("body"), conditional, inside, open_loops)
 
     def _if(self, node, conditional, loops, open_loops) -> None:
         condition = node.child_by_field_name("condition")

@@ -125,7 +125,12 @@ class ExpressionReader:
         if operator == "%":
             divisor = self.read(right)
             return self._atom(node, "modulo", upper=divisor - ONE)
-        if operator == "/":
+        if operator in ("/", ">>"):
+            divisor = self.read(right).const_value()
+            if divisor is not None and operator == ">>":
+                divisor = 1 << divisor if 0 <= divisor < 63 else None
+            if divisor is not None and divisor > 0:
+                return self._atom(node, "division", numerator=self.read(left), divisor=divisor)
             return self._atom(node, "division")
         return self._atom(node, "other")
 

@@ -36,7 +36,7 @@ def emit(verdict: Verdict, target: str) -> Emission:
 def apply_emissions(source: str, emissions: list[Emission], target: str) -> str:
     """The source with every emission's span replaced (they must not overlap), then the
     includes, helpers and (for Kokkos) the include and initialization they need."""
-    from ellora.tools.loops.emit.checks import APART_HELPER
+    from ellora.tools.loops.emit.checks import APART_HELPER, CHECK_INCLUDES
     from ellora.tools.loops.text import after_includes, ensure_include
 
     data = source.encode()
@@ -48,10 +48,10 @@ def apply_emissions(source: str, emissions: list[Emission], target: str) -> str:
     for emission in emissions:
         includes += [i for i in emission.includes if i not in includes]
         helpers += [h for h in emission.helpers if h not in helpers]
-        if emission.apart_helper and APART_HELPER not in helpers:
+        if (emission.apart_helper or APART_HELPER in emission.helpers) and \
+                APART_HELPER not in helpers:
             helpers.append(APART_HELPER)
-            includes += [i for i in ("algorithm", "cstdint", "initializer_list")
-                         if i not in includes]
+            includes += [i for i in CHECK_INCLUDES if i not in includes]
     if target == "openmp" and any("omp_get" in e.code for e in emissions):
         includes.append("omp.h")
     for header in includes:

@@ -32,13 +32,6 @@ def _scalar_scan(text: LoopText):
     scan = text.verdict.scan
     model = text.model
     statements = [c for c in model.body.named_children if c.type != "comment"]
-    for statement in statements:
-        if statement == scan.update or statement.type == "declaration":
-            continue
-        if not any(a.statement is not None and statement.start_byte <= a.node.start_byte
-                   < statement.end_byte for a in model.accesses) and not _reads(
-                       statement, scan.name):
-            continue
     other_writes = [a for a in model.accesses if a.writes and not _reads(a.statement,
                                                                            scan.name)]
     if other_writes or text.verdict.reducers:
@@ -90,8 +83,11 @@ def _recurrence(text: LoopText):
     element = text.element_declaration()
     first = "{ " + element + f" ellora_run = {step}; }}"
     second = "{ " + element + f" ellora_run = {step}; {base}[{var}] = ellora_run; }}"
-    spans[(recurrence.value.start_byte, recurrence.value.end_byte)] = "ellora_blocks[ellora_b]"
-    combine = f"ellora_run = {text.rewrite(value, replace=spans)};"
+    if recurrence.operator in ("+", "*"):
+        combine = f"ellora_run = ellora_run {recurrence.operator} ellora_blocks[ellora_b];"
+    else:  # the loop's own comparison decides, so ties and NaNs behave as in the loop
+        combine = (f"ellora_run = (ellora_blocks[ellora_b] {recurrence.compare} ellora_run) ? "
+                   "ellora_blocks[ellora_b] : ellora_run;")
     return kind, identity, start, first, second, combine, ""
 
 
@@ -103,8 +99,6 @@ def _reads(node, name: str) -> bool:
 
 def emit_block_scan(text: LoopText, target: str) -> Emission:
     verdict = text.verdict
-    if verdict.versioned and target != "openmp":
-        raise NotEmittable("a running value behind a run-time check is only split for OpenMP")
     kind, identity, start, first, second, combine, finish = _pass_code(text)
     var, var_type = text.var, text.var_type
     typedef = ""

@@ -1,11 +1,18 @@
 """The run-time test of a versioned loop: two container references are different objects,
-and pointers touch ranges that are apart. The parallel code runs only when it holds."""
+and pointers touch ranges that are apart. The parallel code runs only when it holds.
+
+The range a pointer is touched over comes from the loop box when the subscripts are
+polynomials in the loop variables (their extremes lie at the box's corners); a subscript
+that reads memory (CSR ``x[cols[k]]`` with ``k`` from ``rowPtr[i]`` to ``rowPtr[i + 1]``)
+is bounded by replaying the loop headers before the loop and evaluating it. A segmented
+nest whose segment starts never decrease is replayed as one flat loop.
+"""
 
 from __future__ import annotations
 
 from ellora.tools.loops.emit.common import LoopText
 from ellora.tools.loops.legality.arrays import access_env
-from ellora.tools.loops.model import LoopModel
+from ellora.tools.loops.model import Access, LoopModel
 
 APART_HELPER = """\
 // Ellora: whether elements [p0, p1] after p and [q0, q1] after q (sizes ps, qs) are apart.
@@ -18,30 +25,27 @@ static inline bool ellora_apart(const void* p, long long p0, long long p1, long 
   return pe <= qb || qe <= pb;
 }
 """
-CHECK_INCLUDES = ("algorithm", "cstdint", "initializer_list")
+CHECK_INCLUDES = ("algorithm", "cstdint", "initializer_list", "limits")
 
 
 def guard_declaration(text: LoopText) -> str:
     """``const bool ellora_disjoint_L = ...;`` (with a comment saying what it tests)."""
     verdict = text.verdict
-    tests, names = [], []
+    tests, names, lines = [], [], []
     for check in verdict.object_checks:
         tests.append(f"static_cast<const void*>(&{check.first}) != "
                      f"static_cast<const void*>(&{check.second})")
         names.append(f"{check.first}/{check.second}")
-    ranges: list[str] = []
+    ranges: dict[str, tuple[str, str]] = {}
     for check in verdict.range_checks:
         names.append(f"{check.first}/{check.second}")
+        for base in (check.first, check.second):
+            if base not in ranges:
+                ranges[base] = _touched(text, base, f"ellora_r{len(ranges)}", lines)
         first, second = _address(text, check.first), _address(text, check.second)
-        lines_first = _touched(text.model, check.first, "a")
-        lines_second = _touched(text.model, check.second, "b")
-        key = len(ranges)
-        ranges.append(f"const ellora_ll ellora_{key}_a0 = {lines_first[0]}, "
-                      f"ellora_{key}_a1 = {lines_first[1]};")
-        ranges.append(f"const ellora_ll ellora_{key}_b0 = {lines_second[0]}, "
-                      f"ellora_{key}_b1 = {lines_second[1]};")
-        apart = (f"ellora_apart({first}, ellora_{key}_a0, ellora_{key}_a1, sizeof(*{first}), "
-                 f"{second}, ellora_{key}_b0, ellora_{key}_b1, sizeof(*{second}))")
+        (a0, a1), (b0, b1) = ranges[check.first], ranges[check.second]
+        apart = (f"ellora_apart({first}, {a0}, {a1}, sizeof(*{first}), "
+                 f"{second}, {b0}, {b1}, sizeof(*{second}))")
         if check.same_index:
             apart = (f"(static_cast<const void*>({first}) == static_cast<const void*>({second})"
                      f" || {apart})")
@@ -52,7 +56,7 @@ def guard_declaration(text: LoopText) -> str:
         body = "\n  ".join([
             "typedef long long ellora_ll;",
             f"if ((ellora_ll)({hi}) <= (ellora_ll)({lo})) return true;  // no iteration",
-            *ranges, "return " + "\n      && ".join(tests) + ";"])
+            *lines, "return " + "\n      && ".join(tests) + ";"])
         value = f"[&]() -> bool {{\n  {body}\n}}()"
     else:
         value = "\n    && ".join(tests)
@@ -68,27 +72,123 @@ def _address(text: LoopText, base: str) -> str:
     return f"{base}.data()"
 
 
-def _touched(model: LoopModel, base: str, tag: str) -> tuple[str, str]:
-    """C++ expressions of the lowest and highest index the loop touches through ``base``."""
-    lows, highs = [], []
+def _touched(text: LoopText, base: str, name: str, lines: list[str]) -> tuple[str, str]:
+    """Names of the lowest and highest index the loop touches through ``base`` (their
+    computation appended to ``lines``)."""
+    model = text.model
+    lows, highs, replays = [], [], []
     for access in model.accesses:
         if access.base != base:
             continue
         env = access_env(model, access)
         index = access.indices[0]
-        lows += env.extremes(index, lowest=True)
-        highs += env.extremes(index, lowest=False)
-    return _extreme("min", lows, model), _extreme("max", highs, model)
+        low, high = env.extremes(index, lowest=True), env.extremes(index, lowest=False)
+        if low is None or high is None:
+            replays.append(access)
+            continue
+        lows += low
+        highs += high
+    symbolic_low = _extreme("min", lows, model) if lows else None
+    symbolic_high = _extreme("max", highs, model) if highs else None
+    if not replays:
+        lines.append(f"const ellora_ll {name}_lo = {symbolic_low}, {name}_hi = {symbolic_high};")
+        return f"{name}_lo", f"{name}_hi"
+    lines.append(f"ellora_ll {name}_lo = std::numeric_limits<ellora_ll>::max(), "
+                 f"{name}_hi = std::numeric_limits<ellora_ll>::lowest();")
+    for access in replays:
+        lines += _replay(text, access, name)
+    lines.append(f"if ({name}_lo > {name}_hi) return false;  // never touched: stay serial")
+    if symbolic_low is not None:
+        lines.append(f"{name}_lo = std::min<ellora_ll>({name}_lo, {symbolic_low}); "
+                     f"{name}_hi = std::max<ellora_ll>({name}_hi, {symbolic_high});")
+    return f"{name}_lo", f"{name}_hi"
+
+
+def _replay(text: LoopText, access: Access, name: str) -> list[str]:
+    """Lines running the loop headers around ``access`` and folding its subscript into the
+    running lowest and highest values."""
+    model = text.model
+    index = _cxx(model, access.indices[0])
+    update = (f"{{ const ellora_ll ellora_v = (ellora_ll)({index}); "
+              f"if (ellora_v < {name}_lo) {name}_lo = ellora_v; "
+              f"if (ellora_v > {name}_hi) {name}_hi = ellora_v; }}")
+    nest = [model.header, *access.loops]
+    flat = _flat_segments(model, nest, access)
+    lines = []
+    if flat is not None:
+        segments, outer, inner = flat
+        first, last = f"(ellora_ll)({outer.lower_text})", f"(ellora_ll)({outer.upper_text})"
+        lines += [
+            "{  // segment starts that never decrease cover one flat range",
+            "  long long ellora_drops = 0;",
+            f"  for (ellora_ll {outer.var} = {first}; {outer.var} + 1 < {last}; ++{outer.var}) "
+            f"ellora_drops += {segments}[{outer.var}] > {segments}[{outer.var} + 1];",
+            "  if (ellora_drops == 0) {",
+            f"    if ({first} < {last}) for (ellora_ll {inner.var} = {segments}[{first}]; "
+            f"{inner.var} < (ellora_ll){segments}[{last}]; ++{inner.var}) {update}",
+            "  } else {",
+        ]
+        lines += ["    " + line for line in _nest_lines(nest, update)]
+        lines += ["  }", "}"]
+        return lines
+    return _nest_lines(nest, update)
+
+
+def _nest_lines(nest, update: str) -> list[str]:
+    lines, pad = [], ""
+    for header in nest:
+        step = "++" + header.var if header.step_text == "1" else \
+            f"{header.var} += {header.step_text}"
+        lines.append(f"{pad}for (ellora_ll {header.var} = (ellora_ll)({header.lower_text}); "
+                     f"{header.var} < (ellora_ll)({header.upper_text}); {step}) {{")
+        pad += "  "
+    lines.append(pad + update)
+    for _ in nest:
+        pad = pad[:-2]
+        lines.append(pad + "}")
+    return lines
+
+
+def _flat_segments(model: LoopModel, nest, access: Access):
+    """(array A, outer, inner) when the nest is ``for i: for k in [A[i], A[i + 1])`` and
+    the subscript does not read ``i``; None otherwise."""
+    if len(nest) != 2:
+        return None
+    outer, inner = nest
+    atoms = model.function.atoms
+    lower = [atoms.get(s) for s in inner.lower.symbols()]
+    upper = [atoms.get(s) for s in inner.upper.symbols()]
+    if len(lower) != 1 or len(upper) != 1 or None in lower + upper:
+        return None
+    (start,), (end,) = lower, upper
+    if inner.lower != _symbol(start.key) or inner.upper != _symbol(end.key):
+        return None
+    if start.kind != "load" or end.kind != "load" or start.base != end.base:
+        return None
+    var = _symbol(outer.var)
+    if start.index != var or end.index != var + 1 or not outer.unit_step:
+        return None
+    if access.indices[0].mentions(outer.var) or any(
+            outer.var in (atoms.get(s).names if atoms.get(s) else ())
+            for s in access.indices[0].symbols()):
+        return None
+    return start.base, outer, inner
+
+
+def _symbol(name: str):
+    from ellora.tools.loops.expr import Poly
+
+    return Poly.symbol(name)
 
 
 def _extreme(which: str, values, model: LoopModel) -> str:
-    spelled = list(dict.fromkeys(_as_long_long(v, model) for v in values))
+    spelled = list(dict.fromkeys(f"(ellora_ll)({_cxx(model, v)})" for v in values))
     if len(spelled) == 1:
         return spelled[0]
     return f"std::{which}<ellora_ll>({{{', '.join(spelled)}}})"
 
 
-def _as_long_long(poly, model: LoopModel) -> str:
+def _cxx(model: LoopModel, poly) -> str:
+    """A polynomial as C++ evaluated in long long (every symbol cast first)."""
     atoms = model.function.atoms
-    return "(" + poly.render(lambda s: f"(ellora_ll)({atoms.get(s).text if atoms.get(s) else s})"
-                            ) + ")"
+    return poly.render(lambda s: f"(ellora_ll)({atoms.get(s).text if atoms.get(s) else s})")

@@ -135,10 +135,10 @@ def _locate(text: LoopText, target: str) -> tuple[str, str]:
         start = text.rewrite(locate.key, {text.var: locate.index})
         kind = f"std::decay_t<decltype({start})>"
     if target == "mpi":
-        kind = locate.best_type.name if locate.best_type is not None else None
-        if kind is None or kind in ("auto",):
+        key_type = locate.best_type or _key_element_type(text, locate.key)
+        if key_type is None or key_type.kind in ("auto", "unknown"):
             raise NotEmittable("the MPI argmin/argmax needs a key with a declared type")
-        mpi_key = mpi_type(locate.best_type)
+        kind, mpi_key = key_type.name, mpi_type(key_type)
     statement = locate.statement
     find_key = _body_with(text, statement, f"{{ if (({key}) {better} ellora_key) ellora_key = "
                                            f"({key}); }}")
@@ -171,6 +171,18 @@ def _locate(text: LoopText, target: str) -> tuple[str, str]:
            f"{'first' if locate.strict else 'last'} {text.var} that reaches it (the loop's "
            "tie-breaking)")
     return "{\n" + _pad(code) + "}", how
+
+
+def _key_element_type(text: LoopText, key):
+    """The element type when the key is an element ``x[i]`` of a known base."""
+    from ellora.tools.loops.cpp.reader import strip
+
+    key = strip(key)
+    if key is None or key.type != "subscript_expression":
+        return None
+    base = strip(key.child_by_field_name("argument"))
+    found = text.model.bases.get(base.text.decode()) if base is not None else None
+    return found.element if found is not None else None
 
 
 def _last_match(text: LoopText, target: str) -> tuple[str, str]:

@@ -108,10 +108,37 @@ def _range_obstacle(model: LoopModel, first: str, second: str, variant, written)
         if not invariant(index, model, loops, variant, written):
             return f"[{access.texts[0]}] uses a value that changes inside the loop"
         env = access_env(model, access)
-        if env.extremes(index, True) is None or env.extremes(index, False) is None:
-            return f"[{access.texts[0]}] is not linear in each loop variable"
-        atoms = model.function.atoms
-        if any(atoms.get(s) is not None and atoms.get(s).kind in ("load", "call", "other")
-               for s in index.symbols()):
-            return f"[{access.texts[0]}] is computed from memory"
+        if env.extremes(index, True) is not None and env.extremes(index, False) is not None:
+            continue
+        reason = replay_obstacle(model, access, written)
+        if reason:
+            return reason
+    return ""
+
+
+def replay_obstacle(model: LoopModel, access, written: set[str]) -> str:
+    """Why the range of ``access``'s subscript cannot be found by replaying the loop
+    headers before the loop (evaluating the loads it reads), or ""."""
+    atoms = model.function.atoms
+    polys = [access.indices[0], model.header.lower, model.header.upper]
+    for header in access.loops:
+        polys += [header.lower, header.upper]
+    for poly in polys:
+        for symbol in poly.symbols():
+            atom = atoms.get(symbol)
+            if atom is None:
+                continue
+            if atom.kind not in ("load", "size", "division", "modulo"):
+                return f"[{access.texts[0]}] is computed from {atom.text}"
+            if atom.kind == "load":
+                if atom.base is None or atom.base in written:
+                    return f"{atom.text} is read from memory the loop may change"
+                if atom.index is None or any(
+                        atoms.get(s) is not None and atoms.get(s).kind == "load"
+                        for s in atom.index.symbols()):
+                    return f"{atom.text} has nested loads"
+                if access.conditional and poly is access.indices[0]:
+                    return "a subscript loads its index under a condition"
+    if not model.header.unit_step:
+        return f"[{access.texts[0]}] is read from memory in a strided loop"
     return ""

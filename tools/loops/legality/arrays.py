@@ -137,12 +137,39 @@ def owned_write(model: LoopModel, base: str, accesses: list[Access], variant: se
             if any(c is None for c in coordinates):
                 continue
             for position in range(len(coordinates[0])):
-                found = _owned_at(model, accesses, [c[position] for c in coordinates],
-                                  var, variant, written)
+                values = [c[position] for c in coordinates]
+                found = _owned_at(model, accesses, values, var, variant, written)
                 if found is not None:
                     offset, scale = found
                     return OwnedWrite(base, dimension, position, offset, stride, scale)
+                if _owned_block(model, accesses, values, var, variant, written):
+                    return OwnedWrite(base, dimension, position, Poly(), stride, 1,
+                                      block=model.header.step)
     return None
+
+
+def _owned_block(model: LoopModel, accesses: list[Access], values: list[Poly], var: str,
+                 variant: set[str], written: set[str]) -> bool:
+    """A loop stepping by ``s`` whose every access is ``var + r`` with ``r`` in [0, s):
+    iteration ``var`` owns the block [var, var + s) (butterflies of a radix-2 FFT)."""
+    step = model.header.step
+    if model.header.unit_step or model.header.descending:
+        return False
+    if not invariant(step, model, set(), variant, written):
+        return False
+    for access, value in zip(accesses, values):
+        try:
+            coefficient, rest = value.split(var)
+        except ValueError:
+            return False
+        if coefficient != ONE:
+            return False
+        inner = {h.var for h in access.loops}
+        if not invariant(rest, model, inner, variant, written):
+            return False
+        if not access_env(model, access).within(rest, Poly(), step - ONE):
+            return False
+    return True
 
 
 def _strides(model: LoopModel, accesses: list[Access], dimension: int, var: str) -> list[Poly]:
@@ -244,7 +271,10 @@ def _apart(first: Poly, first_env: RangeEnv, second: Poly, second_env: RangeEnv)
 def _owned_fact(model: LoopModel, owned: OwnedWrite, accesses: list[Access]) -> str:
     var = model.header.var
     reads = [a for a in accesses if not a.writes]
-    if owned.stride is None and len(accesses[0].indices) == 1:
+    if owned.block is not None:
+        what = (f"{owned.base}: iteration {var} touches only its own block [{var}, {var} + "
+                f"{model.render(owned.block)})")
+    elif owned.stride is None and len(accesses[0].indices) == 1:
         what = f"{owned.base}[{var}{_offset_text(model, owned.offset)}]: each iteration " \
                "writes its own element"
     elif owned.stride is not None:

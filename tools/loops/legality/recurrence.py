@@ -41,8 +41,8 @@ def running_value(model: LoopModel, base: str, accesses: list[Access]) -> Recurr
     found = _fold(value, previous, base, model)
     if found is None:
         return None
-    operator, folded, first_rule = found
-    return Recurrence(base, operator, folded, write.statement, first_rule)
+    operator, folded, first_rule, compare = found
+    return Recurrence(base, operator, folded, write.statement, first_rule, compare)
 
 
 def _fold(node, previous: str, base: str, model: LoopModel):
@@ -50,7 +50,7 @@ def _fold(node, previous: str, base: str, model: LoopModel):
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         for mine, other in ((left, right), (right, left)):
             if normalized(strip(mine)) == previous and not _reads(other, base):
-                return ("+" if text(node.child(1)) == "+" else "*"), other, False
+                return ("+" if text(node.child(1)) == "+" else "*"), other, False, ""
         return None
     if node.type == "call_expression":
         name = normalized(node.child_by_field_name("function"))
@@ -58,7 +58,7 @@ def _fold(node, previous: str, base: str, model: LoopModel):
                      if a.type != "comment"]
         if name in _CALLS and len(arguments) == 2 and normalized(arguments[0]) == previous \
                 and not _reads(arguments[1], base):
-            return _CALLS[name], arguments[1], False
+            return _CALLS[name], arguments[1], False, ">" if _CALLS[name] == "max" else "<"
         return None
     if node.type == "conditional_expression":
         return _conditional(node, previous, base, model)
@@ -92,7 +92,7 @@ def _conditional(node, previous: str, base: str, model: LoopModel):
         compare = _FLIP[operator]
     else:
         return None
-    return ("max" if compare in (">", ">=") else "min"), taken, first_rule
+    return ("max" if compare in (">", ">=") else "min"), taken, first_rule, compare
 
 
 def _reads(node, base: str) -> bool:

@@ -144,9 +144,9 @@ def guarded_extremum(name: str, event: ScalarEvent):
             continue
         if operator is not None or relation not in ("<", "<=", ">", ">="):
             return None
-        if _is_name(right, name) and normalized(left) == normalized(value):
+        if _is_name(right, name) and normalized(strip(left)) == normalized(value):
             operator = "max" if relation in (">", ">=") else "min"
-        elif _is_name(left, name) and normalized(right) == normalized(value):
+        elif _is_name(left, name) and normalized(strip(right)) == normalized(value):
             operator = "max" if relation in ("<", "<=") else "min"
         else:
             return None

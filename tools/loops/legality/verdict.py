@@ -53,6 +53,7 @@ class OwnedWrite:
     offset: Poly
     stride: Poly | None = None
     scale: int = 1
+    block: Poly | None = None  # a loop stepping by s owns [var, var + s) (set to s)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class Recurrence:
     value: object = field(repr=False, compare=False)
     statement: object = field(repr=False, compare=False)
     first_rule: bool = False
+    compare: str = ""  # max/min: the new value is taken when ``value compare previous``
 
 
 @dataclass(frozen=True)
