@@ -21,6 +21,8 @@ FAST = [
     "agent.timing_repeats=2",
     "--set",
     "agent.test_sizes=[0,1,7,1001]",
+    "--set",
+    "agent.min_speedup=0",
 ]
 
 
