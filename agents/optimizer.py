@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import statistics
 from pathlib import Path
-from typing import Literal
 
 from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
@@ -18,12 +17,11 @@ from ellora.tools.verify import (
     prepare_workspace,
     time_variants,
 )
-from langgraph.types import Command
 
 MIN_GAIN = 1.05  # a variant must be at least 5 % faster at the highest thread count
 
 
-def optimizer(state: TaskState, services: Services) -> Command[Literal["profiler"]]:
+def optimizer(state: TaskState, services: Services) -> dict:
     timer = StepTimer("optimizer")
     loop = (state.get("plan") or {}).get("loop")
     if (
@@ -31,17 +29,11 @@ def optimizer(state: TaskState, services: Services) -> Command[Literal["profiler
         or not loop
         or state.get("candidate_origin") != "transformation"
     ):
-        return Command(goto="profiler")
+        return {}
     options = variants(state["target_model"], state["candidate"], loop)
     if not options:
-        return Command(
-            goto="profiler",
-            update={
-                "steps": [
-                    timer.record("optimize round: no known-safe variant applies to this loop")
-                ]
-            },
-        )
+        return {"steps": [timer.record("optimize round: no known-safe variant applies to "
+                                       "this loop")]}
     tried, best = [], None
     for option in options:
         outcome = _measure(state, services, option.source, timer)
@@ -65,7 +57,7 @@ def optimizer(state: TaskState, services: Services) -> Command[Literal["profiler
                 f"({best[1]:.2f}x faster than the plain transformation)",
             }
         )
-    return Command(goto="profiler", update=update)
+    return update
 
 
 def _measure(state: TaskState, services: Services, source: str, timer: StepTimer) -> dict:

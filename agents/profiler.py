@@ -5,17 +5,15 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Literal
 
 from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
 from ellora.agents.tester import verify_spec
 from ellora.tools.profilers import callgrind
 from ellora.tools.verify import TimingFailed, build_variant, prepare_workspace, time_variants
-from langgraph.types import Command
 
 
-def profiler(state: TaskState, services: Services) -> Command[Literal["report"]]:
+def profiler(state: TaskState, services: Services) -> dict:
     timer = StepTimer("profiler")
     spec = verify_spec(state)
     toolchain = services.toolchain
@@ -48,15 +46,12 @@ def profiler(state: TaskState, services: Services) -> Command[Literal["report"]]
         )
     except TimingFailed as failure:
         timer.run_seconds = time.perf_counter() - started
-        return Command(
-            goto="report",
-            update={
-                "workspace": str(workspace),
-                "status": "unverified",
-                "status_reason": f"the change passed its tests but a timing run failed: {failure}",
-                "steps": [timer.record(f"timing failed: {failure}")],
-            },
-        )
+        return {
+            "workspace": str(workspace),
+            "status": "unverified",
+            "status_reason": f"the change passed its tests but a timing run failed: {failure}",
+            "steps": [timer.record(f"timing failed: {failure}")],
+        }
     timer.run_seconds = time.perf_counter() - started
     baseline = medians["original"][1]
     speedups = {str(p): baseline / t if t > 0 else 0.0 for p, t in medians["candidate"].items()}
@@ -80,17 +75,21 @@ def profiler(state: TaskState, services: Services) -> Command[Literal["report"]]
     summary = ", ".join(
         f"{p} thread{'s' if p != '1' else ''}: {s:.2f}x" for p, s in speedups.items()
     )
-    return Command(
-        goto="report",
-        update={
-            "workspace": str(workspace),
-            "timings": timings,
-            "speedups": speedups,
-            "status": "verified",
-            "status_reason": "built, tested against the original, and timed",
-            "steps": [timer.record(f"speedup over the original: {summary}")],
-        },
-    )
+    status, reason = "verified", "built, tested against the original, and timed"
+    top = str(max(settings.threads))
+    if top in speedups and speedups[top] <= settings.min_speedup:
+        status = "not_faster"
+        reason = (f"the port is correct but ran {speedups[top]:.2f}x the original's speed at "
+                  f"{top} {'ranks' if state['target_model'] == 'mpi' else 'threads'} (an offer "
+                  f"needs more than {settings.min_speedup:g}x): the original is kept")
+    return {
+        "workspace": str(workspace),
+        "timings": timings,
+        "speedups": speedups,
+        "status": status,
+        "status_reason": reason,
+        "steps": [timer.record(f"speedup over the original: {summary}")],
+    }
 
 
 def _hotspots(services: Services, workspace: Path, recipe, timing_size: int) -> dict:

@@ -16,6 +16,8 @@ CHECK_ADVICE = {
     "failed": "no change is offered; see the build and test logs",
     "refused": "no change is offered; the loop has a dependence that makes naive "
     "parallelization wrong",
+    "not_faster": "no change is offered: the port passed its tests but was not faster than "
+    "your code here; keep the original (the diff shows what was tried)",
 }
 
 
@@ -37,7 +39,7 @@ def build_report(state: TaskState) -> dict:
     candidate = state.get("candidate")
     diff = (
         unified_diff(state["original"], candidate, state["file"])
-        if candidate and status in ("verified", "unverified")
+        if candidate and status in ("verified", "unverified", "not_faster")
         else ""
     )
     totals = {

@@ -83,6 +83,9 @@ class AgentSettings(BaseModel):
     allow_unproven: bool = Field(
         False, description="let the model try loops the dependence analysis could not prove"
     )
+    min_speedup: float = Field(
+        1.0, ge=0, description="a verified port is offered only when its speedup at the "
+        "largest thread count is above this (otherwise the original is kept); 0 offers any")
 
 
 class Settings(BaseSettings):

@@ -18,15 +18,16 @@ from ellora.evals.prompts import translation_source
 TASK_TEXT = {"openmp": "parallelize this loop with OpenMP", "kokkos": "port this loop to Kokkos",
              "mpi": "parallelize this loop with MPI"}
 OFFERED = ("verified", "unverified")
+KEEPS_ORIGINAL = ("refused", "not_faster")  # the user keeps the original: it is submitted
 
 
 def body_lines(source: str, function: str) -> tuple[int, int]:
     """1-based first and last line inside ``function``'s braces."""
     import re
 
-    from ellora.tools.cpp_syntax import parse_cpp, text, walk
+    from ellora.tools.loops.cpp import parse, text, walk
 
-    for node in walk(parse_cpp(source).root_node):
+    for node in walk(parse(source).root_node):
         declarator = node.child_by_field_name("declarator") if node.type == \
             "function_definition" else None
         if declarator is not None and re.search(rf"\b{re.escape(function)}\s*\(", text(declarator)):
@@ -59,14 +60,17 @@ class AgentGenerator:
                            input_tokens=0, output_tokens=0, generation_s=0.0)
         started = time.perf_counter()
         try:
-            report, candidate = self._run_agent(request)
+            report, candidate, original = self._run_agent(request)
         except Exception as error:  # noqa: BLE001 - one bad sample never stops the batch
             return _result(request, None, error=f"agent error: {type(error).__name__}: {error}",
                            input_tokens=0, output_tokens=0,
                            generation_s=round(time.perf_counter() - started, 3))
         model = report.get("model") or {}
+        status = report.get("status")
+        submitted = candidate if status in OFFERED else (
+            original if status in KEEPS_ORIGINAL else None)
         return _result(
-            request, candidate if report.get("status") in OFFERED else None,
+            request, submitted,
             input_tokens=int(model.get("input_tokens", 0)),
             output_tokens=int(model.get("output_tokens", 0)),
             generation_s=round(time.perf_counter() - started, 3),
@@ -91,7 +95,7 @@ class AgentGenerator:
             "temperature": self.temperature, "seed": self.seed + request.index})
         settings = self.settings.model_copy(update={"agent": agent, "model": model_settings})
         if self._toolchain is None:
-            self._toolchain = detect_toolchain(self.sandbox, settings.toolchain.kokkos_prefix)
+            self._toolchain = detect_toolchain(self.sandbox, settings=settings.toolchain)
         factory = self.model_factory or (lambda: create_chat_model(model_settings))
         toolchain = self._toolchain
         return Services(settings=settings, sandbox=self.sandbox, model_factory=factory,
@@ -102,6 +106,12 @@ class AgentGenerator:
         folder = self.workdir / "agent-files" / task_id
         folder.mkdir(parents=True, exist_ok=True)
         source = translation_source(problem, task)
+        if problem.driver == "pareval":  # the function as ParEval's driver compiles it
+            from ellora.evals.pareval import driver_includes
+
+            includes = [line for line in driver_includes(problem, task.target)
+                        if line not in source]
+            source = "\n".join(includes) + "\n\n" + source if includes else source
         path = folder / f"{problem.function}.cpp"
         path.write_text(source)
         harness = None
@@ -125,4 +135,4 @@ class AgentGenerator:
         else:
             report = run_task(self._state(request, task_id), services, checkpoints)
         final = saved_state(task_id, services, checkpoints) or {}
-        return report, final.get("candidate")
+        return report, final.get("candidate"), final.get("original")

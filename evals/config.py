@@ -44,6 +44,10 @@ class EvalSettings(BaseModel):
     race_check: list[str] = Field(["4"], description="extra resource counts validation also "
                                                      "runs at (not timed): more threads or "
                                                      "ranks than cores expose data races")
+    validation_reruns: int = Field(0, ge=0, description="extra validation runs of every passing "
+                                   "ParEval sample (at the timed and race-check counts in "
+                                   "turn): its own check uses 1,024 elements and two trials, "
+                                   "so racy code passes by luck; any failed rerun fails it")
     timing_repeats: int = Field(5, ge=1, description="timed kernel calls after one warm-up "
                                                      "(median)")
     timing_rounds: int = Field(3, ge=1, description="timing runs per configuration, "

@@ -39,9 +39,9 @@ def includes_of(source: str) -> list[str]:
 
 def signature_of(source: str, function: str) -> str:
     """The text of ``function``'s definition up to (not including) its body's ``{``."""
-    from ellora.tools.cpp_syntax import parse_cpp, text, walk
+    from ellora.tools.loops.cpp import parse, text, walk
 
-    for node in walk(parse_cpp(source).root_node):
+    for node in walk(parse(source).root_node):
         if node.type != "function_definition":
             continue
         declarator = node.child_by_field_name("declarator")

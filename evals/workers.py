@@ -56,7 +56,7 @@ def _context_for(settings_json: str) -> WorkerContext:
 
     settings = Settings.model_validate_json(settings_json)
     sandbox = create_task_sandbox(settings)
-    toolchain = detect_toolchain(sandbox, settings.toolchain.kokkos_prefix)
+    toolchain = detect_toolchain(sandbox, settings=settings.toolchain)
     return WorkerContext(settings, sandbox, toolchain)
 
 
