@@ -96,7 +96,7 @@ def guard_check_program(source: str, signature: str, main: str, position: int = 
 
 # ----- builds ---------------------------------------------------------------------------
 def _run(command: list[str], env: dict | None = None) -> str:
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    done = subprocess.run(command, check=False, capture_output=True, text=True, env=env)
     assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout}\n{done.stderr}"
     return done.stdout
 

@@ -77,25 +77,25 @@ def test_row_major_nested_write_is_injective():
             "alias", "h/b", "h and b may point to overlapping memory",
         ),
         (
-            "void f(int n, const double* u, const int* p, double* v) {\n"
-            " for (int i = 1; i < n - 1; ++i) v[i] = u[p[p[i]]] + u[i + 1]; }",
+            ("void f(int n, const double* u, const int* p, double* v) {\n"
+             " for (int i = 1; i < n - 1; ++i) v[i] = u[p[p[i]]] + u[i + 1]; }"),
             "alias", "v/u", "v and u may point to overlapping memory",
         ),
         (
-            "void f(int n, const double* x, double* y) { double t = 0;\n"
-            " for (int i = 0; i < n; ++i) { y[i] = t; t = x[i]; } }",
+            ("void f(int n, const double* x, double* y) { double t = 0;\n"
+             " for (int i = 0; i < n; ++i) { y[i] = t; t = x[i]; } }"),
             "carried_scalar", "t", "the scalar t carries a value",
         ),
         (
             # s alone is an inclusive running sum (a scan); x[i + 1] = s then feeds the
             # next iteration's x[i]
-            "double f(int n, double* x) { double s = 0;\n"
-            " for (int i = 0; i < n; ++i) { s += x[i]; x[i + 1] = s; } return s; }",
+            ("double f(int n, double* x) { double s = 0;\n"
+             " for (int i = 0; i < n; ++i) { s += x[i]; x[i + 1] = s; } return s; }"),
             "carried_array", "x", "written at x[i + 1] and read at x[i]",
         ),
         (
-            "void f(int n, const int* __restrict__ x, int* __restrict__ a, int* __restrict__ b)"
-            " {\n int s = 0; for (int i = 0; i < n; ++i) { a[i] = s; s += x[i]; b[i] = s; } }",
+            ("void f(int n, const int* __restrict__ x, int* __restrict__ a, int* __restrict__ b)"
+             " {\n int s = 0; for (int i = 0; i < n; ++i) { a[i] = s; s += x[i]; b[i] = s; } }"),
             "carried_scalar", "s", "the scalar s carries a value",
         ),
         (
@@ -103,8 +103,8 @@ def test_row_major_nested_write_is_injective():
             "call", "g", "calls g()",
         ),
         (
-            "int f(int n, const int* x, int* y) { for (int i = 0; i < n; ++i) {\n"
-            " if (x[i] == 0) return i; y[i] = 1; } return -1; }",
+            ("int f(int n, const int* x, int* y) { for (int i = 0; i < n; ++i) {\n"
+             " if (x[i] == 0) return i; y[i] = 1; } return -1; }"),
             "exit", "return", "leaves the loop",
         ),
     ],
