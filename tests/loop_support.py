@@ -119,8 +119,8 @@ def build_and_run(tmp_path: Path, program: str, threads: int = 4) -> str:
     return run_on_threads(build(tmp_path, program), threads)
 
 
-def build_and_run_kokkos(tmp_path: Path, program: str, threads: int = 2) -> str:
-    """Compile ``program`` against the Kokkos the installer built and run it."""
+def build_kokkos(tmp_path: Path, program: str) -> Path:
+    """``program`` compiled against the Kokkos the installer built; the binary's path."""
     from ellora.tools.toolchain import default_kokkos_prefixes, find_kokkos
 
     kokkos = find_kokkos(default_kokkos_prefixes())
@@ -131,8 +131,12 @@ def build_and_run_kokkos(tmp_path: Path, program: str, threads: int = 2) -> str:
     _run(["g++", "-std=c++17", "-O2", "-fopenmp", f"-I{kokkos.include_dir}", "-o", str(binary),
           str(source), f"-L{kokkos.lib_dir}", f"-Wl,-rpath,{kokkos.lib_dir}",
           f"-l{kokkos.core_library}", "-ldl"])
-    env = {"OMP_NUM_THREADS": str(threads), "OMP_PROC_BIND": "false", "PATH": "/usr/bin:/bin"}
-    return _run([str(binary)], env=env)
+    return binary
+
+
+def build_and_run_kokkos(tmp_path: Path, program: str, threads: int = 2) -> str:
+    """Compile ``program`` against Kokkos and run it on ``threads`` host threads."""
+    return run_on_threads(build_kokkos(tmp_path, program), threads)
 
 
 def build_and_run_mpi(tmp_path: Path, program: str, ranks: int) -> str:
