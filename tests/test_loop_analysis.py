@@ -70,9 +70,8 @@ def test_row_major_nested_write_is_injective():
         ),
         (
             # h[b[i]] += 1 is now a scatter-add under a run-time check that h and the range
-            # of b it reads are apart (see test_a_scatter_through_a_loaded_index_...); with
-            # a nested load the range of b cannot be computed before the loop, and h may
-            # overwrite the b it reads next
+            # of b it reads are apart (test_scatter_transforms); with a nested load the
+            # range cannot be computed before the loop, and h may overwrite the b it reads
             "void f(int n, const int* b, int* h) { for (int i = 0; i < n; ++i) h[b[b[i]]] += 1; }",
             "alias", "h/b", "h and b may point to overlapping memory",
         ),
