@@ -169,6 +169,41 @@ async def test_unsupported_ports_are_clean_errors_and_the_server_keeps_serving(c
 
 
 @pytest.mark.asyncio
+async def test_a_task_naming_a_target_ellora_cannot_write_is_refused_naming_those_it_can(
+        client, tmp_path):
+    uri = open_document(client, copy_saxpy(tmp_path))
+    for task, name in (("port this loop to SYCL", "SYCL"), ("rewrite it in HIP", "HIP"),
+                       ("use OpenACC here", "OpenACC")):
+        arguments = [{"action": "openmp", "uri": uri, "version": 1, "firstLine": 5,
+                      "lastLine": 7, "task": task}]
+        with pytest.raises(JsonRpcException) as caught:
+            await asyncio.wait_for(client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command="ellora.runAction", arguments=arguments)), 30)
+        assert caught.value.code == -32602
+        assert f"{name} ports are not supported yet" in str(caught.value)
+        assert "OpenMP, Kokkos or MPI" in str(caught.value)
+    assert len(await actions_at(client, uri, (5, 8))) == 6
+
+
+@pytest.mark.asyncio
+async def test_lines_without_code_are_refused_before_any_task_starts(client, tmp_path):
+    uri = open_document(client, copy_saxpy(tmp_path))
+    fortran = tmp_path / "p.f90"
+    fortran.write_text("program p\n  ! say what it does, 'quoted'\n\n  ! more\n" + FORTRAN[10:])
+    f_uri = open_document(client, fortran, language="fortran")
+    for doc, action, first, last in ((uri, "openmp", 1, 3), (uri, "kokkos", 8, 8),
+                                     (f_uri, "explain", 2, 4)):
+        arguments = [{"action": action, "uri": doc, "version": 1, "firstLine": first,
+                      "lastLine": last}]
+        with pytest.raises(JsonRpcException) as caught:
+            await asyncio.wait_for(client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command="ellora.runAction", arguments=arguments)), 30)
+        assert caught.value.code == -32602
+        assert f"lines {first}-{last} of" in str(caught.value)
+        assert "hold no code to change" in str(caught.value)
+
+
+@pytest.mark.asyncio
 async def test_malformed_and_out_of_order_requests_get_errors_not_crashes(client, tmp_path):
     saxpy = copy_saxpy(tmp_path)
     assert await actions_at(client, saxpy.as_uri(), (5, 8)) is None  # not opened yet

@@ -79,6 +79,7 @@ async def test_execute_command_reports_progress_and_sends_a_versioned_edit(clien
     result = await client.workspace_execute_command_async(
         run_params(await action_named(client, uri, "Parallelize with OpenMP"), "run-1"))
     assert result["status"] == "verified" and result["applied"] is True
+    assert result["target"] == "openmp" and "asks for OpenMP" in result["targetReason"]
     progress = client.progress_reports["run-1"]
     assert progress[0].kind == "begin" and progress[0].cancellable
     assert progress[-1].kind == "end"
@@ -94,6 +95,7 @@ async def test_execute_command_reports_progress_and_sends_a_versioned_edit(clien
     [shown] = client.shown_documents
     text = shown_text(shown)
     assert "**Status: verified**" in text and "| candidate |" in text and "```diff" in text
+    assert "Target: openmp: the task asks for OpenMP ('with openmp')" in text
 
 
 @pytest.mark.asyncio

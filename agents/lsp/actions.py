@@ -119,11 +119,13 @@ class RunRequest:
     version: int | None
     first_line: int
     last_line: int
+    task: str | None = None  # the request in the user's own words (a client's prompt box)
 
 
 def parse_run_arguments(raw: Any) -> RunRequest:
     """Check the JSON an editor sent back; raises ``ValueError`` or ``TypeError`` with a
-    one-line reason."""
+    one-line reason. An optional ``task`` replaces the action's own words (a programming
+    model it names is the target)."""
     if not isinstance(raw, dict):
         raise TypeError("expected one object argument {action, uri, version, firstLine, lastLine}")
     action = ACTIONS_BY_ID.get(str(raw.get("action")))
@@ -140,4 +142,7 @@ def parse_run_arguments(raw: Any) -> RunRequest:
         raise ValueError(f"bad line range {first!r}-{last!r}: need 1 <= firstLine <= lastLine")
     if version is not None and not isinstance(version, int):
         raise ValueError(f"bad document version {version!r}")
-    return RunRequest(action, uri, version, first, last)
+    task = raw.get("task")
+    if task is not None and not (isinstance(task, str) and task.strip()):
+        raise ValueError(f"bad task {task!r}: say what to do, e.g. 'port this loop to Kokkos'")
+    return RunRequest(action, uri, version, first, last, task.strip() if task else None)

@@ -79,6 +79,8 @@ def agent_report_markdown(report: dict, applied: str) -> str:
             f"{report.get('target_model')}, task `{report.get('task_id')}`"
         ),
         "",
+        *([f"Target: {report.get('target_model')}: {report['target_reason']}", ""]
+          if report.get("target_reason") else []),
         f"**Status: {report.get('status')}**"
         + (f": {report['status_reason']}" if report.get("status_reason") else ""),
         "",

@@ -103,6 +103,8 @@ async def finish_agent(ls: Any, run: RunInput, outcome: RunOutcome) -> tuple[Any
         "taskId": report.get("task_id"),
         "status": report.get("status"),
         "statusReason": report.get("status_reason", ""),
+        "target": report.get("target_model"),
+        "targetReason": report.get("target_reason"),
         "edit": note,
         "speedups": report.get("speedups") or {},
         "report": str(path),

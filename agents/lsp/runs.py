@@ -23,6 +23,7 @@ from ellora.agents.lsp.worker_process import WorkerRun
 
 log = logging.getLogger(__name__)
 REQUEST_FAILED = -32803  # LSP 3.17 RequestFailed
+INVALID_PARAMS = -32602
 CONTENT_MODIFIED = -32801
 
 
@@ -59,6 +60,7 @@ class RunOutcome:
 def capture_input(ls: Any, request: RunRequest) -> RunInput:
     """The open document at the version the action was computed for; raises ``RunError``."""
     from ellora.agents.cli.errors import UserError
+    from ellora.agents.selection import require_code
     from ellora.agents.user_files import parse_line_range
     from pygls.uris import to_fs_path
 
@@ -82,21 +84,39 @@ def capture_input(ls: Any, request: RunRequest) -> RunInput:
             "holds the headers and the test harness the agent uses)",
             -32602,
         )
-    try:
-        parse_line_range(f"{request.first_line}-{request.last_line}", document.source, Path(path))
-    except UserError as error:  # outside the document, or an empty document
-        raise RunError(str(error), -32602) from None
     language = language_of(request.uri, document.language_id) or "cpp"
+    try:
+        first, last = parse_line_range(
+            f"{request.first_line}-{request.last_line}", document.source, Path(path))
+        require_code(document.source, first, last, Path(path), language,
+                     fix="select the lines to change and ask again")
+    except UserError as error:  # outside the document, empty, or no code in the lines
+        raise RunError(str(error), -32602) from None
     return RunInput(request, Path(path), document.source, document.version, language)
+
+
+def task_text(run: RunInput) -> str:
+    """What the agent is asked: the user's own words, else the action's."""
+    request = run.request
+    if request.task:
+        return request.task
+    if request.action.id == "optimize":
+        return request.action.task.format(model=programming_model_of(run.text))
+    return request.action.task
 
 
 def check_supported(run: RunInput) -> None:
     """Turn what the agent graph cannot do yet into one clear error before starting."""
+    from ellora.agents.intent import UnsupportedTarget, read_intent
+
     action = run.request.action.id
     if action == "explain":
         return
-    if action == "cuda":
-        raise RunError("CUDA ports are not supported yet: ask for OpenMP, Kokkos or MPI")
+    if action != "optimize" or run.request.task:
+        try:
+            read_intent(task_text(run))
+        except UnsupportedTarget as error:
+            raise RunError(str(error), INVALID_PARAMS) from None
     if run.language == "fortran":
         raise RunError(
             f"'{run.request.action.title}' works on C and C++ only so far (the agent "
@@ -111,7 +131,8 @@ def check_supported(run: RunInput) -> None:
 
 def build_job(run: RunInput, overrides: dict) -> dict:
     """The JSON job for the worker."""
-    from ellora.agents.runner import infer_target_model, new_task_id
+    from ellora.agents.intent import read_intent
+    from ellora.agents.runner import new_task_id
     from ellora.tools.verify import find_harness
 
     request = run.request
@@ -125,14 +146,14 @@ def build_job(run: RunInput, overrides: dict) -> dict:
             "first_line": request.first_line,
             "last_line": request.last_line,
         }
-    task = request.action.task
-    if request.action.id == "optimize":
-        model = programming_model_of(run.text)
-        task = task.format(model=model)
-        target = model
+    task = task_text(run)
+    if request.action.id == "optimize" and not request.task:
+        target = programming_model_of(run.text)
+        reason = f"optimizing keeps the code's own programming model ({target})"
         overrides = deep_merge(overrides, {"agent": {"prefer_transformations": False}})
     else:
-        target = infer_target_model(task)
+        intent = read_intent(task)
+        target, reason = intent.target, intent.reason
     harness = find_harness(run.path) if run.path.exists() else None
     state = {
         "task_id": new_task_id(),
@@ -146,7 +167,7 @@ def build_job(run: RunInput, overrides: dict) -> dict:
         "status": "running",
         "steps": [],
     }
-    return {"kind": "agent", "overrides": overrides, "state": state}
+    return {"kind": "agent", "overrides": overrides, "state": state, "target_reason": reason}
 
 
 class TaskProgress:

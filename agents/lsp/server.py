@@ -1,34 +1,68 @@
 """The pygls language server: capabilities, document sync, cancellation, configuration.
 
 Feature handlers live in :mod:`ellora.agents.lsp.features`; this module holds the server
-state and the two protocol hooks pygls has no public seam for: tree edits *before* pygls
-applies an incremental change (so listing stays incremental), and ``$/cancelRequest`` for
+state and the protocol hooks pygls has no public seam for: tree edits *before* pygls
+applies an incremental change (so listing stays incremental), ``$/cancelRequest`` for
 ``workspace/executeCommand`` (pygls cancels only its own wrapper future, not the command
-handler, so the hook stops the task's worker too).
+handler, so the hook stops the task's worker too), an ``Invalid params`` answer to a request
+whose params do not fit its method (pygls only logs it, and the client waits forever), and
+the stdio reader of :mod:`ellora.agents.lsp.transport` (one badly framed message costs only
+itself).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ellora.agents.lsp.documents import SyntaxCache
 from ellora.agents.lsp.runs import TaskBook
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 log = logging.getLogger(__name__)
 SERVER_NAME = "ellora"
+INVALID_PARAMS = -32602
+
+
+@dataclass(frozen=True)
+class UnreadableRequest:
+    """A request whose params do not fit its method, to be answered ``Invalid params``."""
+
+    id: Any
+    method: str
+    reason: str
 
 
 class ElloraProtocol(LanguageServerProtocol):
-    """pygls' protocol with incremental tree edits and task-aware cancellation."""
+    """pygls' protocol with incremental tree edits, task-aware cancellation and an answer to
+    every request, even one it cannot read."""
 
     _server: ElloraServer
+
+    def structure_message(self, data: dict[str, Any]):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            if not (isinstance(data.get("method"), str) and isinstance(data.get("id"), int | str)):
+                raise  # a notification or a response: nobody waits for an answer
+            return UnreadableRequest(data["id"], data["method"], _why_unreadable(error))
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, UnreadableRequest):
+            log.warning("request %s (%s) has invalid params: %s", message.id, message.method,
+                        message.reason)
+            error = types.ResponseError(
+                INVALID_PARAMS, f"Invalid params for {message.method}: {message.reason}")
+            self._send_response(message.id, error=error)
+            return
+        super().handle_message(message)
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         super()._handle_cancel_notification(msg_id)
@@ -86,6 +120,12 @@ class ElloraServer(LanguageServer):
         self._hover: asyncio.Future | None = None
         self._diagnostics: Any = None
 
+    def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
+        """Serve LSP over stdio with the resynchronizing reader."""
+        from ellora.agents.lsp.transport import serve_stdio
+
+        serve_stdio(self, stdin, stdout)
+
     def overrides(self) -> dict:
         """Every override layer merged, for this process and for task workers."""
         from ellora.agents.lsp.config import deep_merge
@@ -133,6 +173,17 @@ class ElloraServer(LanguageServer):
                 None, create_hover_source, self.settings, cache
             )
         return self._hover
+
+
+def _why_unreadable(error: Exception) -> str:
+    """What did not fit, in one line (cattrs' own account of the params when it has one)."""
+    from cattrs import transform_error
+    from cattrs.errors import ClassValidationError
+
+    cause = error.__cause__
+    if isinstance(cause, ClassValidationError):
+        return "; ".join(transform_error(cause))[:500]
+    return " ".join(str(cause or error).split())[:500] or type(error).__name__
 
 
 def _cache_home() -> str:

@@ -68,6 +68,7 @@ def run_agent(job: dict, emit) -> None:
         state, services, checkpoints, on_step=lambda step: emit({"event": "step", "step": step})
     )
     final = saved_state(state["task_id"], services, checkpoints) or {}
+    report["target_reason"] = job.get("target_reason")
     if report.get("diff"):
         report["patch"] = str(
             save_patch(report["diff"], settings.state_dir / "patches", state["task_id"])
