@@ -15,7 +15,6 @@ import json
 import pytest
 import pytest_lsp
 from lsp_support import SERVER, actions_at, copy_saxpy, ellora_client, open_document, start_session
-from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
 
