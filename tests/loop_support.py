@@ -139,13 +139,17 @@ def build_and_run_kokkos(tmp_path: Path, program: str, threads: int = 2) -> str:
     return run_on_threads(build_kokkos(tmp_path, program), threads)
 
 
-def build_and_run_mpi(tmp_path: Path, program: str, ranks: int) -> str:
-    """Compile ``program`` with mpicxx and run it on ``ranks`` ranks (rank 0's output
-    first: every rank prints)."""
+def build_mpi(tmp_path: Path, program: str) -> Path:
+    """``program`` compiled with mpicxx; the binary's path."""
     source = tmp_path / "main.cpp"
     source.write_text(program)
     binary = tmp_path / "main"
     _run(["mpicxx", "-std=c++17", "-O2", "-o", str(binary), str(source)])
+    return binary
+
+
+def run_on_ranks(binary: Path, ranks: int) -> str:
+    """The output of ``binary`` run by mpirun on ``ranks`` ranks (every rank's)."""
     launcher = ["mpirun", "--oversubscribe", "-np", str(ranks)]
     if os.geteuid() == 0:
         launcher.append("--allow-run-as-root")
