@@ -30,7 +30,8 @@ def optimizer(state: TaskState, services: Services) -> dict:
         or state.get("candidate_origin") != "transformation"
     ):
         return {}
-    options = variants(state["target_model"], state["candidate"], loop)
+    options = variants(state["target_model"], state["candidate"], loop,
+                       (state["original"], state["first_line"], state["last_line"]))
     if not options:
         return {"steps": [timer.record("optimize round: no known-safe variant applies to "
                                        "this loop")]}

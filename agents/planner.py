@@ -55,11 +55,14 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
         if region.sorts:
             what.append(f"std::sort at line {', '.join(map(str, region.sorts))}: a parallel "
                         "block sort applies")
+        if region.algorithms:
+            what.append(f"standard algorithms at line {', '.join(map(str, region.algorithms))}"
+                        ": parallel forms with the same result apply")
         plan["why"] = "; ".join(what) + f"; a verified {target} transformation applies"
         if region.serial:
             plan["why"] += "; kept serial: " + "; ".join(
                 f"line {d.line} ({d.why})" for d in region.serial)
-    elif region is None or region.loops_found == 0:
+    elif region is None or (region.loops_found == 0 and region.source is None):
         plan["strategy"] = "model"
         plan["why"] = "no for loop starts in the selected lines; the model writes the change"
     elif not settings.allow_unproven and settings.prefer_transformations and region.serial:

@@ -17,10 +17,23 @@ class Variant:
     why: str
 
 
-def variants(target: str, candidate: str, decision: dict) -> list[Variant]:
+def variants(target: str, candidate: str, decision: dict,
+             region: tuple[str, int, int] | None = None) -> list[Variant]:
     """Variants of a transformation's output worth measuring for this loop; ``decision``
-    is the planner's record of the loop (``LoopDecision.to_dict()``)."""
+    is the planner's record of the loop (``LoopDecision.to_dict()``), ``region`` the
+    original source and lines (to lower the region again with other options)."""
     found: list[Variant] = []
+    if region is not None and decision.get("conditional_stores") and target in ("openmp",
+                                                                                 "kokkos"):
+        from ellora.tools.loops.region import plan_region
+
+        source, first, last = region
+        converted = plan_region(source, first, last, target, if_convert=True).source
+        if converted and converted != candidate:
+            found.append(Variant(
+                "if-converted stores", converted,
+                "a conditional store to an element only its iteration touches becomes a "
+                "select, so the loop vectorizes (the serial compiler may not add stores)"))
     irregular = decision.get("irregular", False)
     if target == "openmp" and OPENMP_PRAGMA in candidate:
         if irregular:

@@ -33,6 +33,7 @@ class LoopDecision:
     perfectly_nested: bool = False
     inner_parallel: bool = False
     versioned: bool = False
+    conditional_stores: bool = False  # an if-converted variant is worth measuring
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -46,6 +47,7 @@ class RegionPlan:
     source: str | None = None  # the rewritten source, None when nothing was transformed
     explanation: str = ""
     sorts: list[int] = field(default_factory=list)  # lines of std::sort calls made parallel
+    algorithms: list[int] = field(default_factory=list)  # lines of std::find, ... calls
     loops_found: int = 0
 
     @property
@@ -54,7 +56,8 @@ class RegionPlan:
 
     @property
     def pattern(self) -> str:
-        names = [d.pattern for d in self.transformed] + ["sort"] * bool(self.sorts)
+        names = [d.pattern for d in self.transformed] + ["sort"] * bool(self.sorts) + \
+            ["algorithm"] * bool(self.algorithms)
         return "; ".join(dict.fromkeys(names)) or "unknown"
 
     def left_serial(self) -> list[str]:
@@ -71,16 +74,23 @@ class RegionPlan:
                 "transformed": [d.to_dict() for d in self.transformed],
                 "serial": [d.to_dict() for d in self.serial],
                 "explanation": self.explanation, "sorts": self.sorts,
+                "algorithms": self.algorithms,
                 "loops_found": self.loops_found}
 
 
-def plan_region(source: str, first_line: int, last_line: int, target: str) -> RegionPlan:
+def plan_region(source: str, first_line: int, last_line: int, target: str,
+                if_convert: bool = False) -> RegionPlan:
     """The region's plan for ``target`` with the rewritten source (when any loop or sort
-    was transformed)."""
+    was transformed); ``if_convert`` lowers conditional stores to owned elements as
+    selects."""
+    from ellora.tools.loops import algorithms
     from ellora.tools.sort_transforms import SORT_TARGETS, mark_sorts, sort_calls
 
     sorts = sort_calls(source, first_line, last_line) if target in SORT_TARGETS else []
     working = mark_sorts(source, sorts)  # same lines and loops; the helper comes last
+    calls = algorithms.algorithm_calls(working, first_line, last_line) \
+        if target in algorithms.TARGETS else []
+    working = algorithms.mark_algorithms(working, calls)
     parsed = CppSource(working)
     plan = RegionPlan(target)
     emissions: list[Emission] = []
@@ -104,8 +114,12 @@ def plan_region(source: str, first_line: int, last_line: int, target: str) -> Re
                                 triangular=verdict.triangular, versioned=verdict.versioned)
         _nest_shape(parsed, model, decision)
         if verdict.parallel:
+            from ellora.tools.loops.emit.common import LoopText
+
+            decision.conditional_stores = verdict.pattern == "map" and bool(
+                LoopText(verdict).if_conversions())
             try:
-                emission = emit(verdict, target)
+                emission = emit(verdict, target, if_convert)
             except NotEmittable as why:
                 decision.why = str(why)
                 plan.serial.append(decision)
@@ -125,8 +139,12 @@ def plan_region(source: str, first_line: int, last_line: int, target: str) -> Re
     for loop in parsed.loops_in_lines(first_line, last_line):
         choose(loop)
     plan.transformed.sort(key=lambda d: d.line)
-    if emissions or sorts:
+    if emissions or sorts or calls:
         rewritten = apply_emissions(working, emissions, target) if emissions else working
+        if calls:
+            rewritten = algorithms.with_algorithm_helpers(rewritten, target, calls)
+            explanations.append(algorithms.algorithm_explanation(calls, target))
+            plan.algorithms = [call.line for call in calls]
         if sorts:
             from ellora.tools.sort_transforms import sort_explanation, with_sort_helper
 

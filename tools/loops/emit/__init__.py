@@ -14,18 +14,20 @@ TARGETS = ("openmp", "kokkos", "mpi")
 __all__ = ["Emission", "NotEmittable", "emit", "apply_emissions", "TARGETS"]
 
 
-def emit(verdict: Verdict, target: str) -> Emission:
-    """The target's lowering of a parallel verdict; NotEmittable when it has none."""
+def emit(verdict: Verdict, target: str, if_convert: bool = False) -> Emission:
+    """The target's lowering of a parallel verdict; NotEmittable when it has none.
+    ``if_convert``: conditional stores to owned elements become selects (a variant the
+    optimize round measures)."""
     if not verdict.parallel:
         raise NotEmittable(f"not parallel: {verdict.dependence}")
     if target == "openmp":
         from ellora.tools.loops.emit.openmp import emit_openmp
 
-        return emit_openmp(verdict)
+        return emit_openmp(verdict, if_convert)
     if target == "kokkos":
         from ellora.tools.loops.emit.kokkos import emit_kokkos
 
-        return emit_kokkos(verdict)
+        return emit_kokkos(verdict, if_convert)
     if target == "mpi":
         from ellora.tools.loops.emit.mpi import emit_mpi
 

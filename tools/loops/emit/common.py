@@ -56,6 +56,57 @@ def text_of(node) -> str:
     return node.text.decode()
 
 
+def _nodes(node):
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
+def _single_statement(node):
+    while node is not None and node.type == "compound_statement":
+        named = [c for c in node.named_children if c.type != "comment"]
+        if len(named) != 1:
+            return None
+        node = named[0]
+    return node
+
+
+def _guard(statement):
+    """The ``if`` whose consequence is exactly ``statement``, else None."""
+    parent = statement.parent if statement is not None else None
+    if parent is not None and parent.type == "compound_statement":
+        if _single_statement(parent) is not statement and _single_statement(parent) != statement:
+            return None
+        parent = parent.parent
+    if parent is None or parent.type != "if_statement":
+        return None
+    return parent
+
+
+_COMPOUND = {"+=": "+", "-=": "-", "*=": "*", "/=": "/", "%=": "%", "&=": "&", "|=": "|",
+             "^=": "^", "<<=": "<<", ">>=": ">>"}
+
+
+def _assigned_value(text: "LoopText", statement):
+    """(target text, value text) of ``a[i] = v;`` / ``a[i] op= v;``, else None."""
+    if statement is None or statement.type != "expression_statement":
+        return None
+    expression = next((c for c in statement.named_children if c.type != "comment"), None)
+    if expression is None or expression.type != "assignment_expression" or \
+            expression.child_by_field_name("left").type != "subscript_expression":
+        return None
+    target = text.rewrite(expression.child_by_field_name("left"))
+    value = text.rewrite(expression.child_by_field_name("right"))
+    operator = text_of(expression.child(1))
+    if operator == "=":
+        return target, value
+    if operator in _COMPOUND:
+        return target, f"{target} {_COMPOUND[operator]} ({value})"
+    return None
+
+
 def identifier_edits(node, renames: dict[str, str]) -> list[tuple[int, int, str]]:
     """(start, end, new name) for every variable identifier under ``node`` in ``renames``."""
     if not renames:
@@ -90,6 +141,7 @@ class LoopText:
         self.data = self.source.encode()
         self.node = self.model.node
         self.captures: dict[str, str] = {}  # outer objects renamed inside a Kokkos lambda
+        self.if_convert = False  # conditional stores to owned elements become selects
 
     @property
     def var(self) -> str:
@@ -143,6 +195,9 @@ class LoopText:
         body = self.model.body
         start, end = body.start_byte, body.end_byte
         taken = [(s.start_byte, s.end_byte, "") for s in skip] + list(edits)
+        if self.if_convert:
+            taken += [e for e in self.if_conversions()
+                      if not any(a <= e[0] < b or e[0] <= a < e[1] for a, b, _ in taken)]
         renamed = [e for e in identifier_edits(body, self.captures)
                    if not any(a <= e[0] < b for a, b, _ in taken)]
         pieces = sorted([*taken, *renamed], reverse=True)
@@ -156,6 +211,42 @@ class LoopText:
         if element:
             text = "{ " + element + " " + text[1:]
         return text
+
+    def if_conversions(self) -> list[tuple[int, int, str]]:
+        """``if (c) a[i] = v;`` (and ``else a[i] = w;``) on an element only this iteration
+        touches becomes ``a[i] = (c) ? v : a[i];``: an unconditional store the compiler can
+        vectorize (it may not add stores to the serial loop itself). Only the element's own
+        iteration reads or writes it, so the extra store changes nothing another thread sees."""
+        owned = {o.base for o in self.verdict.owned}
+        edits = []
+        for access in self.model.accesses:
+            if access.base not in owned or not access.writes or access.loops:
+                continue
+            statement = access.statement
+            guard = _guard(statement)
+            if guard is None or any(e[0] == guard.start_byte for e in edits):
+                continue
+            condition = guard.child_by_field_name("condition")
+            if any(n.type in ("assignment_expression", "update_expression", "call_expression")
+                   for n in _nodes(condition)):
+                continue
+            taken = _assigned_value(self, statement)
+            if taken is None:
+                continue
+            alternative = guard.child_by_field_name("alternative")
+            target, value = taken
+            other = target
+            if alternative is not None:
+                branch = next((c for c in alternative.named_children if c.type != "comment"),
+                              None)
+                branch = _single_statement(branch)
+                found = _assigned_value(self, branch) if branch is not None else None
+                if found is None or "".join(found[0].split()) != "".join(target.split()):
+                    continue
+                other = found[1]
+            edits.append((guard.start_byte, guard.end_byte,
+                          f"{target} = {self.rewrite(condition)} ? ({value}) : ({other});"))
+        return edits
 
     def element_declaration(self) -> str:
         """``auto const& v = x[ellora_v_index];`` for a range-based loop, else ""."""

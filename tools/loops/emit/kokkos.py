@@ -19,7 +19,7 @@ _OBJECT_KINDS = ("vector", "std_array", "string", "bool_vector", "container", "s
                  "unknown")
 
 
-def emit_kokkos(verdict) -> Emission:
+def emit_kokkos(verdict, if_convert: bool = False) -> Emission:
     text = LoopText(verdict)
     if verdict.scatters:
         from ellora.tools.loops.emit.scatter import emit_scatter
@@ -36,6 +36,7 @@ def emit_kokkos(verdict) -> Emission:
         emission = emit_search(text, "kokkos")
         emission.code = _with_declarations(text, declarations, emission.code)
         return emission
+    text.if_convert = if_convert
     return _parallel(text, declarations)
 
 

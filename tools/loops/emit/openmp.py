@@ -11,7 +11,7 @@ _REDUCTION_CLAUSE = {"+": "+", "*": "*", "max": "max", "min": "min", "&": "&", "
                      "^": "^", "&&": "&&", "||": "||"}
 
 
-def emit_openmp(verdict: Verdict) -> Emission:
+def emit_openmp(verdict: Verdict, if_convert: bool = False) -> Emission:
     text = LoopText(verdict)
     if verdict.search is not None or verdict.locate is not None:
         from ellora.tools.loops.emit.search import emit_search
@@ -25,6 +25,7 @@ def emit_openmp(verdict: Verdict) -> Emission:
         from ellora.tools.loops.emit.blockscan import emit_block_scan
 
         return emit_block_scan(text, "openmp")
+    text.if_convert = if_convert
     return _worksharing(text)
 
 
