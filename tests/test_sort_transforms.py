@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 from conftest import FAST_AGENT
-from ellora.tools.loop_plan import rewrite_region
+from ellora.tools.loops.region import plan_region
 from ellora.tools.sort_transforms import sort_calls
-from test_loop_versioning import build_and_run, copy_suite_problem, run_agent
+from loop_support import build, copy_suite_problem, run_agent, run_on_threads
 
 SORTS = """\
 #include <algorithm>
@@ -76,20 +76,23 @@ def test_every_std_sort_of_the_region_is_found():
     assert len(sort_calls(using, 1, 100)) == 3
 
 
-@pytest.mark.parametrize("threads", [1, 2, 3, 4])
-def test_the_openmp_block_sort_equals_std_sort(tmp_path, threads):
-    parallel = rewrite_region(SORTS, 1, 100, "openmp")
+def test_the_openmp_block_sort_equals_std_sort(tmp_path):
+    plan = plan_region(SORTS, 1, 100, "openmp")
+    assert plan.sorts == [8, 12, 16] and plan.pattern == "sort" and not plan.transformed
     # the 3 calls, 2 definitions and the default-order overload calling the other
-    assert parallel.source.count("ellora_parallel_sort(") == 6
-    assert "#pragma omp parallel for" in parallel.source
-    assert build_and_run(tmp_path, parallel.source + CHECK, threads).strip() == "1"
+    assert plan.source.count("ellora_parallel_sort(") == 6
+    assert "#pragma omp parallel for" in plan.source
+    binary = build(tmp_path, plan.source + CHECK)
+    for threads in (1, 2, 3, 4):
+        assert run_on_threads(binary, threads).strip() == "1", f"{threads} threads"
 
 
 def test_a_sort_only_region_has_no_transformation_for_cuda():
-    with pytest.raises(ValueError):
-        rewrite_region(SORTS, 1, 100, "cuda")
-    with pytest.raises(ValueError, match="not parallelized"):
-        rewrite_region(SORTS, 1, 5, "openmp")  # the lines hold no sort and no loop
+    plan = plan_region(SORTS, 1, 100, "cuda")
+    assert plan.source is None and plan.sorts == [] and plan.pattern == "unknown"
+    plan = plan_region(SORTS, 1, 5, "openmp")  # the lines hold no sort and no loop
+    assert plan.source is None and plan.loops_found == 0
+    assert plan.first_refusal == "no for loop in the region"
 
 
 @pytest.mark.parametrize(
