@@ -2,18 +2,16 @@
 
 import pytest
 from conftest import EXAMPLES, FAST_AGENT
-from ellora.tools.cpp_syntax import loops_in_lines, parse_cpp
-from ellora.tools.loop_analysis import analyze_loop
-from ellora.tools.transformations import to_kokkos, to_openmp
+from ellora.tools.loops.region import plan_region
 from ellora.tools.tuning import variants
 
 
 def names_for(example: str, first: int, last: int, target: str) -> list[str]:
     source = (EXAMPLES / example).read_text()
-    loop = loops_in_lines(parse_cpp(source), first, last)[0]
-    facts = analyze_loop(loop, source)
-    transform = to_openmp if target == "openmp" else to_kokkos
-    return [v.name for v in variants(target, source, transform(source, loop, facts).source, facts)]
+    plan = plan_region(source, first, last, target)
+    assert plan.source is not None, plan.left_serial()
+    [decision] = plan.transformed
+    return [v.name for v in variants(target, plan.source, decision.to_dict())]
 
 
 @pytest.mark.parametrize(
@@ -28,6 +26,19 @@ def names_for(example: str, first: int, last: int, target: str) -> list[str]:
 )
 def test_variants_only_where_valid(example, lines, target, expected):
     assert names_for(example, *lines, target) == expected
+
+
+def test_variants_follow_the_recorded_decision():
+    """The variants read the planner's record, not the source: an irregular loop gets a
+    dynamic schedule, a perfect nest with a parallel inner loop gets collapse(2)."""
+    candidate = "#pragma omp parallel for schedule(static)\nfor (int i = 0; i < n; ++i) {}\n"
+    regular = {"irregular": False, "perfectly_nested": True, "inner_parallel": False}
+    assert variants("openmp", candidate, regular) == []
+    both = variants("openmp", candidate, {"irregular": True, "perfectly_nested": True,
+                                          "inner_parallel": True})
+    assert [v.name for v in both] == ["schedule(dynamic, 64)", "collapse(2)"]
+    assert "schedule(dynamic, 64)" in both[0].source and "collapse(2)" in both[1].source
+    assert variants("kokkos", candidate, {"irregular": True}) == []  # no RangePolicy in it
 
 
 def test_optimize_round_runs_in_the_graph_and_keeps_a_tested_candidate(make_services):
