@@ -138,6 +138,12 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
 
     for loop in parsed.loops_in_lines(first_line, last_line):
         choose(loop)
+    for loop in _uncounted_loops(parsed, first_line, last_line):
+        plan.loops_found += 1
+        plan.serial.append(LoopDecision(
+            loop.start_point[0] + 1, loop.end_point[0] + 1, False, "refused",
+            f"a {loop.type.split('_')[0]} loop is not a counted loop: how many times it runs "
+            "is only known as it runs, so its iterations cannot be shared out"))
     plan.transformed.sort(key=lambda d: d.line)
     if emissions or sorts or calls:
         rewritten = apply_emissions(working, emissions, target) if emissions else working
@@ -154,6 +160,29 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
         plan.source = rewritten
         plan.explanation = "\n".join(explanations)
     return plan
+
+
+def _uncounted_loops(parsed: CppSource, first_line: int, last_line: int) -> list:
+    """``while`` and ``do`` loops starting in the lines and not inside a ``for`` loop that
+    starts there (those are planned with their loop)."""
+    from ellora.tools.loops.cpp import LOOP_TYPES, walk
+
+    found = []
+    for node in walk(parsed.tree.root_node):
+        if node.type not in ("while_statement", "do_statement"):
+            continue
+        if not first_line <= node.start_point[0] + 1 <= last_line:
+            continue
+        parent, inside = node.parent, False
+        while parent is not None:
+            if parent.type in (*LOOP_TYPES, "while_statement", "do_statement") and \
+                    parent.start_point[0] + 1 >= first_line:
+                inside = True
+                break
+            parent = parent.parent
+        if not inside:
+            found.append(node)
+    return found
 
 
 def _direct_inner_loops(loop) -> list:
