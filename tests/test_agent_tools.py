@@ -37,3 +37,19 @@ def test_tools_run_for_real():
     )
     profile = tools["hotspots"].invoke({"source": program})
     assert profile["available"] and "work" in profile["top_functions"][0]["function"]
+
+
+def test_analyze_loop_reports_the_verdict():
+    analyze = tools_by_name()["analyze_loop"]
+    source = ("#include <vector>\nint countEven(const std::vector<int>& x) {\n  int count = 0;\n"
+              "  for (int i = 0; i < (int)x.size(); ++i) { if (x[i] % 2 == 0) ++count; }\n"
+              "  return count;\n}\n")
+    found = analyze.invoke({"source": source, "first_line": 1, "last_line": 6})
+    assert found["parallel"] and found["pattern"] == "reduction"
+    assert found["reductions"] == [{"variable": "count", "operator": "+"}]
+    assert found["dependence"] is None and "count: +-reduction" in found["facts"]
+    doubling = "void f(int n, double* y) {\n for (int i = 1; i < n; i *= 2) y[i] = 0;\n}\n"
+    found = analyze.invoke({"source": doubling, "first_line": 1, "last_line": 3})
+    assert not found["parallel"] and found["dependence"].startswith("not a counted loop")
+    found = analyze.invoke({"source": source, "first_line": 5, "last_line": 6})
+    assert found == {"error": "no for loop starts in lines 5-6"}
