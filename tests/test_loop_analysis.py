@@ -10,9 +10,12 @@ from ellora.tools.loops.legality.verdict import ObjectCheck, RangeCheck, Scatter
 from loop_support import (
     build,
     build_and_run_kokkos,
+    build_kokkos,
+    build_mpi,
     loop_nodes,
     refusal,
     region_source,
+    run_on_ranks,
     run_on_threads,
     verdict_of,
 )
@@ -439,3 +442,55 @@ def test_a_kokkos_reduction_over_a_const_vector_compiles_and_agrees(tmp_path):
         "    same &= std::fabs(a - b) <= 1e-9 * (1 + std::fabs(b));\n"
         "  }\n  std::printf(\"%d\\n\", same);\n}\n")
     assert build_and_run_kokkos(tmp_path, program).strip().splitlines()[-1] == "1"
+
+
+def test_kokkos_ports_of_vector_code_keep_const_and_the_object_check(tmp_path):
+    """Lambdas capture outer vectors through pointers (nothing copied, const kept); the
+    object check runs the original loop when both references are one vector."""
+    functions = VECTOR_SHIFT + RANGE_LOOPS + COUNTING
+    parallel = region_source("#include <vector>\n" + functions, 1, 10_000, "kokkos")
+    assert parallel.count("Kokkos::parallel_") == 4
+    serial = functions
+    for name in ("shiftInto", "squareAll", "sumAll", "countEven"):
+        serial = serial.replace(f"{name}(", f"{name}_serial(")
+    binary = build_kokkos(tmp_path, parallel + serial + (
+        "#include <cstdio>\n"
+        "int main(int argc, char** argv) {\n  Kokkos::ScopeGuard guard(argc, argv);\n"
+        "  int same = 1;\n"
+        "  for (int n : {0, 1, 2, 1000, 100003}) {\n"
+        "    std::vector<double> a(n), b(n), c(n), d(n); std::vector<long> e(n);\n"
+        "    std::vector<int> f(n);\n"
+        "    for (int i = 0; i < n; ++i) a[i] = c[i] = i % 7, b[i] = d[i] = i % 5,\n"
+        "                                e[i] = i % 11 - 5, f[i] = (i * 37) % 101;\n"
+        "    shiftInto(a, b); shiftInto_serial(c, d); same &= a == c && b == d;\n"
+        "    shiftInto(a, a); shiftInto_serial(c, c); same &= a == c;\n"
+        "    squareAll(a); squareAll_serial(c); same &= a == c;\n"
+        "    same &= sumAll(e) == sumAll_serial(e) && countEven(f) == countEven_serial(f);\n"
+        "  }\n  std::printf(\"%d\\n\", same);\n}\n"))
+    for threads in (1, 3):
+        assert run_on_threads(binary, threads).strip().splitlines()[-1] == "1"
+
+
+def test_mpi_ports_of_a_counter_and_an_argmin_agree_on_every_rank(tmp_path):
+    functions = COUNTING + ARGMIN
+    parallel = region_source("#include <limits>\n#include <vector>\n" + functions, 1, 10_000,
+                             "mpi")
+    assert "MPI_Allreduce" in parallel
+    serial = functions
+    for name in ("countEven", "closest", "lastMatch"):
+        serial = serial.replace(f"{name}(", f"{name}_serial(")
+    binary = build_mpi(tmp_path, parallel + serial + (
+        "#include <cstdio>\n"
+        "int main(int argc, char** argv) {\n  MPI_Init(&argc, &argv);\n"
+        "  int same = 1, rank = 0;\n  MPI_Comm_rank(MPI_COMM_WORLD, &rank);\n"
+        "  for (int n : {0, 1, 2, 7, 100003}) {\n"
+        "    std::vector<int> y(n); std::vector<double> x(n);\n"
+        "    for (int i = 0; i < n; ++i) y[i] = (i * 37) % 101, x[i] = (i * 37) % 1000;\n"
+        "    same &= countEven(y) == countEven_serial(y);\n"
+        "    for (double t : {-5.0, 499.5}) same &= closest(x, t) == closest_serial(x, t);\n"
+        "    for (int w : {0, 40}) same &= lastMatch(y, w) == lastMatch_serial(y, w);\n"
+        "  }\n"
+        "  MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);\n"
+        "  if (rank == 0) std::printf(\"%d\\n\", same);\n  MPI_Finalize();\n}\n"))
+    for ranks in (1, 2, 3):
+        assert run_on_ranks(binary, ranks).split() == ["1"], f"{ranks} ranks"
