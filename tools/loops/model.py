@@ -16,6 +16,7 @@ from ellora.tools.loops.bounds import Interval, RangeEnv
 from ellora.tools.loops.calls import CallEffect
 from ellora.tools.loops.cxx_types import CType
 from ellora.tools.loops.expr import ONE, AtomTable, Poly
+from ellora.tools.loops.terms import Guard, Term
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,10 @@ class Access:
     open_loops: int = 0
     member: str | None = None
     whole: bool = False
+    term: Term | None = None  # the value written (write/update)
+    guard: Guard | None = None  # the if right around the statement
+    top_index: int = -1  # which statement of the loop body holds it
+    standalone: bool = False  # the update is a whole statement (``a[k] += v;``)
 
     @property
     def writes(self) -> bool:
@@ -113,6 +118,9 @@ class ScalarEvent:
     top_level: bool = False
     in_inner_loop: bool = False
     position: int = 0
+    term: Term | None = None  # the value written (write/update)
+    guard: Guard | None = None  # the if right around the statement
+    top_index: int = -1  # which statement of the loop body holds it
 
 
 @dataclass
@@ -131,6 +139,9 @@ class Exit:
     kind: str
     node: object = field(default=None, repr=False)
     leaves_loop: bool = True
+    term: Term | None = None  # the returned value
+    guard: Guard | None = None
+    top_index: int = -1
 
 
 @dataclass
@@ -179,6 +190,10 @@ class LoopModel:
     obstacles: list[str] = field(default_factory=list)  # what the front end could not read
     outer_facts: list[Poly] = field(default_factory=list)  # from loops around this one
     direct_inner_loops: list = field(default_factory=list, repr=False)  # nodes
+    # the loop body's own statements, in order: declaration, if, expression, loop, other
+    top_statements: list[str] = field(default_factory=list)
+    # outer scalars read after the loop, or in a loop around it (live across iterations)
+    used_outside: set[str] = field(default_factory=set)
 
     @property
     def line(self) -> int:

@@ -17,6 +17,8 @@ from ellora.tools.loops.cpp.reader import ExpressionReader, comparison_parts, no
 from ellora.tools.loops.cpp.scope import text, walk
 from ellora.tools.loops.cxx_types import CType, element_type
 from ellora.tools.loops.expr import Poly
+from ellora.tools.loops.cpp.terms import term_of
+from ellora.tools.loops.terms import Guard
 from ellora.tools.loops.model import (
     Access,
     Base,
@@ -57,13 +59,61 @@ def build_model(loop, context: FunctionContext) -> LoopModel:
     model.nonnegative = _nonnegative_names(scope, loop)
     model.outer_facts = _enclosing_facts(loop, reader, scope, model.nonnegative)
     walker = _BodyWalker(model, reader, scope)
+    model.top_statements = [_statement_kind(c) for c in _body_statements(model.body)]
     if header.range_of is not None:
         walker.start_range(header)
     walker.visit_statement(model.body, conditional=False, loops=())
+    model.used_outside = _used_outside(loop, context.definition, set(model.scalars))
     if header.var in model.scalars:
         model.obstacles.append(f"the loop body modifies the loop variable {header.var}")
         del model.scalars[header.var]
     return model
+
+
+def _used_outside(loop, function, names: set[str]) -> set[str]:
+    """Which of ``names`` are read after the loop, or anywhere in a loop around it (whose
+    next iteration sees them)."""
+    outer, current = loop, loop.parent
+    while current is not None and current != function:
+        if current.type in ("for_statement", "for_range_loop", "while_statement",
+                            "do_statement"):
+            outer = current
+        current = current.parent
+    found = set()
+    for node in walk(function):
+        if node.type != "identifier" or text(node) not in names:
+            continue
+        inside = loop.start_byte <= node.start_byte < loop.end_byte
+        after = node.start_byte >= loop.end_byte
+        in_outer = outer is not loop and outer.start_byte <= node.start_byte < outer.end_byte
+        if not inside and (after or in_outer):
+            found.add(text(node))
+    return found
+
+
+def _body_statements(body) -> list:
+    if body is None:
+        return []
+    if body.type != "compound_statement":
+        return [body]
+    return [c for c in body.named_children if c.type not in ("comment", "preproc_call")]
+
+
+def _statement_kind(node) -> str:
+    return {"declaration": "declaration", "if_statement": "if",
+            "expression_statement": "expression", "for_statement": "loop",
+            "for_range_loop": "loop", "while_statement": "loop",
+            "do_statement": "loop"}.get(node.type, "other")
+
+
+def _single(branch):
+    """The one statement of a branch (through braces), else None."""
+    while branch is not None and branch.type == "compound_statement":
+        inner = [c for c in branch.named_children if c.type != "comment"]
+        if len(inner) != 1:
+            return None
+        branch = inner[0]
+    return branch
 
 
 def _type_of(scope, name: str, node) -> CType | None:
@@ -146,6 +196,24 @@ class _BodyWalker:
         self.aliases: dict[str, tuple[str, tuple[Poly | None, ...], tuple[str, ...]]] = {}
         self.private_objects: set[str] = set()
         self.value_copies: set[str] = set()  # by-value range elements: writes stay private
+        self.frames: list[tuple[Guard, object]] = []  # ifs around: (guard, branch statement)
+        self.tops = _body_statements(model.body)
+
+    def guard_of(self, statement):
+        """The innermost if around ``statement`` (its branch's only statement or not)."""
+        if not self.frames:
+            return None
+        guard, single = self.frames[-1]
+        from dataclasses import replace
+
+        return replace(guard, sole=single is not None and statement is not None and
+                       single.start_byte == statement.start_byte)
+
+    def top_index(self, node) -> int:
+        for index, statement in enumerate(self.tops):
+            if node is not None and statement.start_byte <= node.start_byte < statement.end_byte:
+                return index
+        return -1
 
     def element_value(self, name: str) -> Poly:
         """The value of an element alias inside an index: a load of that element."""
@@ -252,11 +320,21 @@ class _BodyWalker:
         self.visit_expression(condition, conditional, loops, open_loops)
         holding = self._comparisons(condition, negate=False)
         saved = list(self.conditions)
-        self.conditions = saved + holding
-        self.visit_statement(node.child_by_field_name("consequence"), True, loops, open_loops)
         alternative = node.child_by_field_name("alternative")
+        branch_else = None
+        if alternative is not None:
+            branch_else = next((c for c in alternative.named_children if c.type != "comment"),
+                               None)
+        guard = Guard(term_of(condition), alternative is not None, False, False,
+                      node.parent == self.model.body, (node.start_byte, node.end_byte), node)
+        self.conditions = saved + holding
+        self.frames.append((guard, _single(node.child_by_field_name("consequence"))))
+        self.visit_statement(node.child_by_field_name("consequence"), True, loops, open_loops)
+        self.frames[-1] = (Guard(guard.condition, True, False, True, guard.top_level,
+                                 guard.span, node), _single(branch_else))
         self.conditions = saved + self._comparisons(condition, negate=True)
         self.visit_statement(alternative, True, loops, open_loops)
+        self.frames.pop()
         self.conditions = saved
 
     def _exit(self, node, loops, open_loops, conditional) -> None:
@@ -264,7 +342,10 @@ class _BodyWalker:
         leaves = kind in ("return", "goto", "throw")
         if kind in ("break", "continue"):
             leaves = self._nearest_loop(node) == self.loop and kind == "break"
-        self.model.exits.append(Exit(kind, node, leaves))
+        values = [c for c in node.named_children if c.type != "comment"]
+        self.model.exits.append(Exit(kind, node, leaves,
+                                     term_of(values[0]) if values and kind == "return"
+                                     else None, self.guard_of(node), self.top_index(node)))
         for child in node.named_children:
             self.visit_expression(child, conditional, loops, open_loops)
 
@@ -490,11 +571,16 @@ class _BodyWalker:
         if root in self.private_objects or self._declared_inside(root, node):
             return  # storage of the iteration's own (a local array or container)
         self._note_base(base, node)
+        statement = _statement_of(node)
         self.model.accesses.append(Access(
             base=base, indices=tuple(indices), texts=tuple(texts), mode=mode,
-            operator=operator, node=node, statement=_statement_of(node), value=value,
+            operator=operator, node=node, statement=statement, value=value,
             conditions=tuple(self.conditions), conditional=conditional,
-            loops=tuple(loops), open_loops=open_loops, member=member, whole=whole))
+            loops=tuple(loops), open_loops=open_loops, member=member, whole=whole,
+            term=term_of(value) if value is not None else None,
+            guard=self.guard_of(statement), top_index=self.top_index(node),
+            standalone=statement is not None and statement.type == "expression_statement"
+            and node is not None and node.parent == statement))
 
     def _declared_inside(self, name, node) -> bool:
         symbol = self.scope.lookup(name, node.start_byte if node is not None else
@@ -539,7 +625,9 @@ class _BodyWalker:
             value=value, conditional=conditional or bool(loops) or open_loops > 0,
             top_level=statement is not None and statement.parent == self.model.body
             and not conditional,
-            in_inner_loop=bool(loops) or open_loops > 0, position=node.start_byte))
+            in_inner_loop=bool(loops) or open_loops > 0, position=node.start_byte,
+            term=term_of(value) if value is not None else None,
+            guard=self.guard_of(statement), top_index=self.top_index(node)))
 
     def _name_read(self, node, conditional, loops, open_loops) -> None:
         name = text(node)

@@ -92,7 +92,7 @@ def _recurrence(text: LoopText):
 
 
 def _reads(node, name: str) -> bool:
-    from ellora.tools.loops.legality.scalars import mentions
+    from ellora.tools.loops.emit.common import mentions
 
     return node is not None and mentions(node, name)
 

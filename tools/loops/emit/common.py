@@ -56,6 +56,11 @@ def text_of(node) -> str:
     return node.text.decode()
 
 
+def mentions(node, name: str) -> bool:
+    """Whether a variable ``name`` appears under ``node``."""
+    return any(n.type == "identifier" and text_of(n) == name for n in _nodes(node))
+
+
 def _nodes(node):
     stack = [node] if node is not None else []
     while stack:

@@ -189,7 +189,7 @@ def _last_match(text: LoopText, target: str) -> tuple[str, str]:
     locate = text.verdict.locate
     condition = text.rewrite(locate.condition)
     probe = _body_with(text, locate.statement,
-                       f"{{ if {condition} {{ if (ellora_m > ellora_last) ellora_last = ellora_m; }} }}")
+                       f"{{ if ({condition}) {{ if (ellora_m > ellora_last) ellora_last = ellora_m; }} }}")
     code = (_mpi_head(target) + _range_lines(text)
             + "long long ellora_last = ellora_lo - 1;  // none yet\n"
             + _fold(text, target, "ellora_last", "long long", "max", probe)

@@ -120,7 +120,7 @@ def _unreadable(base: str, accesses: list[Access]) -> str:
 
 def _scatter_updates(accesses: list[Access]) -> bool:
     return all(a.mode == "update" and a.operator in _SCATTER_OPERATORS and a.member is None
-               and a.statement is not None and a.statement.type == "expression_statement"
+               and a.standalone
                for a in accesses)
 
 

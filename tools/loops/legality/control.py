@@ -4,7 +4,6 @@ shared object."""
 
 from __future__ import annotations
 
-from ellora.tools.loops.cpp.scope import text
 from ellora.tools.loops.legality.verdict import Search, Verdict
 from ellora.tools.loops.model import LoopModel
 
@@ -60,32 +59,19 @@ def check_exits(model: LoopModel, verdict: Verdict) -> None:
 
 
 def _first_match(model: LoopModel, leaving) -> Search | None:
+    """``if (c) return r;`` as a statement of the body, which otherwise only declares
+    locals, in a loop that writes nothing shared."""
     if len(leaving) != 1 or leaving[0].kind != "return" or model.header.descending:
         return None
-    statement = leaving[0].node
+    exit_ = leaving[0]
     if any(a.writes for a in model.accesses) or any(
             e.mode != "read" for events in model.scalars.values() for e in events):
         return None
-    if not model.header.unit_step:
+    guard = exit_.guard
+    if not model.header.unit_step or exit_.term is None or guard is None or \
+            not guard.top_level or not guard.sole or guard.has_else:
         return None
-    guard = statement.parent
-    if guard is not None and guard.type == "compound_statement":
-        named = [c for c in guard.named_children if c.type != "comment"]
-        if len(named) != 1:
-            return None
-        guard = guard.parent
-    if guard is None or guard.type != "if_statement" or guard.parent != model.body or \
-            guard.child_by_field_name("alternative") is not None:
+    if any(kind != "declaration" for index, kind in enumerate(model.top_statements)
+           if index != exit_.top_index):
         return None
-    values = [c for c in statement.named_children if c.type != "comment"]
-    if not values:
-        return None
-    for child in model.body.named_children:  # besides the guard: locals only
-        if child == guard or child.type in ("comment", "declaration"):
-            continue
-        return None
-    return Search(guard.child_by_field_name("condition"), values[0], guard)
-
-
-def describe_call(node) -> str:
-    return " ".join(text(node).split())
+    return Search(guard.condition.node, exit_.term.node, guard.node)

@@ -1,19 +1,16 @@
 """Running values kept in an array: ``A[i] = A[i - 1] + x[i]`` (a prefix sum),
 ``A[i] = std::max(A[i - 1], v)`` and ``A[i] = (c > A[i - 1]) ? c : A[i - 1]`` (running
 max/min), with an optional first rule (``i == lo ? v : ...``). Each is an associative fold,
-so a two-pass block scan computes it exactly (sums reassociated)."""
+so a two-pass block scan computes it exactly (sums reassociated). Read from the model's
+terms, so every front end gets the same rule."""
 
 from __future__ import annotations
 
-from ellora.tools.loops.cpp.reader import normalized, strip
-from ellora.tools.loops.cpp.scope import text
 from ellora.tools.loops.expr import ONE, Poly
+from ellora.tools.loops.legality.scalars import EXTREMUM_CALLS
 from ellora.tools.loops.legality.verdict import Recurrence
 from ellora.tools.loops.model import Access, LoopModel
-
-_CALLS = {"std::max": "max", "max": "max", "std::fmax": "max", "fmax": "max",
-          "std::min": "min", "min": "min", "std::fmin": "min", "fmin": "min"}
-_FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
+from ellora.tools.loops.terms import FLIPPED, Term
 
 
 def running_value(model: LoopModel, base: str, accesses: list[Access]) -> Recurrence | None:
@@ -26,76 +23,63 @@ def running_value(model: LoopModel, base: str, accesses: list[Access]) -> Recurr
     write = writes[0]
     if write.mode != "write" or write.operator != "=" or write.indices[0] != var or \
             write.loops or write.conditional or not model.header.unit_step or \
-            model.header.descending:
+            model.header.descending or write.term is None:
         return None
     if any(r.indices != (var - ONE,) or r.loops for r in reads):
         return None
-    statements = [c for c in model.body.named_children if c.type != "comment"] \
-        if model.body.type == "compound_statement" else [model.body]
-    if len(statements) != 1 or statements[0] != write.statement:
+    if len(model.top_statements) != 1 or write.top_index != 0:
         return None
-    previous = normalized(reads[0].node)
-    value = strip(write.value)
-    if value is None:
-        return None
-    found = _fold(value, previous, base, model)
+    previous = _previous_key(reads[0])
+    found = _fold(write.term, previous, base, model)
     if found is None:
         return None
     operator, folded, first_rule, compare = found
-    return Recurrence(base, operator, folded, write.statement, first_rule, compare)
+    return Recurrence(base, operator, folded.node, write.statement, first_rule, compare)
 
 
-def _fold(node, previous: str, base: str, model: LoopModel):
-    if node.type == "binary_expression" and text(node.child(1)) in ("+", "*"):
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+def _previous_key(read: Access) -> str:
+    return "".join(f"{read.base}[{t}]" for t in ("".join(read.texts[0].split()),))
+
+
+def _fold(value: Term, previous: str, base: str, model: LoopModel):
+    if value.kind == "binary" and value.op in ("+", "*"):
+        left, right = value.args
         for mine, other in ((left, right), (right, left)):
-            if normalized(strip(mine)) == previous and not _reads(other, base):
-                return ("+" if text(node.child(1)) == "+" else "*"), other, False, ""
+            if mine.key == previous and not other.mentions(base):
+                return value.op, other, False, ""
         return None
-    if node.type == "call_expression":
-        name = normalized(node.child_by_field_name("function"))
-        arguments = [a for a in node.child_by_field_name("arguments").named_children
-                     if a.type != "comment"]
-        if name in _CALLS and len(arguments) == 2 and normalized(arguments[0]) == previous \
-                and not _reads(arguments[1], base):
-            return _CALLS[name], arguments[1], False, ">" if _CALLS[name] == "max" else "<"
+    if value.kind == "call" and value.op in EXTREMUM_CALLS and len(value.args) == 2:
+        first, second = value.args
+        if first.key == previous and not second.mentions(base):
+            operator = EXTREMUM_CALLS[value.op]
+            return operator, second, False, ">" if operator == "max" else "<"
         return None
-    if node.type == "conditional_expression":
-        return _conditional(node, previous, base, model)
+    if value.kind == "select":
+        return _conditional(value, previous, base, model)
     return None
 
 
-def _conditional(node, previous: str, base: str, model: LoopModel):
-    condition = strip(node.child_by_field_name("condition"))
-    taken, kept = node.child_by_field_name("consequence"), node.child_by_field_name(
-        "alternative")
-    if taken is None or kept is None or normalized(kept) != previous or _reads(taken, base):
+def _conditional(value: Term, previous: str, base: str, model: LoopModel):
+    condition, taken, kept = value.args
+    if kept.key != previous or taken.mentions(base):
         return None
     first_rule = False
-    if condition.type == "binary_expression" and text(condition.child(1)) == "||":
-        first = strip(condition.child_by_field_name("left"))
-        lower = model.header.lower_text.replace(" ", "")
-        if normalized(first) not in (f"{model.header.var}=={lower}",
-                                     f"{lower}=={model.header.var}"):
+    if condition.kind == "binary" and condition.op == "||":
+        first, condition = condition.args
+        var, lower = model.header.var, "".join(model.header.lower_text.split())
+        if first.key not in (f"{var}=={lower}", f"{lower}=={var}"):
             return None
-        first_rule, condition = True, strip(condition.child_by_field_name("right"))
-    if condition is None or condition.type != "binary_expression":
+        first_rule = True
+    parts = condition.comparison()
+    if parts is None:
         return None
-    operator = text(condition.child(1))
-    if operator not in _FLIP:
+    left, operator, right = parts
+    if operator not in ("<", "<=", ">", ">="):
         return None
-    left = normalized(condition.child_by_field_name("left"))
-    right = normalized(condition.child_by_field_name("right"))
-    if left == normalized(taken) and right == previous:
+    if left.key == taken.key and right.key == previous:
         compare = operator
-    elif right == normalized(taken) and left == previous:
-        compare = _FLIP[operator]
+    elif right.key == taken.key and left.key == previous:
+        compare = FLIPPED[operator]
     else:
         return None
     return ("max" if compare in (">", ">=") else "min"), taken, first_rule, compare
-
-
-def _reads(node, base: str) -> bool:
-    from ellora.tools.loops.legality.scalars import mentions
-
-    return mentions(node, base)

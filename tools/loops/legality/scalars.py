@@ -1,23 +1,26 @@
 """Scalars declared outside the loop and written in it: reductions, private temporaries,
 argmin/argmax and last-match indices, running values (scans); anything else carries a
-value from one iteration to the next and refuses the loop."""
+value from one iteration to the next and refuses the loop.
+
+The shapes are read from the model's terms and guards (tools/loops/terms.py), which every
+front end builds, so the rules are the same for C, C++ and Fortran.
+"""
 
 from __future__ import annotations
 
 import re
 
-from ellora.tools.loops.cpp.reader import comparison_parts, normalized, strip
-from ellora.tools.loops.cpp.scope import text, walk
 from ellora.tools.loops.cxx_types import CType
 from ellora.tools.loops.legality.verdict import Locate, Reducer, Scan, Verdict
 from ellora.tools.loops.model import LoopModel, ScalarEvent
+from ellora.tools.loops.terms import Term
 
 _COMPOUND = {"+=": "+", "-=": "+", "++": "+", "--": "+", "*=": "*", "&=": "&", "|=": "|",
              "^=": "^"}
 _BINARY = {"+": "+", "-": "+", "*": "*", "&": "&", "|": "|", "^": "^", "&&": "&&",
            "||": "||"}
-_EXTREMUM_CALLS = {"std::max": "max", "max": "max", "std::fmax": "max", "fmax": "max",
-                   "std::min": "min", "min": "min", "std::fmin": "min", "fmin": "min"}
+EXTREMUM_CALLS = {"std::max": "max", "max": "max", "std::fmax": "max", "fmax": "max",
+                  "std::min": "min", "min": "min", "std::fmin": "min", "fmin": "min"}
 
 
 def classify_scalars(model: LoopModel, verdict: Verdict) -> None:
@@ -70,7 +73,7 @@ def _type_of(model: LoopModel, name: str) -> CType:
 def reduction_operator(name: str, events: list[ScalarEvent]) -> str | None:
     """The reduction operator when every write is an update of one operator class and the
     only reads of ``name`` sit inside those updates (their value or guard)."""
-    operators, allowed = set(), []
+    operators, regions = set(), []
     for event in events:
         if event.mode == "read":
             continue
@@ -80,234 +83,159 @@ def reduction_operator(name: str, events: list[ScalarEvent]) -> str | None:
                 return None
             operators.add(operator)
             continue
-        found = _assigned_reduction(name, event)
+        found = assigned_reduction(name, event)
         if found is None:
             return None
         operator, region = found
         operators.add(operator)
-        allowed.append(region)
+        regions.append(region)
     for event in events:
-        if event.mode == "read" and not any(
-                r.start_byte <= event.node.start_byte < r.end_byte for r in allowed):
+        if event.mode == "read" and not any(r[0] <= event.position < r[1] for r in regions):
             return None
     return operators.pop() if len(operators) == 1 else None
 
 
-def _assigned_reduction(name: str, event: ScalarEvent):
-    """(operator, region whose reads of ``name`` belong to the update) for ``s = s op e``,
+def assigned_reduction(name: str, event: ScalarEvent):
+    """(operator, span whose reads of ``name`` belong to the update) for ``s = s op e``,
     ``s = max(s, e)`` and ``if (e > s) s = e;``; None otherwise."""
-    value = strip(event.value)
+    value = event.term
     if value is None:
         return None
-    if value.type == "binary_expression":
-        operator = text(value.child(1))
-        left, right = value.child_by_field_name("left"), value.child_by_field_name("right")
-        if operator in _BINARY:
-            if _is_name(left, name) and not mentions(right, name):
-                return _BINARY[operator], value
-            if _is_name(right, name) and not mentions(left, name) and operator != "-":
-                return _BINARY[operator], value
-    if value.type == "call_expression":
-        function = re.sub(r"<.*>$", "", normalized(value.child_by_field_name("function")))
-        arguments = [a for a in value.child_by_field_name("arguments").named_children
-                     if a.type != "comment"]
-        if function in _EXTREMUM_CALLS and len(arguments) == 2:
-            mine = [a for a in arguments if _is_name(a, name)]
-            others = [a for a in arguments if not _is_name(a, name)]
-            if len(mine) == 1 and len(others) == 1 and not mentions(others[0], name):
-                return _EXTREMUM_CALLS[function], value
-    guarded = guarded_extremum(name, event)
-    if guarded is not None:
-        return guarded
-    return None
+    if value.kind == "binary" and value.op in _BINARY:
+        left, right = value.args
+        if left.is_name(name) and not right.mentions(name):
+            return _BINARY[value.op], value.span
+        if right.is_name(name) and not left.mentions(name) and value.op != "-":
+            return _BINARY[value.op], value.span
+    if value.kind == "call" and value.op in EXTREMUM_CALLS and len(value.args) == 2:
+        mine = [a for a in value.args if a.is_name(name)]
+        others = [a for a in value.args if not a.is_name(name)]
+        if len(mine) == 1 and len(others) == 1 and not others[0].mentions(name):
+            return EXTREMUM_CALLS[value.op], value.span
+    return guarded_extremum(name, event)
 
 
 def guarded_extremum(name: str, event: ScalarEvent):
-    """``if (... && e > s ...) s = e;`` (any conjuncts not reading s, no else): ('max',
-    the if's condition); '<' gives 'min'."""
-    value = strip(event.value)
-    if value is None or mentions(value, name):
+    """``if (... && e > s ...) s = e;`` (conjuncts not reading s, no else): ('max', the
+    guard's span); ``<`` gives 'min'."""
+    value, guard = event.term, event.guard
+    if value is None or value.mentions(name) or guard is None or guard.has_else or \
+            not guard.sole:
         return None
-    guard = _guard_of(event.statement)
-    if guard is None:
-        return None
-    condition = guard.child_by_field_name("condition")
     operator = None
-    for comparison in conjuncts(condition):
-        parts = comparison_parts(comparison)
-        if parts is None:
-            if mentions(comparison, name):
+    for conjunct in guard.condition.conjuncts():
+        parts = conjunct.comparison()
+        if parts is None or not conjunct.mentions(name):
+            if conjunct.mentions(name):
                 return None
             continue
         left, relation, right = parts
-        if not (mentions(left, name) or mentions(right, name)):
-            continue
         if operator is not None or relation not in ("<", "<=", ">", ">="):
             return None
-        if _is_name(right, name) and normalized(strip(left)) == normalized(value):
+        if right.is_name(name) and left.key == value.key:
             operator = "max" if relation in (">", ">=") else "min"
-        elif _is_name(left, name) and normalized(strip(right)) == normalized(value):
+        elif left.is_name(name) and right.key == value.key:
             operator = "max" if relation in ("<", "<=") else "min"
         else:
             return None
-    return (operator, condition) if operator is not None else None
-
-
-def _guard_of(statement):
-    """The ``if`` (without else) whose consequence is exactly this statement."""
-    parent = statement.parent if statement is not None else None
-    if parent is not None and parent.type == "compound_statement":
-        named = [c for c in parent.named_children if c.type != "comment"]
-        if len(named) != 1:
-            return None
-        parent = parent.parent
-    if parent is None or parent.type != "if_statement" or \
-            parent.child_by_field_name("alternative") is not None:
-        return None
-    return parent
-
-
-def conjuncts(node) -> list:
-    node = strip(node)
-    if node is None:
-        return []
-    if node.type == "condition_clause":
-        named = [c for c in node.named_children if c.type != "comment"]
-        return conjuncts(named[-1]) if named else []
-    if node.type == "binary_expression" and text(node.child(1)) == "&&":
-        return conjuncts(node.child_by_field_name("left")) + \
-            conjuncts(node.child_by_field_name("right"))
-    return [node]
-
-
-def mentions(node, name: str) -> bool:
-    return node is not None and any(n.type == "identifier" and text(n) == name
-                                    for n in walk(node))
-
-
-def _is_name(node, name: str) -> bool:
-    node = strip(node)
-    return node is not None and node.type == "identifier" and text(node) == name
+    return (operator, guard.span) if operator is not None else None
 
 
 def _assigned_first(name: str, events: list[ScalarEvent]) -> bool:
     first = events[0]
     return (first.mode == "write" and first.operator == "=" and first.top_level
-            and not mentions(first.value, name))
+            and (first.term is None or not first.term.mentions(name)))
 
 
 def _live_after(model: LoopModel, name: str) -> bool:
     """Whether ``name`` is read after the loop, or anywhere in a loop around it (whose next
-    iteration sees it)."""
-    loop, function = model.node, model.function.definition
-    outer, current = loop, loop.parent
-    while current is not None and current != function:
-        if current.type in ("for_statement", "for_range_loop", "while_statement",
-                            "do_statement"):
-            outer = current
-        current = current.parent
-    for node in walk(function):
-        if node.type != "identifier" or text(node) != name:
-            continue
-        inside = loop.start_byte <= node.start_byte < loop.end_byte
-        after = node.start_byte >= loop.end_byte
-        in_outer = outer is not loop and outer.start_byte <= node.start_byte < outer.end_byte
-        if not inside and (after or in_outer):
-            return True
-    return False
+    iteration sees it): the front end lists the function's uses outside the loop."""
+    return name in model.used_outside
 
 
 def _scan(model: LoopModel, name: str, events: list[ScalarEvent], ctype: CType):
-    """One top-level update and every other read in other top-level statements on one side
-    of it: an inclusive or exclusive running value."""
+    """One update (a statement of the loop body, or the only statement of an ``if`` there)
+    and every other read in other statements of the body on one side of it."""
     writes = [e for e in events if e.mode != "read"]
-    update_statement = writes[0].statement
-    if update_statement is not None and update_statement.parent is not None and \
-            update_statement.parent.type == "compound_statement" and \
-            update_statement.parent.parent is not None and \
-            update_statement.parent.parent.type == "if_statement":
-        update_statement = update_statement.parent.parent  # if (x < m) { m = x; }
-    if update_statement is None or update_statement.parent != model.body:
+    if len(writes) != 1:
         return None
-    if len(writes) != 1 or (writes[0].statement != update_statement and
-                            update_statement.type != "if_statement"):
+    write = writes[0]
+    guarded = write.guard is not None and write.guard.top_level and write.guard.sole and \
+        not write.guard.has_else
+    if not (write.top_level or guarded) or write.top_index < 0:
         return None
-    operator = reduction_operator(name, [e for e in events if _within(e, update_statement)])
+    update_index = write.top_index
+    region = write.guard.span if guarded else (write.position, write.position + 1)
+    inside = [e for e in events if e.top_index == update_index]
+    operator = reduction_operator(name, inside)
     if operator is None or operator not in ("+", "*", "max", "min"):
         return None
-    statements = [c for c in model.body.named_children if c.type != "comment"]
-    position = statements.index(update_statement)
     sides = set()
     for event in events:
-        if _within(event, update_statement):
+        if event.top_index == update_index:
             continue
-        holder = next((s for s in statements
-                       if s.start_byte <= event.node.start_byte < s.end_byte), None)
-        if holder is None or holder.type not in ("expression_statement", "if_statement"):
+        if event.top_index < 0 or model.top_statements[event.top_index] not in (
+                "expression", "if"):
             return None
-        sides.add("inclusive" if statements.index(holder) > position else "exclusive")
+        sides.add("inclusive" if event.top_index > update_index else "exclusive")
     if len(sides) != 1:
         return None
-    return Scan(name, operator, sides.pop(), ctype, update_statement)
-
-
-def _within(event: ScalarEvent, statement) -> bool:
-    return statement.start_byte <= event.node.start_byte < statement.end_byte
+    del region
+    return Scan(name, operator, sides.pop(), ctype,
+                write.guard.node if guarded else write.statement)
 
 
 def _locate(model: LoopModel, written: dict, verdict: Verdict) -> set[str]:
     """argmin/argmax (``if (k < best) { best = k; idx = i; }``, ``if (k(i) < k(idx)) idx =
     i;``) and last match (``if (c) idx = i;``): the names they explain."""
     var = model.header.var
-    for statement in model.body.named_children if model.body is not None else []:
-        if statement.type != "if_statement" or \
-                statement.child_by_field_name("alternative") is not None:
-            continue
-        inside = {name: [e for e in events if _within(e, statement)]
+    guards = {}
+    for events in written.values():
+        for event in events:
+            if event.mode != "read" and event.guard is not None and event.guard.top_level \
+                    and not event.guard.has_else:
+                guards[event.guard.span] = event.guard
+    for span, guard in sorted(guards.items()):
+        inside = {name: [e for e in events if guard.contains(e.position)]
                   for name, events in written.items()}
         names = [n for n, found in inside.items() if any(e.mode != "read" for e in found)]
         if not names or any(len(inside[n]) != len(written[n]) for n in names):
             continue
         writes = {n: [e for e in inside[n] if e.mode != "read"] for n in names}
-        if any(len(w) != 1 or w[0].operator != "=" for w in writes.values()):
+        if any(len(w) != 1 or w[0].operator != "=" or w[0].guard is None or
+               w[0].guard.span != span for w in writes.values()):
             continue
-        index_names = [n for n in names if _index_value(writes[n][0].value, var)]
+        index_names = [n for n in names if writes[n][0].term is not None
+                       and writes[n][0].term.is_name(var)]
         if len(index_names) != 1:
             continue
         index = index_names[0]
         others = [n for n in names if n != index]
-        condition = statement.child_by_field_name("condition")
-        found = _locate_condition(condition, index, others, writes, var)
+        found = _locate_condition(guard.condition, index, others, writes, var)
         if found is None:
             continue
         operator, key, strict = found
         best = others[0] if others else None
         verdict.locate = Locate(
-            index=index, operator=operator, key=key, best=best,
-            index_value=writes[index][0].value, condition=condition, strict=strict,
-            statement=statement, index_type=_type_of(model, index),
+            index=index, operator=operator, key=key.node, best=best,
+            index_value=writes[index][0].value, condition=guard.condition.node, strict=strict,
+            statement=guard.node, index_type=_type_of(model, index),
             best_type=_type_of(model, best) if best else None)
         what = "the last iteration where the condition holds" if operator == "last_match" \
             else f"the {'first' if strict else 'last'} {var} with the {operator}imum key"
-        verdict.facts.append(f"{index}: {what} (arg{operator if operator != 'last_match' else 'last'})")
+        label = "last" if operator == "last_match" else operator
+        verdict.facts.append(f"{index}: {what} (arg{label})")
         return {index, *others}
     return set()
 
 
-def _index_value(value, var: str) -> bool:
-    """The assigned value is the loop variable (possibly cast)."""
-    value = strip(value)
-    return value is not None and value.type == "identifier" and text(value) == var
-
-
-def _locate_condition(condition, index, others, writes, var):
-    parts = comparison_parts(conjuncts(condition)[-1]) if conjuncts(condition) else None
-    reads_index = mentions(condition, index)
-    if not others and not reads_index:
-        if any(mentions(condition, n) for n in others):
-            return None
+def _locate_condition(condition: Term, index: str, others: list[str], writes: dict,
+                      var: str):
+    if not others and not condition.mentions(index):
         return "last_match", condition, True
-    if parts is None or len(conjuncts(condition)) != 1:
+    conjuncts = condition.conjuncts()
+    parts = conjuncts[0].comparison() if len(conjuncts) == 1 else None
+    if parts is None:
         return None
     left, relation, right = parts
     if relation not in ("<", "<=", ">", ">="):
@@ -316,19 +244,18 @@ def _locate_condition(condition, index, others, writes, var):
     strict = relation in ("<", ">")
     if len(others) == 1:  # if (k < best) { best = k; idx = i; }
         best = others[0]
-        value = normalized(strip(writes[best][0].value))
-        if _is_name(right, best) and normalized(strip(left)) == value and \
-                not mentions(left, index):
+        value = writes[best][0].term
+        if value is None:
+            return None
+        if right.is_name(best) and left.key == value.key and not left.mentions(index):
             return ("min" if smaller else "max"), left, strict
-        if _is_name(left, best) and normalized(strip(right)) == value and \
-                not mentions(right, index):
+        if left.is_name(best) and right.key == value.key and not right.mentions(index):
             return ("max" if smaller else "min"), right, strict
         return None
     if others:
         return None
     for mine, theirs, small in ((left, right, smaller), (right, left, not smaller)):
-        key = normalized(mine)
-        if mentions(mine, var) and not mentions(mine, index) and normalized(theirs) == \
-                re.sub(rf"\b{re.escape(var)}\b", index, key):
+        if mine.mentions(var) and not mine.mentions(index) and theirs.key == \
+                re.sub(rf"\b{re.escape(var)}\b", index, mine.key):
             return ("min" if small else "max"), mine, strict
     return None
