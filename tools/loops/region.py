@@ -96,7 +96,8 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
     emissions: list[Emission] = []
     explanations: list[str] = []
 
-    def choose(loop) -> None:
+    def choose(loop, around: tuple = ()) -> None:
+        """``around``: the models of the refused loops (inside the region) around it."""
         plan.loops_found += 1
         line = loop.start_point[0] + 1
         end = loop.end_point[0] + 1
@@ -106,9 +107,14 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
             plan.serial.append(LoopDecision(line, end, False, "refused",
                                             f"not a counted loop: {why}"))
             for inner in _direct_inner_loops(loop):
-                choose(inner)
+                choose(inner, (*around, (loop, None)))
             return
         verdict = decide(model)
+        too_small = _too_little_work(model, around) if verdict.parallel else ""
+        if too_small:
+            plan.serial.append(LoopDecision(line, end, False, verdict.pattern, too_small,
+                                            facts=list(verdict.facts)))
+            return
         decision = LoopDecision(line, end, verdict.parallel, verdict.pattern,
                                 facts=list(verdict.facts), irregular=verdict.irregular,
                                 triangular=verdict.triangular, versioned=verdict.versioned)
@@ -124,7 +130,7 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
                 decision.why = str(why)
                 plan.serial.append(decision)
                 for inner in model.direct_inner_loops:
-                    choose(inner)
+                    choose(inner, (*around, (loop, model)))
                 return
             emissions.append(emission)
             plan.transformed.append(decision)
@@ -134,7 +140,7 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
         plan.serial.append(decision)
         if verdict.dependence.kind != "alias":  # inner loops of an aliasing nest rarely pay
             for inner in model.direct_inner_loops:
-                choose(inner)
+                choose(inner, (*around, (loop, model)))
 
     for loop in parsed.loops_in_lines(first_line, last_line):
         choose(loop)
@@ -160,6 +166,43 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
         plan.source = rewritten
         plan.explanation = "\n".join(explanations)
     return plan
+
+
+def _too_little_work(model, around: tuple) -> str:
+    """Why a parallel loop inside serial loops would cost more than it saves, or "". Each
+    trip of the serial loops around it starts a parallel region (microseconds); a loop
+    whose iterations are single statements pays off only with many of them: not when it is
+    two serial loops deep, nor when its trip count follows the loops around it."""
+    if not around or model.inner:
+        return ""
+    if len(around) >= 2:
+        return ("a loop of single statements two serial loops deep: starting a parallel "
+                "region for every trip of the loops around it costs more than its work")
+    node, outer = around[-1]
+    if outer is None:  # a loop that is not counted: whatever it assigns or declares
+        from ellora.tools.loops.cpp.build import _assigned_names
+
+        changing = _assigned_names(node) | _declared_names(node)
+    else:
+        changing = {outer.header.var, *outer.locals, *(
+            name for name, events in outer.scalars.items()
+            if any(e.mode != "read" for e in events))}
+    header = model.header
+    names = set()
+    for poly in (header.lower, header.upper):
+        names |= model.function.atoms.plain_names(poly)
+    if names & changing:
+        return (f"its trip count changes with the serial loop around it (line "
+                f"{node.start_point[0] + 1}): a "
+                "parallel region per trip for a few single statements costs more than it saves")
+    return ""
+
+
+def _declared_names(node) -> set[str]:
+    from ellora.tools.loops.cpp import walk
+
+    return {n.child_by_field_name("declarator").text.decode() for n in walk(node)
+            if n.type == "init_declarator" and n.child_by_field_name("declarator") is not None}
 
 
 def _uncounted_loops(parsed: CppSource, first_line: int, last_line: int) -> list:
