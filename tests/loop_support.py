@@ -106,7 +106,9 @@ def build(tmp_path: Path, program: str, name: str = "main") -> Path:
     source = tmp_path / f"{name}.cpp"
     source.write_text(program)
     binary = tmp_path / name
-    _run(["g++", "-std=c++17", "-O2", "-fopenmp", "-o", str(binary), str(source)])
+    # ELLORA_MIN_PARALLEL_TRIP=0: small test arrays run on the threads too
+    _run(["g++", "-std=c++17", "-O2", "-fopenmp", "-DELLORA_MIN_PARALLEL_TRIP=0", "-o",
+          str(binary), str(source)])
     return binary
 
 

@@ -7,6 +7,16 @@ from ellora.tools.loops.emit.checks import APART_HELPER, CHECK_INCLUDES, guard_d
 from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable
 from ellora.tools.loops.legality.verdict import Verdict
 
+# A loop of single statements runs in parallel only from this many iterations: below it,
+# starting the threads costs more than the work (a loop in a recursive function meets
+# every size down to 1). A macro, so a build can tune it (tests set 0 to force threads).
+MIN_TRIP_HELPER = """\
+// Ellora: loops of single statements run in parallel from this many iterations on.
+#ifndef ELLORA_MIN_PARALLEL_TRIP
+#define ELLORA_MIN_PARALLEL_TRIP 4096
+#endif
+"""
+
 _REDUCTION_CLAUSE = {"+": "+", "*": "*", "max": "max", "min": "min", "&": "&", "|": "|",
                      "^": "^", "&&": "&&", "||": "||"}
 
@@ -57,9 +67,15 @@ def _worksharing(text: LoopText) -> Emission:
         raise NotEmittable("lastprivate over a range-based loop is not rewritten")
     clauses = clauses_of(verdict)
     guard = ""
+    conditions = []
     if verdict.versioned:
-        clauses.append(f"if({text.guard})")
+        conditions.append(text.guard)
         guard = guard_declaration(text)
+    if not text.model.inner and text.header.unit_step:
+        conditions.append(f"(long long)({text.header.upper_text}) - "
+                          f"(long long)({text.header.lower_text}) >= ELLORA_MIN_PARALLEL_TRIP")
+    if conditions:
+        clauses.append(f"if({' && '.join(conditions)})")
     loop = text.as_index_loop()
     pragma = f"#pragma omp parallel for {' '.join(clauses)}\n"
     code = guard + pragma + loop
@@ -75,4 +91,5 @@ def _worksharing(text: LoopText) -> Emission:
         + f"; clauses: {' '.join(clauses)}",
         includes=CHECK_INCLUDES if verdict.range_checks else (),
         apart_helper=bool(verdict.range_checks),
-        helpers=(APART_HELPER,) if verdict.range_checks else ())
+        helpers=((APART_HELPER,) if verdict.range_checks else ())
+        + ((MIN_TRIP_HELPER,) if "ELLORA_MIN_PARALLEL_TRIP" in code else ()))
