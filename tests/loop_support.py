@@ -130,7 +130,8 @@ def build_kokkos(tmp_path: Path, program: str) -> Path:
     source = tmp_path / "main.cpp"
     source.write_text(program)
     binary = tmp_path / "main"
-    _run(["g++", "-std=c++17", "-O2", "-fopenmp", f"-I{kokkos.include_dir}", "-o", str(binary),
+    _run(["g++", "-std=c++17", "-O2", "-fopenmp", "-DELLORA_MIN_PARALLEL_TRIP=0",
+          f"-I{kokkos.include_dir}", "-o", str(binary),
           str(source), f"-L{kokkos.lib_dir}", f"-Wl,-rpath,{kokkos.lib_dir}",
           f"-l{kokkos.core_library}", "-ldl"])
     return binary

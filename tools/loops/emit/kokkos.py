@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ellora.tools.loops.cxx_types import CType
 from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable
+from ellora.tools.loops.emit.openmp import MIN_TRIP_HELPER
 
 KOKKOS_REDUCERS = {"+": "Kokkos::Sum", "*": "Kokkos::Prod", "max": "Kokkos::Max",
                    "min": "Kokkos::Min", "&&": "Kokkos::LAnd", "||": "Kokkos::LOr",
@@ -113,10 +114,17 @@ def _parallel(text: LoopText, declarations: list[str]) -> Emission:
         how = "parallel_for"
     if declarations:
         code = "{\n" + _pad("\n".join(declarations) + "\n" + code) + "}"
+    conditions, guard = [], ""
     if verdict.versioned:
         from ellora.tools.loops.emit.checks import guard_declaration
 
-        code = ("{\n" + _pad(guard_declaration(text) + f"if ({text.guard}) " + code
+        guard = guard_declaration(text)
+        conditions.append(text.guard)
+    if not text.model.inner and header.unit_step:  # see openmp.MIN_TRIP_HELPER
+        conditions.append(f"(long long)({header.upper_text}) - (long long)({header.lower_text})"
+                          " >= ELLORA_MIN_PARALLEL_TRIP")
+    if conditions:
+        code = ("{\n" + _pad(guard + f"if ({' && '.join(conditions)}) " + code
                              + " else " + text.original()) + "}")
     start, end = text.span()
     includes = ("type_traits",) + (("algorithm", "cstdint", "initializer_list")
@@ -127,7 +135,8 @@ def _parallel(text: LoopText, declarations: list[str]) -> Emission:
         "are reached through pointers to them (nothing is copied), so it runs on host "
         "backends (Serial, OpenMP, Threads): "
         + "; ".join(verdict.facts or ["each iteration is independent"]),
-        includes=includes, kokkos=True, apart_helper=bool(verdict.range_checks))
+        includes=includes, kokkos=True, apart_helper=bool(verdict.range_checks),
+        helpers=(MIN_TRIP_HELPER,) if "ELLORA_MIN_PARALLEL_TRIP" in code else ())
 
 
 def _reduce(text, verdict, policy, index_type, index_var, body) -> tuple[str, str]:
