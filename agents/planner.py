@@ -38,6 +38,10 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
     spec = VerifySpec(state["file"], state["original"], state["original"], "", state.get("harness"))
     plan["test_strategy"] = TEST_STRATEGY[spec.mode]
     existing = _existing_openmp(state) if target == "openmp" else None
+    from ellora.tools.loops.region import language_of
+
+    if language_of(state["file"]) != "cpp":
+        existing = None  # the Fortran front end reports !$omp directives itself
     if existing is not None:
         plan["strategy"] = "refuse"
         plan["why"] = (
@@ -92,10 +96,10 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
 
 def _region_plan(state: TaskState):
     """The plan for the selected lines, computed once (the coder applies its source)."""
-    from ellora.tools.loops.region import plan_region
+    from ellora.tools.loops.region import language_of, plan_region
 
     return plan_region(state["original"], state["first_line"], state["last_line"],
-                       state["target_model"])
+                       state["target_model"], language=language_of(state["file"]))
 
 
 def _existing_openmp(state: TaskState) -> int | None:

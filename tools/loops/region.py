@@ -78,20 +78,43 @@ class RegionPlan:
                 "loops_found": self.loops_found}
 
 
+LANGUAGES = {".f": "fortran", ".f90": "fortran", ".f95": "fortran", ".f03": "fortran",
+             ".f08": "fortran", ".for": "fortran", ".ftn": "fortran"}
+
+
+def language_of(file_name: str) -> str:
+    """``fortran`` for Fortran sources (by suffix, any case), else ``cpp`` (C, C++, CUDA)."""
+    from pathlib import Path
+
+    return LANGUAGES.get(Path(file_name).suffix.lower(), "cpp")
+
+
+def source_model(source: str, language: str = "cpp"):
+    """The front end's parsed source: ``loops_in_lines``, ``loop_model``,
+    ``direct_inner_loops``, ``uncounted_loops``, ``assigned_names``, ``declared_names``."""
+    if language == "fortran":
+        from ellora.tools.loops.fortran import FortranSource
+
+        return FortranSource(source)
+    return CppSource(source)
+
+
 def plan_region(source: str, first_line: int, last_line: int, target: str,
-                if_convert: bool = False) -> RegionPlan:
+                if_convert: bool = False, language: str = "cpp") -> RegionPlan:
     """The region's plan for ``target`` with the rewritten source (when any loop or sort
     was transformed); ``if_convert`` lowers conditional stores to owned elements as
-    selects."""
+    selects; ``language`` picks the front end (``language_of(file_name)``)."""
     from ellora.tools.loops import algorithms
     from ellora.tools.sort_transforms import SORT_TARGETS, mark_sorts, sort_calls
 
-    sorts = sort_calls(source, first_line, last_line) if target in SORT_TARGETS else []
-    working = mark_sorts(source, sorts)  # same lines and loops; the helper comes last
-    calls = algorithms.algorithm_calls(working, first_line, last_line) \
-        if target in algorithms.TARGETS else []
-    working = algorithms.mark_algorithms(working, calls)
-    parsed = CppSource(working)
+    sorts, calls, working = [], [], source
+    if language == "cpp":  # call-level rewrites of the C++ standard library
+        sorts = sort_calls(source, first_line, last_line) if target in SORT_TARGETS else []
+        working = mark_sorts(source, sorts)  # same lines and loops; the helper comes last
+        calls = algorithms.algorithm_calls(working, first_line, last_line) \
+            if target in algorithms.TARGETS else []
+        working = algorithms.mark_algorithms(working, calls)
+    parsed = source_model(working, language)
     plan = RegionPlan(target)
     emissions: list[Emission] = []
     explanations: list[str] = []
@@ -106,11 +129,11 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
         except NotCounted as why:
             plan.serial.append(LoopDecision(line, end, False, "refused",
                                             f"not a counted loop: {why}"))
-            for inner in _direct_inner_loops(loop):
+            for inner in parsed.direct_inner_loops(loop):
                 choose(inner, (*around, (loop, None)))
             return
         verdict = decide(model)
-        too_small = _too_little_work(model, around) if verdict.parallel else ""
+        too_small = _too_little_work(parsed, model, around) if verdict.parallel else ""
         if too_small:
             plan.serial.append(LoopDecision(line, end, False, verdict.pattern, too_small,
                                             facts=list(verdict.facts)))
@@ -120,10 +143,11 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
                                 triangular=verdict.triangular, versioned=verdict.versioned)
         _nest_shape(parsed, model, decision)
         if verdict.parallel:
-            from ellora.tools.loops.emit.common import LoopText
+            if language == "cpp":
+                from ellora.tools.loops.emit.common import LoopText
 
-            decision.conditional_stores = verdict.pattern == "map" and bool(
-                LoopText(verdict).if_conversions())
+                decision.conditional_stores = verdict.pattern == "map" and bool(
+                    LoopText(verdict).if_conversions())
             try:
                 emission = emit(verdict, target, if_convert)
             except NotEmittable as why:
@@ -144,11 +168,11 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
 
     for loop in parsed.loops_in_lines(first_line, last_line):
         choose(loop)
-    for loop in _uncounted_loops(parsed, first_line, last_line):
+    for loop in parsed.uncounted_loops(first_line, last_line):
         plan.loops_found += 1
         plan.serial.append(LoopDecision(
             loop.start_point[0] + 1, loop.end_point[0] + 1, False, "refused",
-            f"a {loop.type.split('_')[0]} loop is not a counted loop: how many times it runs "
+            f"a {parsed.loop_kind(loop)} loop is not a counted loop: how many times it runs "
             "is only known as it runs, so its iterations cannot be shared out"))
     plan.transformed.sort(key=lambda d: d.line)
     if emissions or sorts or calls:
@@ -168,7 +192,7 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
     return plan
 
 
-def _too_little_work(model, around: tuple) -> str:
+def _too_little_work(parsed, model, around: tuple) -> str:
     """Why a parallel loop inside serial loops would cost more than it saves, or "". Each
     trip of the serial loops around it starts a parallel region (microseconds); a loop
     whose iterations are single statements pays off only with many of them: not when it is
@@ -180,9 +204,7 @@ def _too_little_work(model, around: tuple) -> str:
                 "region for every trip of the loops around it costs more than its work")
     node, outer = around[-1]
     if outer is None:  # a loop that is not counted: whatever it assigns or declares
-        from ellora.tools.loops.cpp.build import _assigned_names
-
-        changing = _assigned_names(node) | _declared_names(node)
+        changing = parsed.assigned_names(node) | parsed.declared_names(node)
     else:
         changing = {outer.header.var, *outer.locals, *(
             name for name, events in outer.scalars.items()
@@ -198,60 +220,15 @@ def _too_little_work(model, around: tuple) -> str:
     return ""
 
 
-def _declared_names(node) -> set[str]:
-    from ellora.tools.loops.cpp import walk
-
-    return {n.child_by_field_name("declarator").text.decode() for n in walk(node)
-            if n.type == "init_declarator" and n.child_by_field_name("declarator") is not None}
-
-
-def _uncounted_loops(parsed: CppSource, first_line: int, last_line: int) -> list:
-    """``while`` and ``do`` loops starting in the lines and not inside a ``for`` loop that
-    starts there (those are planned with their loop)."""
-    from ellora.tools.loops.cpp import LOOP_TYPES, walk
-
-    found = []
-    for node in walk(parsed.tree.root_node):
-        if node.type not in ("while_statement", "do_statement"):
-            continue
-        if not first_line <= node.start_point[0] + 1 <= last_line:
-            continue
-        parent, inside = node.parent, False
-        while parent is not None:
-            if parent.type in (*LOOP_TYPES, "while_statement", "do_statement") and \
-                    parent.start_point[0] + 1 >= first_line:
-                inside = True
-                break
-            parent = parent.parent
-        if not inside:
-            found.append(node)
-    return found
-
-
-def _direct_inner_loops(loop) -> list:
-    from ellora.tools.loops.cpp import LOOP_TYPES
-
-    found, stack = [], list(reversed(loop.child_by_field_name("body").children))
-    while stack:
-        node = stack.pop()
-        if node.type in LOOP_TYPES:
-            found.append(node)
-            continue
-        stack.extend(reversed(node.children))
-    return found
-
-
 def _nest_shape(parsed: CppSource, model, decision: LoopDecision) -> None:
     """Whether the body is exactly one rectangular loop that is parallel by itself (so
     ``collapse(2)`` is a variant worth measuring)."""
-    body = model.body
-    statements = [c for c in body.named_children if c.type != "comment"] \
-        if body.type == "compound_statement" else [body]
-    if len(statements) != 1 or statements[0].type != "for_statement" or decision.triangular:
+    if model.top_statements != ["loop"] or len(model.direct_inner_loops) != 1 or \
+            decision.triangular:
         return
     decision.perfectly_nested = True
     try:
-        inner = decide(parsed.loop_model(statements[0]))
+        inner = decide(parsed.loop_model(model.direct_inner_loops[0]))
     except NotCounted:
         return
     decision.inner_parallel = inner.parallel and not inner.reducers and not inner.scatters \

@@ -71,6 +71,53 @@ class CppSource:
                 found.append(node)
         return found
 
+    def direct_inner_loops(self, loop) -> list:
+        """The loops right inside ``loop``'s body (not inside another loop there)."""
+        found, stack = [], list(reversed(loop.child_by_field_name("body").children))
+        while stack:
+            node = stack.pop()
+            if node.type in LOOP_TYPES:
+                found.append(node)
+                continue
+            stack.extend(reversed(node.children))
+        return found
+
+    def uncounted_loops(self, first_line: int, last_line: int) -> list:
+        """``while`` and ``do`` loops starting in the lines and not inside a loop that
+        starts there (those are planned with their loop)."""
+        found = []
+        for node in walk(self.tree.root_node):
+            if node.type not in ("while_statement", "do_statement"):
+                continue
+            if not first_line <= node.start_point[0] + 1 <= last_line:
+                continue
+            parent, inside = node.parent, False
+            while parent is not None:
+                if parent.type in (*LOOP_TYPES, "while_statement", "do_statement") and \
+                        parent.start_point[0] + 1 >= first_line:
+                    inside = True
+                    break
+                parent = parent.parent
+            if not inside:
+                found.append(node)
+        return found
+
+    @staticmethod
+    def loop_kind(loop) -> str:
+        return loop.type.split("_")[0]
+
+    @staticmethod
+    def assigned_names(node) -> set[str]:
+        from ellora.tools.loops.cpp.build import _assigned_names
+
+        return _assigned_names(node)
+
+    @staticmethod
+    def declared_names(node) -> set[str]:
+        return {n.child_by_field_name("declarator").text.decode() for n in walk(node)
+                if n.type == "init_declarator" and n.child_by_field_name("declarator")
+                is not None}
+
     def loop_at(self, line: int):
         """The outermost loop starting on ``line`` (after edits, the same loop again)."""
         loops = self.loops_in_lines(line, line)

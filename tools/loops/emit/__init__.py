@@ -20,6 +20,10 @@ def emit(verdict: Verdict, target: str, if_convert: bool = False) -> Emission:
     optimize round measures)."""
     if not verdict.parallel:
         raise NotEmittable(f"not parallel: {verdict.dependence}")
+    if verdict.loop.function.language == "fortran":
+        from ellora.tools.loops.emit.fortran import emit_fortran
+
+        return emit_fortran(verdict, target)
     if target == "openmp":
         from ellora.tools.loops.emit.openmp import emit_openmp
 
