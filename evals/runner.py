@@ -17,7 +17,7 @@ from concurrent.futures import Future, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ellora.evals import execute
+from ellora.evals import execute, workers
 from ellora.evals.generation import ModelGenerator, ReferenceGenerator, SampleRequest
 from ellora.evals.programming import uses_model
 from ellora.evals.progress import Progress
@@ -100,42 +100,59 @@ def run_eval(spec: RunSpec, settings, problems: list[Problem], suite_name: str,
                 for t in tasks for i in range(spec.samples)]
     done = {row["key"] for row in store.records()}
     pending = [r for r in requests if r.key not in done]
-    generated = store.generations()
     progress = Progress(len(requests), len(requests) - len(pending), quiet=quiet)
     generator = make_generator(spec, settings, run_dir, model_factory)
     settings_json = settings.model_dump_json()
     clock = _PhaseClock()
-    with parsl_pool(settings.evals.parsl, run_dir) as pool:
-        clock.mark("start_s")
-        batch = _Batch(pool, store, settings, settings_json, str(run_dir), progress, clock)
-        to_generate = [r for r in pending if r.key not in generated]
-        for request in pending:
-            if request.key in generated:
-                batch.evaluate(request, generated[request.key])
-        if generation_is_local(spec, settings):
-            rows: list[tuple[SampleRequest, dict]] = []
-            by_key = {r.key: r for r in to_generate}
-            made = Progress(len(to_generate), quiet=quiet or not to_generate, label="generate")
-
-            def hold(row: dict) -> None:
-                rows.append((by_key[row["key"]], batch.keep(row)))
-                made.update({**row, "status": "code" if row.get("code") else "no code"})
-
-            generator.generate(to_generate, hold)
-            made.close()
-            for request, row in rows:
-                batch.evaluate(request, row)
-        else:
-            by_key = {r.key: r for r in to_generate}
-            generator.generate(to_generate,
-                               lambda row: batch.evaluate(by_key[row["key"]], batch.keep(row)))
-        clock.mark("generate_s")  # remote generation overlaps the builds it submits
-        batch.collect()
+    workers.resume_local_work()
+    phases = {"samples": len(pending), "workers": settings.evals.parsl.workers}
+    try:
+        with parsl_pool(settings.evals.parsl, run_dir) as pool:
+            clock.mark("start_s")
+            batch = _Batch(pool, store, settings, settings_json, str(run_dir), progress, clock)
+            try:
+                _produce(batch, generator, pending, store.generations(),
+                         generation_is_local(spec, settings), quiet)
+                clock.mark("generate_s")  # remote generation overlaps the builds it submits
+                batch.collect()
+            except KeyboardInterrupt:
+                batch.stop()
+                raise
+    except KeyboardInterrupt:
+        clock.mark("shutdown_s")
+        store.add_phases({**clock.phases, **phases, "interrupted": True})
+        progress.close()
+        raise
     clock.mark("shutdown_s")
-    store.add_phases({**clock.phases, "samples": len(pending),
-                      "workers": settings.evals.parsl.workers})
+    store.add_phases({**clock.phases, **phases})
     progress.close()
     return run_dir
+
+
+def _produce(batch: _Batch, generator, pending: list[SampleRequest], generated: dict[str, dict],
+             local: bool, quiet: bool) -> None:
+    """Submit every pending sample: those generated before at once, the rest as they come
+    (after all of them when generation shares this machine with the timings)."""
+    to_generate = [r for r in pending if r.key not in generated]
+    for request in pending:
+        if request.key in generated:
+            batch.evaluate(request, generated[request.key])
+    by_key = {r.key: r for r in to_generate}
+    if not local:
+        generator.generate(to_generate,
+                           lambda row: batch.evaluate(by_key[row["key"]], batch.keep(row)))
+        return
+    rows: list[tuple[SampleRequest, dict]] = []
+    made = Progress(len(to_generate), quiet=quiet or not to_generate, label="generate")
+
+    def hold(row: dict) -> None:
+        rows.append((by_key[row["key"]], batch.keep(row)))
+        made.update({**row, "status": "code" if row.get("code") else "no code"})
+
+    generator.generate(to_generate, hold)
+    made.close()
+    for request, row in rows:
+        batch.evaluate(request, row)
 
 
 class _PhaseClock:
@@ -163,6 +180,13 @@ class _Batch:
         self.futures: list[Future] = []
         self.timings: list[tuple[dict, dict, dict]] = []
         self._lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Ctrl-C: record nothing more, kill the builds and timings under way, and let the
+        queued tasks end at once; the records written so far stay (a rerun resumes)."""
+        self.stopping.set()
+        workers.stop_local_work()
 
     def keep(self, row: dict) -> dict:
         self.store.add_generation(row)
@@ -190,6 +214,8 @@ class _Batch:
         future.add_done_callback(lambda done, head=head, job=job: self._built(done, head, job))
 
     def _built(self, future: Future, head: dict, job: dict) -> None:
+        if self.stopping.is_set():  # stopped midway: not a result
+            return
         outcome = _outcome(future)
         if "pending" in outcome:  # validated: timed in the second pass
             with self._lock:
@@ -198,6 +224,8 @@ class _Batch:
         self._record(head, outcome)
 
     def _record(self, head: dict, outcome: dict) -> None:
+        if self.stopping.is_set():
+            return
         record = {**head, **outcome}
         record["wall_s"] = round(float(head.get("generation_s") or 0.0)
                                  + float(outcome.get("eval_s") or 0.0), 3)
@@ -210,6 +238,8 @@ class _Batch:
             future.exception()
         self.clock.mark("build_check_s")
         for head, job, outcome in self.timings:  # one at a time: nothing else runs meanwhile
+            if self.stopping.is_set():
+                break
             timer = _sample_timer(job["problem"]["driver"])
             future = self.pool.submit(timer, self.settings_json, self.run_dir, job, outcome)
             self._record(head, _outcome(future))

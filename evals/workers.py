@@ -14,7 +14,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from ellora.sandbox import Limits
@@ -35,20 +34,25 @@ class WorkerContext:
     def build_limits(self) -> Limits:
         base = self.settings.sandbox
         return Limits(wall_s=self.evals.build_wall_s, cpu_s=max(base.cpu_s, 2 * self.evals.build_wall_s),
-                      memory_mb=base.memory_mb, procs=base.procs,
+                      memory_mb=base.memory_mb, procs=base.procs, disk_mb=base.disk_mb,
                       output_bytes=self.evals.output_bytes)
 
     def run_limits(self) -> Limits:
         base = self.settings.sandbox
         wall = self.evals.run_wall_s
         return Limits(wall_s=wall, cpu_s=wall * 64, memory_mb=base.memory_mb, procs=base.procs,
-                      output_bytes=self.evals.output_bytes)
+                      disk_mb=base.disk_mb, output_bytes=self.evals.output_bytes)
 
 
 _lock = threading.Lock()
+_contexts: dict[str, WorkerContext] = {}
+_stopping = threading.Event()
 
 
-@lru_cache(maxsize=4)
+class EvalStopped(RuntimeError):
+    """Raised by tasks that start (or run on) after :func:`stop_local_work`."""
+
+
 def _context_for(settings_json: str) -> WorkerContext:
     from ellora.agents.services import create_task_sandbox
     from ellora.agents.settings import Settings
@@ -61,9 +65,34 @@ def _context_for(settings_json: str) -> WorkerContext:
 
 
 def worker_context(settings_json: str) -> WorkerContext:
-    """The context for these settings in this process, created on first use."""
+    """The context for these settings in this process, created on first use; raises
+    :class:`EvalStopped` once the run is stopping."""
     with _lock:
-        return _context_for(settings_json)
+        if _stopping.is_set():
+            raise EvalStopped("the evaluation is stopping")
+        if settings_json not in _contexts:
+            _contexts[settings_json] = _context_for(settings_json)
+        return _contexts[settings_json]
+
+
+def stop_local_work() -> None:
+    """Ctrl-C: kill the builds and runs of this process's tasks and make the tasks still
+    queued end at once (their results are not recorded)."""
+    _stopping.set()
+    with _lock:
+        sandboxes = [context.sandbox for context in _contexts.values()]
+    for sandbox in sandboxes:
+        stop = getattr(sandbox, "stop", None)
+        if stop is not None:
+            stop()
+
+
+def resume_local_work() -> None:
+    """Allow tasks again (a new run in the same process after a stopped one)."""
+    with _lock:
+        if _stopping.is_set():
+            _stopping.clear()
+            _contexts.clear()  # their sandboxes were stopped for good
 
 
 def _lock_path() -> Path:

@@ -1,6 +1,12 @@
 """``ellora eval run/report/list`` end to end, and agent-mode samples beside model-alone ones."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 from ellora.agents.cli.main import main
 from ellora.agents.settings import load_settings
@@ -62,3 +68,84 @@ def test_list_and_bad_input(tmp_path, capsys):
     assert "bad suite" in capsys.readouterr().err
     assert main(["eval", "report", str(tmp_path)]) == 2
     assert main(["eval", "run", "builtin", "--model", "reference", "--kinds", "poems"]) == 2
+
+
+def _records(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "records.jsonl").read_text().splitlines()]
+
+
+def test_ctrl_c_stops_a_run_within_seconds_and_a_rerun_resumes_it(tmp_path):
+    """SIGINT while a sample is being timed (each timing takes several seconds here): the run
+    ends within 5 s with its finished records intact, nothing of it keeps running, and the
+    rerun computes only the samples that were not finished."""
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    command = [sys.executable, "-m", "ellora.agents.cli.main", "eval", "run", "builtin",
+               "--model", "reference", "--problems", "reduce_sum,reduce_dot,transform_relu",
+               "--models", "omp", "--kinds", "translation", "--sources", "serial",
+               "--out", str(tmp_path), "--name", "stopped", "--quiet"]
+    slow = ["--set", "evals.timing_rounds=12", "--set", "evals.timing_repeats=15"]
+    run = tmp_path / "stopped"
+    process = subprocess.Popen([*command, *slow], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not (run / "records.jsonl").is_file() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)  # the next sample's timing is under way
+        process.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        _, err = process.communicate(timeout=60)
+        stopped_after = time.monotonic() - started
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert stopped_after < 5, f"took {stopped_after:.1f} s to stop"
+    finished = [r["key"] for r in _records(run)]  # every line whole
+    assert 1 <= len(finished) < 3 and all(r["status"] == "passed" for r in _records(run))
+    sandbox_root = tmp_path / "tmp" / "ellora-sandbox"
+    assert [p.name for p in sandbox_root.iterdir() if not p.name.startswith(".")] == []
+    leftover = subprocess.run(["pgrep", "-f", str(tmp_path / "tmp")], check=False,
+                              capture_output=True, text=True).stdout.split()
+    assert leftover == [], "processes of the stopped run are still alive"
+    again = subprocess.run([*command, *FAST_SET], env=env, check=False, capture_output=True,
+                           text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    keys = [r["key"] for r in _records(run)]
+    assert len(set(keys)) == 3 and all(keys.count(key) == 1 for key in finished)
+    phases = [json.loads(line) for line in (run / "phases.jsonl").read_text().splitlines()]
+    assert phases[0]["interrupted"] is True and "interrupted" not in phases[1]
+    assert phases[1]["samples"] == 3 - len(finished)
+
+
+def test_workspaces_of_a_killed_run_are_removed_when_the_next_one_starts(tmp_path):
+    """kill -9 in the middle of the builds leaves eval-* (and probe-*) workspaces behind; the
+    next run removes them as it starts, and leaves none of its own."""
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    sandbox_root = tmp_path / "tmp" / "ellora-sandbox"
+    command = [sys.executable, "-m", "ellora.agents.cli.main", "eval", "run", "builtin",
+               "--model", "reference", "--problems", "reduce_sum,reduce_dot,transform_relu",
+               "--models", "omp", "--kinds", "translation", "--sources", "serial",
+               "--out", str(tmp_path), "--name", "killed", "--quiet", *FAST_SET]
+
+    def workspaces() -> set[str]:
+        found = sandbox_root.iterdir() if sandbox_root.is_dir() else []
+        return {p.name for p in found if not p.name.startswith(".")}
+
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not any(name.startswith("eval-") for name in workspaces()):
+            assert time.monotonic() < deadline, "no eval workspace appeared"
+            time.sleep(0.05)
+    finally:
+        process.kill()
+        process.wait()
+    leaked = workspaces()
+    assert any(name.startswith("eval-") for name in leaked)
+    again = subprocess.run(command, env=env, check=False, capture_output=True, text=True,
+                           timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert workspaces() == set(), f"left behind: {workspaces()} (killed run left {leaked})"
