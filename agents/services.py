@@ -63,6 +63,7 @@ class Services:
             cpu_s=sandbox.cpu_s,
             memory_mb=sandbox.memory_mb,
             procs=sandbox.procs,
+            disk_mb=sandbox.disk_mb,
         )
 
 
