@@ -34,6 +34,7 @@ def unified_diff(original: str, candidate: str, file_name: str) -> str:
 
 def build_report(state: TaskState) -> dict:
     """The final report as plain data (the CLI prints it, --json dumps it)."""
+    from ellora.agents.tester import harness_summary
     steps = state.get("steps", [])
     status = state.get("status", "failed")
     candidate = state.get("candidate")
@@ -71,6 +72,7 @@ def build_report(state: TaskState) -> dict:
             for v, b in (state.get("build") or {}).items()
         },
         "test": state.get("test"),
+        "harness": harness_summary(state),
         "user_test": state.get("user_test"),
         "timings": state.get("timings"),
         "speedups": state.get("speedups", {}),

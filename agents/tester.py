@@ -1,7 +1,16 @@
-"""Tester node: build original and candidate in the sandbox and test one against the other."""
+"""Tester node: build original and candidate in the sandbox and test one against the other.
+
+With no harness and no ``main()``, the tester synthesizes a harness from the function that
+holds the selected lines (:mod:`ellora.tools.synthesis`), saves it next to the patches
+(``<state_dir>/patches/<task>.harness.cpp``) and from then on the task uses it like a shipped
+one: the same two binaries, sizes, seeds, tolerances and race reruns, and the profiler times
+with it. When none can be synthesized, or the one made does not build or run with the
+original, the change stays unverified and the reason says why.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -10,6 +19,7 @@ from ellora.agents.state import StepTimer, TaskState
 from ellora.tools.race_check import openmp_race_findings
 from ellora.tools.toolchain import ToolchainMissing
 from ellora.tools.verify import (
+    TestOutcome,
     VerifySpec,
     build_variant,
     differential_test,
@@ -33,8 +43,24 @@ def verify_spec(state: TaskState) -> VerifySpec:
 def tester(
     state: TaskState, services: Services
 ) -> Command[Literal["coder", "optimizer", "report"]]:
-    timer = StepTimer("tester")
     spec = verify_spec(state)
+    made = StepTimer("tester")
+    harness = _harness_for(state, services, spec)
+    if harness.get("origin") == "synthesized":
+        spec = replace(spec, harness=harness["path"])
+    command = _test(state, services, spec, harness)
+    if harness.get("new") or harness.get("origin") == "none" and not harness.get("unusable"):
+        what = (f"synthesized a harness for {harness['function']}() from the function: "
+                f"{harness['path']}" if harness.get("new") else
+                f"no harness could be synthesized: {harness['reason']}")
+        steps = [made.record(what), *(command.update or {}).get("steps", [])]
+        command = Command(goto=command.goto, update={**(command.update or {}), "steps": steps})
+    return command
+
+
+def _test(state: TaskState, services: Services, spec: VerifySpec, harness: dict) -> Command:
+    """Build both variants and test them with ``harness`` (see :func:`tester`)."""
+    timer = StepTimer("tester")
     try:
         recipes = {
             "original": services.toolchain.recipe("serial"),
@@ -51,16 +77,20 @@ def tester(
         )
     if state.get("workspace"):
         services.sandbox.discard_workspace(Path(state["workspace"]))
-    workspace = prepare_workspace(services.sandbox, spec)
     limits = services.limits
-    builds = {
-        v: build_variant(services.sandbox, workspace, spec, v, recipes[v], limits)
-        for v in ("original", "candidate")
-    }
+    workspace, builds = _build_both(services, spec, recipes)
+    if harness.get("origin") == "synthesized" and not builds["original"].ok:
+        harness = _unusable(harness, "it does not compile with the original: "
+                            + _first_error(builds["original"]))
+        spec = replace(spec, harness=None)
+        services.sandbox.discard_workspace(workspace)
+        workspace, builds = _build_both(services, spec, recipes)
     timer.build_seconds = sum(b.seconds for b in builds.values())
     build = {v: b.to_dict() for v, b in builds.items()}
     build["candidate"]["recipe"] = recipes["candidate"].to_dict()
     base = {"build": build, "workspace": str(workspace)}
+    if harness:
+        base["harness"] = harness.get("path") if harness.get("origin") != "none" else None
     if not builds["original"].ok:
         return Command(
             goto="report",
@@ -97,6 +127,7 @@ def tester(
                 "cases": [{"size": 0, "passed": False, "detail": f} for f in findings],
                 "message": "",
                 "run_seconds": 0.0,
+                "harness": harness or None,
             }
             return _retry_or_stop(
                 state,
@@ -107,8 +138,11 @@ def tester(
                 "the OpenMP code is not safe:\n" + "\n".join(findings),
             )
     test = run_differential_test(services, workspace, spec, recipes, limits)
+    test, harness = _judge_harness(test, harness)
     timer.run_seconds = test.run_seconds
-    base["test"] = test.to_dict()
+    base["test"] = {**test.to_dict(), "harness": harness or None}
+    if harness.get("unusable"):
+        base["harness"] = None
     if test.status == "failed":
         bad = next(c for c in test.cases if not c.passed)
         return _retry_or_stop(
@@ -165,6 +199,98 @@ def tester(
             ],
         },
     )
+
+
+def _build_both(services: Services, spec: VerifySpec, recipes: dict):
+    workspace = prepare_workspace(services.sandbox, spec)
+    builds = {
+        v: build_variant(services.sandbox, workspace, spec, v, recipes[v], services.limits)
+        for v in ("original", "candidate")
+    }
+    return workspace, builds
+
+
+def synthesized_harness_path(services: Services, task_id: str) -> Path:
+    """Where a task's synthesized harness is kept: next to its patch."""
+    return services.settings.state_dir / "patches" / f"{task_id}.harness.cpp"
+
+
+def harness_sizes(settings) -> list[int]:
+    """Every size a harness runs at in a task: the test sizes, the timing size and the
+    profiler's hotspot size."""
+    return sorted({*settings.test_sizes, settings.timing_size,
+                   max(1, min(100_000, settings.timing_size // 10))})
+
+
+def _harness_for(state: TaskState, services: Services, spec: VerifySpec) -> dict:
+    """What the task tests with: ``{"origin": "given" | "synthesized" | "none", ...}``
+    (empty for a whole program). A harness synthesized in an earlier round is reused; a
+    synthesis that failed is retried (it is cheap), one that did not build is not."""
+    if spec.mode == "program":
+        return {}
+    saved = synthesized_harness_path(services, state["task_id"])
+    previous = (state.get("test") or {}).get("harness") or {}
+    if spec.mode == "harness" and Path(spec.harness) != saved:
+        return {"origin": "given", "path": spec.harness}
+    if spec.mode == "harness" and saved.is_file():
+        previous.pop("new", None)
+        return {**previous, "origin": "synthesized", "path": str(saved)}
+    if previous.get("unusable"):
+        return previous
+    from ellora.tools.synthesis import CannotSynthesize, synthesize_harness
+
+    settings = services.settings.agent
+    try:
+        made = synthesize_harness(state["original"], state["first_line"], state["last_line"],
+                                  Path(state["file"]).name, harness_sizes(settings))
+    except CannotSynthesize as why:
+        return {"origin": "none", "reason": str(why)}
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_text(made.text)
+    return {"origin": "synthesized", "path": str(saved), "function": made.function,
+            "outputs": made.outputs, "notes": made.notes, "new": True}
+
+
+def _unusable(harness: dict, why: str) -> dict:
+    return {"origin": "none", "unusable": True, "path": harness.get("path"),
+            "reason": f"the harness synthesized for {harness.get('function', 'the function')}() "
+            f"({harness.get('path')}) {why}"}
+
+
+def _first_error(build) -> str:
+    errors = first_errors(build)
+    return errors[0].render() if errors else build.log.strip()[-300:]
+
+
+def _judge_harness(test: TestOutcome, harness: dict) -> tuple[TestOutcome, dict]:
+    """A synthesized harness whose original run fails proves nothing about the candidate;
+    a missing one leaves the reason in the outcome."""
+    if harness.get("origin") == "synthesized":
+        crashed = next((c for c in test.cases if c.failed_variant == "original"), None)
+        if crashed is not None:
+            harness = _unusable(harness, f"made the original fail at size {crashed.size} "
+                                f"({crashed.detail[:300]}): its inputs are outside what the "
+                                "code accepts")
+            return TestOutcome("not_established", test.method, test.cases,
+                               message=f"{harness['reason']}; the results were not compared",
+                               run_seconds=test.run_seconds), harness
+    if test.status == "not_established" and harness.get("origin") == "none":
+        test = replace(test, message="no harness and no main(), and none could be "
+                       f"synthesized: {harness['reason']}. The candidate compiles, but its "
+                       "results were not compared (add <name>.harness.cpp)")
+    return test, harness
+
+
+def harness_summary(state: TaskState) -> dict | None:
+    """The report's ``harness`` field: which harness tested the change (given or synthesized,
+    with its path), or why there was none."""
+    recorded = (state.get("test") or {}).get("harness")
+    if recorded:
+        return {k: recorded[k] for k in ("origin", "path", "function", "outputs", "reason")
+                if recorded.get(k) is not None}
+    if state.get("harness"):
+        return {"origin": "given", "path": state["harness"]}
+    return None
 
 
 def _user_tests(state, services, workspace, command, limits):

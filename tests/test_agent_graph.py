@@ -113,15 +113,18 @@ def test_loop_with_a_dependence_is_refused(make_services, tmp_path):
 
 
 def test_without_harness_or_main_correctness_is_not_established(make_services, tmp_path):
+    """No harness, no main(), and none can be synthesized (w[i * i] has no bound the range
+    rules can prove): the change stays unverified, with the reason."""
     source = tmp_path / "scale.cpp"
     source.write_text(
-        "void scale(int n, double* y) {\n  for (int i = 0; i < n; ++i) {\n"
-        "    y[i] *= 2.0;\n  }\n}\n"
+        "void scale(int n, double* y, const double* w) {\n  for (int i = 0; i < n; ++i) {\n"
+        "    y[i] *= w[i * i];\n  }\n}\n"
     )
     services = make_services(None, **FAST_AGENT)
     report = run(services, task_state("parallelize with OpenMP", source, 2, 4, harness=False))
     assert report["status"] == "unverified"
     assert "not compared" in report["status_reason"]
+    assert "none could be synthesized" in report["status_reason"]
     assert report["speedups"] == {}
 
 
@@ -227,14 +230,16 @@ def test_search_replace_edits_apply_or_go_back_to_the_model(make_services):
 
 
 def test_the_users_own_test_command_decides_without_a_harness(make_services, tmp_path):
+    """The loop bound is a global the program sets: no harness can be synthesized, so the
+    user's own test command decides."""
     source = tmp_path / "scale.cpp"
     source.write_text(
-        "void scale(int n, double* y) {\n  for (int i = 0; i < n; ++i) {\n"
+        "extern int n;\nvoid scale(double* y) {\n  for (int i = 0; i < n; ++i) {\n"
         "    y[i] = 2.0 * y[i];\n  }\n}\n"
     )
     (tmp_path / "check.cpp").write_text(
-        "#include <cstdio>\nvoid scale(int n, double* y);\nint main() { double y[100];\n"
-        " for (int i = 0; i < 100; ++i) y[i] = i;\n scale(100, y);\n"
+        "#include <cstdio>\nint n = 100;\nvoid scale(double* y);\nint main() { double y[100];\n"
+        " for (int i = 0; i < 100; ++i) y[i] = i;\n scale(y);\n"
         ' for (int i = 0; i < 100; ++i) if (y[i] != 2.0 * i) { std::puts("wrong"); return 1; }\n'
         ' std::puts("ok"); }\n'
     )
@@ -246,7 +251,7 @@ def test_the_users_own_test_command_decides_without_a_harness(make_services, tmp
         "test_command": "g++ -fopenmp scale.cpp check.cpp -o t && ./t",
     }
     services = make_services(model, agent=agent)
-    report = run(services, task_state("parallelize with OpenMP", source, 2, 4, harness=False))
+    report = run(services, task_state("parallelize with OpenMP", source, 3, 5, harness=False))
     assert report["status"] == "verified", report["status_reason"]
     assert "your test command passed" in report["status_reason"]
     assert (

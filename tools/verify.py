@@ -1,7 +1,8 @@
 """Build original and candidate in the sandbox, test them against each other, time them.
 
 Three ways to establish correctness, strongest first:
-- a harness (``<stem>.harness.cpp`` next to the source, or given): both variants run on the
+- a harness (``<stem>.harness.cpp`` next to the source, or given, or synthesized from the
+  function by :mod:`ellora.tools.synthesis` when there is neither): both variants run on the
   same generated inputs of several sizes; outputs (written as doubles) compared with tolerance;
 - a whole program (the file has ``main``): both run, stdout compared numerically;
 - neither: the candidate is only compiled and the result says correctness was not established.
@@ -47,9 +48,13 @@ class BuildOutcome:
 
 @dataclass
 class CaseOutcome:
+    """One size's comparison; ``failed_variant`` names the build that crashed or hit a limit
+    (empty when both ran and only their outputs were compared)."""
+
     size: int
     passed: bool
     detail: str
+    failed_variant: str = ""
 
 
 @dataclass
@@ -191,7 +196,8 @@ def _read_doubles(path: Path) -> list[float]:
 
 
 def _check_case(sandbox, workspace, recipes, size, count, limits, reference=None):
-    """Run one case; returns (outputs per variant or None, error text, seconds)."""
+    """Run one case; returns (outputs per variant or None, error text, seconds); the error
+    text starts with the variant that failed."""
     outputs, seconds = {}, 0.0
     variants = ("candidate",) if reference is not None else ("original", "candidate")
     for variant in variants:
@@ -254,7 +260,7 @@ def differential_test(
         outputs, error, seconds = _check_case(sandbox, workspace, recipes, size, threads, limits)
         run_seconds += seconds
         if outputs is None:
-            cases.append(CaseOutcome(size, False, error))
+            cases.append(CaseOutcome(size, False, error, error.split(" ", 1)[0]))
             continue
         problem = compare_values(outputs["original"], outputs["candidate"], rel, abs_)
         cases.append(
@@ -278,6 +284,7 @@ def differential_test(
                             f"race check at {count} threads/ranks, run {repeat + 1}: "
                             + (problem or "values match")
                         ),
+                        "candidate" if error else "",
                     )
                 )
         method += f"; race check: {stress_repeats} reruns at {list(stress_counts)} threads/ranks"
