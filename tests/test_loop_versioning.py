@@ -11,6 +11,7 @@ from ellora.tools.loops.legality.verdict import RangeCheck
 from ellora.tools.loops.region import plan_region
 from loop_support import (
     SUITE,
+    build,
     build_and_run,
     copy_suite_problem,
     guard_check_program,
@@ -18,6 +19,7 @@ from loop_support import (
     region_source,
     rewrite_loop,
     run_agent,
+    run_on_threads,
     verdict_of,
     verdict_over,
 )
@@ -54,7 +56,7 @@ def test_the_check_is_true_only_for_disjoint_ranges(tmp_path):
 def test_versioned_openmp_stencil_equals_serial_even_in_place(tmp_path):
     verdict, _ = verdict_of(STENCIL)
     parallel = rewrite_loop(verdict, "openmp").replace("smooth(", "smooth_parallel(")
-    assert "if(ellora_disjoint_2)" in parallel and "i < " in parallel
+    assert "if(ellora_disjoint_2" in parallel and "i < " in parallel
     program = (
         "#include <cstdio>\n" + STENCIL + parallel
         + "int main() {\n  const int n = 100001;\n"
@@ -96,7 +98,9 @@ def test_extremum_updates_are_max_or_min_reductions(body, operator):
         # makes the kept index depend on the order: x = {0, 1.5, 2} keeps 1, argmax says 2
         "if (x[i] > x[best] + 1) best = i;",
         "if (x[i] > best) best = x[i]; else best = 0;",
-        "if (x[i] > best) best = x[i]; y[i] = best;",  # the running maximum is read
+        # if (x[i] > best) best = x[i]; y[i] = best; reads the running maximum: a max
+        # scan now (test below); keeping a value other than the key compared is not one
+        "if (x[i] > best) best = x[i] - 1; y[i] = best;",
     ],
 )
 def test_updates_that_are_not_plain_extrema_stay_refused(body):
@@ -106,6 +110,31 @@ def test_updates_that_are_not_plain_extrema_stay_refused(body):
     )
     assert refusal(verdict) == ("carried_scalar", "best")
     assert "the scalar best carries a value" in str(verdict.dependence)
+
+
+RUNNING_BEST = (
+    "void runBest(int n, const double* x, double* __restrict__ y) { int best = 0;\n"
+    " for (int i = 0; i < n; ++i) { if (x[i] > best) best = x[i]; y[i] = best; } }\n"
+)
+
+
+def test_a_running_maximum_read_in_every_iteration_is_a_max_scan(tmp_path):
+    verdict, _ = verdict_of(RUNNING_BEST)
+    assert verdict.pattern == "scan", verdict.dependence
+    assert (verdict.scan.name, verdict.scan.operator, verdict.scan.kind) == (
+        "best", "max", "inclusive")
+    parallel = region_source(RUNNING_BEST, 1, 3, "openmp").replace("runBest(", "runBest_par(")
+    binary = build(tmp_path, "#include <cstdio>\n#include <vector>\n" + RUNNING_BEST
+                   + parallel + (
+        "int main() {\n  int same = 1;\n"
+        "  for (int n : {0, 1, 2, 7, 100003}) {\n"
+        "    std::vector<double> x(n), a(n), b(n);\n"  # negatives, fractions, ties
+        "    for (int i = 0; i < n; ++i) x[i] = ((i * 7919) % 2003) / 3.0 - 300.0;\n"
+        "    runBest(n, x.data(), a.data()); runBest_par(n, x.data(), b.data());\n"
+        "    same &= a == b;\n"
+        "  }\n  std::printf(\"%d\\n\", same);\n}\n"))
+    for threads in (1, 2, 3):
+        assert run_on_threads(binary, threads).strip() == "1", f"{threads} threads"
 
 
 def test_min_and_max_reductions_run_correctly_with_openmp(tmp_path):
@@ -284,7 +313,7 @@ SCATTER_UNDER_CHECK_GAP = (
          "pass 1: each block's own running value"),
         ("scan_prefix_sum", "parallelize this loop with MPI", "MPI_Allgather(&ellora_run"),
         ("reduce_argmin", "port this loop to Kokkos", "Kokkos::Min<ellora_key_t>"),
-        ("stencil_game_of_life", "parallelize this loop with OpenMP", "if(ellora_disjoint_4)"),
+        ("stencil_game_of_life", "parallelize this loop with OpenMP", "if(ellora_disjoint_4"),
         ("reduce_argmin", "parallelize this loop with MPI", "MPI_MIN"),
         ("search_find_first", "parallelize this loop with OpenMP", "reduction(min:ellora_first)"),
         ("sparse_la_spmv_csr", "port this loop to Kokkos", "ellora_drops"),
