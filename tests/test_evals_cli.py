@@ -30,7 +30,8 @@ def test_run_agent_and_reference_then_report_side_by_side(tmp_path, capsys):
     alone = tmp_path / "alone"
     settings = load_settings({"evals": {"timing_repeats": 1, "timing_rounds": 1, "race_check": [],
                                         "threads": [1, 2]},
-                              "agent": {"timing_repeats": 1, "race_check_counts": []}})
+                              "agent": {"timing_repeats": 1, "race_check_counts": [],
+                                        "min_speedup": 0}})  # a busy machine times anything
     spec = RunSpec(suite="builtin", model="scripted", agent=True, kinds=["translation"],
                    models=["openmp"], sources=["serial"], problems=["reduce_dot"])
     agent = run_eval(spec, settings, load_suite(BUILTIN_SUITE), "builtin", tmp_path,
