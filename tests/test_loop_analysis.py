@@ -321,10 +321,6 @@ int lastMinimum(const std::vector<double>& x) {
 """
 
 
-@pytest.mark.xfail(reason="engine gap: the argmin keyed through its index (x[best]) reads "
-                          "the start key x[best] before the loop even when the loop has no "
-                          "iteration; the serial loop never reads x[0] of an empty vector",
-                   strict=True)
 def test_the_last_of_tied_minima_keyed_through_the_index_equals_serial(tmp_path):
     verdict, _ = verdict_of("#include <vector>\n" + LAST_MINIMUM)
     assert verdict.pattern == "argmin" and not verdict.locate.strict  # <=: the last minimum

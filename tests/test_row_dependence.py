@@ -147,10 +147,6 @@ REFUSED = {
 }
 
 
-PIVOT_GAP = ("engine gap (wrong verdict): k = p inside the k loop is not seen by the i "
-             "loop, which still takes k in [0, n) from the k loop's header and proves the "
-             "rows independent; with p >= n, A[i * n + k] is row i + 1, written by the next "
-             "iteration")
 KINDS = {
     "writes the next row": "carried_array",
     "reads the pivot row it also writes": "carried_array",
@@ -165,9 +161,7 @@ KINDS = {
 }
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(reason=PIVOT_GAP, strict=True))
-    if name == "pivot changed before the row loop" else name for name in sorted(REFUSED)])
+@pytest.mark.parametrize("name", sorted(REFUSED))
 def test_near_misses_are_still_refused(name):
     verdict, _ = verdict_over(REFUSED[name], "i")
     assert not verdict.parallel, verdict.facts

@@ -140,8 +140,15 @@ class SortCall:
 
 
 def sort_calls(source: str, first_line: int, last_line: int) -> list[SortCall]:
-    """``std::sort`` calls (2 or 3 arguments) that start in the lines, in source order."""
-    tree = parse(source)
+    """``std::sort`` calls that start in the lines, in source order, whose result a block
+    sort reproduces exactly: the default order on arithmetic elements (equivalent elements
+    are equal). With a comparator, or on class types, elements the order calls equivalent
+    may still differ, and std::sort leaves them in the library's own order, which a block
+    sort does not: those calls are left alone."""
+    from ellora.tools.loops.cpp import CppSource
+
+    parsed = CppSource(source)
+    tree = parsed.tree
     found = []
     for node in walk(tree.root_node):
         if node.type != "call_expression":
@@ -155,9 +162,61 @@ def sort_calls(source: str, first_line: int, last_line: int) -> list[SortCall]:
             continue
         arguments = node.child_by_field_name("arguments")
         values = [text(a) for a in arguments.named_children if a.type != "comment"]
-        if len(values) in (2, 3):
+        if sort_obstacle(parsed, node, values) is None:
             found.append(SortCall(line, callee.start_byte, callee.end_byte, values))
     return found
+
+
+_EXACT_ORDERS = re.compile(r"\s*std::(?:less|greater)\s*<\s*[\w:\s]*>\s*(?:\(\s*\)|\{\s*\})\s*")
+
+
+def sort_obstacle(parsed, node, values: list[str]) -> str | None:
+    """Why a block sort would not reproduce this std::sort call, or None."""
+    if len(values) not in (2, 3):
+        return "a std::sort call with other arguments"
+    if not _arithmetic_range(parsed, node, values[0]):
+        return ("std::sort of elements that are not numbers: elements its order calls "
+                "equivalent may differ, and std::sort leaves them in the library's order, "
+                "which a parallel sort does not reproduce")
+    if len(values) == 3 and not _EXACT_ORDERS.fullmatch(values[2]):
+        return ("std::sort with a comparator of its own: numbers it calls equivalent may "
+                "differ (as -3 and 3 under |x|), and their order would change")
+    return None
+
+
+def refused_sorts(source: str, first_line: int, last_line: int) -> list[tuple[int, str]]:
+    """(line, why) of the std::sort calls in the lines that are left alone."""
+    from ellora.tools.loops.cpp import CppSource
+
+    parsed = CppSource(source)
+    found = []
+    for node in walk(parsed.tree.root_node):
+        if node.type != "call_expression":
+            continue
+        callee = node.child_by_field_name("function")
+        name = "".join(text(callee).split()) if callee is not None else ""
+        line = node.start_point[0] + 1
+        if name != "std::sort" or not first_line <= line <= last_line:
+            continue
+        arguments = node.child_by_field_name("arguments")
+        values = [text(a) for a in arguments.named_children if a.type != "comment"]
+        why = sort_obstacle(parsed, node, values)
+        if why is not None:
+            found.append((line, why))
+    return found
+
+
+def _arithmetic_range(parsed, node, first: str) -> bool:
+    """Whether the range starting at ``first`` (``v.begin()``, ``std::begin(v)``, ``p``,
+    ``p + k``, ``v.data()``) holds arithmetic elements."""
+    match = re.fullmatch(r"\s*(?:std::begin\(\s*(\w+)\s*\)|(\w+)\s*\.\s*(?:begin|data)\(\s*\)"
+                         r"|(\w+)(?:\s*\+.*)?)\s*", first, re.DOTALL)
+    if match is None:
+        return False
+    name = next(g for g in match.groups() if g)
+    symbol = parsed.context_for(node).scope.lookup(name, node.start_byte)
+    element = symbol.ctype.element if symbol is not None else None
+    return element is not None and element.kind in ("scalar", "bool")
 
 
 def mark_sorts(source: str, calls: list[SortCall]) -> str:

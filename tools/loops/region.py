@@ -168,6 +168,12 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
 
     for loop in parsed.loops_in_lines(first_line, last_line):
         choose(loop)
+    if language == "cpp" and target in SORT_TARGETS:
+        from ellora.tools.sort_transforms import refused_sorts
+
+        for line, why in refused_sorts(source, first_line, last_line):
+            plan.loops_found += 1
+            plan.serial.append(LoopDecision(line, line, False, "refused", why))
     for loop in parsed.uncounted_loops(first_line, last_line):
         plan.loops_found += 1
         plan.serial.append(LoopDecision(

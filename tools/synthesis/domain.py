@@ -117,9 +117,8 @@ class _Builder:
         for obligation in [o for group in valued.values() for o in group]:
             self._value_obligation(obligation)
         self._ranges(domain)
-        for poly, spelled in facts.wraps:
-            self.checks.append(Check(self.expr(poly, "min"),
-                                     f"{spelled} in a loop condition must not wrap around"))
+        for poly, why in facts.requirements:
+            self.checks.append(Check(self.expr(poly, "min"), why))
         domain.sorted_sources = {s for s in facts.bound_sources if s in domain.ranges}
         unique = {}
         for check in self.checks:
@@ -202,6 +201,9 @@ class _Builder:
             domain.inner_free.add(path)
         if size_read or not requirements:
             if pointer and not size_read and not valued:
+                if path not in self.facts.mentioned:
+                    self.quantities[name] = Num(1)  # never used: any valid pointer will do
+                    return
                 raise CannotSynthesize(f"the pointer {path} is never indexed where the "
                                        "analysis can see: its extent is unknown")
             free = self._free(f"free:{path}")

@@ -96,9 +96,9 @@ template <class T, std::size_t N>
 void put(ellora::Case& c, const std::array<T, N>& v) { for (const auto& e : v) put(c, e); }
 template <class T>
 void put_all(ellora::Case& c, const std::vector<T>& v) { for (const auto& e : v) put(c, e); }
-}  // namespace ellora_synth
 """
 
+REPEATS = 3  # compared calls per run (see _Writer._call_and_outputs)
 INCLUDES = ["algorithm", "array", "cmath", "complex", "cstdio", "cstdlib", "optional",
             "string", "type_traits", "utility", "vector"]
 
@@ -111,7 +111,9 @@ def render(target: Target, facts: Facts, domain: Domain, rules: ValueRules, orig
     lines = _comment(target, facts, domain, writer, origin, sizes)
     lines += [f"#include <{name}>" for name in INCLUDES]
     lines += ["", '#include "ellora_harness.hpp"', "#include ELLORA_TARGET", ""]
-    lines += [PRELUDE.rstrip("\n"), *writer.struct_puts(), PRELUDE_CONTAINERS]
+    declarations, definitions = writer.struct_puts()
+    lines += [PRELUDE.rstrip("\n"), *declarations, PRELUDE_CONTAINERS.rstrip("\n"),
+              *definitions, "}  // namespace ellora_synth", ""]
     lines += ["int main(int argc, char** argv) {",
               "  return ellora::run(argc, argv, [](ellora::Case& ellora_case) {"]
     lines += ["    " + line if line else "" for line in body]
@@ -173,7 +175,7 @@ class _Writer:
         elif kind in ("vector", "bool_vector", "std_array", "string"):
             self._container(param.var, param.name, ctype)
             self.described.append(f"{param.name}: {self._extent_text(param.name)} elements"
-                                  f"{self.rules.describe(param.name, ctype.element)}")
+                                  f"{self._values_text(param.name, ctype.element)}")
         elif kind in ("pointer", "array", "span"):
             self._buffer_param(param)
         elif kind == "struct":
@@ -192,7 +194,7 @@ class _Writer:
             return
         self.lines.append(f"{spelled} {param.var} = "
                           f"{self.rules.scalar(name, ctype, self.domain)};")
-        self.described.append(f"{name}: {self.rules.describe(name, ctype).lstrip(', ')}")
+        self.described.append(f"{name}: {self._values_text(name, ctype).lstrip(', ')}")
 
     def _container(self, var: str, path: str, ctype: CType) -> None:
         """Declare and fill ``var`` (a vector, vector<bool>, std::array or string)."""
@@ -299,7 +301,7 @@ class _Writer:
         else:
             self.lines.append(f"auto* {param.var} = {storage}.data();")
         self.described.append(f"{param.name}: {self._extent_text(param.name)} elements"
-                              f"{self.rules.describe(param.name, element)}")
+                              f"{self._values_text(param.name, element)}")
 
     def _struct_param(self, param: Param) -> None:
         members = struct_members(self.target, param.ctype)
@@ -326,8 +328,23 @@ class _Writer:
 
     # ----- the call and what it changes ---------------------------------------------------------
     def _call_and_outputs(self) -> None:
-        arguments = ", ".join(p.var for p in self.target.params)
-        call = f"{self.target.call}({arguments})"
+        """The compared call (the timed one in time mode) and its outputs, then the same call
+        again on fresh copies of the same inputs, ``REPEATS - 1`` times, outputs appended.
+
+        A first call on copies (outputs discarded) starts the threads and warms the caches,
+        so the compared calls find the threads running: a race in a short kernel otherwise
+        hides behind the first parallel region's thread start-up. The repeats give a race
+        more chances to show inside one run; a correct port writes the same values each time.
+        """
+        mutable = [p for p in self.target.params if p.mutable]
+        for param in mutable:
+            source = f"{param.var}_data" if _is_buffer(param) else param.var
+            self.lines.append(f"const auto ellora_pristine_{param.name} = {source};")
+        self.lines.append("{  // warm-up on copies of the inputs; its outputs are discarded")
+        arguments = self._copies("ellora_warm")
+        self.lines.append(f"  static_cast<void>({self.target.call}({arguments}));")
+        self.lines.append("}")
+        call = f"{self.target.call}({', '.join(p.var for p in self.target.params)})"
         if self.target.returns is not None:
             self.lines.append(f"std::optional<std::decay_t<decltype({call})>> ellora_result;")
             self.lines.append(f"ellora_case.kernel([&] {{ ellora_result.emplace({call}); }});")
@@ -336,16 +353,52 @@ class _Writer:
             self.outputs.append("the return value")
         else:
             self.lines.append(f"ellora_case.kernel([&] {{ {call}; }});")
+        for param in mutable:
+            self._put(param, f"{param.var}_data" if _is_buffer(param) else param.var)
+            self.outputs.append(param.name)
+        self.lines.append(f"for (int ellora_round = 1; ellora_round < {REPEATS}; "
+                          "++ellora_round) {  // the same call again on fresh copies")
+        arguments = self._copies("ellora_again")
+        if self.target.returns is not None:
+            self.lines.append(f"  ellora_synth::put(ellora_case, {self.target.call}("
+                              f"{arguments}));")
+        else:
+            self.lines.append(f"  {self.target.call}({arguments});")
+        for param in mutable:
+            self.lines.append("  " + self._put_text(param, f"ellora_again_{param.name}"
+                                                    + ("_data" if _is_buffer(param) else "")))
+        self.lines.append("}")
+        self.outputs.append(f"(the call repeated {REPEATS - 1} more times on fresh copies of the"
+                            " inputs)")
+
+    def _copies(self, prefix: str) -> str:
+        """Declare fresh copies of the pristine mutable inputs; the call's argument list."""
+        arguments = []
         for param in self.target.params:
             if not param.mutable:
+                arguments.append(param.var)
                 continue
-            if param.ctype.kind in ("pointer", "array", "span"):
-                self.lines.append(f"ellora_synth::put_all(ellora_case, {param.var}_data);")
-                self._remember_struct(param.ctype.element)
+            copy = f"{prefix}_{param.name}"
+            pristine = f"ellora_pristine_{param.name}"
+            if _is_buffer(param):
+                self.lines.append(f"  auto {copy}_data = {pristine};")
+                if param.ctype.kind == "span":
+                    self.lines.append(f"  {_value_type(param.ctype)} {copy}({copy}_data);")
+                else:
+                    self.lines.append(f"  auto* {copy} = {copy}_data.data();")
             else:
-                self.lines.append(f"ellora_synth::put(ellora_case, {param.var});")
-                self._remember_struct(param.ctype)
-            self.outputs.append(param.name)
+                self.lines.append(f"  auto {copy} = {pristine};")
+            arguments.append(copy)
+        return ", ".join(arguments)
+
+    def _put(self, param: Param, expression: str) -> None:
+        self.lines.append(self._put_text(param, expression))
+        self._remember_struct(param.ctype.element if _is_buffer(param) else param.ctype)
+
+    @staticmethod
+    def _put_text(param: Param, expression: str) -> str:
+        function = "put_all" if _is_buffer(param) else "put"
+        return f"ellora_synth::{function}(ellora_case, {expression});"
 
     def _remember_struct(self, ctype: CType | None) -> None:
         while ctype is not None and ctype.kind in ("vector", "std_array", "pointer", "span",
@@ -360,8 +413,9 @@ class _Writer:
             for member_type in members.values():
                 self._remember_struct(member_type)
 
-    def struct_puts(self) -> list[str]:
-        """put() for each struct type an output holds: every member the harness can read."""
+    def struct_puts(self) -> tuple[list[str], list[str]]:
+        """put() for each struct type an output holds (declarations, definitions): every
+        member the harness can read."""
         declarations, definitions = [], []
         for name, members in self.structs_to_put.items():
             signature = f"inline void put(ellora::Case& c, const {name}& v)"
@@ -370,13 +424,33 @@ class _Writer:
                     if t.kind in ("scalar", "bool", "complex", "string", "vector", "std_array",
                                   "struct", "bool_vector")]
             definitions.append(signature + " { " + " ".join(puts) + " }")
-        return [*declarations, *definitions]
+        return declarations, definitions
+
+    def _values_text(self, path: str, ctype: CType | None) -> str:
+        """The values ``path`` gets: an index input's range per size, else the rule's words."""
+        ranged = [(source, ends) for source, ends in sorted(self.domain.ranges.items())
+                  if source == path or source.startswith(path + ".")
+                  or source.startswith(path + "[]")]
+        if not ranged:
+            return self.rules.describe(path, ctype)
+        parts = []
+        for source, (low, high) in ranged:
+            name = source[len(path):].lstrip(".") or "values"
+            order = ", sorted" if source in self.domain.sorted_sources else ""
+            spans = " / ".join(f"[{v.get(low)}, {v.get(high)}]" for v in self.values)
+            parts.append(f"{name} in {spans}{order}")
+        return ", index values: " + "; ".join(parts)
 
     def _extent_text(self, path: str) -> str:
         return self._listed(f"ext:{path}")
 
     def _listed(self, quantity: str) -> str:
         return " / ".join(str(values.get(quantity, "?")) for values in self.values)
+
+
+def _is_buffer(param: Param) -> bool:
+    """A pointer, C array or span: the harness owns its storage in ``<var>_data``."""
+    return param.ctype.kind in ("pointer", "array", "span")
 
 
 def element_bytes(target: Target, path: str) -> int:

@@ -19,6 +19,8 @@ from ellora.tools.loops.cpp.reader import ExpressionReader, normalized, strip
 from ellora.tools.loops.cpp.scope import text, walk
 from ellora.tools.loops.cxx_types import CType
 from ellora.tools.loops.expr import Poly, is_atom
+from ellora.tools.loops.bounds import Interval, RangeEnv
+from ellora.tools.synthesis.clamps import find_clamps
 from ellora.tools.synthesis.ranges import PLACEHOLDER, SymbolMap, Unbounded, index_candidates
 from ellora.tools.synthesis.scan import Scan, literal_value, scan_function, value_path
 from ellora.tools.synthesis.target import CannotSynthesize, Target
@@ -64,9 +66,12 @@ class Facts:
     dims: set[str] = field(default_factory=set)
     index_scalars: set[str] = field(default_factory=set)
     bound_sources: set[str] = field(default_factory=set)  # loads that bound loops
-    wraps: list[tuple[Poly, str]] = field(default_factory=list)  # unsigned a - b: a >= b
+    requirements: list[tuple[Poly, str]] = field(default_factory=list)  # poly >= 0, why
+    clamps: dict = field(default_factory=dict)  # clamped local -> Clamp
+    clamp_ranges: dict[str, Interval] = field(default_factory=dict)  # its symbol -> range
     degree: int = 1
     notes: list[str] = field(default_factory=list)
+    mentioned: set[str] = field(default_factory=set)  # names the body uses
 
     @property
     def atoms(self):
@@ -80,8 +85,16 @@ def gather_facts(target: Target) -> Facts:
     reader = ExpressionReader(target.context.atoms)
     models, unmodeled = _loop_models(target)
     facts = Facts(target, scan, SymbolMap(lambda s: None))
-    facts.dims, facts.index_scalars = _classify_scalars(target, scan, models, reader)
+    facts.mentioned = {text(n) for n in walk(target.body) if n.type == "identifier"}
+    facts.clamps = find_clamps(target.body, reader)
+    facts.dims, facts.index_scalars = _classify_scalars(target, scan, models, reader,
+                                                        facts.clamps)
     facts.mapping = SymbolMap(_replacer(facts, reader, set()))
+    for clamp in facts.clamps.values():
+        symbol = f"ellora_clamp_{clamp.name}"
+        facts.clamp_ranges[symbol] = Interval(facts.mapping(clamp.lower),
+                                              facts.mapping(clamp.upper))
+        facts.requirements += [(facts.mapping(p), why) for p, why in clamp.requirements]
     _declare_containers(facts, reader)
     modeled_nodes = [m.node for m in models]
     for model in models:
@@ -115,12 +128,12 @@ def _integer_scalar(ctype: CType | None) -> bool:
     return ctype is not None and ctype.is_integer and not ctype.reference
 
 
-def _classify_scalars(target: Target, scan: Scan, models, reader) -> tuple[set, set]:
+def _classify_scalars(target: Target, scan: Scan, models, reader, clamps) -> tuple[set, set]:
     """Integer parameters that bound loops or size storage are dimensions; those that only
     offset an index are index values; parameters the function assigns are neither."""
     candidates = {p.name for p in target.params if _integer_scalar(p.ctype)
                   and p.name not in scan.assigned}
-    in_bounds: set[str] = set()
+    in_bounds: set[str] = {n for clamp in clamps.values() for n in clamp.names}
     atoms = target.context.atoms
     for model in models:
         for header in (model.header, *model.inner):
@@ -170,6 +183,8 @@ def _replacer(facts: Facts, reader: ExpressionReader, loop_vars: set[str]):
             if param is not None:
                 return _placeholder(facts, symbol, symbol) if symbol in facts.index_scalars \
                     else None
+            if symbol in facts.clamps:
+                return Poly.symbol(f"ellora_clamp_{symbol}")
             definition = scan.definitions.get(symbol)
             return reader.read(definition) if definition is not None else None
         atom = atoms.get(symbol)
@@ -276,7 +291,7 @@ def _model_obligations(facts: Facts, model, reader) -> None:
             try:
                 if index is None:
                     raise Unbounded("the subscript is not an integer expression")
-                found = index_candidates(model, access, index, mapping)
+                found = index_candidates(model, access, index, mapping, facts.clamp_ranges)
                 _check_symbols(facts, found.upper + found.lower)
             except Unbounded as why:
                 _unbounded(facts, level_path, where, str(why))
@@ -360,11 +375,26 @@ def _straight_line(facts: Facts, reader: ExpressionReader, modeled_nodes: list) 
                     else None
                 if poly is None:
                     raise Unbounded("the subscript is not an integer expression")
-                _check_symbols(facts, [poly])
+                upper, lower = _clamped_extremes(facts, poly)
+                _check_symbols(facts, upper + lower)
             except Unbounded as why:
                 _unbounded(facts, level_path, where, str(why))
                 continue
-            facts.obligations.append(Obligation(level_path, [poly], [poly], where))
+            facts.obligations.append(Obligation(level_path, upper, lower, where))
+
+
+def _clamped_extremes(facts: Facts, poly: Poly) -> tuple[list[Poly], list[Poly]]:
+    """A straight-line index is its own extreme, once clamped locals take their ranges."""
+    clamped = [s for s in poly.symbols() if s in facts.clamp_ranges]
+    if not clamped:
+        return [poly], [poly]
+    env = RangeEnv(facts.atoms)
+    for symbol in clamped:
+        env = env.with_interval(symbol, facts.clamp_ranges[symbol])
+    upper, lower = env.extremes(poly, lowest=False), env.extremes(poly, lowest=True)
+    if upper is None or lower is None:
+        raise Unbounded("a clamped value enters it in a way the range rules cannot follow")
+    return upper, lower
 
 
 def _subscript_parts(facts: Facts, node) -> tuple[str | None, list]:
@@ -423,7 +453,8 @@ def _wrap_checks(facts: Facts, reader: ExpressionReader) -> None:
                 continue
             difference = left - right
             if all(_unknown_symbol(facts, s) is None for s in difference.symbols()):
-                facts.wraps.append((difference, normalized(part)))
+                facts.requirements.append(
+                    (difference, f"{normalized(part)} in a loop condition must not wrap around"))
 
 
 def _unsigned(facts: Facts, poly: Poly) -> bool:

@@ -56,11 +56,16 @@ class Candidates:
     lower: list[Poly]
 
 
-def index_candidates(model, access, index: Poly, mapping: SymbolMap) -> Candidates:
+def index_candidates(model, access, index: Poly, mapping: SymbolMap,
+                     extra: dict[str, Interval] | None = None) -> Candidates:
     """The extremes of one index of ``access`` in ``model`` (Unbounded when a loop variable
-    cannot be eliminated)."""
+    cannot be eliminated); ``extra`` ranges for symbols the mapping introduces (clamped
+    locals) join the loop ranges."""
     env = mapped_env(model.env(access.loops), mapping)
     poly = mapping(index)
+    for symbol, interval in (extra or {}).items():
+        if poly.mentions(symbol):
+            env = env.with_interval(symbol, interval)
     conditions = [(mapping(c.left), c.op, mapping(c.right)) for c in access.conditions]
     narrowed, substituted = narrow(env, conditions, poly)
     for current_env, current in ((narrowed, substituted), (env, poly)):

@@ -169,6 +169,10 @@ def _enclosing_facts(loop, reader, scope, nonnegative: set[str]) -> list[Poly]:
                                                                                   node))
             except NotCounted:
                 header = None
+            body = current.child_by_field_name("body")
+            if header is not None and body is not None and \
+                    header.var in _assigned_names(body):
+                header = None  # the body moves its variable: the header's range says nothing
             if header is not None and header.range_of is None:
                 var = Poly.symbol(header.var)
                 facts += [var - header.lower, header.upper - Poly.const(1) - var]
@@ -282,6 +286,8 @@ class _BodyWalker:
         try:
             header = read_header(node, self.reader,
                                  lambda name, at: _type_of(self.scope, name, at))
+            if header.var in _assigned_names(node.child_by_field_name("body")):
+                raise NotCounted(f"the body assigns the loop variable {header.var}")
         except NotCounted as why:
             self.model.unreadable_inner.append(f"line {node.start_point[0] + 1}: {why}")
             if node.type == "for_range_loop":

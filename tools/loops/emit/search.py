@@ -158,15 +158,17 @@ def _locate(text: LoopText, target: str) -> tuple[str, str]:
     if locate.best is not None:
         assign.append(f"{locate.best} = ellora_key;")
     assign.append(f"{locate.index} = {text.rewrite(locate.index_value)};")
+    found = (f"typedef {kind} ellora_key_t;\n"
+             f"const ellora_key_t ellora_start = {start};\n"
+             "ellora_key_t ellora_key = ellora_start;\n" + key_fold
+             + f"if ({admit}) {{\n"
+             + f"  long long ellora_index = {'ellora_hi' if locate.strict else 'ellora_lo - 1'};\n"
+             + _pad(_fold(text, target, "ellora_index", "long long", pick, find_index))
+             + "  if (ellora_index >= ellora_lo && ellora_index < ellora_hi) {\n"
+             + _pad("\n".join(assign), "    ") + "  }\n}\n")
+    # the starting key is read only when the loop runs (the serial loop reads nothing else)
     code = (_mpi_head(target) + _range_lines(text)
-            + f"typedef {kind} ellora_key_t;\n"
-            + f"const ellora_key_t ellora_start = {start};\n"
-            + "ellora_key_t ellora_key = ellora_start;\n" + key_fold
-            + f"if (ellora_hi > ellora_lo && ({admit})) {{\n"
-            + f"  long long ellora_index = {'ellora_hi' if locate.strict else 'ellora_lo - 1'};\n"
-            + _pad(_fold(text, target, "ellora_index", "long long", pick, find_index))
-            + f"  if (ellora_index >= ellora_lo && ellora_index < ellora_hi) {{\n"
-            + _pad("\n".join(assign), "    ") + "  }\n}\n")
+            + "if (ellora_hi > ellora_lo) {\n" + _pad(found) + "}\n")
     how = (f"arg{locate.operator} in two reductions: the {locate.operator}imum key, then the "
            f"{'first' if locate.strict else 'last'} {text.var} that reaches it (the loop's "
            "tie-breaking)")
