@@ -86,11 +86,6 @@ def test_the_shared_map_is_named():
     assert "m.operator[]()" in message
 
 
-RACE_CHECK_GAP = (
-    "race-check gap (tools/race_check.py): only reducers, privates, lastprivates and scatters "
-    "of the verdict are matched against the clauses, so a loop whose verdict needs its own "
-    "parallel form (argmin, last match, scan, running value in an array) or keeps a value "
-    "after the loop passes under a plain pragma")
 ARGMIN = """int f(int n, const double* x) {
   int best = 0;
   #pragma omp parallel for
@@ -114,7 +109,6 @@ RECURRENCE = """void f(int n, const double* __restrict__ x, double* __restrict__
 }"""
 
 
-@pytest.mark.xfail(reason=RACE_CHECK_GAP, strict=True)
 @pytest.mark.parametrize(
     "source, named",
     [

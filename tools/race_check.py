@@ -58,6 +58,12 @@ def openmp_race_findings(source: str) -> list[tuple[str, str]]:
         protected = set().union(*(clauses.get(k, set()) for k in
                                   ("private", "firstprivate", "lastprivate")))
         for name in verdict.privates + verdict.lastprivates:
+            if name in verdict.lastprivates and name in clauses.get("private", set()) and \
+                    name not in clauses.get("lastprivate", set()):
+                findings.append(("race", (
+                    f"line {line}: {name} is read after the loop, but private({name}) leaves "
+                    f"it undefined there; lastprivate({name}) keeps the last iteration's value")))
+                continue
             if name not in protected:
                 findings.append(("race", (
                     f"line {line}: {name} is shared but written by every thread; declare it "
@@ -69,12 +75,36 @@ def openmp_race_findings(source: str) -> list[tuple[str, str]]:
                         f"line {line}: {' '.join(access.statement.text.decode().split())} may "
                         "update the same element from several threads; it needs "
                         "#pragma omp atomic (a data race)")))
+        findings += _own_forms(verdict, clauses, line)
         dependence = verdict.dependence
         if dependence is not None and not (
                 dependence.kind == "carried_scalar" and
                 any(dependence.subject in names for names in clauses.values())):
             findings.append(("unproven", f"line {line}: {dependence}"))
     return findings
+
+
+def _own_forms(verdict, clauses: dict[str, set[str]], line: int) -> list[tuple[str, str]]:
+    """Patterns a plain worksharing loop gets wrong whatever its clauses: an argmin, a last
+    match, a running value read by the iteration, a recurrence through the array."""
+    found = []
+    if verdict.locate is not None:
+        what = "the last match" if verdict.locate.operator == "last_match" else \
+            f"an arg{verdict.locate.operator}"
+        found.append(("race", (
+            f"line {line}: {verdict.locate.index} keeps {what}: every thread writes it, and "
+            "which write lands last depends on the schedule (it needs a min/max-index "
+            "reduction)")))
+    if verdict.scan is not None:
+        found.append(("race", (
+            f"line {line}: {verdict.scan.name} is a running value read by each iteration: a "
+            "reduction only gives the total, each iteration needs the prefix before it (a "
+            "scan)")))
+    if verdict.recurrence is not None:
+        found.append(("race", (
+            f"line {line}: {verdict.recurrence.base}[i] is computed from "
+            f"{verdict.recurrence.base}[i - 1], another thread's element (a scan)")))
+    return found
 
 
 def _inside_shipped_helper(loop) -> bool:
