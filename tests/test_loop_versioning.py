@@ -293,11 +293,6 @@ def test_subscripts_through_locals_are_bounded_when_the_locals_are_affine(tmp_pa
     assert "cannot be checked at run time" in str(nested.dependence)
 
 
-SCATTER_UNDER_CHECK_GAP = (
-    "engine gap: a scatter-add whose array may overlap another pointer (y[rowIdx[k]] += "
-    "vals[k] * x[colIdx[k]] with double* y, const double* vals, x) is verdict-parallel under "
-    "a range check, but the scatter emitter refuses versioned verdicts, so the loop stays "
-    "serial; the old engine privatized it (ellora_y_parts) behind the check")
 
 
 @pytest.mark.parametrize(
@@ -320,9 +315,7 @@ SCATTER_UNDER_CHECK_GAP = (
         ("sparse_la_jacobi_sweep", "parallelize this loop with MPI", "ellora_drops"),
         ("dense_la_lu_decomp", "parallelize this loop with OpenMP", "#pragma omp parallel for"),
         ("reduce_count_above", "port this loop to Kokkos", "ellora_count_update"),
-        pytest.param(
-            "sparse_la_spmv_coo", "port this loop to Kokkos", "ellora_y_parts",
-            marks=pytest.mark.xfail(reason=SCATTER_UNDER_CHECK_GAP, strict=True)),
+        ("sparse_la_spmv_coo", "port this loop to Kokkos", "ellora_y_parts"),
         ("histogram_digit_counts", "parallelize this loop with OpenMP", "ellora_counts_parts"),
         ("geometry_closest_pair", "parallelize this loop with OpenMP", "schedule(static, 1)"),
         ("scan_running_max", "port this loop to Kokkos", "pass 2: each block from its offset"),

@@ -79,13 +79,8 @@ def test_privatized_openmp_scatter_equals_the_serial_loop(tmp_path):
         assert run_on_threads(binary, threads).strip() == "1", f"{threads} threads"
 
 
-SCATTER_GAP = ("engine gap: the scatter emitter refuses a verdict with run-time checks or "
-               "reductions (NotEmittable: a scatter-add beside reductions or run-time checks "
-               "is not privatized), so the loop stays serial; the old engine privatized the "
-               "scatter behind the overlap check and used atomics beside a reduction")
 
 
-@pytest.mark.xfail(reason=SCATTER_GAP, strict=True)
 def test_a_scatter_whose_array_may_overlap_a_weight_is_privatized_behind_a_check(tmp_path):
     """sums (double*) may overlap w (const double*): the privatized scatter runs only when
     their ranges are apart."""
@@ -118,7 +113,6 @@ def test_a_plain_scatter_loop_is_privatized():
     assert "ellora_h_parts" in region_source(plain, 1, 3, "openmp")
 
 
-@pytest.mark.xfail(reason=SCATTER_GAP, strict=True)
 def test_a_scatter_beside_a_reduction_uses_atomics(tmp_path):
     with_sum = ("long f(int n, const int* k, long* h) { long s = 0;\n"
                 "  for (int i = 0; i < n; ++i) { h[k[i]] += 1; s += k[i]; }\n  return s;\n}\n")

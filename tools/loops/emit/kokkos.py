@@ -22,7 +22,7 @@ _OBJECT_KINDS = ("vector", "std_array", "string", "bool_vector", "container", "s
 
 def emit_kokkos(verdict, if_convert: bool = False) -> Emission:
     text = LoopText(verdict)
-    if verdict.scatters:
+    if verdict.scatters and not verdict.reducers:
         from ellora.tools.loops.emit.scatter import emit_scatter
 
         return emit_scatter(text, "kokkos")
@@ -94,7 +94,12 @@ def _parallel(text: LoopText, declarations: list[str]) -> Emission:
     header = text.header
     index_type, index_var = text.var_type, text.var
     first, last = header.lower_text, header.upper_text
-    body = text.body()
+    edits = []
+    if verdict.scatters:  # beside reductions: the shared updates become atomic
+        from ellora.tools.loops.emit.scatter import atomic_edits
+
+        edits = atomic_edits(text, "kokkos")
+    body = text.body(edits)
     if verdict.privates:
         body = "{ " + " ".join(f"{text.declared_spelling(n)} {n};" for n in verdict.privates) \
             + " " + body[1:]

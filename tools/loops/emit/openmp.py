@@ -27,7 +27,7 @@ def emit_openmp(verdict: Verdict, if_convert: bool = False) -> Emission:
         from ellora.tools.loops.emit.search import emit_search
 
         return emit_search(text, "openmp")
-    if verdict.scatters:
+    if verdict.scatters and not verdict.reducers:
         from ellora.tools.loops.emit.scatter import emit_scatter
 
         return emit_scatter(text, "openmp")
@@ -76,7 +76,12 @@ def _worksharing(text: LoopText) -> Emission:
                           f"(long long)({text.header.lower_text}) >= ELLORA_MIN_PARALLEL_TRIP")
     if conditions:
         clauses.append(f"if({' && '.join(conditions)})")
-    loop = text.as_index_loop()
+    edits = []
+    if verdict.scatters:  # beside reductions: the shared updates become atomic
+        from ellora.tools.loops.emit.scatter import atomic_edits
+
+        edits = atomic_edits(text, "openmp")
+    loop = text.as_index_loop(edits)
     pragma = f"#pragma omp parallel for {' '.join(clauses)}\n"
     code = guard + pragma + loop
     needs_block = bool(guard) and (text.node.parent is None or

@@ -104,12 +104,34 @@ def _indented(code: str, pad: str) -> str:
     return "".join(pad + line + "\n" if line else "\n" for line in code.rstrip("\n").split("\n"))
 
 
+def atomic_edits(text: LoopText, target: str) -> list[tuple[int, int, str]]:
+    """Each scatter update made atomic in place (beside reductions a private copy per
+    thread would need its own merge; atomics need none)."""
+    edits = []
+    for access, operator, value in _updates(text):
+        statement = access.statement
+        target_text = text.rewrite(access.node.child_by_field_name("left")
+                                   if access.node.type == "assignment_expression"
+                                   else access.node.child_by_field_name("argument"))
+        if target == "openmp":
+            code = f"\n#pragma omp atomic\n{target_text} {operator} ({value});\n"
+        else:
+            sign = "-" if operator == "-=" else ""
+            code = (f"Kokkos::atomic_add(&{target_text}, static_cast<std::decay_t<"
+                    f"decltype({target_text})>>({sign}({value})));")
+        edits.append((statement.start_byte, statement.end_byte, code))
+    return edits
+
+
 def emit_scatter(text: LoopText, target: str) -> Emission:
     verdict = text.verdict
-    if verdict.reducers or verdict.lastprivates or verdict.versioned:
-        raise NotEmittable("a scatter-add beside reductions or run-time checks is not "
-                           "privatized")
+    if verdict.lastprivates:
+        raise NotEmittable("a scatter-add beside a value kept after the loop is not split")
+    if verdict.reducers and target != "mpi":
+        raise NotEmittable("beside reductions the scatter-add is made atomic")  # the caller
     if target == "mpi":
+        if verdict.reducers:
+            raise NotEmittable("a scatter-add beside reductions has no MPI form here")
         return _mpi_scatter(text)
     atomic = _openmp_atomic if target == "openmp" else _kokkos_atomic
     updates = _updates(text)
@@ -163,7 +185,8 @@ def emit_scatter(text: LoopText, target: str) -> Emission:
         f"scatter-add into {', '.join(arrays)} privatized in {how}: each thread adds into its "
         "own copy (grown to the largest index it meets) and adds it into the shared array "
         "once at the end, instead of an atomic per update; " + "; ".join(verdict.facts),
-        includes=includes, helpers=(GROWTH_HELPER,), kokkos=target == "kokkos")
+        includes=includes, helpers=(GROWTH_HELPER,), kokkos=target == "kokkos",
+        apart_helper=bool(verdict.range_checks))
 
 
 def _mpi_scatter(text: LoopText) -> Emission:
