@@ -45,10 +45,6 @@ int main() {
 }
 """
 
-BLOCK_CHECK_GAP = (
-    "engine gap: a strided loop whose offsets stay in [0, step) only for some run-time "
-    "values (k < reach with reach <= m) is refused as a carried dependence on a; the old "
-    "engine ran it in parallel behind a run-time block check (reach <= m)")
 
 # The butterflies of a radix-2 FFT: offsets k and k + half with half = len / 2 stay in
 # [0, len) for every len, so the blocks are proved disjoint without a check.
@@ -68,7 +64,6 @@ void butterflies(std::size_t n, std::size_t len, double* re, double* im) {
 """
 
 
-@pytest.mark.xfail(reason=BLOCK_CHECK_GAP, strict=True)
 def test_a_strided_loop_over_its_own_blocks_is_parallel_under_a_check():
     verdict, model = verdict_of(BLOCKS)
     assert verdict.parallel, verdict.dependence
@@ -77,7 +72,6 @@ def test_a_strided_loop_over_its_own_blocks_is_parallel_under_a_check():
     assert owned.block == Poly.symbol("m")
 
 
-@pytest.mark.xfail(reason=BLOCK_CHECK_GAP, strict=True)
 def test_strided_blocks_equal_the_serial_loop_and_fall_back_when_blocks_overlap(tmp_path):
     parallel = region_source(BLOCKS, 1, 9, "openmp")
     assert "s += m" in parallel
@@ -85,7 +79,6 @@ def test_strided_blocks_equal_the_serial_loop_and_fall_back_when_blocks_overlap(
     assert build_and_run(tmp_path, parallel + serial + CHECK, threads=3).strip() == "1"
 
 
-@pytest.mark.xfail(reason=BLOCK_CHECK_GAP, strict=True)
 def test_the_block_check_holds_exactly_when_offsets_stay_inside_the_step(tmp_path):
     program = guard_check_program(BLOCKS, "long n, long m, long reach, double* a", (
         "int main() {\n  static double a[64];\n"

@@ -50,8 +50,13 @@ def guard_declaration(text: LoopText) -> str:
             apart = (f"(static_cast<const void*>({first}) == static_cast<const void*>({second})"
                      f" || {apart})")
         tests.append(apart)
+    for check in verdict.block_checks:
+        names.append(f"{check.base}'s blocks")
+        low = _extreme("min", check.lows, text.model)
+        high = _extreme("max", check.highs, text.model)
+        tests.append(f"({low} >= 0 && {high} <= (ellora_ll)({_cxx(text.model, check.step)}) - 1)")
     pairs = ", ".join(names)
-    if ranges:
+    if ranges or verdict.block_checks:
         lo, hi = text.header.lower_text, text.header.upper_text
         body = "\n  ".join([
             "typedef long long ellora_ll;",
@@ -60,7 +65,7 @@ def guard_declaration(text: LoopText) -> str:
         value = f"[&]() -> bool {{\n  {body}\n}}()"
     else:
         value = "\n    && ".join(tests)
-    return (f"// Ellora: {pairs} may share storage; the parallel loop runs only when they do "
+    return (f"// Ellora: {pairs} may overlap; the parallel loop runs only when they do "
             f"not\n// (otherwise the original loop runs).\n"
             f"const bool {text.guard} = {value};\n")
 

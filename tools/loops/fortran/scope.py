@@ -145,12 +145,15 @@ class FileScope:
     functions: dict[str, list] = field(default_factory=dict)  # name -> definition nodes
     declared_pure: set[str] = field(default_factory=set)
     interfaces: dict[str, object] = field(default_factory=dict)
+    types: dict[str, dict[str, FSymbol]] = field(default_factory=dict)  # derived types
 
 
 def read_file_scope(root) -> FileScope:
     scope = FileScope()
     _read_units(root, None, scope)
     for node in walk(root):
+        if node.type == "derived_type_definition":
+            _read_type(node, scope)
         if node.type in PROCEDURES:
             qualifiers = {lower(q) for q in named(node.named_children[0])
                           if q.type == "procedure_qualifier"} if node.named_children else set()
@@ -165,6 +168,21 @@ def read_file_scope(root) -> FileScope:
             else:
                 scope.functions.setdefault(name, []).append(node)
     return scope
+
+
+def _read_type(node, scope: FileScope) -> None:
+    statement = next((c for c in node.named_children if c.type == "derived_type_statement"),
+                     None)
+    name = next((c for c in statement.named_children if c.type == "type_name"), None) \
+        if statement is not None else None
+    if name is None:
+        return
+    members: dict[str, FSymbol] = {}
+    for declaration in node.named_children:
+        if declaration.type == "variable_declaration":
+            for symbol in _declared(declaration, None, [], None, None, scope):
+                members[symbol.name] = symbol
+    scope.types[lower(name)] = members
 
 
 def _read_units(node, host: UnitScope | None, scope: FileScope) -> None:

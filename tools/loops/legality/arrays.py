@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ellora.tools.loops.bounds import RangeEnv
 from ellora.tools.loops.expr import ONE, Poly
-from ellora.tools.loops.legality.verdict import OwnedWrite, Scatter, Verdict
+from ellora.tools.loops.legality.verdict import BlockCheck, OwnedWrite, Scatter, Verdict
 from ellora.tools.loops.model import Access, Comparison, LoopModel
 
 _SCATTER_OPERATORS = {"+=": "+", "-=": "+", "++": "+", "--": "+"}
@@ -83,8 +83,10 @@ def check_arrays(model: LoopModel, verdict: Verdict) -> None:
         if reason:
             verdict.refuse("unreadable", base, reason)
             return
-        owned = owned_write(model, base, accesses, variant, written)
+        checks: list[BlockCheck] = []
+        owned = owned_write(model, base, accesses, variant, written, checks)
         if owned is not None:
+            verdict.block_checks += checks
             verdict.owned.append(owned)
             verdict.facts.append(_owned_fact(model, owned, accesses))
             continue
@@ -125,7 +127,7 @@ def _scatter_updates(accesses: list[Access]) -> bool:
 
 
 def owned_write(model: LoopModel, base: str, accesses: list[Access], variant: set[str],
-                written: set[str]) -> OwnedWrite | None:
+                written: set[str], checks: list | None = None) -> OwnedWrite | None:
     """The coordinate at which each iteration owns its writes of ``base``, or None."""
     var = model.header.var
     dimensions = {len(a.indices) for a in accesses}
@@ -142,34 +144,49 @@ def owned_write(model: LoopModel, base: str, accesses: list[Access], variant: se
                 if found is not None:
                     offset, scale = found
                     return OwnedWrite(base, dimension, position, offset, stride, scale)
-                if _owned_block(model, accesses, values, var, variant, written):
+                block = _owned_block(model, accesses, values, var, variant, written)
+                if block is not None and (block is True or checks is not None):
+                    if block is not True:
+                        checks.append(BlockCheck(base, model.header.step, *block))
                     return OwnedWrite(base, dimension, position, Poly(), stride, 1,
                                       block=model.header.step)
     return None
 
 
 def _owned_block(model: LoopModel, accesses: list[Access], values: list[Poly], var: str,
-                 variant: set[str], written: set[str]) -> bool:
+                 variant: set[str], written: set[str]):
     """A loop stepping by ``s`` whose every access is ``var + r`` with ``r`` in [0, s):
-    iteration ``var`` owns the block [var, var + s) (butterflies of a radix-2 FFT)."""
+    iteration ``var`` owns the block [var, var + s) (butterflies of a radix-2 FFT). True
+    when proved; (lows, highs) of the offsets when only a run-time test can tell; None."""
     step = model.header.step
     if model.header.unit_step or model.header.descending:
-        return False
+        return None
     if not invariant(step, model, set(), variant, written):
-        return False
+        return None
+    lows, highs, proved = [], [], True
     for access, value in zip(accesses, values):
         try:
             coefficient, rest = value.split(var)
         except ValueError:
-            return False
+            return None
         if coefficient != ONE:
-            return False
+            return None
         inner = {h.var for h in access.loops}
         if not invariant(rest, model, inner, variant, written):
-            return False
-        if not access_env(model, access).within(rest, Poly(), step - ONE):
-            return False
-    return True
+            return None
+        env = access_env(model, access)
+        if env.within(rest, Poly(), step - ONE):
+            continue
+        low, high = env.extremes(rest, lowest=True), env.extremes(rest, lowest=False)
+        if low is None or high is None:
+            return None
+        if all(env._with_plain_facts(h - step) for h in high) or \
+                all(env._with_plain_facts(-low_value - ONE) for low_value in low):
+            return None  # the offsets always leave the block: no check could pass
+        proved = False
+        lows += low
+        highs += high
+    return True if proved else (tuple(dict.fromkeys(lows)), tuple(dict.fromkeys(highs)))
 
 
 def _strides(model: LoopModel, accesses: list[Access], dimension: int, var: str) -> list[Poly]:

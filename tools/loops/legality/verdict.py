@@ -116,6 +116,17 @@ class Recurrence:
 
 
 @dataclass(frozen=True)
+class BlockCheck:
+    """A strided loop owns [var, var + step) only if every offset stays in [0, step): the
+    offsets' lowest and highest values (candidates) are tested before the loop."""
+
+    base: str
+    step: Poly
+    lows: tuple[Poly, ...]
+    highs: tuple[Poly, ...]
+
+
+@dataclass(frozen=True)
 class ObjectCheck:
     """Two references to containers that may be one object: parallel when they are not."""
 
@@ -147,6 +158,7 @@ class Verdict:
     recurrence: Recurrence | None = None
     object_checks: list[ObjectCheck] = field(default_factory=list)
     range_checks: list[RangeCheck] = field(default_factory=list)
+    block_checks: list[BlockCheck] = field(default_factory=list)
     word_blocks: int = 0  # std::vector<bool> written: iterate in blocks of this many bits
     triangular: bool = False
     irregular: bool = False
@@ -158,7 +170,7 @@ class Verdict:
 
     @property
     def versioned(self) -> bool:
-        return bool(self.object_checks or self.range_checks)
+        return bool(self.object_checks or self.range_checks or self.block_checks)
 
     @property
     def pattern(self) -> str:
