@@ -81,10 +81,6 @@ def test_rows_below_the_range_read_through_the_upper_bound():
     assert ROW_FACT in verdict.facts
 
 
-@pytest.mark.xfail(reason="engine gap: rows of a literal length are not split (A[i * 4 + j] "
-                          "with j in [1, 4) and A[i * 4]: only products of symbols are tried "
-                          "as row lengths), so the writes of row i >= 1 beside reads of row 0 "
-                          "are refused as a carried dependence on A", strict=True)
 def test_whole_rows_of_a_literal_extent_and_a_first_column():
     source = (
         "void f(std::size_t m, double* A) {\n"

@@ -196,7 +196,11 @@ def _strides(model: LoopModel, accesses: list[Access], dimension: int, var: str)
     for access in accesses:
         if not access.writes:
             continue
-        for monomial in access.indices[dimension].terms:
+        for monomial, coefficient in access.indices[dimension].terms.items():
+            if len(monomial) == 1 and abs(coefficient) > 1:  # i * 4 + j: rows of 4
+                stride = Poly.const(abs(coefficient))
+                if stride not in found:
+                    found.append(stride)
             if len(monomial) < 2:
                 continue
             for position in range(len(monomial)):
