@@ -176,7 +176,7 @@ def _add_type(node, scope, path, found, outer) -> None:
 
 def index_header(path: str) -> list[ApiEntry]:
     """Public API entries declared in one header."""
-    from ellora.tools.cpp_syntax import parse_cpp
+    from ellora.tools.loops.cpp import parse as parse_cpp
 
     try:
         source = Path(path).read_text(errors="replace")

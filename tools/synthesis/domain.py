@@ -6,7 +6,7 @@ From the :class:`~ellora.tools.synthesis.facts.Facts`:
 - every *dimension* (a scalar parameter that bounds loops, a container whose size the
   function reads, a container indexed only through other inputs) gets the case's base size
   ``d = round(size ** (1 / degree))`` plus a small offset of its own (so ``M``, ``N``, ``K``
-  differ and a swapped bound shows), and at least a minimum ``m``;
+  differ and a swapped bound shows), and at least a minimum of its own;
 - every other container gets the size its accesses need: the largest index candidate + 1;
 - every input read as an index (``col[k]``, ``A[i].row``, ``k`` in ``y[k - 1]``) gets the
   range its uses allow: ``x[col[k]]`` keeps ``col`` in ``[0, size(x) - 1]``; a range loop's
@@ -14,8 +14,9 @@ From the :class:`~ellora.tools.synthesis.facts.Facts`:
   ``a.row * N + x.column`` into ``M * N`` storage keeps rows below M and columns below N;
 - what is not true by construction (an index's lowest value, an access to storage of a
   fixed size, an unsigned ``x.size() - 1`` in a loop condition, a non-empty index range)
-  becomes a check: the smallest ``m`` for which every check holds at every test size is
-  chosen, and the harness repeats the checks at run time for any other size.
+  becomes a check: the minimums are raised, one step at a time for the dimensions a failing
+  check depends on, until every check holds at every test size; the harness repeats the
+  checks at run time for any other size.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ from ellora.tools.synthesis.quantity import (
 )
 from ellora.tools.synthesis.target import CannotSynthesize
 
-SIZE, BASE, MINIMUM = "size", "base", "minimum"
-MAX_MINIMUM = 16
+SIZE, BASE = "size", "base"
+MAX_MINIMUM = 16  # the largest minimum a dimension may need
 MEMORY_BUDGET = 1 << 30  # bytes of inputs at the largest size the tests and timing use
 _NO_SOURCE = "no-source"
 
@@ -59,7 +60,7 @@ class Domain:
     """The quantities of the harness (in the order it computes them) and their roles."""
 
     degree: int
-    minimum: int
+    minimums: dict[str, int]  # "min:<free quantity>" -> its smallest value
     quantities: list[tuple[str, Expr]]
     extents: dict[str, str] = field(default_factory=dict)  # container path -> quantity
     ranges: dict[str, tuple[str, str]] = field(default_factory=dict)  # source -> (lo, hi)
@@ -69,7 +70,7 @@ class Domain:
     inner_free: set[str] = field(default_factory=set)  # inner extents that may grow
 
     def values_at(self, size: int) -> dict[str, int]:
-        return evaluate(self.quantities, {SIZE: size, MINIMUM: self.minimum})
+        return evaluate(self.quantities, {SIZE: size, **self.minimums})
 
 
 def solve(facts: Facts, sizes: list[int], element_bytes) -> Domain:
@@ -79,7 +80,7 @@ def solve(facts: Facts, sizes: list[int], element_bytes) -> Domain:
     while True:
         builder = _Builder(facts, degree)
         domain = builder.build()
-        domain.minimum = _smallest_minimum(domain, sizes)
+        _raise_minimums(domain, sizes)
         largest = domain.values_at(max(sizes))
         memory = sum(largest[q] * element_bytes(path) for path, q in domain.extents.items()
                      if not path.endswith("[]"))
@@ -97,13 +98,14 @@ class _Builder:
         self.quantities: dict[str, Expr] = {BASE: Root(Ref(SIZE), degree)}
         self.checks: list[Check] = []
         self.highs: dict[str, list[Expr]] = {}
+        self.minimums: dict[str, int] = {}
         self.lows: dict[str, list[Expr]] = {}
         self.offsets = 0
 
     # ----- the whole domain ---------------------------------------------------------------
     def build(self) -> Domain:
         facts = self.facts
-        domain = Domain(self.degree, 0, [])
+        domain = Domain(self.degree, {}, [])
         for name in sorted(facts.dims, key=self._param_order):
             domain.dims[name] = self._free(f"dim:{name}", divided=name in facts.scan.divided_by)
         for member in sorted(self._member_dims()):
@@ -122,10 +124,11 @@ class _Builder:
         domain.sorted_sources = {s for s in facts.bound_sources if s in domain.ranges}
         unique = {}
         for check in self.checks:
-            unique.setdefault((check.expr, check.message), check)
+            unique.setdefault(check.expr, check)
         domain.checks = list(unique.values())
+        domain.minimums = dict(self.minimums)
         try:
-            domain.quantities = ordered(self.quantities, {SIZE, MINIMUM})
+            domain.quantities = ordered(self.quantities, {SIZE, *self.minimums})
         except ValueError as cycle:
             raise CannotSynthesize(f"the sizes and index ranges of the inputs depend on each "
                                    f"other ({cycle})") from None
@@ -147,7 +150,8 @@ class _Builder:
 
     def _free(self, name: str, divided: bool = False) -> str:
         """A free quantity: the base size plus its own offset, at least the minimum."""
-        floor = [Ref(MINIMUM)] + ([Num(1)] if divided else [])
+        self.minimums[f"min:{name}"] = 1 if divided else 0
+        floor = [Ref(f"min:{name}")]
         self.quantities[name] = Extreme((Sum(((1, (Ref(BASE),)), (self.offsets, ()))),
                                          *floor))
         self.offsets += 1
@@ -439,16 +443,37 @@ def _fixed_extent(ctype) -> int | None:
     return None
 
 
-def _smallest_minimum(domain: Domain, sizes: list[int]) -> int:
-    """The smallest minimum size for which every check holds at every size."""
-    failure = None
-    for minimum in range(MAX_MINIMUM + 1):
-        domain.minimum = minimum
+def _raise_minimums(domain: Domain, sizes: list[int]) -> None:
+    """Raise the minimums of the dimensions a failing check depends on, one step at a time,
+    until every check holds at every size (CannotSynthesize with the first check that no
+    minimum up to MAX_MINIMUM satisfies)."""
+    uses = dict(domain.quantities)
+    while True:
         failure = _first_failure(domain, sizes)
         if failure is None:
-            return minimum
-    size, check = failure
-    raise CannotSynthesize(f"no input sizes satisfy the code at size {size}: {check.message}")
+            return
+        size, check = failure
+        free = _free_minimums(check.expr.refs(), uses)
+        if not free or any(domain.minimums[m] >= MAX_MINIMUM for m in free):
+            raise CannotSynthesize(f"no input sizes satisfy the code at size {size}: "
+                                   f"{check.message}")
+        for minimum in free:
+            domain.minimums[minimum] += 1
+
+
+def _free_minimums(refs: set[str], uses: dict[str, Expr]) -> set[str]:
+    """The minimums a set of quantities depends on, through every quantity in between."""
+    found, seen, pending = set(), set(), list(refs)
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name.startswith("min:"):
+            found.add(name)
+        elif name in uses:
+            pending.extend(uses[name].refs())
+    return found
 
 
 def _first_failure(domain: Domain, sizes: list[int]):

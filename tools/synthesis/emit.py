@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ellora.tools.loops.cxx_types import CType
-from ellora.tools.synthesis.domain import MINIMUM, SIZE, Domain
+from ellora.tools.synthesis.domain import SIZE, Domain
 from ellora.tools.synthesis.facts import Facts
 from ellora.tools.synthesis.quantity import IROOT_CPP, cpp_name
 from ellora.tools.synthesis.target import CannotSynthesize, Param, Target, struct_members
@@ -129,7 +129,7 @@ def _comment(target: Target, facts: Facts, domain: Domain, writer, origin: str,
              "// -DELLORA_TARGET=\"original.cpp\" and \"candidate.cpp\", same --size and "
              "--seed, outputs compared).",
              f"// --size S: base size d = round(S^(1/{domain.degree})); every dimension is "
-             f"d plus its own offset, at least {domain.minimum}.",
+             "d plus its own offset, at least its minimum.",
              f"// Checked to keep every index in range at sizes {', '.join(map(str, sizes))};"
              " other sizes are checked when the harness runs.",
              f"// Inputs (lengths listed for sizes {' / '.join(map(str, sizes))}):"]
@@ -153,9 +153,10 @@ class _Writer:
         self.structs_to_put: dict[str, dict[str, CType]] = {}
 
     def main_body(self) -> list[str]:
-        self.lines += [f"const long long {cpp_name(SIZE)} = static_cast<long long>("
-                       "ellora_case.size());",
-                       f"const long long {cpp_name(MINIMUM)} = {self.domain.minimum}LL;"]
+        self.lines.append(f"const long long {cpp_name(SIZE)} = static_cast<long long>("
+                          "ellora_case.size());")
+        for name, value in sorted(self.domain.minimums.items()):
+            self.lines.append(f"const long long {cpp_name(name)} = {value}LL;")
         for name, expr in self.domain.quantities:
             self.lines.append(f"const long long {cpp_name(name)} = {expr.cpp()};")
         for check in self.domain.checks:
