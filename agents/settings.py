@@ -35,7 +35,7 @@ class SandboxSettings(BaseModel):
     memory_mb: int = Field(8192, gt=0, description="address-space limit per command")
     procs: int = Field(512, gt=0, description="process limit per command")
     disk_mb: int = Field(
-        4096, gt=0, description="how much one command may add to its workspace (disk quota)"
+        2048, gt=0, description="how much one command may add to its workspace (disk quota)"
     )
     keep_workspaces: bool = Field(False, description="keep task workspaces for inspection")
     ro_binds: list[str] = Field([], description="extra host paths visible read-only inside")

@@ -21,7 +21,7 @@ class Limits:
     memory_mb: int = 8192
     procs: int = 512
     file_mb: int = 2048
-    disk_mb: int = 4096  # what one command may add to its workspace (a watcher enforces it)
+    disk_mb: int = 2048  # what one command may add to its workspace (a watcher enforces it)
     open_files: int = 4096
     output_bytes: int = 1_000_000
 

@@ -119,7 +119,7 @@ def test_gcc_clang_nvcc_and_linker_diagnostics_are_parsed():
 
 
 def test_the_workspace_disk_quota_is_a_setting(make_services):
-    assert make_services().limits.disk_mb == 4096
+    assert make_services().limits.disk_mb == 2048
     assert make_services(sandbox={"disk_mb": 100}).limits.disk_mb == 100
     with pytest.raises(UserError, match="bad setting sandbox.disk_mb"):
         load_settings(parse_overrides(["sandbox.disk_mb=0"]))
