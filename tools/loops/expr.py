@@ -11,8 +11,8 @@ reasoning in :mod:`ellora.tools.loops.bounds` handles at the corners of the loop
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 Monomial = tuple[str, ...]  # sorted symbols; () is the constant term
 
@@ -26,7 +26,7 @@ def is_atom(symbol: str) -> bool:
 class Poly:
     """An integer polynomial; immutable, hashable, with exact arithmetic."""
 
-    __slots__ = ("_terms", "_hash")
+    __slots__ = ("_hash", "_terms")
 
     def __init__(self, terms: dict[Monomial, int] | None = None):
         self._terms = {m: c for m, c in (terms or {}).items() if c != 0}

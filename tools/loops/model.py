@@ -148,12 +148,15 @@ class Exit:
 class Base:
     """Storage reached by subscripts: a parameter, local or global of an indexable type, or
     a member path (``d.x``). ``distinct``: no other base can share its storage (a local
-    array or container owned by the function, a restrict pointer)."""
+    array or container owned by the function, a restrict pointer, a Fortran dummy argument
+    without pointer or target); ``rule`` names the language rule relied on."""
 
     name: str
     ctype: CType
     where: str
     distinct: bool = False
+    rule: str = ""  # the language rule that makes it distinct (or lets it share), said in facts
+    checkable: bool = True  # the emitters can test at run time whether it overlaps another
 
     @property
     def element(self) -> CType | None:
@@ -236,3 +239,9 @@ class LoopModel:
 
     def render(self, poly: Poly) -> str:
         return self.function.atoms.render(poly)
+
+    def spell(self, base: str, texts: tuple[str, ...] | list[str]) -> str:
+        """An element as the loop's language writes it: ``a[i][j]``, or ``a(i, j)``."""
+        if self.function.language == "fortran":
+            return f"{base}({', '.join(texts)})"
+        return f"{base}[{']['.join(texts)}]"

@@ -14,6 +14,8 @@ from ellora.tools.loops.cpp.scope import (
 )
 from ellora.tools.loops.model import FunctionContext, LoopModel
 
+__all__ = ["LOOP_TYPES", "CppSource", "parse", "text", "walk"]
+
 LOOP_TYPES = ("for_statement", "for_range_loop")
 
 

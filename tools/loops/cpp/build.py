@@ -3,22 +3,28 @@ access, scalar event, call and exit, with the conditions and loops around each."
 
 from __future__ import annotations
 
-import re
-
-from ellora.tools.loops.calls import (
-    ARGUMENT_WRITERS,
-    CONST_MEMBERS,
-    MUTATING_MEMBERS,
-    CallEffect,
-    classify_name,
+from ellora.tools.loops.calls import CallEffect
+from ellora.tools.loops.cpp.calls_walk import CallsMixin
+from ellora.tools.loops.cpp.facts import (
+    _assigned_names,
+    _body_statements,
+    _declared_name,
+    _definition,
+    _enclosing_facts,
+    _member_type,
+    _nonnegative_names,
+    _single,
+    _statement_kind,
+    _statement_of,
+    _type_of,
+    _used_outside,
 )
 from ellora.tools.loops.cpp.header import NotCounted, read_header
 from ellora.tools.loops.cpp.reader import ExpressionReader, comparison_parts, normalized, strip
 from ellora.tools.loops.cpp.scope import text, walk
-from ellora.tools.loops.cxx_types import CType, element_type
-from ellora.tools.loops.expr import Poly
 from ellora.tools.loops.cpp.terms import term_of
-from ellora.tools.loops.terms import Guard
+from ellora.tools.loops.cxx_types import CType
+from ellora.tools.loops.expr import Poly
 from ellora.tools.loops.model import (
     Access,
     Base,
@@ -30,14 +36,11 @@ from ellora.tools.loops.model import (
     LoopModel,
     ScalarEvent,
 )
+from ellora.tools.loops.terms import Guard
 
 _LOOPS = ("for_statement", "for_range_loop", "while_statement", "do_statement")
 _NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 _VALUE_KINDS = ("scalar", "bool", "complex", "struct", "pointer", "auto", "unknown")
-_CONSTRUCTIBLE = re.compile(r"^(?:std::)?(?:complex|pair|tuple|string|array)(?:<.*>)?$"
-                            r"|^(?:unsigned |signed |long |short )*(?:int|double|float|char|"
-                            r"bool|long|short|size_t)$")
-
 
 def build_model(loop, context: FunctionContext) -> LoopModel:
     """The model of a ``for`` loop (NotCounted when its header is not a counted loop)."""
@@ -70,127 +73,7 @@ def build_model(loop, context: FunctionContext) -> LoopModel:
     return model
 
 
-def _used_outside(loop, function, names: set[str]) -> set[str]:
-    """Which of ``names`` are read after the loop, or anywhere in a loop around it (whose
-    next iteration sees them)."""
-    outer, current = loop, loop.parent
-    while current is not None and current != function:
-        if current.type in ("for_statement", "for_range_loop", "while_statement",
-                            "do_statement"):
-            outer = current
-        current = current.parent
-    found = set()
-    for node in walk(function):
-        if node.type != "identifier" or text(node) not in names:
-            continue
-        inside = loop.start_byte <= node.start_byte < loop.end_byte
-        after = node.start_byte >= loop.end_byte
-        in_outer = outer is not loop and outer.start_byte <= node.start_byte < outer.end_byte
-        if not inside and (after or in_outer):
-            found.add(text(node))
-    return found
-
-
-def _body_statements(body) -> list:
-    if body is None:
-        return []
-    if body.type != "compound_statement":
-        return [body]
-    return [c for c in body.named_children if c.type not in ("comment", "preproc_call")]
-
-
-def _statement_kind(node) -> str:
-    return {"declaration": "declaration", "if_statement": "if",
-            "expression_statement": "expression", "for_statement": "loop",
-            "for_range_loop": "loop", "while_statement": "loop",
-            "do_statement": "loop"}.get(node.type, "other")
-
-
-def _single(branch):
-    """The one statement of a branch (through braces), else None."""
-    while branch is not None and branch.type == "compound_statement":
-        inner = [c for c in branch.named_children if c.type != "comment"]
-        if len(inner) != 1:
-            return None
-        branch = inner[0]
-    return branch
-
-
-def _type_of(scope, name: str, node) -> CType | None:
-    symbol = scope.lookup(name, node.start_byte)
-    return symbol.ctype if symbol is not None else None
-
-
-def _assigned_names(loop) -> set[str]:
-    names = set()
-    for node in walk(loop):
-        target = None
-        if node.type == "assignment_expression":
-            target = node.child_by_field_name("left")
-        elif node.type == "update_expression":
-            target = node.child_by_field_name("argument")
-        target = strip(target) if target is not None else None
-        if target is not None and target.type == "identifier":
-            names.add(text(target))
-    return names
-
-
-def _definition(name, node, loop, scope, reader, written) -> Poly | None:
-    """A local declared in the loop with an integer initializer and never assigned again
-    stands for its initializer (``int x = i + k;``)."""
-    symbol = scope.lookup(name, node.start_byte)
-    if symbol is None or symbol.where != "local" or symbol.initializer is None:
-        return None
-    if not (loop.start_byte <= symbol.node.start_byte < loop.end_byte) or name in written:
-        return None
-    if symbol.node.type != "declaration" or not (symbol.ctype.is_integer or
-                                                 symbol.ctype.kind == "auto"):
-        return None
-    if symbol.initializer.start_byte <= node.start_byte < symbol.initializer.end_byte:
-        return None
-    value = reader.read(symbol.initializer)
-    if symbol.ctype.is_unsigned:
-        for key in value.symbols():
-            atom = reader.atoms.get(key)
-            if atom is not None and atom.kind == "modulo":
-                atom.nonnegative = True
-    return value
-
-
-def _enclosing_facts(loop, reader, scope, nonnegative: set[str]) -> list[Poly]:
-    """Inside the loops around ``loop`` their variables stay in range: ``var - lower >= 0``
-    and ``upper - 1 - var >= 0`` (the outer variables are invariants of this loop)."""
-    facts = []
-    current = loop.parent
-    while current is not None and current.type != "function_definition":
-        if current.type in ("for_statement", "for_range_loop"):
-            try:
-                header = read_header(current, reader, lambda name, node: _type_of(scope, name,
-                                                                                  node))
-            except NotCounted:
-                header = None
-            body = current.child_by_field_name("body")
-            if header is not None and body is not None and \
-                    header.var in _assigned_names(body):
-                header = None  # the body moves its variable: the header's range says nothing
-            if header is not None and header.range_of is None:
-                var = Poly.symbol(header.var)
-                facts += [var - header.lower, header.upper - Poly.const(1) - var]
-                if header.lower.const_value() is not None and header.lower.const_value() >= 0:
-                    nonnegative.add(header.var)
-        current = current.parent
-    return facts
-
-
-def _nonnegative_names(scope, loop) -> set[str]:
-    names = set()
-    for symbol in [*scope.parameters.values(), *scope.locals, *scope.file.globals.values()]:
-        if symbol.ctype.is_unsigned:
-            names.add(symbol.name)
-    return names
-
-
-class _BodyWalker:
+class _BodyWalker(CallsMixin):
     """One pass over the loop body; the model's lists grow as it goes."""
 
     def __init__(self, model: LoopModel, reader: ExpressionReader, scope):
@@ -681,117 +564,6 @@ class _BodyWalker:
             else:
                 self.visit_expression(argument, conditional, loops, open_loops)
 
-    # ----- calls ------------------------------------------------------------------------
-    def _call(self, node, conditional, loops, open_loops) -> None:
-        function = node.child_by_field_name("function")
-        arguments = node.child_by_field_name("arguments")
-        named = [a for a in arguments.named_children if a.type != "comment"] \
-            if arguments is not None else []
-        line = node.start_point[0] + 1
-        if function is not None and function.type == "field_expression":
-            self._member_call(node, function, named, conditional, loops, open_loops, line)
-            return
-        name = re.sub(r"<.*?>(?=::|$)", "", normalized(function)) if function is not None \
-            else "?"
-        name = re.sub(r"<.*>", "", name)
-        spelled = normalized(function) if function is not None else ""
-        if re.fullmatch(r"(?:static|reinterpret|const|dynamic)_cast<.*>", spelled) or \
-                _CONSTRUCTIBLE.match(spelled) or name in self.scope.file.structs:
-            effect = CallEffect("constructs", spelled)
-        else:
-            kind = classify_name(name)
-            if kind is None:
-                kind = _file_function_effect(self.scope, name.split("::")[-1])
-            effect = CallEffect(kind, name, written=ARGUMENT_WRITERS.get(name, ()))
-        if effect.kind == "writes_arguments":
-            for position, argument in enumerate(named):
-                if position in effect.written:
-                    self._write(argument, "update", "swap", node, None, conditional, loops,
-                                open_loops)
-                else:
-                    self.visit_expression(argument, conditional, loops, open_loops)
-            self.model.calls.append(CallSite(effect, node, line))
-            return
-        if effect.kind == "reads":
-            objects = tuple(self._range_reads(named, conditional, loops, open_loops))
-            effect = CallEffect("reads", name, objects)
-        else:
-            for argument in named:
-                self.visit_expression(argument, conditional, loops, open_loops)
-        self.model.calls.append(CallSite(effect, node, line))
-
-    def _member_call(self, node, function, named, conditional, loops, open_loops, line):
-        member = text(function.child_by_field_name("field"))
-        owner = strip(function.child_by_field_name("argument"))
-        owner_name = None
-        if owner is not None and owner.type in ("identifier", "field_expression"):
-            owner_name = normalized(owner).replace("->", ".")
-        private = owner_name is not None and (
-            owner_name.split(".")[0] in self.private_objects
-            or self._declared_inside(owner_name.split(".")[0], node))
-        for argument in named:
-            self.visit_expression(argument, conditional, loops, open_loops)
-        if owner is not None and owner.type == "subscript_expression":
-            self._subscript(owner, "read" if member in CONST_MEMBERS else "update",
-                            member, None, None, conditional, loops, open_loops)
-        if member in ("at",) and owner_name and named:
-            self._access(owner_name, (self.reader.read(named[0]),),
-                         (" ".join(text(named[0]).split()),), "read", node, node,
-                         conditional, loops, open_loops)
-            effect = CallEffect("const_member", member, (owner_name,))
-        elif member in CONST_MEMBERS:
-            effect = CallEffect("const_member", member, (owner_name or "?",))
-        elif member in MUTATING_MEMBERS:
-            effect = CallEffect("mutates", member, (owner_name or "?",))
-        else:
-            effect = CallEffect("unknown", f"{owner_name or '?'}.{member}", (owner_name or "?",))
-        self.model.calls.append(CallSite(effect, node, line, private_object=private))
-
-    def _range_reads(self, arguments, conditional, loops, open_loops) -> list[str]:
-        """The containers whose ranges an algorithm reads (``v.begin()``, ``std::end(v)``,
-        ``p``, ``p + n``); other arguments are visited as values."""
-        objects = []
-        for argument in arguments:
-            found = None
-            bare = strip(argument)
-            if bare is not None and bare.type == "call_expression":
-                callee = bare.child_by_field_name("function")
-                if callee is not None and callee.type == "field_expression" and text(
-                        callee.child_by_field_name("field")) in (
-                        "begin", "end", "cbegin", "cend", "data", "rbegin", "rend"):
-                    found = normalized(callee.child_by_field_name("argument"))
-                elif callee is not None and normalized(callee) in (
-                        "std::begin", "std::end", "std::cbegin", "std::cend", "std::data"):
-                    inner = bare.child_by_field_name("arguments").named_children
-                    found = normalized(inner[0]) if inner else None
-            if found is not None and re.fullmatch(r"[\w.]+", found):
-                objects.append(found)
-                self._access(found, (None,), ("*",), "read", argument, argument, conditional,
-                             loops, open_loops, whole=True)
-            else:
-                self.visit_expression(argument, conditional, loops, open_loops)
-        return objects
-
-    def _lambda(self, node) -> None:
-        """A lambda is pure when its body writes only its own parameters and locals."""
-        body = node.child_by_field_name("body")
-        own = {text(n) for n in walk(node) if n.type == "identifier" and n.parent is not None
-               and n.parent.type in ("parameter_declaration", "init_declarator",
-                                     "reference_declarator", "pointer_declarator")}
-        for found in walk(body) if body is not None else []:
-            target = None
-            if found.type == "assignment_expression":
-                target = found.child_by_field_name("left")
-            elif found.type == "update_expression":
-                target = found.child_by_field_name("argument")
-            if target is not None:
-                root = re.match(r"\w+", normalized(target))
-                if root is None or root.group(0) not in own:
-                    self.model.calls.append(CallSite(
-                        CallEffect("unknown", "a lambda that writes " + normalized(target)),
-                        node, node.start_point[0] + 1))
-                    return
-
     def _element_of(self, value, loops):
         """(base, indices, texts) when ``value`` names one element (``x[i]``, ``a[i][j]``)."""
         if value is None:
@@ -833,40 +605,3 @@ class _BodyWalker:
         left, operator, right = parts
         return [Comparison(self.reader.read(left),
                            _NEGATED[operator] if negate else operator, self.reader.read(right))]
-
-
-def _declared_name(declarator) -> str | None:
-    while declarator is not None and declarator.type in ("reference_declarator",
-                                                         "pointer_declarator"):
-        declarator = next((c for c in declarator.named_children
-                           if c.type not in ("type_qualifier",)), None)
-    if declarator is not None and declarator.type == "identifier":
-        return text(declarator)
-    return None
-
-
-def _statement_of(node):
-    current = node
-    while current is not None and not (current.type.endswith("_statement") or
-                                       current.type == "declaration"):
-        current = current.parent
-    return current
-
-
-def _member_type(scope, ctype: CType, path: list[str]) -> CType | None:
-    current = ctype
-    for member in path:
-        members = scope.file.structs.get(current.name) if current is not None else None
-        if members is None or member not in members:
-            return None
-        current = members[member]
-    return current
-
-
-def _file_function_effect(scope, name: str) -> str:
-    from ellora.tools.loops.cpp.purity import function_effect
-
-    return function_effect(scope.file, name)
-
-
-__all__ = ["build_model", "element_type"]

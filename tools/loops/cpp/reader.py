@@ -10,10 +10,10 @@ load of ``col`` at ``k``). Names of locals defined once from a readable expressi
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
-from ellora.tools.loops.expr import ONE, AtomTable, Poly
 from ellora.tools.loops.cpp.scope import text, walk
+from ellora.tools.loops.expr import ONE, AtomTable, Poly
 
 _INTEGER = re.compile(r"(0[xX][0-9a-fA-F']+|0[bB][01']+|\d[\d']*)([uUlLzZ]*)")
 _INTEGER_CASTS = re.compile(

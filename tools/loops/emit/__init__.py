@@ -11,7 +11,7 @@ from ellora.tools.loops.legality.verdict import Verdict
 
 TARGETS = ("openmp", "kokkos", "mpi")
 
-__all__ = ["Emission", "NotEmittable", "emit", "apply_emissions", "TARGETS"]
+__all__ = ["TARGETS", "Emission", "NotEmittable", "apply_emissions", "emit"]
 
 
 def emit(verdict: Verdict, target: str, if_convert: bool = False) -> Emission:

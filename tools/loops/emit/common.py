@@ -94,7 +94,7 @@ _COMPOUND = {"+=": "+", "-=": "-", "*=": "*", "/=": "/", "%=": "%", "&=": "&", "
              "^=": "^", "<<=": "<<", ">>=": ">>"}
 
 
-def _assigned_value(text: "LoopText", statement):
+def _assigned_value(text: LoopText, statement):
     """(target text, value text) of ``a[i] = v;`` / ``a[i] op= v;``, else None."""
     if statement is None or statement.type != "expression_statement":
         return None

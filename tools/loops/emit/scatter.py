@@ -196,9 +196,7 @@ def _mpi_scatter(text: LoopText) -> Emission:
     sizes = {}
     for array in arrays:
         ctype = text.model.bases[array].ctype
-        if ctype.kind == "std_array" and ctype.extent:
-            sizes[array] = f"{array}.size()"
-        elif ctype.kind in ("vector", "string"):
+        if ctype.kind == "std_array" and ctype.extent or ctype.kind in ("vector", "string"):
             sizes[array] = f"{array}.size()"
         elif ctype.kind == "array" and ctype.extent:
             sizes[array] = ctype.extent

@@ -237,7 +237,7 @@ def read_unit(node, host: UnitScope | None, scope: FileScope) -> UnitScope:
     if result and result in unit.symbols:
         unit.symbols[result].where = "result"
     for child in walk(node):  # block constructs: locals visible inside the block only
-        if child.type == "block_construct" and _unit_of(child) is node:
+        if child.type == "block_construct" and _unit_of(child) == node:
             for declaration in child.named_children:
                 if declaration.type == "variable_declaration":
                     for symbol in _declared(declaration, unit, [], None, host, scope):

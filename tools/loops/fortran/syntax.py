@@ -153,14 +153,14 @@ def if_parts(node):
     is_block = any(not c.is_named and c.type.lower() == "then" for c in node.children)
     branches, current = [], []
     for child in children:
-        if child is condition or child.type == "end_if_statement":
+        if child == condition or child.type == "end_if_statement":
             continue
         if child.type == "elseif_clause":
             branches.append(current)
             current = None
             clause = [c for c in child.named_children if c.type != "comment"]
             inner = next((c for c in clause if c.type == "parenthesized_expression"), None)
-            branches.append((inner, [c for c in clause if c is not inner]))
+            branches.append((inner, [c for c in clause if c != inner]))
             continue
         if child.type == "else_clause":
             if current is not None:

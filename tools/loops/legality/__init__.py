@@ -15,7 +15,7 @@ from ellora.tools.loops.legality.scalars import classify_scalars
 from ellora.tools.loops.legality.verdict import Dependence, Verdict
 from ellora.tools.loops.model import LoopModel
 
-__all__ = ["decide", "Verdict", "Dependence"]
+__all__ = ["Dependence", "Verdict", "decide"]
 
 _RULES = (check_front_end, check_calls, check_exits, classify_scalars, check_arrays,
           check_aliasing)

@@ -65,13 +65,24 @@ def check_aliasing(model: LoopModel, verdict: Verdict) -> None:
     variant = variant_names(model)
     written = set(model.written_bases())
     names = sorted(model.bases)
+    relied: set[str] = set()
     for base in sorted(written):
         for other in names:
             if other == base or (other in written and other < base):
                 continue
             relation = sharing(model.bases[base], model.bases[other])
             if relation is None:
+                relied |= _rule_relied_on(model.bases[base], model.bases[other])
                 continue
+            first, second = model.bases[base], model.bases[other]
+            if relation == "range" and not (first.checkable and second.checkable):
+                verdict.refuse("alias", f"{base}/{other}", (
+                    f"{base} ({first.rule or first.where}) and {other} "
+                    f"({second.rule or second.where}) may share storage, so iterations may "
+                    "write and read the same elements through both (an aliasing dependence); "
+                    "pass arrays "
+                    "without the pointer or target attribute if they never overlap"))
+                return
             merged = [replace(a, base=base) for a in model.accesses if a.base in (base, other)]
             if relation == "object":
                 if owned_write(model, base, merged, variant, written) is None:
@@ -92,6 +103,25 @@ def check_aliasing(model: LoopModel, verdict: Verdict) -> None:
             verdict.facts.append(
                 f"{base} and {other} may point to overlapping memory: parallel only when the "
                 "ranges the loop touches are apart (checked before the loop)")
+    _say_rule(model, verdict, relied)
+
+
+def _rule_relied_on(first: Base, second: Base) -> set[str]:
+    """The pair when only a language rule keeps two bases of one element type apart
+    (Fortran dummy arguments without pointer or target never overlap when one is written)."""
+    if not (first.rule and first.rule == second.rule and first.distinct and second.distinct):
+        return set()
+    if not _types_may_alias(first.element, second.element):
+        return set()
+    return {first.name, second.name}
+
+
+def _say_rule(model: LoopModel, verdict: Verdict, names: set[str]) -> None:
+    if not names:
+        return
+    rule = model.bases[min(names)].rule
+    verdict.facts.append(f"{', '.join(sorted(names))}: each is {rule}, and the language lets "
+                         "no two of them share storage when one is written (rule relied on)")
 
 
 def _range_obstacle(model: LoopModel, first: str, second: str, variant, written) -> str:
@@ -100,9 +130,10 @@ def _range_obstacle(model: LoopModel, first: str, second: str, variant, written)
         if access.base not in (first, second):
             continue
         if not access.readable or len(access.indices) != 1:
-            return f"{access.base}[{']['.join(access.texts)}] has no single readable subscript"
+            return f"{model.spell(access.base, access.texts)} has no single readable subscript"
         if access.open_loops:
-            return f"{access.base}[{access.texts[0]}] sits in a loop without a counted range"
+            return f"{model.spell(access.base, access.texts)} sits in a loop without a counted " \
+                "range"
         loops = {model.header.var, *(h.var for h in access.loops)}
         index = access.indices[0]
         if not invariant(index, model, loops, variant, written):

@@ -79,7 +79,7 @@ def check_arrays(model: LoopModel, verdict: Verdict) -> None:
     written = set(model.written_bases())
     for base in sorted(written):
         accesses = model.accesses_of(base)
-        reason = _unreadable(base, accesses)
+        reason = _unreadable(model, base, accesses)
         if reason:
             verdict.refuse("unreadable", base, reason)
             return
@@ -100,14 +100,14 @@ def check_arrays(model: LoopModel, verdict: Verdict) -> None:
         recurrence = running_value(model, base, accesses)
         if recurrence is not None and verdict.recurrence is None:
             verdict.recurrence = recurrence
-            verdict.facts.append(f"{base}[{model.header.var}] is a running "
+            verdict.facts.append(f"{model.spell(base, [model.header.var])} is a running "
                                  f"{recurrence.operator} of the previous element (a scan)")
             continue
         verdict.dependence = _array_dependence(model, base, accesses)
         return
 
 
-def _unreadable(base: str, accesses: list[Access]) -> str:
+def _unreadable(model: LoopModel, base: str, accesses: list[Access]) -> str:
     for access in accesses:
         if access.whole and access.writes:
             return f"the loop writes all of {base} at once; iterations share it"
@@ -115,8 +115,9 @@ def _unreadable(base: str, accesses: list[Access]) -> str:
             return (f"the loop reads all of {base} (a range passed to a function) while "
                     f"writing {base}")
         if not access.readable:
-            return (f"the loop {'writes' if access.writes else 'reads'} {base} at "
-                    f"[{']['.join(access.texts)}], a subscript the analysis cannot read")
+            return (f"the loop {'writes' if access.writes else 'reads'} "
+                    f"{model.spell(base, access.texts)}, a subscript the analysis cannot "
+                    "read")
     return ""
 
 
@@ -296,8 +297,8 @@ def _owned_fact(model: LoopModel, owned: OwnedWrite, accesses: list[Access]) -> 
         what = (f"{owned.base}: iteration {var} touches only its own block [{var}, {var} + "
                 f"{model.render(owned.block)})")
     elif owned.stride is None and len(accesses[0].indices) == 1:
-        what = f"{owned.base}[{var}{_offset_text(model, owned.offset)}]: each iteration " \
-               "writes its own element"
+        what = f"{model.spell(owned.base, [var + _offset_text(model, owned.offset)])}: " \
+               "each iteration writes its own element"
     elif owned.stride is not None:
         part = "row" if owned.coordinate == 0 else "column"
         what = (f"{owned.base}: each iteration writes its own {part} "
@@ -323,7 +324,7 @@ def _array_dependence(model: LoopModel, base: str, accesses: list[Access]):
     var = model.header.var
     writes = [a for a in accesses if a.writes]
     write = writes[0]
-    spelled = f"{base}[{']['.join(write.texts)}]"
+    spelled = model.spell(base, write.texts)
     if not any(i.mentions(var) for i in write.indices if i is not None) and \
             not _reads_loads_of(model, write):
         return Dependence("carried_array", base, (
@@ -337,7 +338,7 @@ def _array_dependence(model: LoopModel, base: str, accesses: list[Access]):
     other = others[0]
     return Dependence("carried_array", base, (
         f"loop-carried dependence on {base}: written at {spelled} and "
-        f"{'written' if other.writes else 'read'} at {base}[{']['.join(other.texts)}] in "
+        f"{'written' if other.writes else 'read'} at {model.spell(base, other.texts)} in "
         "other iterations"))
 
 

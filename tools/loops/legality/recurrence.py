@@ -37,20 +37,33 @@ def running_value(model: LoopModel, base: str, accesses: list[Access]) -> Recurr
     return Recurrence(base, operator, folded.node, write.statement, first_rule, compare)
 
 
-def _previous_key(read: Access) -> str:
-    return "".join(f"{read.base}[{t}]" for t in ("".join(read.texts[0].split()),))
+class _Previous:
+    """Matches the term of the element the loop read one iteration back (``A[i - 1]`` in
+    either language: a load of the base at the read's own subscript)."""
+
+    def __init__(self, read: Access):
+        self.base = read.base
+        self.index = "".join(read.texts[0].split())
+
+    def matches(self, term: Term) -> bool:
+        return term.kind == "load" and term.op == self.base and len(term.args) == 1 and \
+            term.args[0].key == self.index
 
 
-def _fold(value: Term, previous: str, base: str, model: LoopModel):
+def _previous_key(read: Access) -> _Previous:
+    return _Previous(read)
+
+
+def _fold(value: Term, previous: _Previous, base: str, model: LoopModel):
     if value.kind == "binary" and value.op in ("+", "*"):
         left, right = value.args
         for mine, other in ((left, right), (right, left)):
-            if mine.key == previous and not other.mentions(base):
+            if previous.matches(mine) and not other.mentions(base):
                 return value.op, other, False, ""
         return None
     if value.kind == "call" and value.op in EXTREMUM_CALLS and len(value.args) == 2:
         first, second = value.args
-        if first.key == previous and not second.mentions(base):
+        if previous.matches(first) and not second.mentions(base):
             operator = EXTREMUM_CALLS[value.op]
             return operator, second, False, ">" if operator == "max" else "<"
         return None
@@ -59,15 +72,16 @@ def _fold(value: Term, previous: str, base: str, model: LoopModel):
     return None
 
 
-def _conditional(value: Term, previous: str, base: str, model: LoopModel):
+def _conditional(value: Term, previous: _Previous, base: str, model: LoopModel):
     condition, taken, kept = value.args
-    if kept.key != previous or taken.mentions(base):
+    if not previous.matches(kept) or taken.mentions(base):
         return None
     first_rule = False
     if condition.kind == "binary" and condition.op == "||":
         first, condition = condition.args
         var, lower = model.header.var, "".join(model.header.lower_text.split())
-        if first.key not in (f"{var}=={lower}", f"{lower}=={var}"):
+        sides = first.comparison()
+        if sides is None or sides[1] != "==" or {sides[0].key, sides[2].key} != {var, lower}:
             return None
         first_rule = True
     parts = condition.comparison()
@@ -76,9 +90,9 @@ def _conditional(value: Term, previous: str, base: str, model: LoopModel):
     left, operator, right = parts
     if operator not in ("<", "<=", ">", ">="):
         return None
-    if left.key == taken.key and right.key == previous:
+    if left.key == taken.key and previous.matches(right):
         compare = operator
-    elif right.key == taken.key and left.key == previous:
+    elif right.key == taken.key and previous.matches(left):
         compare = FLIPPED[operator]
     else:
         return None
