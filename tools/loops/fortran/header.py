@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from ellora.tools.loops.cpp.header import NotCounted
 from ellora.tools.loops.expr import ONE, Poly
 from ellora.tools.loops.fortran.reader import ExpressionReader
-from ellora.tools.loops.fortran.syntax import do_statement, lower, loop_kind, named, spelled
+from ellora.tools.loops.fortran.syntax import do_statement, loop_kind, lower, named, spelled
 from ellora.tools.loops.model import LoopHeader
 
 

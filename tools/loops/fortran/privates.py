@@ -13,9 +13,9 @@ from ellora.tools.loops.fortran.syntax import (
     callee_and_arguments,
     if_parts,
     leaving_kind,
-    lower,
     loop_body,
     loop_kind,
+    lower,
     named,
     walk,
 )
@@ -120,8 +120,8 @@ class ExposedReads:
         return _meet(results)
 
     def _loop(self, node, defined):
-        from ellora.tools.loops.fortran.header import do_header
         from ellora.tools.loops.cpp.header import NotCounted
+        from ellora.tools.loops.fortran.header import do_header
 
         variables = set()
         if loop_kind(node) in ("do", "do concurrent"):
@@ -189,4 +189,4 @@ def private_scalars(loop, statements, is_scalar, loop_vars: set[str]) -> tuple[s
     return written - analysis.exposed, written, analysis.writes
 
 
-__all__ = ["private_scalars", "ExposedReads", "callee_and_arguments"]
+__all__ = ["ExposedReads", "callee_and_arguments", "private_scalars"]

@@ -129,4 +129,4 @@ def _root_name(target) -> str | None:
     return lower(node) if node is not None and node.type == "identifier" else None
 
 
-__all__ = ["procedure_effect", "ProcedureEffect", "unit_name"]
+__all__ = ["ProcedureEffect", "procedure_effect", "unit_name"]

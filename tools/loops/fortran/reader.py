@@ -10,7 +10,7 @@ integer is ``k``.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ellora.tools.loops.expr import ONE, AtomTable, Poly
 from ellora.tools.loops.fortran.syntax import (

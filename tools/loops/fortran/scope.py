@@ -227,9 +227,9 @@ def read_unit(node, host: UnitScope | None, scope: FileScope) -> UnitScope:
             attribute_statements.append(child)
     for statement in attribute_statements:
         _modify(statement, unit)
-    if header is not None and header.child_by_field_name("type") is not None and result:
-        if result not in unit.symbols:
-            unit.symbols[result] = FSymbol(result, _ftype(header.child_by_field_name("type"),
+    if header is not None and header.child_by_field_name("type") is not None and result \
+            and result not in unit.symbols:
+        unit.symbols[result] = FSymbol(result, _ftype(header.child_by_field_name("type"),
                                                           unit, scope), "result", header)
     for name in dummies:
         if name in unit.symbols:
@@ -426,7 +426,7 @@ def kind_of_expression(node) -> int | None:
         if "_" in literal:
             suffix = literal.rsplit("_", 1)[1]
             return int(suffix) if suffix.isdigit() else _NAMED_KINDS.get(suffix)
-        return 4 if "." in literal or "e" in literal else 4
+        return 4  # a default real or integer literal
     if name == "selected_real_kind" and digits:
         precision = digits[0]
         return 4 if precision <= 6 else 8 if precision <= 15 else 10 if precision <= 18 \
@@ -573,5 +573,14 @@ def read_procedure_scope(unit_node, file: FileScope) -> ProcedureScope:
     return ProcedureScope(unit, file)
 
 
-__all__ = ["FSymbol", "FType", "Dimension", "FileScope", "ProcedureScope", "read_file_scope",
-           "read_procedure_scope", "c_type", "UNITS"]
+__all__ = [
+    "UNITS",
+    "Dimension",
+    "FSymbol",
+    "FType",
+    "FileScope",
+    "ProcedureScope",
+    "c_type",
+    "read_file_scope",
+    "read_procedure_scope",
+]

@@ -6,7 +6,7 @@ the rules read: ``.and.`` is ``&&``, ``.or.`` ``||``, ``.not.`` ``!``, ``/=`` an
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ellora.tools.loops.fortran.intrinsics import OPERATOR_CALLS
 from ellora.tools.loops.fortran.syntax import callee_and_arguments, lower, named, spelled, text
