@@ -184,14 +184,6 @@ def _guard_program(source: str, element: str, signature: str) -> str:
     ))
 
 
-NARROWING_GAP = (
-    "engine gap: the range a run-time check assumes is not narrowed by the conditions "
-    "around the access (else-branch of i == 0 || ... || j + 1 == n for in[(i - 1) * n + j]; "
-    "r >= 0 && s >= 0 && r < n && s < n for in[r * n + s]), so the check reaches one row "
-    "before in and adjacent buffers run serially")
-
-
-@pytest.mark.xfail(reason=NARROWING_GAP, strict=True)
 @pytest.mark.parametrize(
     "source,element,signature",
     [(JACOBI, "double", "int n, const double* in, double* out"),

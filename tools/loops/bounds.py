@@ -168,3 +168,66 @@ class RangeEnv:
             lows = self.extremes(value, lowest=True)
             return lows is not None and all(self._termwise(low) for low in lows)
         return self._termwise(value)
+
+
+def narrowed(env: RangeEnv, comparisons, index: Poly) -> tuple[RangeEnv, Poly]:
+    """The env and index with the comparisons that hold at an access applied: ``v != lo``
+    and ``v >= c`` narrow a loop variable's interval (``i != 0`` in the else branch of a
+    boundary test), and a bounded expression of a variable (``r = i + di`` with ``0 <= r <
+    n``) takes the variable's place in the index (so ``r * n + s`` ranges over [0, n*n)).
+    ``comparisons`` are (left, op, right) polynomials."""
+    env = RangeEnv(env.atoms, dict(env.intervals), list(env.order), set(env.nonnegative),
+                   list(env.facts))
+    groups: dict[Poly, list[tuple[str, Poly]]] = {}
+    for left, op, right in comparisons:
+        difference = left - right
+        varying = Poly({m: c for m, c in difference.terms.items()
+                        if any(s in env.order for s in m)})
+        value = varying - difference  # varying op value
+        for relation in ((op,) if op != "==" else ("<=", ">=")):
+            groups.setdefault(varying, []).append((relation, value))
+    for varying, limits in groups.items():
+        variables = [v for v in env.order if varying.degree(v) == 1
+                     and varying.split(v)[0] == ONE]
+        if not variables:
+            continue
+        var = variables[-1]
+        rest = varying - Poly.symbol(var)
+        if rest != Poly():
+            env, index = _substituted(env, var, rest, limits, index)
+            continue
+        interval = env.intervals[var]
+        lower, upper = interval.lower, interval.upper
+        for relation, value in limits:
+            if relation == "!=" and value == lower:
+                lower = lower + ONE
+            elif relation == "!=" and value == upper:
+                upper = upper - ONE
+            elif relation in (">", ">="):
+                candidate = value + (ONE if relation == ">" else Poly())
+                if env.proves_nonnegative(candidate - lower):
+                    lower = candidate
+            elif relation in ("<", "<="):
+                candidate = value - (ONE if relation == "<" else Poly())
+                if env.proves_nonnegative(upper - candidate):
+                    upper = candidate
+        env.intervals[var] = Interval(lower, upper)
+    return env, index
+
+
+def _substituted(env: RangeEnv, var: str, rest: Poly, limits, index: Poly):
+    """``t = var + rest`` bounded on both sides by the limits: the index in ``t`` instead of
+    ``var``, when that removes ``var`` and the variables of ``rest`` cancel out."""
+    lower = upper = None
+    for relation, value in limits:
+        if relation in (">", ">="):
+            lower = value + (ONE if relation == ">" else Poly())
+        elif relation in ("<", "<="):
+            upper = value - (ONE if relation == "<" else Poly())
+    if lower is None or upper is None or index.degree(var) != 1:
+        return env, index
+    fresh = f"ellora_bounded_{len(env.order)}_{var}"
+    replaced = index.substitute({var: Poly.symbol(fresh) - rest})
+    if replaced.mentions(var) or any(replaced.degree(v) > 1 for v in env.order):
+        return env, index
+    return env.with_interval(fresh, Interval(lower, upper)), replaced

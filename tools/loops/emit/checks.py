@@ -82,11 +82,13 @@ def _touched(text: LoopText, base: str, name: str, lines: list[str]) -> tuple[st
     computation appended to ``lines``)."""
     model = text.model
     lows, highs, replays = [], [], []
+    from ellora.tools.loops.bounds import narrowed
+
     for access in model.accesses:
         if access.base != base:
             continue
-        env = access_env(model, access)
-        index = access.indices[0]
+        env, index = narrowed(access_env(model, access), [
+            (c.left, c.op, c.right) for c in access.conditions], access.indices[0])
         low, high = env.extremes(index, lowest=True), env.extremes(index, lowest=False)
         if low is None or high is None:
             replays.append(access)
