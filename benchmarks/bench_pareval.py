@@ -1,0 +1,88 @@
+"""ParEval translation tasks through the agent (issue: ordinary C++ / the typed loop model).
+
+Runs ``ellora eval run pareval:PATH --agent`` on ParEval's serial->OpenMP and serial->MPI
+translation tasks (its own drivers, 1 and 2 threads/ranks, ParEval's serial baseline T*
+timed in the same binary), every passing sample's validation rerun ``--reruns`` times
+(ParEval's own check uses 1,024 elements and two trials), then reports per model: pass@1
+(a refusal submits the original code, which is what the user keeps), parallel_pass@1
+(passes every rerun AND uses the target model), speedup_2@1 over ParEval's T* (failed
+samples count 0), how many samples failed a rerun, and the agent's verdicts.
+
+Run: .venv/bin/python benchmarks/bench_pareval.py --pareval /path/to/ParEval \\
+        [--models omp,mpi] [--reruns 20] [--out runs/] [--name-suffix quiet]
+The figures go to <out>/bench-pareval-<model>/report/ and are printed as a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ELLORA = [sys.executable, "-m", "ellora.agents.cli.main"]
+
+
+def run_model(pareval: Path, model: str, reruns: int, out: Path, name: str) -> Path:
+    run = out / name
+    command = [*ELLORA, "eval", "run", f"pareval:{pareval}", "--model", "embedded", "--agent",
+               "--kinds", "translation", "--sources", "serial", "--models", model,
+               "--samples", "1", "--out", str(out), "--name", name, "--workers", "1",
+               "--set", f"evals.validation_reruns={reruns}", "--quiet"]
+    subprocess.run(command, check=True)
+    subprocess.run([*ELLORA, "eval", "report", str(run), "--out", str(run / "report")],
+                   check=True)
+    return run
+
+
+def summarize(run: Path) -> dict:
+    report = json.loads((run / "report" / "report.json").read_text())
+    [entry] = report["runs"]
+    [task] = entry["by_task"].values()
+    records = [json.loads(line) for line in (run / "records.jsonl").read_text().splitlines()
+               if line.strip()]
+    failed_reruns = [r["problem"] for r in records
+                     if any(v.get("validation") not in (None, "PASS")
+                            for v in r.get("reruns") or [])]
+    verdicts = Counter((r.get("agent") or {}).get("status", "none") for r in records)
+    return {"run": str(run), "samples": entry["samples"], "pass@1": task.get("pass@1"),
+            "parallel_pass@1": task.get("parallel_pass@1"),
+            "speedup_2@1": task.get("speedup_2@1"), "speedup_1@1": task.get("speedup_1@1"),
+            "failed_reruns": failed_reruns, "agent_verdicts": dict(verdicts),
+            "statuses": entry.get("statuses")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pareval", type=Path, required=True, help="a ParEval checkout")
+    parser.add_argument("--models", default="omp,mpi")
+    parser.add_argument("--reruns", type=int, default=20)
+    parser.add_argument("--out", type=Path, default=REPO / "runs")
+    parser.add_argument("--name-suffix", default="")
+    args = parser.parse_args(argv)
+    if not (args.pareval / "prompts" / "translation-prompts.json").is_file():
+        print(f"{args.pareval} is not a ParEval checkout (no prompts/translation-prompts.json):"
+              " give --pareval the folder of github.com/parallelcodefoundry/ParEval",
+              file=sys.stderr)
+        return 2
+    rows = []
+    for model in [m.strip() for m in args.models.split(",") if m.strip()]:
+        name = f"bench-pareval-{model}" + (f"-{args.name_suffix}" if args.name_suffix else "")
+        rows.append((model, summarize(run_model(args.pareval, model, args.reruns, args.out,
+                                                name))))
+    print("| model | samples | pass@1 | parallel_pass@1 | speedup_1@1 | speedup_2@1 | "
+          "failed reruns | agent verdicts |")
+    print("|---|---|---|---|---|---|---|---|")
+    for model, s in rows:
+        print(f"| {model} | {s['samples']} | {s['pass@1']:.2f} | {s['parallel_pass@1']:.2f} | "
+              f"{s['speedup_1@1']:.2f} | {s['speedup_2@1']:.2f} | {len(s['failed_reruns'])} | "
+              f"{s['agent_verdicts']} |")
+    print(json.dumps({model: s for model, s in rows}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
