@@ -45,7 +45,7 @@ def summarize(run: Path) -> dict:
     records = [json.loads(line) for line in (run / "records.jsonl").read_text().splitlines()
                if line.strip()]
     failed_reruns = [r["problem"] for r in records
-                     if any(v.get("validation") not in (None, "PASS")
+                     if any(v.get("validation") != "PASS"
                             for v in r.get("reruns") or [])]
     verdicts = Counter((r.get("agent") or {}).get("status", "none") for r in records)
     return {"run": str(run), "samples": entry["samples"], "pass@1": task.get("pass@1"),
