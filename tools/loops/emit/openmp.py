@@ -27,7 +27,8 @@ def emit_openmp(verdict: Verdict, if_convert: bool = False) -> Emission:
         from ellora.tools.loops.emit.search import emit_search
 
         return emit_search(text, "openmp")
-    if verdict.scatters and not verdict.reducers:
+    sections = _array_sections(text)
+    if verdict.scatters and sections is None and not verdict.reducers:
         from ellora.tools.loops.emit.scatter import emit_scatter
 
         return emit_scatter(text, "openmp")
@@ -36,8 +37,47 @@ def emit_openmp(verdict: Verdict, if_convert: bool = False) -> Emission:
 
         return emit_block_scan(text, "openmp")
     text.if_convert = if_convert
-    return _worksharing(text)
+    return _worksharing(text, sections or {})
 
+
+# Arrays of a known, small length updated by a scatter get OpenMP's array-section reduction:
+# each thread adds into a private copy on its stack, merged at the end, no checks per update.
+MAX_SECTION = 1 << 16
+
+
+def _array_sections(text: LoopText) -> dict[str, tuple[str, str]] | None:
+    """base -> (pointer name, length) when every scatter base is a std::array or C array of
+    a literal length reached only by subscripts; None when one is not."""
+    if not text.verdict.scatters:
+        return None
+    found = {}
+    for scatter in text.verdict.scatters:
+        base = text.model.bases[scatter.base]
+        extent = base.ctype.extent
+        if base.ctype.kind == "array" and base.where == "parameter":
+            return None  # a C array parameter is a pointer: its declared length binds nothing
+        if base.ctype.kind not in ("std_array", "array") or extent is None or \
+                not extent.isdigit() or not 0 < int(extent) <= MAX_SECTION or "." in base.name:
+            return None
+        if any(len(a.indices) != 1 for a in text.model.accesses_of(scatter.base)):
+            return None
+        if not _only_subscripted(text.model.body, scatter.base):
+            return None
+        found[scatter.base] = (f"ellora_{scatter.base}_section", extent)
+    return found
+
+
+def _only_subscripted(body, name: str) -> bool:
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if node.type == "identifier" and node.text.decode() == name:
+            parent = node.parent
+            if parent is None or parent.type != "subscript_expression" or \
+                    parent.child_by_field_name("argument") != node:
+                return False
+        stack.extend(node.children)
+    return True
 
 def clauses_of(verdict: Verdict, schedule: str | None = None) -> list[str]:
     clauses = [schedule or _schedule(verdict)]
@@ -61,11 +101,16 @@ def _schedule(verdict: Verdict) -> str:
     return "schedule(static)"
 
 
-def _worksharing(text: LoopText) -> Emission:
+def _worksharing(text: LoopText, sections: dict[str, tuple[str, str]]) -> Emission:
     verdict = text.verdict
     if verdict.lastprivates and text.header.range_of is not None:
         raise NotEmittable("lastprivate over a range-based loop is not rewritten")
     clauses = clauses_of(verdict)
+    if sections:
+        clauses.append("reduction(+:" + ", ".join(f"{pointer}[:{length}]"
+                                                   for pointer, length in sections.values())
+                       + ")")
+        text.captures.update({base: pointer for base, (pointer, _) in sections.items()})
     guard = ""
     conditions = []
     if verdict.versioned:
@@ -77,14 +122,18 @@ def _worksharing(text: LoopText) -> Emission:
     if conditions:
         clauses.append(f"if({' && '.join(conditions)})")
     edits = []
-    if verdict.scatters:  # beside reductions: the shared updates become atomic
+    if verdict.scatters and not sections:  # beside reductions: updates become atomic
         from ellora.tools.loops.emit.scatter import atomic_edits
 
         edits = atomic_edits(text, "openmp")
     loop = text.as_index_loop(edits)
     pragma = f"#pragma omp parallel for {' '.join(clauses)}\n"
     code = guard + pragma + loop
-    needs_block = bool(guard) and (text.node.parent is None or
+    if sections:  # the reduction needs a pointer or an array, not a std::array object
+        pointers = "".join(
+            f"auto* const {pointer} = &{base}[0];\n" for base, (pointer, _) in sections.items())
+        code = "{\n" + pointers + code + "\n}"
+    needs_block = bool(guard) and not sections and (text.node.parent is None or
                                    text.node.parent.type != "compound_statement")
     if needs_block:
         code = "{\n" + code + "\n}"
