@@ -42,6 +42,10 @@ def emit(verdict: Verdict, target: str, if_convert: bool = False) -> Emission:
 def apply_emissions(source: str, emissions: list[Emission], target: str) -> str:
     """The source with every emission's span replaced (they must not overlap), then the
     includes, helpers and (for Kokkos) the include and initialization they need."""
+    if any(getattr(e, "language", "cpp") == "fortran" for e in emissions):
+        from ellora.tools.loops.emit.fortran import apply_fortran
+
+        return apply_fortran(source, emissions, target)
     from ellora.tools.loops.emit.checks import APART_HELPER, CHECK_INCLUDES
     from ellora.tools.loops.text import after_includes, ensure_include
 
