@@ -111,9 +111,13 @@ def _inside_shipped_helper(loop) -> bool:
     """Loops of a helper Ellora's transformations insert, word for word (the parallel sort
     on disjoint blocks, which the rules cannot read; its own tests compile and run it). A
     helper someone edited is checked like any other code."""
+    from ellora.tools.loops import algorithms
     from ellora.tools.sort_transforms import shipped_helper_texts
 
     function = loop.parent
     while function is not None and function.type != "function_definition":
         function = function.parent
-    return function is not None and function.text.decode() in shipped_helper_texts()
+    if function is None:
+        return False
+    body = function.text.decode()
+    return body in shipped_helper_texts() or body in algorithms.shipped_helper_texts()

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable, mpi_type
 
-_WINDOW = 4096
+_PREFIX = 4096  # iterations scanned serially first: an early match costs what it costs serially
+_WINDOW = 4 * _PREFIX
 
 
 def emit_search(text: LoopText, target: str) -> Emission:
@@ -98,7 +99,11 @@ def _first_match(text: LoopText, target: str) -> tuple[str, str]:
         how = ("MPI search: each rank scans its block up to its first match, the ranks agree "
                "on the smallest with MPI_Allreduce(MIN), and the body runs again at it")
     else:
-        window = (f"for (long long ellora_w = ellora_lo, ellora_width = {_WINDOW}; "
+        window = ("const long long ellora_prefix = std::min(ellora_hi, ellora_lo + "
+                  f"{_PREFIX});\n"
+                  "for (long long ellora_m = ellora_lo; ellora_m < ellora_prefix && "
+                  f"ellora_first == ellora_hi; ++ellora_m) {_indexed(text, probe)}\n"
+                  f"for (long long ellora_w = ellora_prefix, ellora_width = {_WINDOW}; "
                   "ellora_w < ellora_hi && ellora_first == ellora_hi; "
                   "ellora_w += ellora_width, ellora_width *= 2) {\n"
                   "  const long long ellora_w_end = std::min(ellora_hi, ellora_w + "
@@ -106,8 +111,9 @@ def _first_match(text: LoopText, target: str) -> tuple[str, str]:
                   + _pad(_fold(text, target, "ellora_first", "long long", "min", probe,
                                "ellora_w", "ellora_w_end")) + "}\n")
         scan = window
-        how = ("first-match search in windows of growing size with a min-index reduction "
-               "(an early match stops the scan), then the body runs again at the index found")
+        how = (f"first-match search: the first {_PREFIX} iterations serially, then windows of "
+               "growing size with a min-index reduction (an early match stops the scan), then "
+               "the body runs again at the index found")
     rerun = (f"if (ellora_first < ellora_hi) {{\n"
              f"  {text.loop_head(f'({text.var_type})ellora_first')} {text.body()}\n}}\n")
     del returned
