@@ -82,38 +82,39 @@ def test_a_correct_port_passes(make_services, tmp_path, name, original, ports):
 
 NOT_INFERABLE = [
     ("index read from a work list",
-     "#include <queue>\n#include <vector>\n"
-     "int reach(const std::vector<int>& adjacency, int n) {\n  std::queue<int> q;\n"
-     "  q.push(0);\n  int seen = 0;\n  while (!q.empty()) {\n    int v = q.front();\n    q.pop();\n"
-     "    for (int j = 0; j < n; ++j) {\n      if (adjacency[v * n + j] == 1) ++seen;\n    }\n"
-     "  }\n  return seen;\n}\n",
+     ("#include <queue>\n#include <vector>\n"
+      "int reach(const std::vector<int>& adjacency, int n) {\n  std::queue<int> q;\n"
+      "  q.push(0);\n  int seen = 0;\n  while (!q.empty()) {\n    int v = q.front();\n"
+      "    q.pop();\n    for (int j = 0; j < n; ++j) {\n"
+      "      if (adjacency[v * n + j] == 1) ++seen;\n    }\n  }\n  return seen;\n}\n"),
      "adjacency[v * n + j]"),
     ("index that is not affine",
-     "void square_gather(int n, const double* w, double* y) {\n"
-     "  for (int i = 0; i < n; ++i) y[i] = w[i * i];\n}\n",
+     ("void square_gather(int n, const double* w, double* y) {\n"
+      "  for (int i = 0; i < n; ++i) y[i] = w[i * i];\n}\n"),
      "w[i * i]"),
     ("callee declared but not defined",
-     "double weight(int i);\nvoid scale(int n, double* y) {\n"
-     "  for (int i = 0; i < n; ++i) y[i] *= weight(i);\n}\n",
+     ("double weight(int i);\nvoid scale(int n, double* y) {\n"
+      "  for (int i = 0; i < n; ++i) y[i] *= weight(i);\n}\n"),
      "weight()"),
     ("pointers walked, never indexed",
      "void copy(int n, const double* x, double* y) {\n  while (n-- > 0) *y++ = *x++;\n}\n",
      "never indexed"),
     ("input passed whole to another function",
-     "void touch(int n, double* y);\nvoid fill(int n, double* y) {\n"
-     "  for (int i = 0; i < n; ++i) y[i] = 1.0;\n  touch(n, y);\n}\n"
-     "void touch(int n, double* y) { y[n] = 0; }\n",
+     ("void touch(int n, double* y);\nvoid fill(int n, double* y) {\n"
+      "  for (int i = 0; i < n; ++i) y[i] = 1.0;\n  touch(n, y);\n}\n"
+      "void touch(int n, double* y) { y[n] = 0; }\n"),
      "passed whole to touch()"),
     ("member function",
-     "struct Grid {\n  double v[8];\n  void zero() {\n    for (int i = 0; i < 8; ++i) v[i] = 0;\n"
-     "  }\n};\n",
+     ("struct Grid {\n  double v[8];\n  void zero() {\n"
+      "    for (int i = 0; i < 8; ++i) v[i] = 0;\n  }\n};\n"),
      "member function"),
     ("template",
-     "template <class T>\nvoid zero(int n, T* y) {\n  for (int i = 0; i < n; ++i) y[i] = T();\n}\n",
+     ("template <class T>\nvoid zero(int n, T* y) {\n"
+      "  for (int i = 0; i < n; ++i) y[i] = T();\n}\n"),
      "template"),
     ("loop bound set by the program",
-     "extern int count;\nvoid scale(double* y) {\n  for (int i = 0; i < count; ++i) y[i] *= 2;\n"
-     "}\n",
+     ("extern int count;\nvoid scale(double* y) {\n"
+      "  for (int i = 0; i < count; ++i) y[i] *= 2;\n}\n"),
      "count"),
 ]
 
@@ -208,7 +209,7 @@ def test_the_original_stays_in_bounds_on_every_synthesized_input(tmp_path, name,
     for size in sizes:
         run = subprocess.run([str(binary), "--size", str(size), "--seed", str(size), "--mode",
                               "check", "--output", str(tmp_path / "out.bin")],
-                             capture_output=True, text=True, timeout=300)
+                             capture_output=True, text=True, timeout=300, check=False)
         assert run.returncode == 0, f"size {size}: {run.stderr[-2000:]}"
 
 
@@ -226,7 +227,7 @@ def test_the_harness_checks_its_domain_at_sizes_it_was_not_made_for(tmp_path):
                     str(tmp_path), str(tmp_path / "harness.cpp"), "-o", str(tmp_path / "h")],
                    check=True)
     ran = subprocess.run([str(tmp_path / "h"), "--size", "0", "--mode", "check", "--output",
-                          str(tmp_path / "o")], capture_output=True, text=True)
+                          str(tmp_path / "o")], capture_output=True, text=True, check=False)
     assert ran.returncode == 3
     assert "input domain" in ran.stderr and "wrap around" in ran.stderr
     assert "q_min_free_in = 1LL" in _synthesize(source, (0, 1, 7)).text  # sized to fit

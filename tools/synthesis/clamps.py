@@ -75,9 +75,9 @@ def _clamp_of(name: str, declaration, value, body, reader) -> Clamp | None:
            and not _inside_clamp(n, block, last) for n in _reads_of(name, body)):
         return None
     clamp = Clamp(name, state.lower, state.upper, state.requirements)
-    clamp.requirements.append((state.upper - state.lower,
-                               f"{name} is clamped to [{_render(reader, state.lower)}, "
-                               f"{_render(reader, state.upper)}], which must not be empty"))
+    why = (f"{name} is clamped to [{_render(reader, state.lower)}, "
+           f"{_render(reader, state.upper)}], which must not be empty")
+    clamp.requirements.append((state.upper - state.lower, why))
     for poly in (state.lower, state.upper):
         clamp.names |= reader.atoms.plain_names(poly)
     return clamp

@@ -14,12 +14,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ellora.tools.loops.bounds import Interval, RangeEnv
 from ellora.tools.loops.cpp.header import NotCounted
 from ellora.tools.loops.cpp.reader import ExpressionReader, normalized, strip
 from ellora.tools.loops.cpp.scope import text, walk
 from ellora.tools.loops.cxx_types import CType
 from ellora.tools.loops.expr import Poly, is_atom
-from ellora.tools.loops.bounds import Interval, RangeEnv
 from ellora.tools.synthesis.clamps import find_clamps
 from ellora.tools.synthesis.ranges import PLACEHOLDER, SymbolMap, Unbounded, index_candidates
 from ellora.tools.synthesis.scan import Scan, literal_value, scan_function, value_path
@@ -83,7 +83,7 @@ def gather_facts(target: Target) -> Facts:
     input's index cannot be bounded)."""
     scan = scan_function(target)
     reader = ExpressionReader(target.context.atoms)
-    models, unmodeled = _loop_models(target)
+    models = _loop_models(target)
     facts = Facts(target, scan, SymbolMap(lambda s: None))
     facts.mentioned = {text(n) for n in walk(target.body) if n.type == "identifier"}
     facts.clamps = find_clamps(target.body, reader)
@@ -113,15 +113,15 @@ def _loop_models(target: Target):
     parsed = target.parsed
     body = target.body
     first, last = body.start_point[0] + 1, body.end_point[0] + 1
-    models, unmodeled = [], []
+    models = []
     for loop in parsed.loops_in_lines(first, last):
         if not (body.start_byte <= loop.start_byte < body.end_byte):
             continue
         try:
             models.append(parsed.loop_model(loop))
         except NotCounted:
-            unmodeled.append(loop)
-    return models, unmodeled
+            continue  # its accesses are read as straight-line code, their indices unbounded
+    return models
 
 
 def _integer_scalar(ctype: CType | None) -> bool:
@@ -476,15 +476,19 @@ def _work_degree(facts: Facts, models) -> int:
     for model in models:
         loop_vars = {model.header.var, *(h.var for h in model.inner)}
         mapping = SymbolMap(_replacer(facts, ExpressionReader(facts.atoms), loop_vars))
-
-        def varies(header) -> bool:  # a trip count over a dimension or an outer variable
-            span = mapping(header.upper - header.lower)
-            return any(s in facts.dims or s in loop_vars or is_atom(s) and facts.atoms.get(s)
-                       is not None and facts.atoms.get(s).kind in ("size", "division")
-                       for s in span.symbols())
-
         chains = [(model.header, *a.loops) for a in model.accesses] or [(model.header,)]
         for chain in chains:
             unique = {id(h): h for h in chain}.values()
-            degree = max(degree, sum(1 for h in unique if varies(h)))
+            degree = max(degree, sum(1 for h in unique
+                                     if _varies(facts, mapping(h.upper - h.lower), loop_vars)))
     return min(degree, 4)
+
+
+def _varies(facts: Facts, span: Poly, loop_vars: set[str]) -> bool:
+    """A trip count over a dimension, a size or an outer loop's variable."""
+    for symbol in span.symbols():
+        atom = facts.atoms.get(symbol) if is_atom(symbol) else None
+        if symbol in facts.dims or symbol in loop_vars or (
+                atom is not None and atom.kind in ("size", "division")):
+            return True
+    return False

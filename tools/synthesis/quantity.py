@@ -177,26 +177,35 @@ class Root(Expr):
 
 
 def integer_root(size: int, degree: int) -> int:
-    """Round ``size ** (1/degree)`` to the nearest integer, as the harness's iroot does."""
+    """The integer nearest ``size ** (1/degree)`` (the smaller on a tie), as iroot() in the
+    harness computes it."""
     if size <= 0:
         return 0
-    guess = int(round(size ** (1.0 / degree)))
-    while guess > 0 and guess ** degree > size and abs((guess - 1) ** degree - size) <= \
-            abs(guess ** degree - size):
-        guess -= 1
-    while abs((guess + 1) ** degree - size) < abs(guess ** degree - size):
-        guess += 1
-    return guess
+    low, high = 0, 1
+    while high ** degree < size:
+        high *= 2
+    while low < high:
+        middle = (low + high) // 2
+        if middle ** degree < size:
+            low = middle + 1
+        else:
+            high = middle
+    if low > 0 and size - (low - 1) ** degree <= low ** degree - size:
+        return low - 1
+    return low
 
 
 IROOT_CPP = """inline long long iroot(long long size, int degree) {  // nearest size^(1/degree)
   if (size <= 0) return 0;
   auto power = [degree](long long v) { long double p = 1; for (int k = 0; k < degree; ++k) p *= v; return p; };
-  long long guess = std::llround(std::pow(static_cast<long double>(size), 1.0L / degree));
-  auto distance = [&](long long v) { long double d = power(v) - size; return d < 0 ? -d : d; };
-  while (guess > 0 && power(guess) > size && distance(guess - 1) <= distance(guess)) --guess;
-  while (distance(guess + 1) < distance(guess)) ++guess;
-  return guess;
+  long long low = 0, high = 1;
+  while (power(high) < size) high *= 2;
+  while (low < high) {
+    long long middle = (low + high) / 2;
+    if (power(middle) < size) low = middle + 1; else high = middle;
+  }
+  if (low > 0 && size - power(low - 1) <= power(low) - size) return low - 1;
+  return low;
 }
 inline long long floor_div(long long a, long long b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 """

@@ -11,8 +11,8 @@ expression becomes a variable of its own, with the range the guard gives it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ellora.tools.loops.bounds import Interval, RangeEnv
 from ellora.tools.loops.expr import ONE, Poly

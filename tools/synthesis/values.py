@@ -126,4 +126,4 @@ class ValueRules:
 
 def _spelled(ctype: CType) -> str:
     name = ctype.name
-    return name[len("const "):] if name.startswith("const ") else name
+    return name.removeprefix("const ")
