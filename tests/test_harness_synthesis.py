@@ -290,3 +290,16 @@ def test_an_uninferable_domain_leaves_the_port_unverified_with_the_reason(make_s
     assert "none could be synthesized" in report["status_reason"]
     assert "w[i * i]" in report["status_reason"]
     assert report["harness"]["origin"] == "none" and "w[i * i]" in report["harness"]["reason"]
+
+
+def test_the_lsp_report_names_the_harness():
+    from ellora.agents.lsp.reports import agent_report_markdown
+
+    test = {"status": "passed", "method": "harness, 4 sizes, 2 threads", "cases": []}
+    made = {"origin": "synthesized", "path": "/state/patches/abc.harness.cpp"}
+    text = agent_report_markdown({"test": test, "harness": made}, "not applied")
+    assert "Harness (synthesized): /state/patches/abc.harness.cpp" in text
+    none = {"origin": "none", "reason": "the index in w[i * i] cannot be bounded"}
+    text = agent_report_markdown({"test": {**test, "status": "not_established"},
+                                  "harness": none}, "not applied")
+    assert "Harness (none): the index in w[i * i] cannot be bounded" in text

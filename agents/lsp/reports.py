@@ -28,6 +28,8 @@ def _test_section(report: dict) -> list[str]:
     if not test:
         return [*lines, "Not run.", ""]
     lines.append(f"**{test.get('status')}**: {test.get('method')}")
+    lines += [f"Harness ({h['origin']}): {h.get('path') or h.get('reason')}"
+              for h in [report.get("harness")] if h]
     lines += [
         f"- size {case['size']}: {'ok' if case['passed'] else 'FAIL'} {case['detail']}"
         for case in test.get("cases", [])
