@@ -157,7 +157,8 @@ class UnusableReply(Exception):
     """The model's reply cannot become a candidate; the message goes back to the model."""
 
 
-MODEL_MARKERS = {"openmp": ("#pragma omp", "omp_"), "kokkos": ("Kokkos::",), "mpi": ("MPI_",)}
+MODEL_MARKERS = {"openmp": ("#pragma omp", "omp_", "!$omp", "!$OMP"), "kokkos": ("Kokkos::",),
+                 "mpi": ("MPI_",)}
 
 
 def candidate_problem(original: str, candidate: str, target: str) -> str:

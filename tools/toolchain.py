@@ -73,6 +73,13 @@ class Toolchain:
     missing: dict[str, str] = field(default_factory=dict)
     extra_flags: tuple[str, ...] = ()
     extra_libraries: tuple[str, ...] = ()
+    fortran: FortranCompilers | None = None
+
+    def fortran_recipe(self, model: str) -> BuildRecipe:
+        """The Fortran build recipe for ``model`` (serial, openmp, mpi); ToolchainMissing
+        with the install hint when no Fortran compiler (or MPI wrapper) is found."""
+        found = self.fortran or FortranCompilers()
+        return found.recipe(model, self.mpirun, self.running_as_root)
 
     def recipe(self, model: str) -> BuildRecipe:
         """The build recipe for ``model`` with the user's extra flags; raises
@@ -154,12 +161,57 @@ class Toolchain:
             "nvcc": f"{self.nvcc} ({self.nvcc_version})" if self.nvcc else None,
             "cuda_can_run": self.gpu_present,
             "hipcc": self.hipcc,
+            "fortran": asdict(self.fortran) if self.fortran else None,
             "missing": self.missing,
         }
 
 
 class ToolchainMissing(RuntimeError):
     """A compiler or library needed for the task is not installed; the message says how."""
+
+
+FORTRAN_MODELS = ("serial", "openmp", "mpi")
+_FORTRAN_FLAGS = ("-O3",)
+FORTRAN_HINT = "no Fortran compiler: apt-get install gfortran (or install flang)"
+MPI_FORTRAN_HINT = "no MPI Fortran wrapper: apt-get install openmpi-bin libopenmpi-dev gfortran"
+
+
+@dataclass(frozen=True)
+class FortranCompilers:
+    """The Fortran compilers found: gfortran (preferred) or flang, and the MPI wrapper."""
+
+    fc: str | None = None
+    fc_version: str = ""
+    mpifort: str | None = None
+    flang: str | None = None
+    flang_version: str = ""
+
+    def recipe(self, model: str, mpirun: str | None, as_root: bool = False) -> BuildRecipe:
+        if model not in FORTRAN_MODELS:
+            raise ToolchainMissing(f"Fortran code is built for {', '.join(FORTRAN_MODELS)}; "
+                                   f"{model!r} has no Fortran recipe")
+        compiler = self.fc or self.flang
+        if compiler is None:
+            raise ToolchainMissing(FORTRAN_HINT)
+        if model == "serial":
+            return BuildRecipe("serial", compiler, _FORTRAN_FLAGS)
+        if model == "openmp":
+            return BuildRecipe("openmp", compiler, (*_FORTRAN_FLAGS, "-fopenmp"),
+                               parallel_backend="OpenMP")
+        if not (self.mpifort and mpirun):
+            raise ToolchainMissing(MPI_FORTRAN_HINT)
+        launcher = [mpirun, "--oversubscribe"] + (["--allow-run-as-root"] if as_root else [])
+        return BuildRecipe("mpi", self.mpifort, (*_FORTRAN_FLAGS, "-DELLORA_WITH_MPI"),
+                           launcher=tuple(launcher), parallel_backend="MPI")
+
+
+def find_fortran() -> FortranCompilers:
+    """gfortran, flang (flang-new) and the MPI Fortran wrapper on the PATH (no versions)."""
+    return FortranCompilers(
+        fc=shutil.which("gfortran"),
+        mpifort=shutil.which("mpifort") or shutil.which("mpif90"),
+        flang=shutil.which("flang-new") or shutil.which("flang"),
+    )
 
 
 _KOKKOS_HINT = (
@@ -257,8 +309,15 @@ def detect_toolchain(sandbox, kokkos_prefix: str | None = None, settings=None) -
     chain.hipcc = shutil.which("hipcc")
     chain.gpu_present = Path("/dev/nvidia0").exists() or Path("/dev/kfd").exists()
     chain.kokkos = find_kokkos(default_kokkos_prefixes(kokkos_prefix))
+    fortran = find_fortran()
     workspace = sandbox.new_workspace("probe-")
     try:
+        if fortran.fc or fortran.flang:
+            fortran = FortranCompilers(
+                fortran.fc, _version(sandbox, workspace, fortran.fc) if fortran.fc else "",
+                fortran.mpifort, fortran.flang,
+                _version(sandbox, workspace, fortran.flang) if fortran.flang else "")
+        chain.fortran = fortran
         if chain.cxx:
             chain.cxx_version = _version(sandbox, workspace, chain.cxx)
         if chain.mpirun:
@@ -275,4 +334,8 @@ def detect_toolchain(sandbox, kokkos_prefix: str | None = None, settings=None) -
         chain.missing["kokkos"] = _KOKKOS_HINT
     if chain.nvcc is None:
         chain.missing["cuda"] = "nvcc not found: install the CUDA toolkit for CUDA builds"
+    if not (fortran.fc or fortran.flang):
+        chain.missing["fortran"] = FORTRAN_HINT
+    elif fortran.mpifort is None:
+        chain.missing["mpi-fortran"] = MPI_FORTRAN_HINT
     return chain

@@ -85,11 +85,26 @@ class VerifySpec:
     def mode(self) -> str:
         if self.harness:
             return "harness"
+        if _fortran(self.source_name):
+            from ellora.tools.fortran_build import has_main_program
+
+            return "program" if has_main_program(self.original) else "compile-only"
         return "program" if _MAIN.search(self.original) else "compile-only"
 
 
+def _fortran(file_name: str) -> bool:
+    from ellora.tools.fortran_build import is_fortran
+
+    return is_fortran(file_name)
+
+
 def find_harness(source: Path) -> Path | None:
-    """The harness that ships next to a source file, if any (``saxpy.harness.cpp``)."""
+    """The harness that ships next to a source file, if any (``saxpy.harness.cpp``, and
+    ``saxpy.harness.f90`` for Fortran)."""
+    if _fortran(source.name):
+        from ellora.tools.fortran_build import find_harness as find_fortran_harness
+
+        return find_fortran_harness(source)
     for suffix in (".harness.cpp", ".harness.cc", ".harness.cxx"):
         candidate = source.with_name(source.stem + suffix)
         if candidate.is_file():
@@ -113,6 +128,10 @@ def prepare_workspace(sandbox: Sandbox, spec: VerifySpec) -> Path:
             shutil.copy(header, workspace / header.name)
     if spec.harness:
         shutil.copy(spec.harness, workspace / "harness.cpp")
+    if _fortran(spec.source_name):
+        from ellora.tools.fortran_build import stage
+
+        stage(workspace, spec.harness)
     return workspace
 
 
@@ -130,7 +149,15 @@ def build_variant(
     suffix = Path(spec.source_name).suffix or ".cpp"
     source = f"{variant}{suffix}"
     includes = ["."]
-    if spec.mode == "harness":
+    if _fortran(spec.source_name):
+        from ellora.tools.fortran_build import build_command
+        from ellora.tools.toolchain import ToolchainMissing
+
+        try:
+            command = build_command(recipe, spec.mode, variant, source)
+        except ToolchainMissing as missing:
+            return BuildOutcome(variant, False, [], 0.0, str(missing))
+    elif spec.mode == "harness":
         command = recipe.compile_command(
             ["harness.cpp"], variant, {"ELLORA_TARGET": f'"{source}"'}, includes
         )
