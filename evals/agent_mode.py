@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from ellora.evals.generation import ResultSink, SampleRequest, _result
+from ellora.evals.programming import source_language
 from ellora.evals.prompts import translation_source
 
 TASK_TEXT = {"openmp": "parallelize this loop with OpenMP", "kokkos": "port this loop to Kokkos",
@@ -34,6 +35,16 @@ def body_lines(source: str, function: str) -> tuple[int, int]:
             body = node.child_by_field_name("body")
             return body.start_point[0] + 2, max(body.start_point[0] + 2, body.end_point[0])
     raise ValueError(f"function {function!r} not found in the source")
+
+
+def fortran_body_lines(source: str, procedure: str) -> tuple[int, int]:
+    """1-based first and last line of the statements of a Fortran procedure."""
+    from ellora.tools.loops.fortran import FortranSource
+
+    lines = FortranSource(source).procedure_lines(procedure)
+    if lines is None:
+        raise ValueError(f"procedure {procedure!r} not found in the Fortran source")
+    return lines
 
 
 class AgentGenerator:
@@ -112,13 +123,18 @@ class AgentGenerator:
             includes = [line for line in driver_includes(problem, task.target)
                         if line not in source]
             source = "\n".join(includes) + "\n\n" + source if includes else source
-        path = folder / f"{problem.function}.cpp"
+        fortran = source_language(task.source) == "fortran"
+        suffix = ".f90" if fortran else ".cpp"
+        path = folder / f"{problem.function}{suffix}"
         path.write_text(source)
         harness = None
         if problem.driver == "harness":
-            harness = folder / f"{problem.function}.harness.cpp"
-            shutil.copy(problem.harness, harness)
-        first, last = problem.lines or body_lines(source, problem.function)
+            harness = folder / f"{problem.function}.harness{suffix}"
+            shutil.copy(problem.harness_for(task.source), harness)
+        if fortran:
+            first, last = fortran_body_lines(source, problem.function)
+        else:
+            first, last = problem.lines or body_lines(source, problem.function)
         return {"task_id": task_id, "task": TASK_TEXT[task.target], "target_model": task.target,
                 "file": str(path), "first_line": first, "last_line": last, "original": source,
                 "harness": str(harness) if harness else None, "status": "running", "steps": []}

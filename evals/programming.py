@@ -11,12 +11,15 @@ from __future__ import annotations
 from ellora.tools.toolchain import BuildRecipe, Toolchain
 
 MODELS = ("serial", "openmp", "mpi", "mpi+openmp", "kokkos", "cuda")
+# translation sources that are not targets: serial Fortran, ported to FORTRAN_TARGETS in Fortran
+SOURCE_LANGUAGES = ("fortran",)
+FORTRAN_TARGETS = ("openmp", "mpi")
 ALIASES = {"omp": "openmp", "mpi+omp": "mpi+openmp", "mpi_omp": "mpi+openmp", "seq": "serial",
            "sequential": "serial"}
 PAREVAL_NAMES = {"serial": "serial", "openmp": "omp", "mpi": "mpi", "mpi+openmp": "mpi+omp",
                  "kokkos": "kokkos", "cuda": "cuda"}
 DISPLAY = {"serial": "serial C++", "openmp": "OpenMP", "mpi": "MPI", "mpi+openmp": "MPI+OpenMP",
-           "kokkos": "Kokkos", "cuda": "CUDA"}
+           "kokkos": "Kokkos", "cuda": "CUDA", "fortran": "serial Fortran"}
 # what a prompt says about parallelism, after the problem's description
 PROMPT_HINTS = {
     "serial": "",
@@ -36,7 +39,8 @@ PROMPT_INCLUDES = {"openmp": "#include <omp.h>", "mpi": "#include <mpi.h>",
 
 
 # a candidate "uses" its programming model when it contains one of these
-MARKERS = {"openmp": ("#pragma omp", "omp_"), "kokkos": ("Kokkos::",), "mpi": ("MPI_",),
+MARKERS = {"openmp": ("#pragma omp", "omp_", "!$omp", "!$OMP"), "kokkos": ("Kokkos::",),
+           "mpi": ("MPI_",),
            "cuda": ("__global__", "<<<", "thrust::", "cublas")}
 
 
@@ -54,10 +58,15 @@ def canonical(name: str) -> str:
     """The canonical name of a programming model; raises ValueError for an unknown one."""
     key = name.strip().lower()
     key = ALIASES.get(key, key)
-    if key not in MODELS:
+    if key not in MODELS and key not in SOURCE_LANGUAGES:
         raise ValueError(f"unknown programming model {name!r}: choose from {', '.join(MODELS)} "
-                         "(or omp, mpi+omp)")
+                         "(or omp, mpi+omp; fortran as a translation source)")
     return key
+
+
+def source_language(source: str | None) -> str:
+    """``fortran`` for Fortran translation sources, else ``cpp``."""
+    return "fortran" if source == "fortran" else "cpp"
 
 
 def parse_models(text: str) -> list[str]:

@@ -23,6 +23,22 @@ GENERATION = """Complete the C++ function {function}. Write only the code, in on
 ```cpp
 {prompt}
 ```"""
+SYSTEM_FORTRAN = ("You are an expert in high-performance computing and parallel programming in "
+                  "Fortran. Reply with Fortran code in one ```fortran code block.")
+FORTRAN_HINTS = {
+    "openmp": "Use OpenMP directives (!$omp) to compute in parallel.",
+    "mpi": "Use MPI through the mpi_f08 module to compute in parallel. Assume MPI has already "
+           "been initialized. Every rank has a complete copy of the inputs. Every rank must end "
+           "with the complete result.",
+}
+TRANSLATION_FORTRAN = """Parallelize the serial Fortran code below with {target_name}, in Fortran.
+{hint}
+Keep the same module, procedure names, arguments and results. Reply with the complete
+Fortran code in one ```fortran block.
+
+```fortran
+{source}
+```"""
 TRANSLATION = """Translate the {source_name} implementation of {function} below into {target_name}.
 {hint}
 Keep the same function signature and results. Reply with the complete {target_name} code
@@ -90,6 +106,11 @@ def build_messages(problem: Problem, task: Task) -> list:
     """System + user messages for one model-alone sample."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
+    if task.source == "fortran":
+        user = TRANSLATION_FORTRAN.format(target_name=DISPLAY[task.target],
+                                          hint=FORTRAN_HINTS.get(task.target, ""),
+                                          source=translation_source(problem, task).strip())
+        return [SystemMessage(SYSTEM_FORTRAN), HumanMessage(user)]
     if task.kind == "generation":
         user = GENERATION.format(function=problem.function,
                                  prompt=generation_prompt(problem, task.target))
@@ -116,6 +137,8 @@ def defines_function(code: str, function: str) -> bool:
 def assemble_candidate(problem: Problem, task: Task, reply: str) -> str | None:
     """The candidate source for a reply, or None when the reply has no code."""
     code = extract_code(reply)
+    if task.source == "fortran":
+        return code  # the whole Fortran source: no includes to add
     prompt = completion_prompt(problem, task)
     if prompt is not None:
         if code is None:  # a completion model continues the prompt directly

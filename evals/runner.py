@@ -202,10 +202,11 @@ class _Batch:
     def evaluate(self, request: SampleRequest, generation: dict) -> None:
         task, problem = request.task, request.problem
         job = {"key": request.key, "target": task.target, "problem": problem.to_dict(),
-               "code": generation.get("code"),
+               "code": generation.get("code"), "source": task.source,
                "resources": self.settings.evals.resources(task.target),
                "check_resources": self.settings.evals.check_resources(task.target)}
-        future = self.pool.submit(_sample_evaluator(problem), self.settings_json, self.run_dir,
+        future = self.pool.submit(_sample_evaluator(problem, task.source), self.settings_json,
+                                  self.run_dir,
                                   job, self._reference(problem))
         head = {**generation, "kind": task.kind, "target": task.target, "source": task.source,
                 "problem_type": problem.type, "resources": job["resources"],
@@ -240,7 +241,7 @@ class _Batch:
         for head, job, outcome in self.timings:  # one at a time: nothing else runs meanwhile
             if self.stopping.is_set():
                 break
-            timer = _sample_timer(job["problem"]["driver"])
+            timer = _sample_timer(job["problem"]["driver"], job.get("source"))
             future = self.pool.submit(timer, self.settings_json, self.run_dir, job, outcome)
             self._record(head, _outcome(future))
         self.clock.mark("timing_s")
@@ -263,7 +264,11 @@ def _reference_builder(problem: Problem):
     return execute.build_reference
 
 
-def _sample_timer(driver: str):
+def _sample_timer(driver: str, source: str | None = None):
+    if source == "fortran":
+        from ellora.evals import fortran_execute
+
+        return fortran_execute.time_sample
     if driver == "pareval":
         from ellora.evals import pareval
 
@@ -271,7 +276,11 @@ def _sample_timer(driver: str):
     return execute.time_sample
 
 
-def _sample_evaluator(problem: Problem):
+def _sample_evaluator(problem: Problem, source: str | None = None):
+    if source == "fortran":
+        from ellora.evals import fortran_execute
+
+        return fortran_execute.evaluate_sample
     if problem.driver == "pareval":
         from ellora.evals import pareval
 

@@ -6,6 +6,9 @@ A problem folder holds
 - ``serial.cpp``: the reference serial implementation, which is also the source of
   serial -> X translation tasks; ``<model>.cpp`` (e.g. ``openmp.cpp``, ``cuda.cu``) are further
   translation sources;
+- ``fortran.f90`` / ``fortran.harness.f90`` (optional): the serial code in Fortran and its
+  driver (tools/harness/ellora_harness.f90), the source of Fortran -> OpenMP and Fortran ->
+  MPI tasks (ported in Fortran; only when ``--sources`` names ``fortran``);
 - ``serial.harness.cpp``: the C++ test driver in the agent's harness convention
   (tools/harness/ellora_harness.hpp, ``#include ELLORA_TARGET``): it makes random inputs of a
   given size and seed, calls the kernel (once to check; warm-up + repeats for the median time)
@@ -19,11 +22,11 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ellora.evals.programming import MODELS, canonical
+from ellora.evals.programming import FORTRAN_TARGETS, MODELS, SOURCE_LANGUAGES, canonical
 
 BUILTIN_SUITE = Path(__file__).parent / "suites" / "builtin"
 SOURCE_SUFFIXES = {"serial": ".cpp", "openmp": ".cpp", "mpi": ".cpp", "mpi+openmp": ".cpp",
-                   "kokkos": ".cpp", "cuda": ".cu"}
+                   "kokkos": ".cpp", "cuda": ".cu", "fortran": ".f90"}
 TASK_KINDS = ("generation", "translation")
 
 
@@ -54,6 +57,12 @@ class Problem:
     def harness(self) -> Path:
         return self.path / "serial.harness.cpp"
 
+    def harness_for(self, source: str | None) -> Path:
+        """The driver of tasks from ``source``: the Fortran one for Fortran sources."""
+        if source == "fortran":
+            return self.path / "fortran.harness.f90"
+        return self.harness
+
     def source(self, model: str = "serial") -> str:
         """The implementation of this problem in ``model`` (serial: the reference)."""
         return self.source_path(model).read_text()
@@ -66,12 +75,15 @@ class Problem:
         """Programming models this problem ships an implementation in."""
         if "translations" in self.extra:
             return sorted({pair.split("->")[0] for pair in self.extra["translations"]})
-        return [m for m in MODELS if self.source_path(m).is_file()]
+        return [m for m in (*MODELS, *SOURCE_LANGUAGES) if self.source_path(m).is_file()
+                and (m not in SOURCE_LANGUAGES or self.harness_for(m).is_file())]
 
     def translates(self, source: str, target: str) -> bool:
         """Whether a source -> target translation task exists for this problem."""
         if "translations" in self.extra:
             return f"{source}->{target}" in self.extra["translations"]
+        if source == "fortran":
+            return target in self.models and target in FORTRAN_TARGETS
         return target in self.models and target not in (source, "serial")
 
     def to_dict(self) -> dict:
@@ -143,6 +155,8 @@ def suite_tasks(problems: list[Problem], models: list[str], kinds: list[str],
             for source in problem.translation_sources():
                 if sources and source not in sources:
                     continue
+                if source in SOURCE_LANGUAGES and not sources:
+                    continue  # other languages' sources only when asked for by name
                 tasks += [Task(problem.name, kind, target, source) for target in models
                           if problem.translates(source, target)]
     return tasks
