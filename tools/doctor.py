@@ -26,6 +26,16 @@ def _checks(chain) -> list[tuple[str, str | None, str]]:
         ),
         ("Kokkos", kokkos_text, chain.missing.get("kokkos", "")),
         (
+            "Fortran compiler (OpenMP)",
+            _fortran_text(chain.fortran),
+            chain.missing.get("fortran", ""),
+        ),
+        (
+            "MPI Fortran wrapper (mpi_f08)",
+            chain.fortran.mpifort if chain.fortran and chain.fortran.mpifort else None,
+            chain.missing.get("mpi-fortran", ""),
+        ),
+        (
             "CUDA compiler",
             f"{chain.nvcc} ({chain.nvcc_version}); "
             f"{'GPU present' if chain.gpu_present else 'no GPU: compile only'}"
@@ -35,6 +45,16 @@ def _checks(chain) -> list[tuple[str, str | None, str]]:
         ),
         ("HIP compiler", chain.hipcc, "hipcc not found: install ROCm for HIP builds"),
     ]
+
+
+def _fortran_text(fortran) -> str | None:
+    """gfortran and flang with their versions, whichever were found."""
+    if fortran is None:
+        return None
+    found = [f"{path} ({version})" if version else path
+             for path, version in ((fortran.fc, fortran.fc_version),
+                                   (fortran.flang, fortran.flang_version)) if path]
+    return "; ".join(found) or None
 
 
 def run(args: argparse.Namespace) -> int:
