@@ -87,7 +87,7 @@ def _judge(definition, file: FileScope, declared_pure: bool) -> ProcedureEffect:
         own |= {n for n, s in scope.unit.symbols.items() if s.where == "parameter"
                 and s.intent is None}
     for node in walk(definition):
-        if node != definition and node.type in ("subroutine", "function"):
+        if node != definition and node.is_named and node.type in ("subroutine", "function"):
             return ProcedureEffect("unknown", reason="it contains procedures")
         if node.type in _IO:
             return ProcedureEffect("unknown", reason="it does input/output or stops")

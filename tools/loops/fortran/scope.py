@@ -154,7 +154,7 @@ def read_file_scope(root) -> FileScope:
     for node in walk(root):
         if node.type == "derived_type_definition":
             _read_type(node, scope)
-        if node.type in PROCEDURES:
+        if node.is_named and node.type in PROCEDURES:
             qualifiers = {lower(q) for q in named(node.named_children[0])
                           if q.type == "procedure_qualifier"} if node.named_children else set()
             name = unit_name(node)

@@ -442,8 +442,9 @@ class BodyWalker:
         if dimension < len(dims):
             spelled_bound = dims[dimension].lower if which == "lbound" else \
                 dims[dimension].upper
-            if spelled_bound is not None and spelled_bound.lstrip("-").isdigit():
-                return Poly.const(int(spelled_bound))
+            known = _simple_bound(spelled_bound) if spelled_bound is not None else None
+            if known is not None:
+                return known
         spelling = f"{which}({name},{dimension + 1})"
         return self.reader.atoms.add(spelling, f"{which}({name}, {dimension + 1})", "call",
                                      names=frozenset([name]))
@@ -523,6 +524,21 @@ class BodyWalker:
         left, operator, right = parts
         return [Comparison(self.reader.read(left), NEGATED[operator] if negate else operator,
                            self.reader.read(right))]
+
+
+def _simple_bound(text: str) -> Poly | None:
+    """A declared bound that is an integer, a name, or a name plus or minus an integer."""
+    import re
+
+    match = re.fullmatch(r"\s*(-?\d+)\s*|\s*([a-z_]\w*)\s*(?:([+-])\s*(\d+))?\s*", text)
+    if match is None:
+        return None
+    if match.group(1) is not None:
+        return Poly.const(int(match.group(1)))
+    poly = Poly.symbol(match.group(2))
+    if match.group(3):
+        poly = poly + int(match.group(4)) * (1 if match.group(3) == "+" else -1)
+    return poly
 
 
 def _statement_of(node):
