@@ -429,3 +429,33 @@ def test_subroutines_write_their_out_arguments():
     model = only_model(source)
     assert [(a.base, a.mode) for a in model.accesses] == [("x", "read"), ("y", "update")]
     assert decide(model).parallel
+
+
+def test_component_arrays_are_bases_of_their_own():
+    source = """module m
+  implicit none
+  type grid
+    real(8), allocatable :: a(:)
+    real(8), pointer :: p(:)
+  end type grid
+contains
+  subroutine s(n, g, h)
+    integer, intent(in) :: n
+    type(grid), intent(inout) :: g
+    type(grid), intent(in) :: h
+    integer :: i
+    do i = 1, n
+      g%a(i) = h%a(i) * 2
+    end do
+    do i = 1, n
+      g%p(i) = h%p(i) * 2
+    end do
+  end subroutine s
+end module m
+"""
+    _, (owned, pointers) = models(source)
+    assert [(a.base, a.mode) for a in owned.accesses] == [("g.a", "write"), ("h.a", "read")]
+    verdict = decide(owned)
+    assert verdict.parallel and "g%a(i): each iteration writes its own element" in verdict.facts
+    refused = decide(pointers)
+    assert refused.dependence.kind == "alias" and "pointer component" in refused.dependence.text

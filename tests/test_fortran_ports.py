@@ -191,3 +191,68 @@ def test_suite_problems_with_fortran_sources_build_as_references():
         source = (SUITE / name / "fortran.f90").read_text()
         assert FortranSource(source).procedure_lines(meta["function"]) is not None, name
 
+
+
+TRICKY = """module tricky
+  implicit none
+  type grid
+    real(8), allocatable :: a(:), b(:, :)
+  end type grid
+contains
+  subroutine shapes(n, g, mask_ok, bits, k, x, y, hist, best, at, last, running, out)
+    integer, intent(in) :: n
+    type(grid), intent(inout) :: g
+    logical, intent(inout) :: mask_ok
+    integer, intent(inout) :: bits, at, last
+    integer, intent(in) :: k(n)
+    real(8), intent(in) :: x(n)
+    real(8), intent(inout) :: y(n, n), hist(0:9), best, running, out(n)
+    integer :: i, j
+    do i = 1, n
+      g%a(i) = 2 * g%a(i)
+    end do
+    do concurrent (i = 1:n, j = 1:n, y(i, j) > 0)
+      y(i, j) = sqrt(y(i, j))
+    end do
+    do i = 1, n
+      mask_ok = mask_ok .and. x(i) >= 0
+      bits = ieor(bits, k(i))
+    end do
+    do i = 1, n
+      hist(mod(abs(k(i)), 10)) = hist(mod(abs(k(i)), 10)) + x(i)
+    end do
+    do i = 1, n
+      if (x(i) > best) then
+        best = x(i)
+        at = i
+      end if
+    end do
+    do i = 1, n
+      if (k(i) == 3) last = i
+    end do
+    do i = 1, n
+      if (x(i) > 0) running = running + x(i)
+      out(i) = running
+    end do
+    do j = 1, n
+      g%b(:, j) = 0
+    end do
+  end subroutine shapes
+end module tricky
+"""
+
+
+def test_every_lowering_of_the_tricky_shapes_compiles(tmp_path):
+    from ellora.tools.loops.region import plan_region
+
+    for target, compiler, flags in (("openmp", "gfortran", ["-fopenmp"]),
+                                    ("mpi", "mpif90", [])):
+        plan = plan_region(TRICKY, 16, 49, target, language="fortran")
+        assert plan.source is not None, plan.first_refusal
+        assert len(plan.transformed) == (8 if target == "openmp" else 7), plan.left_serial()
+        if target == "mpi":  # do concurrent over two indices: only as nested do loops
+            assert "do concurrent over several indices" in plan.left_serial()[0]
+        (tmp_path / f"{target}.f90").write_text(plan.source)
+        done = subprocess.run([compiler, *flags, "-fsyntax-only", f"{target}.f90"],
+                              cwd=tmp_path, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]

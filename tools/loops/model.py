@@ -243,5 +243,5 @@ class LoopModel:
     def spell(self, base: str, texts: tuple[str, ...] | list[str]) -> str:
         """An element as the loop's language writes it: ``a[i][j]``, or ``a(i, j)``."""
         if self.function.language == "fortran":
-            return f"{base}({', '.join(texts)})"
+            return f"{base.replace('.', '%')}({', '.join(texts)})"
         return f"{base}[{']['.join(texts)}]"

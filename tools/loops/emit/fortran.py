@@ -154,8 +154,8 @@ def _scatter(text: FortranText) -> Emission:
     verdict = text.verdict
     bases = sorted({s.base for s in verdict.scatters})
     sizes = {base: _extent(text, base) for base in bases}
-    if any(size == "assumed" for size in sizes.values()):
-        return _atomic(text, bases, "")
+    if any(size == "assumed" for size in sizes.values()) or any("." in b for b in bases):
+        return _atomic(text, bases, "")  # no size(), or a component (not a reduction item)
     if all(isinstance(size, int) and size <= SMALL_ARRAY for size in sizes.values()):
         return _array_reduction(text, bases)
     reduced = _array_reduction(text, bases)

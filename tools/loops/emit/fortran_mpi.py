@@ -20,7 +20,13 @@ The caller initializes MPI; a file with a main program is not rewritten.
 from __future__ import annotations
 
 from ellora.tools.loops.emit.common import NotEmittable
-from ellora.tools.loops.emit.fortran_text import FortranEmission, FortranText, mpi_datatype
+from ellora.tools.loops.emit.fortran_text import (
+    FortranEmission,
+    FortranText,
+    fortran_name,
+    local_name,
+    mpi_datatype,
+)
 from ellora.tools.loops.expr import Poly
 from ellora.tools.loops.fortran.syntax import lower, spelled, walk
 from ellora.tools.loops.legality.verdict import OwnedWrite
@@ -109,12 +115,14 @@ def _blocks(text: FortranText) -> FortranEmission:
     renames, scattered = {}, []
     for scatter in verdict.scatters:
         declarations.append(_copy_declaration(text, scatter.base))
-        copy = f"ellora_{scatter.base}"
+        copy, array = local_name(scatter.base), fortran_name(scatter.base)
+        if "." in scatter.base:
+            raise NotEmittable(f"{array} is a component: its per-rank copy is not written")
         renames[scatter.base] = copy
-        before += [f"allocate({copy}, mold={scatter.base})", f"{copy} = 0"]
+        before += [f"allocate({copy}, mold={array})", f"{copy} = 0"]
         after += [(f"call MPI_Allreduce(MPI_IN_PLACE, {copy}, size({copy}), "
                   f"{mpi_datatype(text, scatter.base)}, MPI_SUM, MPI_COMM_WORLD)"),
-                  f"{scatter.base} = {scatter.base} + {copy}", f"deallocate({copy})"]
+                  f"{array} = {array} + {copy}", f"deallocate({copy})"]
         scattered.append(scatter.base)
     gathers, gather_declarations = gather_lines(text, verdict.owned)
     code = "\n".join([*declarations, *gather_declarations, prelude(text), *before,
@@ -164,10 +172,11 @@ def gather_lines(text: FortranText, owned_writes) -> tuple[list[str], list[str]]
                 f"{owned.base} is written along dimension {owned.dimension + 1} of {rank}: in "
                 "column-major order only slabs of the last dimension are contiguous, so the "
                 "MPI transformation gathers those (loop over the last index outside)")
-        slab = " * ".join(f"size({owned.base}, {d + 1}, kind=8)" for d in range(rank - 1)) \
+        array = fortran_name(owned.base)
+        slab = " * ".join(f"size({array}, {d + 1}, kind=8)" for d in range(rank - 1)) \
             or "1_8"
         offset = text.model.render(owned.offset) if owned.offset != Poly() else "0"
-        low = f"lbound({owned.base}, {rank}, kind=8)"
+        low = f"lbound({array}, {rank}, kind=8)"
         lines += [
             "do ellora_r = 0, ellora_size - 1",
             (f"  ellora_counts(ellora_r) = int((ellora_n * (ellora_r + 1) / ellora_size - "
@@ -175,7 +184,7 @@ def gather_lines(text: FortranText, owned_writes) -> tuple[list[str], list[str]]
             (f"  ellora_displs(ellora_r) = int((ellora_lo + ellora_n * ellora_r / ellora_size "
             f"+ ({offset}) - {low}) * {slab})"),
             "end do",
-            (f"call MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, {owned.base}, "
+            (f"call MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, {array}, "
             f"ellora_counts, ellora_displs, {mpi_datatype(text, owned.base)}, MPI_COMM_WORLD)"),
         ]
     return (["allocate(ellora_counts(0:ellora_size - 1), ellora_displs(0:ellora_size - 1))",

@@ -219,7 +219,7 @@ def _recurrence(text: FortranText) -> ScanParts:
     identity = _IDENTITY[recurrence.operator].format(v="ellora_run")
     start_text = text.bounds()[0]
     start = identity.replace("ellora_run", "ellora_first") if recurrence.first_rule else \
-        f"{base}(({start_text}) - 1)"
+        f"{base.replace('.', '%')}(({start_text}) - 1)"
     target = text.rewrite(write.child_by_field_name("left"))
     return ScanParts(kind, identity, start, f"ellora_run = {step}",
                      f"ellora_run = {step}\n{target} = ellora_run",

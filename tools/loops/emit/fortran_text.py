@@ -122,6 +122,12 @@ class FortranText:
         return text + (f", {step}" if step else "")
 
     def type_of(self, name: str):
+        """The declaration of a variable, or of a component for a path ``obj.comp``."""
+        if "." in name:
+            root_name, component = name.split(".", 1)
+            root = self.scope.lookup(root_name, self.node.start_byte)
+            components = self.scope.file.types.get(root.ftype.base) if root else None
+            return components.get(component) if components else None
         return self.scope.lookup(name, self.node.start_byte)
 
     def spelling(self, name: str) -> str:
@@ -157,6 +163,16 @@ class FortranText:
         return FortranEmission(self.node.start_byte, self.node.end_byte,
                                self.reindent(wrap(code)), explanation, uses=uses,
                                unit_start=self.unit.start_byte)
+
+
+def fortran_name(base: str) -> str:
+    """A base as Fortran spells it (``obj.comp`` is ``obj%comp``)."""
+    return base.replace(".", "%")
+
+
+def local_name(base: str) -> str:
+    """The name of a temporary made for ``base`` (``ellora_obj_comp``)."""
+    return "ellora_" + base.replace(".", "_")
 
 
 def _is_keyword_name(node) -> bool:

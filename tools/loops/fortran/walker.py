@@ -188,7 +188,8 @@ class BodyWalker:
             self._scalar(name, mode, operator, target, statement, value, conditional, loops,
                          open_loops)
             return
-        if target.type == "call_expression":
+        if target.type == "call_expression" and (callee_and_arguments(target)[0] is not None
+                                                 or self._component(target) is not None):
             self._element(target, mode, operator, statement, value, conditional, loops,
                           open_loops)
             return
@@ -351,6 +352,8 @@ class BodyWalker:
             elif name is not None:
                 effect = classify_call(self.scope, name, subroutine=False)
                 self._arguments(node, effect, arguments, conditional, loops, open_loops)
+            elif self._component(node) is not None:
+                self._element(node, "read", "", None, None, conditional, loops, open_loops)
             else:
                 for child in named(node):
                     self.visit_expression(child, conditional, loops, open_loops, skip)
@@ -395,11 +398,32 @@ class BodyWalker:
             term=self.terms.term(value) if value is not None else None,
             guard=self.guard_of(statement), top_index=self.top_index(node)))
 
+    def _component(self, node):
+        """(path ``obj.comp``, the component's declaration) of ``obj%comp(...)`` when
+        ``obj`` is a variable of a derived type of this file, else None."""
+        head = node.named_children[0] if node.named_children else None
+        if head is None or head.type != "derived_type_member_expression":
+            return None
+        parts = named(head)
+        member = next((c for c in parts if c.type == "type_member"), None)
+        if not parts or parts[0].type != "identifier" or member is None:
+            return None
+        root = self.scope.lookup(lower(parts[0]), node.start_byte)
+        components = self.scope.file.types.get(root.ftype.base) if root is not None else None
+        declared = components.get(lower(member)) if components else None
+        if declared is None or not declared.is_array:
+            return None
+        return f"{lower(parts[0])}.{lower(member)}", declared
+
     def _element(self, node, mode, operator, statement, value, conditional, loops,
                  open_loops, member=None) -> None:
         name, arguments = callee_and_arguments(node)
         indices, texts, inside = [], [], tuple(loops)
-        symbol = self.scope.lookup(name, node.start_byte)
+        if name is None:
+            name, symbol = self._component(node)
+            arguments = argument_list(node)
+        else:
+            symbol = self.scope.lookup(name, node.start_byte)
         for dimension, argument in enumerate(arguments):
             if argument.type == "extent_specifier":
                 section = self._section(name, symbol, dimension, argument, node)
@@ -488,6 +512,9 @@ class BodyWalker:
     def _note_base(self, name: str, node) -> None:
         if name in self.model.bases:
             return
+        if "." in name:
+            self.model.bases[name] = self._component_base(name, node)
+            return
         symbol = self.scope.lookup(name, node.start_byte if node is not None else 0)
         if symbol is None:
             from ellora.tools.loops.cxx_types import CType
@@ -503,6 +530,18 @@ class BodyWalker:
         elif shared:
             base.rule = "a pointer" if symbol.pointer else "declared target"
         self.model.bases[name] = base
+
+    def _component_base(self, name: str, node) -> Base:
+        """A component array ``obj%comp``: distinct when neither the object nor the
+        component may be shared (no pointer or target)."""
+        root_name, component = name.split(".", 1)
+        root = self.scope.lookup(root_name, node.start_byte)
+        declared = self.scope.file.types[root.ftype.base][component]
+        shared = root.pointer or root.target or declared.pointer
+        base = Base(name, declared.ctype, "member", distinct=not shared, checkable=not shared)
+        base.rule = f"a component of {root_name}" if not shared else \
+            f"a {'pointer ' if declared.pointer else ''}component of {root_name}"
+        return base
 
     def _comparisons(self, node, negate: bool) -> list[Comparison]:
         node = strip(node)
