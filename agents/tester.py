@@ -237,8 +237,12 @@ def _harness_for(state: TaskState, services: Services, spec: VerifySpec) -> dict
         return {**previous, "origin": "synthesized", "path": str(saved)}
     if previous.get("unusable"):
         return previous
+    from ellora.tools.loops.region import language_of
     from ellora.tools.synthesis import CannotSynthesize, synthesize_harness
 
+    if language_of(state["file"]) == "fortran":
+        return {"origin": "none", "reason": "harnesses are synthesized for C and C++ only; "
+                "add <name>.harness.f90 (see tools/harness/ellora_harness.f90)"}
     settings = services.settings.agent
     try:
         made = synthesize_harness(state["original"], state["first_line"], state["last_line"],
