@@ -83,12 +83,17 @@ def _gathers(text: LoopText, owned_writes=None) -> list[str]:
                 f"{owned.base} is written {'by columns' if owned.stride else 'with a stride'}")
         pointer = owned.base if base.ctype.kind in ("pointer", "array") else \
             f"{owned.base}.data()"
-        kind = mpi_type(element)
+        try:
+            kind, scale = mpi_type(element), "1"
+        except NotEmittable:  # a struct: sent as its bytes (checked trivially copyable)
+            kind, scale = "MPI_BYTE", f"sizeof(*{pointer})"
+            lines.append(f"static_assert(std::is_trivially_copyable<std::decay_t<decltype("
+                         f"*{pointer})>>::value, \"{owned.base}'s elements are sent as bytes\");")
         offset = text.model.render(owned.offset) if owned.offset != Poly() else "0"
         row = text.model.render(owned.stride) if owned.stride is not None else "1"
         lines += [
             "{",
-            f"  const long long ellora_row = (long long)({row});",
+            f"  const long long ellora_row = (long long)({row}) * (long long)({scale});",
             "  std::vector<int> ellora_counts(ellora_size), ellora_displs(ellora_size);",
             "  for (int r = 0; r < ellora_size; ++r) {",
             "    const long long b = ellora_lo + ellora_n * r / ellora_size;",
@@ -141,7 +146,7 @@ def _blocks(text: LoopText) -> Emission:
                     f"MPI block decomposition of the iterations over the ranks ({what}); every "
                     "rank ends with the full result: " + "; ".join(verdict.facts or [
                         "each iteration is independent"]),
-                    includes=("vector", "mpi.h"))
+                    includes=("vector", "type_traits", "mpi.h"))
 
 
 def _bool_op(operator: str) -> str:
