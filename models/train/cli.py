@@ -46,10 +46,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _generation(test)
     test.add_argument("file", help="test YAML: a list of {Context, Question}")
     test.add_argument("--output", default="test_answers", help="output stem (.json and .md)")
-    dataset = actions.add_parser("dataset", help="HPC-Coder-style raw C/C++/Fortran data set")
-    dataset.add_argument("folders", nargs="+", help="folders to collect source files from")
-    dataset.add_argument("--output", required=True, help="JSONL file to write")
+    dataset = actions.add_parser(
+        "dataset", help="raw C/C++/Fortran code (HPC-Coder style), or --from-engine: "
+        "verified ports of E4S library loops")
+    dataset.add_argument("folders", nargs="*", help="folders to collect source files from "
+                         "(with --from-engine: code used instead of the Debian sources)")
+    dataset.add_argument("--output", required=True,
+                         help="JSONL file to write (--from-engine: a folder)")
     dataset.add_argument("--tokenizer", help="count tokens with this model folder's tokenizer")
+    engine = dataset.add_argument_group("--from-engine")
+    engine.add_argument("--from-engine", action="store_true",
+                        help="run the transformation engine on E4S library loops; keep "
+                        "verified ports and refusals (train.engine.* settings)")
+    engine.add_argument("--pareval", help="ParEval checkout: left out as evaluation code")
+    engine.add_argument("--targets", default="openmp,kokkos,mpi",
+                        help="comma-separated: openmp, kokkos, mpi")
+    engine.add_argument("--work", help="downloads and caches (default: train.engine.work_dir)")
+    engine.add_argument("--max-candidates", type=int, help="stop after this many kernels")
+    engine.add_argument("--time-budget", type=float, metavar="MINUTES",
+                        help="stop verifying after this long (a rerun resumes)")
+    engine.add_argument("--license", default="unknown",
+                        help="SPDX licence of the FOLDERS given with --from-engine")
+    dataset.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                         help="override a setting, e.g. train.engine.seed=1")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -160,6 +179,10 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _dataset(args: argparse.Namespace) -> int:
+    if args.from_engine:
+        return _engine_dataset(args)
+    if not args.folders:
+        raise UserError("ellora train dataset: give folders of source code, or --from-engine")
     from ellora.models.train.rawcode import build_dataset, code_tokens
 
     count = code_tokens
@@ -174,4 +197,38 @@ def _dataset(args: argparse.Namespace) -> int:
     report = build_dataset(args.folders, args.output, count_tokens=count)
     print("\n".join(report.lines()), file=sys.stderr)
     print(args.output)
+    return 0
+
+
+def _engine_dataset(args: argparse.Namespace) -> int:
+    from ellora.models.train.engine_data import build_engine_dataset
+    from ellora.models.train.engine_ports import TARGETS
+    from ellora.models.train.engine_sources import SourceError, local_sources
+
+    targets = tuple(t.strip() for t in args.targets.split(",") if t.strip())
+    unknown = [t for t in targets if t not in TARGETS]
+    if unknown or not targets:
+        raise UserError(f"--targets {args.targets!r}: choose from {', '.join(TARGETS)}")
+    if args.pareval and not (Path(args.pareval) / "prompts").is_dir():
+        raise UserError(f"--pareval {args.pareval}: not a ParEval checkout (no prompts/ folder)")
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        raise UserError(f"--output {output} is a file: --from-engine writes a folder")
+    if args.max_candidates is not None and args.max_candidates < 1:
+        raise UserError(f"--max-candidates must be at least 1, got {args.max_candidates}")
+    if args.time_budget is not None and args.time_budget <= 0:
+        raise UserError(f"--time-budget must be positive minutes, got {args.time_budget}")
+    engine = _settings(args).engine
+    updates = {"work_dir": args.work, "max_candidates": args.max_candidates,
+               "time_budget_s": args.time_budget * 60 if args.time_budget else None}
+    engine = engine.model_copy(update={k: v for k, v in updates.items() if v is not None})
+    try:
+        sources = local_sources(args.folders, args.license) if args.folders else None
+        report = build_engine_dataset(output, engine, targets=targets, sources=sources,
+                                      pareval=Path(args.pareval) if args.pareval else None,
+                                      log=lambda message: print(message, file=sys.stderr))
+    except (SourceError, RuntimeError) as error:
+        raise UserError(f"ellora train dataset --from-engine: {error}") from None
+    print("\n".join(report.lines()), file=sys.stderr)
+    print(output)
     return 0

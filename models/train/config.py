@@ -20,6 +20,33 @@ class LoraSettings(BaseModel):
     )
 
 
+class EngineDataSettings(BaseModel):
+    """``ellora train dataset --from-engine``: verified ports of E4S library loops."""
+
+    work_dir: str = Field("ellora-engine-data", description="downloads, sources, caches")
+    variants_per_kernel: int = Field(2, ge=0, description="variations besides each kernel")
+    verify_share: dict[str, float] = Field(
+        {"openmp": 1.0, "kokkos": 0.35, "mpi": 0.35},
+        description="share of candidates whose ports are built and tested, per target")
+    forms: dict[str, float] = Field(
+        {"pareval": 1.0, "translate": 0.5, "agent": 0.6, "refusal": 0.5, "explain": 0.15},
+        description="probability that a record is written in each example form")
+    max_answer_chars: int = Field(2400, gt=0, description="longer answers are left out")
+    system_share: float = Field(0.7, ge=0.0, le=1.0,
+                                description="share of examples that carry the system message")
+    near_duplicate: float = Field(0.8, gt=0.0, le=1.0,
+                                  description="Jaccard of normalized 5-shingles: a duplicate")
+    leak_jaccard: float = Field(0.25, gt=0.0, le=1.0,
+                                description="this close to eval code (Jaccard): left out")
+    leak_containment: float = Field(0.45, gt=0.0, le=1.0,
+                                    description="this share of a kernel inside eval code: out")
+    validation_share: float = Field(0.05, ge=0.0, lt=0.5)
+    test_share: float = Field(0.05, ge=0.0, lt=0.5)
+    max_candidates: int | None = Field(None, gt=0, description="stop after this many kernels")
+    time_budget_s: float | None = Field(None, gt=0, description="stop verifying after this")
+    seed: int = Field(0)
+
+
 class TrainSettings(BaseModel):
     """Supervised fine-tuning with a LoRA adapter; the loss is taken on answer tokens only."""
 
@@ -49,3 +76,4 @@ class TrainSettings(BaseModel):
     )
     gradient_checkpointing: bool = Field(False, description="trade compute for memory")
     num_threads: int | None = Field(None, description="torch CPU threads (default: torch's)")
+    engine: EngineDataSettings = Field(default_factory=EngineDataSettings)
