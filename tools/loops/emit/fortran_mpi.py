@@ -173,16 +173,18 @@ def gather_lines(text: FortranText, owned_writes) -> tuple[list[str], list[str]]
                 "column-major order only slabs of the last dimension are contiguous, so the "
                 "MPI transformation gathers those (loop over the last index outside)")
         array = fortran_name(owned.base)
-        slab = " * ".join(f"size({array}, {d + 1}, kind=8)" for d in range(rank - 1)) \
-            or "1_8"
-        offset = text.model.render(owned.offset) if owned.offset != Poly() else "0"
+        slab = " * ".join(f"size({array}, {d + 1}, kind=8)" for d in range(rank - 1))
+        times = f" * {slab}" if slab else ""
+        offset = f" + ({text.model.render(owned.offset)})" if owned.offset != Poly() else ""
         low = f"lbound({array}, {rank}, kind=8)"
+        count = "ellora_n * (ellora_r + 1) / ellora_size - ellora_n * ellora_r / ellora_size"
+        start = f"ellora_lo + ellora_n * ellora_r / ellora_size{offset} - {low}"
         lines += [
             "do ellora_r = 0, ellora_size - 1",
-            (f"  ellora_counts(ellora_r) = int((ellora_n * (ellora_r + 1) / ellora_size - "
-            f"ellora_n * ellora_r / ellora_size) * {slab})"),
-            (f"  ellora_displs(ellora_r) = int((ellora_lo + ellora_n * ellora_r / ellora_size "
-            f"+ ({offset}) - {low}) * {slab})"),
+            f"  ellora_counts(ellora_r) = int(({count}){times})" if slab else
+            f"  ellora_counts(ellora_r) = int({count})",
+            f"  ellora_displs(ellora_r) = int(({start}){times})" if slab else
+            f"  ellora_displs(ellora_r) = int({start})",
             "end do",
             (f"call MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, {array}, "
             f"ellora_counts, ellora_displs, {mpi_datatype(text, owned.base)}, MPI_COMM_WORLD)"),
