@@ -5,15 +5,13 @@ program transform_relu_driver
   use transform_relu_kernel
   implicit none
   type(ellora_case) :: c
-  real(dp), allocatable :: x0(:), x(:)
+  real(dp), allocatable :: x(:)
   integer :: n
   call ellora_begin(c)
   n = int(c%size)
-  allocate(x0(n), x(n))
-  call ellora_reals(c, x0)
-  x = x0
+  allocate(x(n))
+  call ellora_reals(c, x)
   do while (ellora_next(c))
-    x = x0
     call relu(n, x)
   end do
   call ellora_output(c, x)
