@@ -8,6 +8,7 @@ can; a task that names none gets OpenMP, and says so.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 SUPPORTED = {"openmp": "OpenMP", "kokkos": "Kokkos", "mpi": "MPI"}
@@ -32,10 +33,22 @@ class UnsupportedTarget(ValueError):
 
 @dataclass(frozen=True)
 class Intent:
-    """The target model (openmp | kokkos | mpi) and why it was chosen, in words."""
+    """The target model (openmp | kokkos | mpi) and why it was chosen, in words;
+    ``result_on_root``: the task says the result is needed on rank 0 only (MPI)."""
 
     target: str
     reason: str
+    result_on_root: bool = False
+
+
+_ROOT_ONLY = re.compile(r"\b(?:on|to|at) rank 0\b|\brank 0 (?:only|alone|holds|keeps)\b"
+                        r"|\bonly (?:on )?rank 0\b|\bon the root(?: rank)?\b", re.IGNORECASE)
+
+
+def result_on_root(task: str) -> bool:
+    """Whether the task asks for the result on rank 0 only ("the result is returned on rank
+    0", "store it on rank 0")."""
+    return _ROOT_ONLY.search(task) is not None
 
 
 def _words(task: str) -> list[str]:
@@ -52,7 +65,8 @@ def read_intent(task: str) -> Intent:
              if w in _WORDS and not (i > 0 and words[i - 1] in _AWAY)]
     if not named:
         return Intent(DEFAULT, "the task names no programming model, so OpenMP (the default); "
-                               "say 'with Kokkos' or 'with MPI' for another")
+                               "say 'with Kokkos' or 'with MPI' for another",
+                      result_on_root(task))
     toward = [(i, model) for i, model in named if i > 0 and words[i - 1] in _TOWARD]
     index, model = (toward or named)[-1]
     if model not in SUPPORTED:
@@ -60,4 +74,4 @@ def read_intent(task: str) -> Intent:
             f"{model} ports are not supported yet: Ellora writes {SUPPORTED_TEXT}; ask for one "
             f"of those (e.g. 'parallelize this loop with OpenMP')")
     how = f"'{words[index - 1]} {words[index]}'" if toward else f"'{words[index]}'"
-    return Intent(model, f"the task asks for {SUPPORTED[model]} ({how})")
+    return Intent(model, f"the task asks for {SUPPORTED[model]} ({how})", result_on_root(task))

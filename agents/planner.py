@@ -24,7 +24,7 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
     timer = StepTimer("planner")
     target = state["target_model"]
     settings = services.settings.agent
-    region = _region_plan(state) if target in TRANSFORMABLE else None
+    region = _region_plan(state, services) if target in TRANSFORMABLE else None
     chosen = (region.transformed or region.serial) if region is not None else []
     decision = chosen[0] if chosen else None
     plan = {
@@ -94,12 +94,16 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
     return Command(goto="coder", update=update)
 
 
-def _region_plan(state: TaskState):
+def _region_plan(state: TaskState, services: Services):
     """The plan for the selected lines, computed once (the coder applies its source)."""
+    from ellora.agents.intent import result_on_root
     from ellora.tools.loops.region import language_of, plan_region
 
+    placement = services.settings.agent.mpi_result
+    root = placement == "root" or (placement == "auto" and result_on_root(state["task"]))
     return plan_region(state["original"], state["first_line"], state["last_line"],
-                       state["target_model"], language=language_of(state["file"]))
+                       state["target_model"], language=language_of(state["file"]),
+                       mpi_root=root)
 
 
 def _existing_openmp(state: TaskState) -> int | None:

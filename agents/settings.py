@@ -5,6 +5,8 @@ dotted CLI overrides (``--set model.provider=openai-compatible``), in rising pri
 
 from __future__ import annotations
 
+from typing import Literal
+
 import os
 from pathlib import Path
 from typing import Any
@@ -86,6 +88,10 @@ class AgentSettings(BaseModel):
     allow_unproven: bool = Field(
         False, description="let the model try loops the dependence analysis could not prove"
     )
+    mpi_result: Literal["auto", "all", "root"] = Field(
+        "auto", description="where an MPI port leaves its results: every rank (all), rank 0 "
+        "(root: gathers and reductions to rank 0 only), or as the task says (auto: root when "
+        "it says the result is needed on rank 0, else all)")
     min_speedup: float = Field(
         1.0, ge=0, description="a verified port is offered only when its speedup at the "
         "largest thread count is above this (otherwise the original is kept); 0 offers any")

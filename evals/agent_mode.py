@@ -47,6 +47,19 @@ def fortran_body_lines(source: str, procedure: str) -> tuple[int, int]:
     return lines
 
 
+def _task_text(problem, task) -> str:
+    """What the user asks: the target, and where the results must be when the suite's own
+    prompt says so (ParEval's MPI prompts: "the result is returned on rank 0")."""
+    from ellora.agents.intent import result_on_root
+
+    text = TASK_TEXT[task.target]
+    prompt = (problem.extra.get("translations", {}).get(f"{task.source}->{task.target}", {})
+              .get("prompt", "")) if isinstance(problem.extra, dict) else ""
+    if task.target == "mpi" and result_on_root(prompt):
+        text += "; the result is needed on rank 0 only"
+    return text
+
+
 class AgentGenerator:
     """Runs the agent once per sample; sample i uses the model with seed + i."""
 
@@ -135,7 +148,8 @@ class AgentGenerator:
             first, last = fortran_body_lines(source, problem.function)
         else:
             first, last = problem.lines or body_lines(source, problem.function)
-        return {"task_id": task_id, "task": TASK_TEXT[task.target], "target_model": task.target,
+        return {"task_id": task_id, "task": _task_text(problem, task),
+                "target_model": task.target,
                 "file": str(path), "first_line": first, "last_line": last, "original": source,
                 "harness": str(harness) if harness else None, "status": "running", "steps": []}
 

@@ -41,3 +41,48 @@ def test_structs_are_gathered_as_bytes_to_every_rank(tmp_path, ranks):
     output = run_on_ranks(build_mpi(tmp_path, parallel + MAIN), ranks)
     lines = sorted(output.split("\n")[:-1])
     assert [line.split()[1] for line in lines] == [serial] * ranks  # every rank has it all
+
+
+SUMS = """#include <vector>
+#include <cstdio>
+double scaled_sum(std::vector<double> const& x, std::vector<double>& y, double a) {
+  double s = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    y[i] = a * x[i];
+    s += y[i];
+  }
+  return s;
+}
+"""
+SUMS_MAIN = """
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  std::vector<double> x(100003), y(100003);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = (i % 17) * 0.25;
+  const double s = scaled_sum(x, y, 1.5);
+  double t = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) t += y[i] * (i % 5);
+  if (rank == 0) std::printf("%.4f %.4f\\n", s, t);
+  MPI_Finalize();
+}
+"""
+
+
+@pytest.mark.parametrize("ranks", [1, 2, 3])
+def test_results_on_rank_0_only_when_the_task_says_so(tmp_path, ranks):
+    from ellora.agents.intent import read_intent
+    from ellora.tools.loops.region import plan_region
+
+    assert read_intent("parallelize this loop with MPI; the result is returned on rank 0"
+                       ).result_on_root
+    assert not read_intent("parallelize this loop with MPI").result_on_root
+    parallel = plan_region(SUMS, 1, 11, "mpi", mpi_root=True).source
+    assert "MPI_Gatherv(" in parallel and "MPI_Reduce(" in parallel
+    assert "MPI_Allgatherv" not in parallel and "MPI_Allreduce" not in parallel
+    (tmp_path / "serial").mkdir()
+    serial = run_on_threads(build(tmp_path / "serial", SUMS + SUMS_MAIN.replace(
+        "MPI_Init(&argc, &argv);", "").replace("MPI_Comm_rank(MPI_COMM_WORLD, &rank);", "")
+        .replace("MPI_Finalize();", "")), 1)
+    assert run_on_ranks(build_mpi(tmp_path, parallel + SUMS_MAIN), ranks) == serial

@@ -100,10 +100,12 @@ def source_model(source: str, language: str = "cpp"):
 
 
 def plan_region(source: str, first_line: int, last_line: int, target: str,
-                if_convert: bool = False, language: str = "cpp") -> RegionPlan:
+                if_convert: bool = False, language: str = "cpp",
+                mpi_root: bool = False) -> RegionPlan:
     """The region's plan for ``target`` with the rewritten source (when any loop or sort
     was transformed); ``if_convert`` lowers conditional stores to owned elements as
-    selects; ``language`` picks the front end (``language_of(file_name)``)."""
+    selects; ``language`` picks the front end (``language_of(file_name)``); ``mpi_root``
+    leaves MPI results on rank 0 only (gathers and reductions to the root)."""
     from ellora.tools.loops import algorithms
     from ellora.tools.sort_transforms import SORT_TARGETS, mark_sorts, sort_calls
 
@@ -149,7 +151,7 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
                 decision.conditional_stores = verdict.pattern == "map" and bool(
                     LoopText(verdict).if_conversions())
             try:
-                emission = emit(verdict, target, if_convert)
+                emission = emit(verdict, target, if_convert, mpi_root)
             except NotEmittable as why:
                 decision.why = str(why)
                 plan.serial.append(decision)

@@ -14,7 +14,8 @@ TARGETS = ("openmp", "kokkos", "mpi")
 __all__ = ["TARGETS", "Emission", "NotEmittable", "apply_emissions", "emit"]
 
 
-def emit(verdict: Verdict, target: str, if_convert: bool = False) -> Emission:
+def emit(verdict: Verdict, target: str, if_convert: bool = False,
+         mpi_root: bool = False) -> Emission:
     """The target's lowering of a parallel verdict; NotEmittable when it has none.
     ``if_convert``: conditional stores to owned elements become selects (a variant the
     optimize round measures)."""
@@ -35,7 +36,7 @@ def emit(verdict: Verdict, target: str, if_convert: bool = False) -> Emission:
     if target == "mpi":
         from ellora.tools.loops.emit.mpi import emit_mpi
 
-        return emit_mpi(verdict)
+        return emit_mpi(verdict, mpi_root)
     raise NotEmittable(f"no transformation for the target {target}")
 
 

@@ -147,6 +147,7 @@ class LoopText:
         self.node = self.model.node
         self.captures: dict[str, str] = {}  # outer objects renamed inside a Kokkos lambda
         self.if_convert = False  # conditional stores to owned elements become selects
+        self.mpi_root = False  # MPI results needed on rank 0 only
 
     @property
     def var(self) -> str:

@@ -20,8 +20,11 @@ _OPS = {"+": "MPI_SUM", "*": "MPI_PROD", "max": "MPI_MAX", "min": "MPI_MIN",
 _IDENTITY = {"+": "0", "*": "1", "&": "~0", "|": "0", "^": "0", "&&": "1", "||": "0"}
 
 
-def emit_mpi(verdict) -> Emission:
+def emit_mpi(verdict, root: bool = False) -> Emission:
+    """``root``: the results are needed on rank 0 only (the task says so): gathers and
+    reductions go to rank 0, which saves the traffic back to the other ranks."""
     text = LoopText(verdict)
+    text.mpi_root = root
     if re.search(r"\bint\s+main\s*\(", text.source):
         raise NotEmittable("the MPI transformation works on a function called under an MPI "
                            "harness; this file has main() (add MPI_Init/Finalize yourself)")
@@ -41,10 +44,17 @@ def emit_mpi(verdict) -> Emission:
     if verdict.scatters:
         from ellora.tools.loops.emit.scatter import emit_scatter
 
-        return _versioned(text, emit_scatter(text, "mpi"))
+        return _placed(text, _versioned(text, emit_scatter(text, "mpi")))
     if verdict.scan is not None or verdict.recurrence is not None:
-        return _versioned(text, _running(text))
-    return _versioned(text, _blocks(text))
+        return _placed(text, _versioned(text, _running(text)))
+    return _placed(text, _versioned(text, _blocks(text)))
+
+
+def _placed(text: LoopText, emission: Emission) -> Emission:
+    if getattr(text, "mpi_root", False):
+        emission.explanation += ("; the results are complete on rank 0 only, as the task "
+                                 "asks (gathers and reductions to rank 0)")
+    return emission
 
 
 def _versioned(text: LoopText, emission: Emission) -> Emission:
@@ -101,11 +111,27 @@ def _gathers(text: LoopText, owned_writes=None) -> list[str]:
             "    ellora_counts[r] = (int)((e - b) * ellora_row);",
             f"    ellora_displs[r] = (int)((b + (long long)({offset})) * ellora_row);",
             "  }",
-            f"  MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, {pointer}, "
-            f"ellora_counts.data(), ellora_displs.data(), {kind}, MPI_COMM_WORLD);",
+            _gather_call(text, pointer, kind),
             "}",
         ]
     return lines
+
+
+def _gather_call(text: LoopText, pointer: str, kind: str) -> str:
+    if getattr(text, "mpi_root", False):  # rank 0 receives in place; the others send
+        start = f"(const char*)({pointer})" if kind == "MPI_BYTE" else pointer
+        return (f"  MPI_Gatherv(ellora_rank == 0 ? MPI_IN_PLACE : (const void*)({start} + "
+                f"ellora_displs[ellora_rank]), ellora_counts[ellora_rank], {kind}, {pointer}, "
+                f"ellora_counts.data(), ellora_displs.data(), {kind}, 0, MPI_COMM_WORLD);")
+    return (f"  MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, {pointer}, "
+            f"ellora_counts.data(), ellora_displs.data(), {kind}, MPI_COMM_WORLD);")
+
+
+def _reduce_call(text: LoopText, address: str, kind: str, op: str) -> str:
+    if getattr(text, "mpi_root", False):
+        return (f"MPI_Reduce(ellora_rank == 0 ? MPI_IN_PLACE : (const void*)({address}), "
+                f"{address}, 1, {kind}, {op}, 0, MPI_COMM_WORLD);")
+    return f"MPI_Allreduce(MPI_IN_PLACE, {address}, 1, {kind}, {op}, MPI_COMM_WORLD);"
 
 
 def _blocks(text: LoopText) -> Emission:
@@ -124,12 +150,11 @@ def _blocks(text: LoopText) -> Emission:
         kind = mpi_type(reducer.ctype)
         if reducer.ctype.kind == "bool":
             lines += [f"{{ int ellora_value = {reducer.name} ? 1 : 0;",
-                      f"  MPI_Allreduce(MPI_IN_PLACE, &ellora_value, 1, MPI_INT, "
-                      f"{_bool_op(reducer.operator)}, MPI_COMM_WORLD);",
+                      "  " + _reduce_call(text, "&ellora_value", "MPI_INT",
+                                          _bool_op(reducer.operator)),
                       f"  {reducer.name} = ellora_value != 0; }}"]
         else:
-            lines.append(f"MPI_Allreduce(MPI_IN_PLACE, &{reducer.name}, 1, {kind}, "
-                         f"{_OPS[reducer.operator]}, MPI_COMM_WORLD);")
+            lines.append(_reduce_call(text, f"&{reducer.name}", kind, _OPS[reducer.operator]))
         if reducer.operator not in ("max", "min"):
             operator = {"&&": "&&", "||": "||"}.get(reducer.operator, reducer.operator)
             lines.append(f"{reducer.name} = ellora_{reducer.name}_before {operator} "

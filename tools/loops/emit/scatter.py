@@ -215,9 +215,14 @@ def _mpi_scatter(text: LoopText) -> Emission:
                                 f"({text.var_type})ellora_end") + " " + body)
     for array in arrays:
         element = text.model.bases[array].ctype.element
-        lines += [f"MPI_Allreduce(MPI_IN_PLACE, ellora_{array}_local.data(), "
-                  f"(int)ellora_{array}_local.size(), {mpi_type(element)}, MPI_SUM, "
-                  "MPI_COMM_WORLD);",
+        count = f"(int)ellora_{array}_local.size()"
+        data = f"ellora_{array}_local.data()"
+        reduce = (f"MPI_Reduce(ellora_rank == 0 ? MPI_IN_PLACE : (const void*){data}, {data}, "
+                  f"{count}, {mpi_type(element)}, MPI_SUM, 0, MPI_COMM_WORLD);"
+                  if getattr(text, "mpi_root", False) else
+                  f"MPI_Allreduce(MPI_IN_PLACE, {data}, {count}, {mpi_type(element)}, MPI_SUM, "
+                  "MPI_COMM_WORLD);")
+        lines += [reduce,
                   f"for (std::size_t ellora_m = 0; ellora_m < ellora_{array}_local.size(); "
                   f"++ellora_m) {array}[ellora_m] += ellora_{array}_local[ellora_m];"]
     code = "{\n" + _indented("\n".join(lines), "  ") + "}"
