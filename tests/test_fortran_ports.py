@@ -256,3 +256,37 @@ def test_every_lowering_of_the_tricky_shapes_compiles(tmp_path):
         done = subprocess.run([compiler, *flags, "-fsyntax-only", f"{target}.f90"],
                               cwd=tmp_path, capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_modules_a_port_needs_are_used_in_its_procedure():
+    from ellora.tools.loops.region import plan_region
+
+    source = """module scans
+  use iso_fortran_env, only: real64
+  implicit none
+contains
+  subroutine prefix(n, x, out)
+    use iso_fortran_env, only: int64
+    implicit none
+    integer, intent(in) :: n
+    real(real64), intent(in) :: x(n)
+    real(real64), intent(out) :: out(n)
+    real(real64) :: running
+    integer :: i
+    running = 0
+    do i = 1, n
+      running = running + x(i)
+      out(i) = running
+    end do
+  end subroutine prefix
+end module scans
+"""
+    ported = plan_region(source, 14, 17, "openmp", language="fortran").source
+    lines = [line.strip() for line in ported.splitlines()]
+    assert lines.index("use omp_lib") == lines.index("use iso_fortran_env, only: int64") + 1
+    assert lines.index("use omp_lib") < lines.index("implicit none", 4)
+    assert ported.count("use omp_lib") == 1
+    with_mpi = source.replace("  use iso_fortran_env, only: real64\n",
+                              "  use iso_fortran_env, only: real64\n  use mpi_f08\n")
+    ported = plan_region(with_mpi, 15, 18, "mpi", language="fortran").source
+    assert ported.count("use mpi_f08") == 1 and "MPI_Allgather(" in ported
