@@ -249,6 +249,9 @@ def _harness_for(state: TaskState, services: Services, spec: VerifySpec) -> dict
                                   Path(state["file"]).name, harness_sizes(settings))
     except CannotSynthesize as why:
         return {"origin": "none", "reason": str(why)}
+    except Exception as error:  # noqa: BLE001 - code the analysis trips on stays unverified
+        return {"origin": "none", "reason": "the harness synthesis stopped on this function "
+                f"({type(error).__name__}: {error})"}
     saved.parent.mkdir(parents=True, exist_ok=True)
     saved.write_text(made.text)
     return {"origin": "synthesized", "path": str(saved), "function": made.function,

@@ -184,13 +184,63 @@ def test_index_arrays_stay_inside_what_they_index():
         assert w["hi:A.column"] == w["ext:x"] - 1
 
 
+ARGMIN = """#include <cstddef>
+
+double value_at_min(std::size_t n, const double* x) {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < n; ++i) {
+    if (x[i] < x[best]) best = i;
+  }
+  return x[best];
+}
+"""
+DIGITS = """#include <cstddef>
+
+void digit_counts(std::size_t n, const int* x, long long counts[10]) {
+  for (int d = 0; d < 10; ++d) counts[d] = 0;
+  for (std::size_t i = 0; i < n; ++i) counts[x[i] % 10] += 1;
+}
+"""
+KTH = """#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+double kth(std::size_t n, const double* x, std::size_t k) {
+  std::vector<double> copy(x, x + n);
+  std::sort(copy.begin(), copy.end());
+  return copy[k - 1];
+}
+"""
+COO_POINTERS = """#include <cstddef>
+
+void scatter(std::size_t rows, std::size_t nnz, const int* row, const int* col,
+             const double* vals, const double* x, double* y) {
+  for (std::size_t i = 0; i < rows; ++i) y[i] = 0.0;
+  for (std::size_t k = 0; k < nnz; ++k) y[row[k]] += vals[k] * x[col[k]];
+}
+"""
+CLAMPED = """#include <algorithm>
+#include <vector>
+
+void bucket(const std::vector<double>& x, std::vector<int>& counts) {
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    int b = std::min(std::max(static_cast<int>(x[i] * counts.size()), 0),
+                     static_cast<int>(counts.size()) - 1);
+    counts[b] += 1;
+  }
+}
+"""
+
 SANITIZED = [
     ("examples", EXAMPLES / name) for name in
     ("saxpy.cpp", "dot.cpp", "jacobi.cpp", "spmv.cpp", "matmul.cpp", "histogram.cpp", "heat.cpp")
-] + [(name, original) for name, original, _ in CASES] + [("COO", COO)]
+] + [(name, original) for name, original, _ in CASES] + [
+    ("COO", COO), ("argmin", ARGMIN), ("digits", DIGITS), ("kth", KTH),
+    ("COO pointers", COO_POINTERS), ("clamped", CLAMPED)]
 
 
-@pytest.mark.parametrize("name, source", SANITIZED, ids=[str(s)[-30:] for _, s in SANITIZED])
+@pytest.mark.parametrize("name, source", SANITIZED,
+                         ids=[s.name if isinstance(s, Path) else n for n, s in SANITIZED])
 def test_the_original_stays_in_bounds_on_every_synthesized_input(tmp_path, name, source):
     """Built with AddressSanitizer, UBSan and checked std::vector indexing, the original
     runs clean on the synthesized inputs at every size."""
@@ -211,6 +261,24 @@ def test_the_original_stays_in_bounds_on_every_synthesized_input(tmp_path, name,
                               "check", "--output", str(tmp_path / "out.bin")],
                              capture_output=True, text=True, timeout=300, check=False)
         assert run.returncode == 0, f"size {size}: {run.stderr[-2000:]}"
+
+
+def test_values_kept_in_range_by_the_code_index_safely():
+    """A clamp, an argmin's index, ``x % 10``, a scalar index after a sort, an index array
+    into storage another parameter sizes: each gets a range that keeps the index inside."""
+    argmin = _domain(ARGMIN)
+    digits = _domain(DIGITS)
+    kth = _domain(KTH)
+    coo = _domain(COO_POINTERS)
+    for size in (0, 1, 7, 1000):
+        assert argmin.values_at(size)["dim:n"] >= 1  # x[best] reads x[0] at least
+        v = digits.values_at(size)
+        assert v["lo:x"] == 0 and v["ext:counts"] == 10
+        w = kth.values_at(size)
+        assert (w["lo:k"], w["hi:k"]) == (1, w["dim:n"])  # copy[k - 1] with n elements
+        c = coo.values_at(size)
+        assert c["hi:row"] == c["dim:rows"] - 1 and c["ext:row"] == c["dim:nnz"]
+    assert coo.values_at(0)["dim:rows"] >= 1  # nnz > 0 entries need a row to land in
 
 
 def test_the_harness_checks_its_domain_at_sizes_it_was_not_made_for(tmp_path):

@@ -11,6 +11,9 @@ Whatever ``b`` was computed from, after the two tests it lies in ``[0, nbins - 1
 and ``std::clamp(e, L, U)`` / ``std::min(std::max(e, L), U)`` as the value, when every other
 write of ``v`` is one of these, they follow its declaration in one block, and every read of
 ``v`` comes after the last of them.
+
+Also locals that only ever hold their first value or a loop's variable (``best = i`` in an
+argmin loop): they stay inside the hull of those ranges.
 """
 
 from __future__ import annotations
@@ -107,11 +110,12 @@ def _clamp_step(name: str, statement, reader, state: _Range) -> _Range | None:
             return None
         bound, value = reader.read(right), reader.read(assigned)
         if op in (">=", ">"):  # v <= max(bound - (op is >=), value)
-            return _Range(_lowest(state.lower, value), _highest(
+            return _Range(_lowest(state.lower, value, state.requirements), _highest(
                 bound - (ONE if op == ">=" else Poly()), value, state.requirements),
                 state.requirements)
         if op in ("<", "<="):  # v >= min(bound + (op is <=), value)
-            return _Range(_lowest(bound + (ONE if op == "<=" else Poly()), value),
+            return _Range(_lowest(bound + (ONE if op == "<=" else Poly()), value,
+                                  state.requirements),
                           _highest(state.upper, value, state.requirements), state.requirements)
         return None
     if statement.type == "expression_statement":
@@ -144,13 +148,26 @@ def _value_range(name: str, value, reader, state: _Range) -> _Range | None:
         state = nested
         bound = reader.read(other)
     else:
-        own = [a for a in arguments if normalized(strip(a)) == name]
+        own = [a for a in arguments if normalized(strip(a)) == name] if name else []
+        if not own:  # min(e, U) of any e: the argument that is not computed from data
+            own = [a for a in arguments if not _bound_like(reader.read(a), reader)]
+            state = _Range(None, None, state.requirements)
         if len(own) != 1:
             return None
         bound = reader.read(next(a for a in arguments if a is not own[0]))
     if function == "min":
-        return _Range(_lowest(state.lower, bound), bound, state.requirements)
+        return _Range(_lowest(state.lower, bound, state.requirements), bound,
+                      state.requirements)
     return _Range(bound, _highest(state.upper, bound, state.requirements), state.requirements)
+
+
+def _bound_like(poly: Poly, reader: ExpressionReader) -> bool:
+    """A bound (a constant, a name, a size), not a value computed from elements."""
+    for symbol in poly.symbols():
+        atom = reader.atoms.get(symbol)
+        if atom is not None and atom.kind not in ("size",):
+            return False
+    return True
 
 
 def _call_parts(node):
@@ -165,26 +182,35 @@ def _call_parts(node):
     return short, [a for a in arguments.named_children if a.type != "comment"]
 
 
-def _lowest(a: Poly | None, b: Poly) -> Poly | None:
-    """A lower bound of ``min(a, b)`` when one is provably the smaller (else None)."""
+def _lowest(a: Poly | None, b: Poly, requirements: list | None = None) -> Poly | None:
+    """A lower bound of ``min(a, b)`` (None when ``a`` is unknown): the smaller when the
+    difference is constant, else the constant one, with the requirement that it is the
+    smaller (None when neither is constant or there is nowhere to put the requirement)."""
     if a is None:
         return None
     difference = (a - b).const_value()
-    if difference is None:
+    if difference is not None:
+        return a if difference <= 0 else b
+    constant = a if a.const_value() is not None else b if b.const_value() is not None \
+        else None
+    if constant is None or requirements is None:
         return None
-    return a if difference <= 0 else b
+    other = b if constant is a else a
+    requirements.append((other - constant, "a clamped index's range must not be empty"))
+    return constant
 
 
-def _highest(a: Poly | None, b: Poly, requirements: list) -> Poly:
-    """An upper bound of ``max(a, b)`` (``a`` unknown: the value is at most ``b`` after the
-    step that sets it): the larger when the difference is constant, else ``a`` with the
-    requirement ``a >= b``."""
+def _highest(a: Poly | None, b: Poly, requirements: list) -> Poly | None:
+    """An upper bound of ``max(a, b)`` (None when ``a`` is unknown): the larger when the
+    difference is constant, else the one that is not a constant, with the requirement that
+    it is the larger."""
     if a is None:
-        return b
+        return None
     difference = (a - b).const_value()
-    if difference is None:
-        requirements.append((a - b, "a clamped index's range must not be empty"))
-        return a
+    if difference is None:  # keep the one that grows with the sizes, require it is the larger
+        larger, smaller = (b, a) if a.const_value() is not None else (a, b)
+        requirements.append((larger - smaller, "a clamped index's range must not be empty"))
+        return larger
     return a if difference >= 0 else b
 
 
@@ -232,3 +258,89 @@ def _inside_clamp(node, block, last: int) -> bool:
 
 def _render(reader: ExpressionReader, poly: Poly) -> str:
     return reader.atoms.render(poly)
+
+
+def find_hulls(body, reader: ExpressionReader, headers: dict[int, object]) -> dict[str, Clamp]:
+    """Locals that only ever hold their initial value or a loop's variable (``best = i`` in
+    an argmin): they stay within the hull of those values. ``headers`` maps each counted
+    loop's node start to its header."""
+    found = {}
+    writes: dict[str, list] = {}
+    for node in walk(body):
+        if node.type in ("assignment_expression", "update_expression"):
+            target = node.child_by_field_name("left" if node.type ==
+                                              "assignment_expression" else "argument")
+            target = strip(target)
+            if target is not None and target.type == "identifier":
+                writes.setdefault(text(target), []).append(node)
+    for node in walk(body):
+        if node.type != "declaration":
+            continue
+        for child in node.children:
+            declarator = child.child_by_field_name("declarator") \
+                if child.type == "init_declarator" else None
+            if declarator is None or declarator.type != "identifier":
+                continue
+            name = text(declarator)
+            hull = _hull(name, reader.read(child.child_by_field_name("value")),
+                         writes.get(name, []), headers, reader)
+            if hull is not None:
+                found[name] = hull
+    return found
+
+
+def _hull(name: str, initial: Poly, writes: list, headers: dict[int, object],
+          reader: ExpressionReader) -> Clamp | None:
+    if not writes:
+        return None
+    lows, highs = [initial], [initial]
+    for write in writes:
+        if write.type != "assignment_expression" or text(write.child(1)) != "=":
+            return None
+        value = strip(write.child_by_field_name("right"))
+        header = _enclosing_header(write, text(value), headers) if value is not None and \
+            value.type == "identifier" else None
+        if header is None:
+            return None
+        lows.append(header.lower)
+        highs.append(header.upper - ONE)
+    requirements: list = []
+    lower = lows[0]
+    for low in lows[1:]:
+        lower = _lowest(lower, low)
+        if lower is None:
+            return None
+    upper = highs[0]
+    for high in highs[1:]:
+        upper = _highest(upper, high, requirements)
+    loop_names = {h.var for h in headers.values()}
+    if (reader.atoms.plain_names(lower) | reader.atoms.plain_names(upper)) & loop_names:
+        return None  # a bound that moves with an outer loop
+    clamp = Clamp(name, lower, upper, requirements)
+    clamp.requirements.append((upper - lower, f"{name} takes values in [{_render(reader, lower)}"
+                                              f", {_render(reader, upper)}]"))
+    for poly in (lower, upper):
+        clamp.names |= reader.atoms.plain_names(poly)
+    return clamp
+
+
+def _enclosing_header(node, variable: str, headers: dict[int, object]):
+    current = node.parent
+    while current is not None:
+        header = headers.get(current.start_byte)
+        if header is not None and current.type == "for_statement" and header.var == variable:
+            return header
+        current = current.parent
+    return None
+
+
+def clamped_call(node, reader: ExpressionReader) -> Clamp | None:
+    """The range of a ``std::clamp(e, L, U)`` or ``std::min(std::max(e, L), U)`` value
+    (what a local defined once from it stands for); None for other calls."""
+    state = _value_range("", node, reader, _Range(None, None))
+    if state is None or state.lower is None or state.upper is None:
+        return None
+    clamp = Clamp(normalized(node), state.lower, state.upper, state.requirements)
+    clamp.requirements.append((state.upper - state.lower,
+                               f"{' '.join(text(node).split())} needs a non-empty range"))
+    return clamp

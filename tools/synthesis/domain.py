@@ -99,6 +99,7 @@ class _Builder:
         self.checks: list[Check] = []
         self.highs: dict[str, list[Expr]] = {}
         self.minimums: dict[str, int] = {}
+        self.purely_free: set[str] = set()  # free extents no other input constrains
         self.lows: dict[str, list[Expr]] = {}
         self.offsets = 0
 
@@ -118,6 +119,8 @@ class _Builder:
             self._extent(path, plain.get(path, []), valued.get(path, []), domain)
         for obligation in [o for group in valued.values() for o in group]:
             self._value_obligation(obligation)
+        for source in facts.nonnegative_sources:  # read as x % m: kept >= 0
+            self.lows.setdefault(source, []).append(Num(0))
         self._ranges(domain)
         for poly, why in facts.requirements:
             self.checks.append(Check(self.expr(poly, "min"), why))
@@ -212,6 +215,8 @@ class _Builder:
                                        "analysis can see: its extent is unknown")
             free = self._free(f"free:{path}")
             self.quantities[name] = Extreme((Ref(free), *requirements))
+            if not requirements:
+                self.purely_free.add(path)
         else:
             self.quantities[name] = Extreme((Num(0), *requirements))
         own = next((Poly.symbol(a.key) for a in self.facts.atoms
@@ -351,28 +356,39 @@ class _Builder:
             highs = self.highs.get(source) or [Sum(((1, (Ref(low_name),)), (10, ())))]
             self.quantities[high_name] = Extreme(tuple(highs), largest=False)
             domain.ranges[source] = (low_name, high_name)
-            holder = _holder(source)
+            holder = self._holder(source)
             pair = (Ref(high_name), Ref(low_name))
-            if holder is None:  # a scalar parameter always needs a value
-                self.checks.append(Check(Sum(((1, (pair[0],)), (-1, (pair[1],)))),
-                                         f"{source} needs a value in its range"))
-            else:
+            room = Sum(((1, (pair[0],)), (-1, (pair[1],))))
+            if holder is None or f"ext:{holder}" not in self.quantities:  # a scalar value
+                self.checks.append(Check(room, f"{source} needs a value in its range"))
+            elif holder in self.purely_free:
                 gates.setdefault(holder, []).append(pair)
+            else:  # a size fixed by other inputs: the range must not be empty when it is not
+                extent = Ref(f"ext:{holder}")
+                self.checks.append(Check(Gate(((extent, Num(1)),), room),
+                                         f"the values of {source} need a non-empty range"))
         for holder, pairs in gates.items():
             name = f"ext:{holder}"
-            if name not in self.quantities:
-                continue
             raw = f"raw:{holder}"
             self.quantities[raw] = self.quantities[name]
             self._retarget(raw, name)
             self.quantities[name] = Gate(tuple(pairs), Ref(raw))
+
+    def _holder(self, source: str) -> str | None:
+        """The container whose elements hold a source's values (None for a scalar)."""
+        if "." in source:
+            return source.rsplit(".", 1)[0]
+        if source.endswith("[]"):
+            return source
+        param = self.facts.target.param(source)
+        return source if param is not None and param.ctype.indexable else None
 
     def _retarget(self, raw: str, name: str) -> None:
         """Bounds of a container's own index values use its size before the gate."""
         for key, expr in list(self.quantities.items()):
             if key.startswith(("lo:", "hi:")) and name in expr.refs():
                 source = key.split(":", 1)[1]
-                if _holder(source) == name.split(":", 1)[1]:
+                if self._holder(source) == name.split(":", 1)[1]:
                     self.quantities[key] = _replace_ref(expr, name, raw)
 
     def _type_floor(self, source: str) -> int:
@@ -409,15 +425,6 @@ class _Builder:
         if atom.kind == "division" and atom.numerator is not None and atom.divisor:
             return Div(self.expr(facts.mapping(atom.numerator), "max"), atom.divisor)
         raise CannotSynthesize(f"{atom.text} has no value the harness can set")
-
-
-def _holder(source: str) -> str | None:
-    """The container whose elements hold a source's values (None for a scalar parameter)."""
-    if "." in source:
-        return source.rsplit(".", 1)[0]
-    if source.endswith("[]"):
-        return source
-    return source if re.fullmatch(r"\w+(\[\])*", source) else None
 
 
 def _replace_ref(expr: Expr, old: str, new: str) -> Expr:

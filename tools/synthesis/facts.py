@@ -20,7 +20,7 @@ from ellora.tools.loops.cpp.reader import ExpressionReader, normalized, strip
 from ellora.tools.loops.cpp.scope import text, walk
 from ellora.tools.loops.cxx_types import CType
 from ellora.tools.loops.expr import Poly, is_atom
-from ellora.tools.synthesis.clamps import find_clamps
+from ellora.tools.synthesis.clamps import clamped_call, find_clamps, find_hulls
 from ellora.tools.synthesis.ranges import PLACEHOLDER, SymbolMap, Unbounded, index_candidates
 from ellora.tools.synthesis.scan import Scan, literal_value, scan_function, value_path
 from ellora.tools.synthesis.target import CannotSynthesize, Target
@@ -69,6 +69,7 @@ class Facts:
     requirements: list[tuple[Poly, str]] = field(default_factory=list)  # poly >= 0, why
     clamps: dict = field(default_factory=dict)  # clamped local -> Clamp
     clamp_ranges: dict[str, Interval] = field(default_factory=dict)  # its symbol -> range
+    nonnegative_sources: set[str] = field(default_factory=set)  # inputs read as e % m
     degree: int = 1
     notes: list[str] = field(default_factory=list)
     mentioned: set[str] = field(default_factory=set)  # names the body uses
@@ -86,7 +87,10 @@ def gather_facts(target: Target) -> Facts:
     models = _loop_models(target)
     facts = Facts(target, scan, SymbolMap(lambda s: None))
     facts.mentioned = {text(n) for n in walk(target.body) if n.type == "identifier"}
-    facts.clamps = find_clamps(target.body, reader)
+    headers = {h.node.start_byte: h for m in models for h in (m.header, *m.inner)
+               if h.node is not None}
+    facts.clamps = {**find_hulls(target.body, reader, headers),
+                    **find_clamps(target.body, reader)}
     facts.dims, facts.index_scalars = _classify_scalars(target, scan, models, reader,
                                                         facts.clamps)
     facts.mapping = SymbolMap(_replacer(facts, reader, set()))
@@ -103,6 +107,15 @@ def gather_facts(target: Target) -> Facts:
     for path, member, line in scan.fronts:
         where = f"{path}.{member}() (line {line})"
         facts.obligations.append(Obligation(path, [Poly()], [Poly()], where))
+    for path, length, line in scan.ranges:  # (p, p + n): elements 0 .. n - 1 of p
+        where = f"the first {' '.join(text(length).split())} elements of {path} (line {line})"
+        try:
+            last = facts.mapping(reader.read(length)) - Poly.const(1)
+            _check_symbols(facts, [last])
+        except Unbounded as why:
+            _unbounded(facts, path, where, str(why))
+            continue
+        facts.obligations.append(Obligation(path, [last], [Poly()], where))
     _mark_sizes_read(facts)
     _wrap_checks(facts, reader)
     facts.degree = _work_degree(facts, models)
@@ -140,7 +153,8 @@ def _classify_scalars(target: Target, scan: Scan, models, reader, clamps) -> tup
             for poly in (header.lower, header.upper):
                 in_bounds |= atoms.plain_names(poly)
     for node in (*scan.resized.values(), *scan.exact_sizes.values(),
-                 *[n for n in scan.local_extents.values() if not isinstance(n, (tuple, str))]):
+                 *[n for n in scan.local_extents.values() if not isinstance(n, (tuple, str))],
+                 *[length for _, length, _ in scan.ranges]):
         in_bounds |= {text(n) for n in walk(node) if n.type in ("identifier", "type_identifier")}
     scaled: set[str] = set()
     offsets: set[str] = set()
@@ -197,9 +211,47 @@ def _replacer(facts: Facts, reader: ExpressionReader, loop_vars: set[str]):
             return _placeholder(facts, symbol, source) if source is not None else None
         if atom.kind == "size" and atom.base in scan.resized:
             return reader.read(scan.resized[atom.base])
+        if atom.kind == "modulo" and atom.node is not None:
+            return _input_modulo(facts, reader, atom)
+        if atom.kind == "call" and atom.node is not None:
+            return _clamped_value(facts, atom, reader)
         return None
 
     return replace
+
+
+def _clamped_value(facts: Facts, atom, reader: ExpressionReader) -> Poly | None:
+    """``std::min(std::max(e, L), U)`` as an index: a symbol ranging over [L, U]."""
+    clamp = clamped_call(atom.node, reader)
+    if clamp is None:
+        return None
+    symbol = f"ellora_clamped_{len(facts.clamp_ranges)}"
+    facts.clamp_ranges[symbol] = Interval(facts.mapping(clamp.lower), facts.mapping(clamp.upper))
+    facts.requirements += [(facts.mapping(p), why) for p, why in clamp.requirements]
+    return Poly.symbol(symbol)
+
+
+def _input_modulo(facts: Facts, reader: ExpressionReader, atom) -> Poly | None:
+    """``x[i] % m`` (input values, a positive modulus) lies in [0, m - 1] once the inputs it
+    reads are generated non-negative; a symbol with that range stands for it."""
+    left = facts.mapping(reader.read(atom.node.child_by_field_name("left")))
+    modulus = facts.mapping(reader.read(atom.node.child_by_field_name("right")))
+    sources = {facts.placeholders[s] for s in left.symbols() if s in facts.placeholders}
+    if not sources or left.symbols() - set(facts.placeholders) or left.constant < 0 or \
+            any(c <= 0 for m, c in left.terms.items() if m != ()):
+        return None
+    if modulus.const_value() is None and not (
+            len(modulus.symbols()) == 1 and modulus.symbols() <= facts.dims):
+        return None
+    if modulus.const_value() is not None and modulus.const_value() <= 0:
+        return None
+    symbol = f"ellora_mod_{len(facts.clamp_ranges)}"
+    facts.clamp_ranges[symbol] = Interval(Poly(), modulus - Poly.const(1))
+    facts.nonnegative_sources |= sources
+    if modulus.const_value() is None:
+        facts.requirements.append((modulus - Poly.const(1),
+                                   f"the modulus of {atom.text} must be positive"))
+    return Poly.symbol(symbol)
 
 
 def _placeholder(facts: Facts, key: str, source: str) -> Poly:
@@ -355,7 +407,9 @@ def _unknown_symbol(facts: Facts, symbol: str) -> str | None:
 
 def _straight_line(facts: Facts, reader: ExpressionReader, modeled_nodes: list) -> None:
     """Accesses outside the modeled loops: their index is its own extreme."""
-    def inside_model(node) -> bool:
+    def inside_model(node) -> bool:  # a lambda's body is not in the loop models
+        if any(a.type == "lambda_expression" for a in _ancestors(node)):
+            return False
         return any(m.start_byte <= node.start_byte < m.end_byte for m in modeled_nodes)
 
     for node in walk(facts.target.body):
@@ -395,6 +449,13 @@ def _clamped_extremes(facts: Facts, poly: Poly) -> tuple[list[Poly], list[Poly]]
     if upper is None or lower is None:
         raise Unbounded("a clamped value enters it in a way the range rules cannot follow")
     return upper, lower
+
+
+def _ancestors(node):
+    current = node.parent
+    while current is not None:
+        yield current
+        current = current.parent
 
 
 def _subscript_parts(facts: Facts, node) -> tuple[str | None, list]:

@@ -47,6 +47,7 @@ class Scan:
     sort_targets: set[str] = field(default_factory=set)
     tests_nan: bool = False
     fronts: list[tuple[str, str, int]] = field(default_factory=list)  # (path, member, line)
+    ranges: list[tuple[str, object, int]] = field(default_factory=list)  # (path, length, line)
 
 
 def scan_function(target: Target) -> Scan:
@@ -141,6 +142,11 @@ def _local_container(target: Target, name: str, ctype: CType, declarator, value,
         arguments = value if value.type == "argument_list" else None
     if arguments is not None:
         named = [a for a in arguments.named_children if a.type != "comment"]
+        span = _range_pair(target, named[0], named[1], found) if len(named) == 2 else None
+        if span is not None:  # std::vector<T> v(x, x + n): n elements read from x
+            found.ranges.append((span[0], span[1], declarator.start_point[0] + 1))
+            found.local_extents[name] = span[1]
+            return
         if named and ctype.kind in ("vector", "bool_vector", "string"):
             source = value_path(target, named[0], found)
             if source is not None and len(named) == 1:
@@ -219,12 +225,38 @@ def _iterator_owner(node) -> str | None:
     return None
 
 
+def _range_pair(target: Target, first, second, found: Scan) -> tuple[str, object] | None:
+    """(input, length) for ``(p, p + n)`` or ``(v.begin(), v.begin() + n)``: a range of the
+    first n elements of an input."""
+    start = strip(first)
+    owner = _iterator_owner(start)
+    if owner is None and start is not None and start.type == "identifier" and \
+            target.param(text(start)) is not None:
+        owner = text(start)
+    end = strip(second)
+    if owner is None or end is None or end.type != "binary_expression" or \
+            text(end.child(1)) != "+":
+        return None
+    left, right = end.child_by_field_name("left"), end.child_by_field_name("right")
+    if normalized(left) == normalized(start):
+        return owner, right
+    if normalized(right) == normalized(start):
+        return owner, left
+    return None
+
+
 def _whole_arguments(target: Target, name: str, named: list, found: Scan) -> None:
     """Inputs passed whole to a function of this file, or as an iterator or pointer without
-    their end to anything, are accessed where the harness cannot see."""
+    their end to anything, are accessed where the harness cannot see; ``(p, p + n)`` is a
+    range of n elements."""
     defined = target.context.scope.file.functions
     short = name.split("::")[-1]
     ends = {o for o in (_end_owner(a) for a in named) if o is not None}
+    for first, second in zip(named, named[1:]):
+        span = _range_pair(target, first, second, found)
+        if span is not None:
+            found.ranges.append((span[0], span[1], first.start_point[0] + 1))
+            ends.add(span[0])
     for argument in named:
         bare = strip(argument)
         if bare is not None and bare.type == "identifier" and target.param(text(bare)) \
