@@ -317,8 +317,8 @@ def _hull(name: str, initial: Poly, writes: list, headers: dict[int, object],
     if (reader.atoms.plain_names(lower) | reader.atoms.plain_names(upper)) & loop_names:
         return None  # a bound that moves with an outer loop
     clamp = Clamp(name, lower, upper, requirements)
-    clamp.requirements.append((upper - lower, f"{name} takes values in [{_render(reader, lower)}"
-                                              f", {_render(reader, upper)}]"))
+    why = f"{name} takes values in [{_render(reader, lower)}, {_render(reader, upper)}]"
+    clamp.requirements.append((upper - lower, why))
     for poly in (lower, upper):
         clamp.names |= reader.atoms.plain_names(poly)
     return clamp

@@ -21,7 +21,6 @@ From the :class:`~ellora.tools.synthesis.facts.Facts`:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from ellora.tools.loops.expr import Poly, is_atom

@@ -5,6 +5,7 @@ NaN tests, and inputs handed whole to code the harness cannot follow."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -252,7 +253,7 @@ def _whole_arguments(target: Target, name: str, named: list, found: Scan) -> Non
     defined = target.context.scope.file.functions
     short = name.split("::")[-1]
     ends = {o for o in (_end_owner(a) for a in named) if o is not None}
-    for first, second in zip(named, named[1:]):
+    for first, second in itertools.pairwise(named):
         span = _range_pair(target, first, second, found)
         if span is not None:
             found.ranges.append((span[0], span[1], first.start_point[0] + 1))
