@@ -148,6 +148,8 @@ def _locate(text: LoopText, target: str) -> tuple[str, str]:
     statement = locate.statement
     find_key = _body_with(text, statement, f"{{ if (({key}) {better} ellora_key) ellora_key = "
                                            f"({key}); }}")
+    if target == "openmp":
+        return _locate_one_pass(text, locate, key, kind, start, better)
     equal = "<" if locate.strict else ">"
     pick = "min" if locate.strict else "max"
     find_index = _body_with(text, statement, (
@@ -178,6 +180,39 @@ def _locate(text: LoopText, target: str) -> tuple[str, str]:
     how = (f"arg{locate.operator} in two reductions: the {locate.operator}imum key, then the "
            f"{'first' if locate.strict else 'last'} {text.var} that reaches it (the loop's "
            "tie-breaking)")
+    return "{\n" + _pad(code) + "}", how
+
+
+def _locate_one_pass(text: LoopText, locate, key: str, kind: str, start: str,
+                     better: str) -> tuple[str, str]:
+    """OpenMP argmin/argmax in one pass: each thread keeps (key, index) of its chunk as the
+    loop does (``<`` keeps the first of equal keys, ``<=`` the last), and a declared
+    reduction combines the threads' pairs with the same rule across chunks."""
+    compare = better if locate.strict else better + "="
+    prefer = "<" if locate.strict else ">"  # among equal keys: the first (<) or last index
+    statement = locate.statement
+    probe = _body_with(text, statement, (
+        f"{{ if (({key}) {compare} ellora_best.key) {{ ellora_best.key = ({key}); "
+        "ellora_best.index = ellora_m; } }"))
+    combine = (f"omp_out = (omp_in.index >= 0 && (omp_out.index < 0 || omp_in.key {better} "
+               f"omp_out.key || (!(omp_out.key {better} omp_in.key) && omp_in.index {prefer} "
+               "omp_out.index))) ? omp_in : omp_out")
+    assign = [f"const {text.var_type} {text.var} = ({text.var_type})ellora_best.index;"]
+    if locate.best is not None:
+        assign.append(f"{locate.best} = ellora_best.key;")
+    assign.append(f"{locate.index} = {text.rewrite(locate.index_value)};")
+    found = (f"typedef {kind} ellora_key_t;\n"
+             "struct ellora_best_t { ellora_key_t key; long long index; };\n"
+             f"#pragma omp declare reduction(ellora_best_of : ellora_best_t : {combine}) "
+             "initializer(omp_priv = omp_orig)\n"
+             f"ellora_best_t ellora_best = {{{start}, -1}};  // -1: nothing beat the start\n"
+             "#pragma omp parallel for schedule(static) reduction(ellora_best_of:ellora_best)\n"
+             f"for (long long ellora_m = ellora_lo; ellora_m < ellora_hi; ++ellora_m) "
+             f"{_indexed(text, probe)}\n"
+             "if (ellora_best.index >= 0) {\n" + _pad("\n".join(assign)) + "}\n")
+    code = _range_lines(text) + "if (ellora_hi > ellora_lo) {\n" + _pad(found) + "}\n"
+    how = (f"arg{locate.operator} in one pass: each thread keeps its chunk's (key, index) as "
+           "the loop does and a declared reduction combines them with the loop's tie-breaking")
     return "{\n" + _pad(code) + "}", how
 
 
