@@ -244,9 +244,10 @@ def _harness_for(state: TaskState, services: Services, spec: VerifySpec) -> dict
         return {"origin": "none", "reason": "harnesses are synthesized for C and C++ only; "
                 "add <name>.harness.f90 (see tools/harness/ellora_harness.f90)"}
     settings = services.settings.agent
+    first, last = _tested_lines(state)
     try:
-        made = synthesize_harness(state["original"], state["first_line"], state["last_line"],
-                                  Path(state["file"]).name, harness_sizes(settings))
+        made = synthesize_harness(state["original"], first, last, Path(state["file"]).name,
+                                  harness_sizes(settings))
     except CannotSynthesize as why:
         return {"origin": "none", "reason": str(why)}
     except Exception as error:  # noqa: BLE001 - code the analysis trips on stays unverified
@@ -256,6 +257,15 @@ def _harness_for(state: TaskState, services: Services, spec: VerifySpec) -> dict
     saved.write_text(made.text)
     return {"origin": "synthesized", "path": str(saved), "function": made.function,
             "outputs": made.outputs, "notes": made.notes, "new": True}
+
+
+def _tested_lines(state: TaskState) -> tuple[int, int]:
+    """The lines whose function the harness calls: those of the loops the plan parallelizes
+    (a whole-file selection may hold other functions), else the selection."""
+    loops = (state.get("plan") or {}).get("parallel_loops") or []
+    if loops:
+        return min(loops), max(loops)
+    return state["first_line"], state["last_line"]
 
 
 def _unusable(harness: dict, why: str) -> dict:

@@ -371,3 +371,25 @@ def test_the_lsp_report_names_the_harness():
     text = agent_report_markdown({"test": {**test, "status": "not_established"},
                                   "harness": none}, "not applied")
     assert "Harness (none): the index in w[i * i] cannot be bounded" in text
+
+
+def test_a_whole_file_selection_tests_the_function_the_plan_changes(make_services, tmp_path):
+    """Selected whole, a file with two functions gets a harness for the one whose loop the
+    plan parallelizes."""
+    from ellora.agents.runner import run_task
+
+    source = tmp_path / "lib.cpp"
+    source.write_text("int version() { return 3; }\n\n" + (EXAMPLES / "saxpy.cpp").read_text())
+    services = make_services(None, **FAST_AGENT)
+    state = _agent_state(source, 1, source.read_text().count("\n"))
+    report = run_task(state, services, services.settings.state_dir / "checkpoints.sqlite")
+    assert report["status"] == "verified", report["status_reason"]
+    assert report["harness"]["function"] == "saxpy"
+
+
+def test_a_pointer_returned_is_not_compared():
+    from ellora.tools.synthesis import CannotSynthesize
+
+    with pytest.raises(CannotSynthesize, match="returns a pointer"):
+        _synthesize("double* f(int n, double* x) {\n  for (int i = 0; i < n; ++i) x[i] = 0;\n"
+                    "  return x;\n}\n")

@@ -12,6 +12,10 @@ from ellora.tools.loops.cpp.scope import text, walk
 from ellora.tools.loops.cxx_types import CType
 
 
+_COMPARABLE_RETURNS = ("scalar", "bool", "complex", "string", "vector", "bool_vector",
+                       "std_array", "struct", "auto")
+
+
 class CannotSynthesize(ValueError):
     """No harness can be synthesized; the message says why, in the user's terms."""
 
@@ -123,6 +127,13 @@ def _read_target(parsed: CppSource, definition) -> Target:
     returns = scope.return_type
     if returns is not None and returns.name == "void":
         returns = None
+    declarator = definition.child_by_field_name("declarator")
+    if returns is not None and declarator is not None and \
+            declarator.type == "pointer_declarator":
+        raise CannotSynthesize(f"{name}() returns a pointer, which a harness cannot compare")
+    if returns is not None and returns.kind not in _COMPARABLE_RETURNS:
+        raise CannotSynthesize(f"{name}() returns {returns.name}, which a harness cannot "
+                               "compare (a pointer, a map, an unknown type)")
     target = Target(parsed, definition, name, _call_spelling(definition, name), params,
                     returns, context)
     _check_callees(target)
