@@ -11,7 +11,6 @@ from ellora.tools.loops.cpp import CppSource
 from ellora.tools.loops.cpp.scope import text, walk
 from ellora.tools.loops.cxx_types import CType
 
-
 _COMPARABLE_RETURNS = ("scalar", "bool", "complex", "string", "vector", "bool_vector",
                        "std_array", "struct", "auto")
 
