@@ -95,7 +95,21 @@ def llama_cpp_command(settings: ServeSettings) -> list[str]:
         command += ["--n_threads", str(settings.n_threads)]
     if chat_format:
         command += ["--chat_format", chat_format]
+    if settings.lora_modules:  # one GGUF LoRA (ellora train export-gguf), served by its name
+        name, path = _llama_cpp_lora(settings)
+        command[command.index("--model_alias") + 1] = name
+        command += ["--lora_path", path]
     return command + list(settings.extra_args)
+
+
+def _llama_cpp_lora(settings: ServeSettings) -> tuple[str, str]:
+    if len(settings.lora_modules) > 1:
+        raise ServeError("llama.cpp serves one LoRA adapter at a time: give one --lora NAME=FILE")
+    name, path = next(iter(settings.lora_modules.items()))
+    if not (path.endswith(".gguf") and Path(path).is_file()):
+        raise ServeError(f"--lora {name}={path}: llama.cpp needs a GGUF LoRA file; write one "
+                         "with 'ellora train export-gguf ADAPTER --output FILE.gguf'")
+    return name, str(Path(path).resolve())
 
 
 def client_model_name(settings: ServeSettings) -> str:
@@ -104,6 +118,8 @@ def client_model_name(settings: ServeSettings) -> str:
         if settings.lora_modules:
             return next(iter(settings.lora_modules))
         return served_name(settings, settings.base_model or "model")
+    if settings.lora_modules:
+        return next(iter(settings.lora_modules))
     return served_name(settings, str(resolve_gguf_path(settings.base_model)))
 
 

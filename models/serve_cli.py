@@ -30,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=PATH",
-        help="vllm: serve this LoRA adapter under NAME (repeatable)",
+        help="serve this LoRA adapter under NAME (vllm: repeatable, an adapter folder; "
+        "llama.cpp: one GGUF LoRA file from 'ellora train export-gguf')",
     )
     parser.add_argument("--host", help="default: serve.host (127.0.0.1)")
     parser.add_argument("--port", type=int, help="default: serve.port (8000)")

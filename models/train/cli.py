@@ -1,10 +1,13 @@
-"""``ellora train {run, merge, verify, test, dataset}``: LoRA fine-tuning and its checks.
+"""``ellora train {run, merge, verify, test, dataset, export-gguf}``: LoRA fine-tuning and
+its checks.
 
     ellora train run --data kokkos.json --output runs/kokkos [--max-steps 400] [--resume]
     ellora train merge runs/kokkos/adapter --output runs/kokkos/merged
     ellora train verify --adapter runs/kokkos/adapter [--limit 8]
     ellora train test kokkos_testing.yaml --adapter runs/kokkos/adapter --output answers
     ellora train dataset src/ third_party/ --output code.jsonl
+    ellora train dataset --from-engine --output data/engine --pareval ~/ParEval
+    ellora train export-gguf runs/engine/adapter --output runs/engine/adapter.gguf
 
 Settings come from the ``[train]`` section of ellora.toml, ``ELLORA_TRAIN__*`` and ``--set``;
 the flags here override them. Multi-GPU: ``accelerate launch --config_file CONFIG -m
@@ -24,7 +27,7 @@ from ellora.agents.cli.errors import UserError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Register the five actions and their options."""
+    """Register the actions and their options."""
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     run = actions.add_parser("run", help="train a LoRA adapter (SFT, loss on answers only)")
     _common(run)
@@ -46,6 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _generation(test)
     test.add_argument("file", help="test YAML: a list of {Context, Question}")
     test.add_argument("--output", default="test_answers", help="output stem (.json and .md)")
+    export = actions.add_parser("export-gguf", help="write an adapter as a GGUF LoRA for "
+                                "llama.cpp (ellora serve --engine llama.cpp --lora NAME=FILE)")
+    export.add_argument("adapter", help="adapter folder (OUTPUT/adapter)")
+    export.add_argument("--output", required=True, help="the .gguf file to write")
+    export.add_argument("--base-gguf", help="the GGUF it applies to (default: the one it was "
+                        "trained on, else the Gemma 3 270M)")
     dataset = actions.add_parser(
         "dataset", help="raw C/C++/Fortran code (HPC-Coder style), or --from-engine: "
         "verified ports of E4S library loops")
@@ -101,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         "verify": _verify,
         "test": _test,
         "dataset": _dataset,
+        "export-gguf": _export_gguf,
     }
     try:
         return actions[args.action](args)
@@ -175,6 +185,18 @@ def _test(args: argparse.Namespace) -> int:
     records = answer_tests(loaded, load_test_yaml(args.file), args.max_new_tokens)
     for path in write_review(records, Path(args.output), loaded.label):
         print(path)
+    return 0
+
+
+def _export_gguf(args: argparse.Namespace) -> int:
+    from ellora.models.train.gguf_lora import ExportError, export_gguf_lora
+
+    if not args.output.endswith(".gguf"):
+        raise UserError(f"--output {args.output}: name the file *.gguf")
+    try:
+        print(export_gguf_lora(args.adapter, args.output, args.base_gguf))
+    except ExportError as error:
+        raise UserError(f"ellora train export-gguf: {error}") from None
     return 0
 
 

@@ -1,0 +1,357 @@
+"""The engine data set: library loops become free-standing kernels, variations compile,
+duplicates and code close to the evaluation suites are left out, the engine's ports are kept
+only when the differential test passes (a wrong port fails it), refusals keep the engine's
+reasons, examples take the shapes the model meets (the agent's coder turns an agent-form
+answer back into the port), and adapters export as GGUF LoRA files llama.cpp loads.
+Real tree-sitter, g++, sandbox, engine and llama.cpp."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from ellora.agents.cli.main import main
+from ellora.models.train.engine_dedup import (
+    closest_reference,
+    deduplicate,
+    exact_key,
+    leaks,
+    load_references,
+    shingles,
+    split_of,
+)
+from ellora.models.train.engine_extract import ExtractReport, extract_kernels
+from ellora.models.train.engine_variants import can_be_int, rename, retype, snake_name, \
+    to_vectors, variants
+
+LIBRARY_C = """\
+#include "_hypre_parcsr_mv.h"
+
+HYPRE_Int
+hypre_VectorAxpy( HYPRE_Complex alpha, hypre_Vector *x, hypre_Vector *y )
+{
+   HYPRE_Complex *x_data = hypre_VectorData(x);
+   HYPRE_Complex *y_data = hypre_VectorData(y);
+   HYPRE_Int      size   = hypre_VectorSize(x);
+   HYPRE_Int      i;
+#if defined(HYPRE_USING_OPENMP)
+   #pragma omp parallel for private(i) HYPRE_SMP_SCHEDULE
+#endif
+   for (i = 0; i < size; i++)
+   {
+      y_data[i] += alpha * x_data[i];
+   }
+   return hypre_error_flag;
+}
+
+HYPRE_Real
+hypre_VectorNorm( hypre_Vector *x )
+{
+   HYPRE_Complex *data = hypre_VectorData(x);
+   HYPRE_Int      size = hypre_VectorSize(x);
+   HYPRE_Real     result = 0.0, t;
+   HYPRE_Int      i;
+   for (i = 0; i < size; i++)
+   {
+      t = hypre_abs(data[i]);
+      result = hypre_max(result, t);
+   }
+   return result;
+}
+
+void prefix( HYPRE_Int n, HYPRE_Real *a )
+{
+   HYPRE_Int i;
+   for (i = 1; i < n; i++)
+   {
+      a[i] += a[i - 1];
+   }
+}
+
+void members( hypre_Vector *x, HYPRE_Int n )
+{
+   HYPRE_Int i;
+   for (i = 0; i < n; i++) { x->data[i] = 0.0; }
+}
+
+void calls( HYPRE_Int n, HYPRE_Real *a )
+{
+   HYPRE_Int i;
+   for (i = 0; i < n; i++) { a[i] = hypre_Rand(); }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def kernels():
+    report = ExtractReport()
+    found = extract_kernels(LIBRARY_C, report)
+    return {k.function: k for k in found}, report
+
+
+def test_library_loops_become_kernels_with_mapped_types_and_counters(kernels):
+    found, report = kernels
+    axpy = found["hypre_VectorAxpy"].source
+    assert "void hypre_VectorAxpy(double alpha, const double* x_data, double* y_data, " \
+        "int size)" in axpy
+    assert "for (int i = 0; i < size; i++)" in axpy and "hypre_" not in axpy.split("(")[1]
+    norm = found["hypre_VectorNorm"].source
+    assert norm.startswith("#include <cmath>\n#include <algorithm>")
+    assert "double hypre_VectorNorm(const double* data, int size, double result)" in norm
+    assert "double t = 0;" in norm and "std::max(result, t)" in norm and "std::abs(data[i])" in norm
+    assert norm.rstrip().endswith("return result;\n}")
+    assert report.loops == 5 and report.kept == 3
+    assert report.reasons == {"a struct member": 1, "a call to ...": 1}
+
+
+def test_variants_rename_retype_and_take_vectors(kernels):
+    from ellora.models.train.engine_data import syntax_check
+
+    axpy = kernels[0]["hypre_VectorAxpy"]
+    renamed = rename(axpy.source, axpy.name, "vector_axpy", random.Random(1))
+    assert "hypre_VectorAxpy" not in renamed and "vector_axpy(" in renamed
+    assert exact_key(renamed) == exact_key(axpy.source)  # same code up to names
+    floats = retype(axpy.source, "double", "float")
+    assert "float alpha" in floats and "double" not in floats
+    vectors = to_vectors(axpy.source, axpy.name, "east")
+    assert "std::vector<double> const& x_data" in vectors and "std::vector<double>& y_data" in vectors
+    assert can_be_int(axpy.source) and not can_be_int(kernels[0]["hypre_VectorNorm"].source)
+    made = variants(axpy, random.Random(3), 3)
+    assert made[0].how == "base" and len({v.source for v in made}) == len(made) == 4
+    assert all(syntax_check([v.source for v in made]))
+    assert snake_name("hypre_CSRMatrixMatvecHost_loop3") == "csr_matrix_matvec_host_3"
+
+
+def test_syntax_check_names_the_kernels_that_fail():
+    from ellora.models.train.engine_data import syntax_check
+
+    good = "void f(int n, double* a) { for (int i = 0; i < n; i++) a[i] = 1; }"
+    bad = "void f(int n, double* a) { for (int i = 0; i < n; i++) a[i] = undefined_name; }"
+    assert syntax_check([good, bad, good, bad], batch=3) == [True, False, True, False]
+
+
+def test_duplicates_leaks_and_splits(tmp_path):
+    a = "void f(int n, double* y, const double* x) { for (int i = 0; i < n; i++) y[i] = 2 * x[i]; }"
+    b = a.replace("f(", "g(").replace("y", "out").replace("x", "in")  # renamed copy
+    c = a.replace("2 * x[i]", "2 * x[i] + 1")  # near copy
+    d = "int h(int n, const int* v) { int s = 0; for (int k = n; k > 0; k--) s ^= v[k - 1] << 2; " \
+        "return s; }"
+    result = deduplicate([a, b, c, d], threshold=0.6)
+    assert result.kept == [0, 3] and result.exact == {1: 0} and result.near[2][0] == 0
+    references = load_references(None, REPO)
+    dot = ("double dot(int n, const double* x, const double* y) { double r = 0.0;\n"
+           "  for (int i = 0; i < n; ++i) {\n    r += x[i] * y[i];\n  }\n  return r; }")
+    hit = closest_reference(shingles(dot), references)
+    assert hit.origin == "builtin" and hit.name.startswith("reduce_dot/") and leaks(hit)
+    assert not leaks(closest_reference(shingles(d), references))
+    assert split_of("hypre/src/a.c") == split_of("hypre/src/a.c")
+    splits = [split_of(f"pkg/file{i}.c") for i in range(2000)]
+    assert 0.85 < splits.count("train") / 2000 < 0.95 and splits.count("test") > 40
+
+
+def test_openmp_ports_drop_the_size_threshold_only():
+    from ellora.models.train.engine_ports import present, without_min_trip
+
+    line = ("  #pragma omp parallel for schedule(static) reduction(+:s) "
+            "if((long long)(x.size()) - (long long)(0) >= ELLORA_MIN_PARALLEL_TRIP)")
+    assert without_min_trip(line) == "  #pragma omp parallel for schedule(static) reduction(+:s)"
+    guarded = "#pragma omp parallel for if(ok_3 && (long long)(n) - (long long)(0) >= " \
+        "ELLORA_MIN_PARALLEL_TRIP)"
+    assert without_min_trip(guarded) == "#pragma omp parallel for if(ok_3)"
+    from ellora.tools.loops.emit.openmp import MIN_TRIP_HELPER
+
+    source = f"#include <vector>\n\n{MIN_TRIP_HELPER}\nvoid f() {{\n{line}\n  for (;;) {{}}\n}}\n"
+    shown = present(source, "openmp")
+    assert "ELLORA_MIN_PARALLEL_TRIP" not in shown and "reduction(+:s)\n" in shown
+    assert present(source, "kokkos") == source  # Kokkos keeps its guard (see present)
+
+
+AXPY = """\
+void axpy(double alpha, const double* x, double* y, int n) {
+  for (int i = 0; i < n; i++) {
+    y[i] += alpha * x[i];
+  }
+}
+"""
+RUNNING = """\
+double running(int n, const double* x, double* y) {
+  double s = 0.0;
+  for (int i = 0; i < n; i++) {
+    s = 0.5 * s + x[i];
+    y[i] = s;
+  }
+  return s;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def verifier(tmp_path_factory):
+    from ellora.models.train.engine_ports import Verifier
+
+    return Verifier(tmp_path_factory.mktemp("verify"))
+
+
+def test_a_port_is_kept_only_when_the_test_passes(verifier):
+    from ellora.models.train.engine_ports import port_kernel
+
+    harness = verifier.harness(AXPY, "axpy")
+    result = port_kernel(AXPY, "axpy", "openmp", verifier, harness)
+    assert result.outcome == "port" and result.patterns == ["map"]
+    assert "#pragma omp parallel for" in result.port and "MIN_PARALLEL" not in result.port
+    assert result.test.startswith("harness, 5 sizes")
+    wrong = result.port.replace("y[i] += alpha * x[i];", "y[i] += alpha * x[i + 1 < n ? i : 0];")
+    passed, why, _ = verifier.check(AXPY, wrong, "openmp", harness)
+    assert not passed and why.startswith("test failed")
+    refused = port_kernel(RUNNING, "running", "openmp", verifier, verifier.harness(RUNNING,
+                                                                                 "running"))
+    assert refused.outcome == "refusal" and refused.port == ""
+    assert "carries a value from one iteration to the next" in refused.reason
+
+
+def _record(kernel: str, name: str, result) -> dict:
+    return {"id": "lib/f.c:1:base", "name": name, "variant": "base", "kernel": kernel,
+            "package": "lib", "version": "1", "library": "lib", "license": "MIT",
+            "file": "f.c", "function": name, "line": 1, "end_line": 5,
+            **result.to_dict()}
+
+
+def test_forms_the_eval_and_the_agent_read_back(verifier, make_services):
+    from ellora.agents.coder import coder
+    from ellora.evals.prompts import GENERATION, SYSTEM, extract_code
+    from ellora.models.scripted import ScriptedModel
+    from ellora.models.train.engine_formats import agent_example, agent_state, \
+        explain_example, pareval_example, refusal_example, translate_example
+    from ellora.models.train.engine_ports import port_kernel
+
+    vectors = to_vectors(AXPY, "axpy", "east")
+    record = _record(vectors, "axpy", port_kernel(vectors, "axpy", "openmp", verifier,
+                                                  verifier.harness(vectors, "axpy")))
+    example = pareval_example(record, with_system=True)
+    assert example.context == SYSTEM and example.question.startswith(
+        GENERATION.split("{function}")[0] + "axpy")
+    assert "// Serial implementation of axpy\n// /* A loop of axpy in lib (f.c)." in example.question
+    assert "// OpenMP implementation of axpy\n#include <omp.h>\n\n/* " in example.question
+    assert "Use OpenMP to compute in parallel.\n*/\nvoid axpy(double alpha, " \
+        "std::vector<double> const& x, std::vector<double>& y, int n) {\n\n```" in example.question
+    prompt = example.question.split("```cpp\n", 1)[1].rsplit("```", 1)[0]
+    assembled = prompt + extract_code(example.answer)  # what the evaluation compiles
+    assert assembled.count("{") == assembled.count("}") and "#pragma omp parallel for" in assembled
+    assert pareval_example(record, with_system=False).context == ""
+    assert translate_example(record, True).answer.strip("`\ncp").startswith("#include <vector>")
+    state = {**agent_state(record), "task_id": "t", "attempts": 0,
+             "plan": {**agent_state(record)["plan"], "strategy": "model"}}
+    model = ScriptedModel(replies=[explain_example(record, True).answer.split("\n")[0],
+                                   agent_example(record, True).answer])
+    services = make_services(model)
+    services.settings.agent.max_fix_attempts = 1
+    first = coder(state, services)  # "Yes." has no code: the coder asks again
+    assert first.goto == "coder"
+    second = coder({**state, **first.update}, services)
+    assert second.goto == "tester"
+    strip = lambda s: [l for l in s.splitlines() if l.strip()]  # noqa: E731
+    assert strip(second.update["candidate"]) == strip(record["port"])
+    refused = _record(RUNNING, "running", port_kernel(RUNNING, "running", "openmp", None, None))
+    refusal = refusal_example(refused, with_system=False)
+    assert refusal.answer.startswith("Kept serial: the loop at line 3: ") and "```" not in \
+        refusal.answer
+
+
+def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
+    library = tmp_path / "mylib"
+    library.mkdir()
+    (library / "kernels.c").write_text(LIBRARY_C)
+    output = tmp_path / "data"
+    code = main(["train", "dataset", "--from-engine", str(library), "--output", str(output),
+                 "--work", str(tmp_path / "work"), "--targets", "openmp", "--license", "MIT",
+                 "--set", "train.engine.variants_per_kernel=0"])
+    assert code == 0
+    report = json.loads((output / "report.json").read_text())
+    assert report["kernels"] == 3 and report["unique_kernels"] == 3
+    assert report["outcomes"] == {"openmp:port": 2, "openmp:refusal": 1}
+    assert report["ports_by_pattern"] == {"openmp:map": 1, "openmp:reduction": 1}
+    records = [json.loads(l) for l in (output / "records.jsonl").read_text().splitlines()]
+    assert {r["license"] for r in records} == {"MIT"} and all(r["file"] == "kernels.c"
+                                                              for r in records)
+    rows = [json.loads(l) for s in ("train", "validation", "test")
+            for l in (output / f"{s}.jsonl").read_text().splitlines()]
+    assert {r["form"] for r in rows} >= {"pareval", "refusal"}
+    assert len({r["id"].split(":")[0] + r["file"] for r in rows}) == 1  # one file, one split
+    rerun = main(["train", "dataset", "--from-engine", str(library), "--output", str(output),
+                  "--work", str(tmp_path / "work"), "--targets", "openmp",
+                  "--set", "train.engine.variants_per_kernel=0"])
+    assert rerun == 0  # resumed from the cache
+    for bad, says in ((["--targets", "cuda"], "--targets"),
+                      (["--pareval", str(tmp_path)], "not a ParEval checkout"),
+                      (["--output", str(library / "kernels.c")], "is a file")):
+        capsys.readouterr()
+        args = ["train", "dataset", "--from-engine", str(library), "--output", str(output), *bad]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert says in err and len(err.strip().splitlines()) == 1
+    assert main(["train", "dataset", "--output", str(tmp_path / "x.jsonl")]) == 2
+    assert "give folders of source code, or --from-engine" in capsys.readouterr().err
+
+
+def test_gguf_lora_loads_in_llama_cpp_and_a_zero_adapter_changes_nothing(tmp_path):
+    np = pytest.importorskip("numpy")
+    gguf = pytest.importorskip("gguf")
+    llama_cpp = pytest.importorskip("llama_cpp")
+    from safetensors.numpy import save_file
+
+    from ellora.models.gguf import default_gguf_path
+    from ellora.models.train.gguf_lora import export_gguf_lora
+
+    base = default_gguf_path()
+    shapes = {t.name: [int(x) for x in t.shape] for t in gguf.GGUFReader(str(base)).tensors}
+    outputs = []
+    for scale in (0.0, 0.05):
+        folder = tmp_path / f"adapter{scale}"
+        folder.mkdir()
+        rng, tensors = np.random.default_rng(0), {}
+        for layer in range(18):
+            for proj, name in (("q_proj", "attn_q"), ("v_proj", "attn_v")):
+                fan_in, fan_out = shapes[f"blk.{layer}.{name}.weight"]
+                prefix = f"base_model.model.model.layers.{layer}.self_attn.{proj}"
+                tensors[f"{prefix}.lora_A.weight"] = rng.normal(0, 0.05, (4, fan_in)).astype("f4")
+                tensors[f"{prefix}.lora_B.weight"] = (scale * rng.normal(0, 1, (fan_out, 4))
+                                                      ).astype("f4")
+        save_file(tensors, str(folder / "adapter_model.safetensors"))
+        (folder / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 4,
+                                                                "lora_alpha": 8}))
+        lora = export_gguf_lora(folder, tmp_path / f"a{scale}.gguf", base)
+        fields = gguf.GGUFReader(str(lora)).fields
+        assert bytes(fields["adapter.type"].parts[-1]).decode() == "lora"
+        for path in (None, str(lora)):
+            model = llama_cpp.Llama(model_path=str(base), lora_path=path, n_ctx=128,
+                                    n_threads=2, verbose=False)
+            outputs.append(model("int main() {", max_tokens=8, temperature=0)["choices"][0]["text"])
+            del model
+    assert outputs[0] == outputs[1] == outputs[2] != outputs[3]
+
+
+def test_export_gguf_bad_input_is_one_line(tmp_path, capsys):
+    for args, says in (([str(tmp_path), "--output", str(tmp_path / "a.gguf")],
+                        "not a PEFT adapter folder"),
+                       ([str(tmp_path), "--output", str(tmp_path / "a.bin")], "*.gguf")):
+        assert main(["train", "export-gguf", *args]) == 2
+        err = capsys.readouterr().err
+        assert says in err and len(err.strip().splitlines()) == 1
+
+
+def test_serve_runs_a_gguf_lora_on_llama_cpp(tmp_path, capsys):
+    lora = tmp_path / "engine.gguf"
+    lora.write_bytes(b"GGUF")
+    assert main(["serve", "--engine", "llama.cpp", "--lora", f"ellora-hpc={lora}",
+                 "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    command = json.loads(printed.splitlines()[0])["command"]
+    assert command[command.index("--lora_path") + 1] == str(lora)
+    assert command[command.index("--model_alias") + 1] == "ellora-hpc"
+    assert 'model = "ellora-hpc"' in printed
+    assert main(["serve", "--engine", "llama.cpp", "--lora", f"x={tmp_path}", "--dry-run"]) == 2
+    assert "export-gguf" in capsys.readouterr().err
