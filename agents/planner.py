@@ -15,8 +15,9 @@ TEST_STRATEGY = {
     "random inputs at several sizes, outputs compared with a tolerance",
     "program": "differential test of the whole program: original and candidate stdout compared "
     "numerically with a tolerance",
-    "compile-only": "no harness and no main(): the candidate can only be compiled; correctness "
-    "will NOT be established",
+    "compile-only": "no harness and no main(): a harness is synthesized from the function "
+    "(its signature and the accesses the loop model reads); where the inputs' domain cannot be "
+    "inferred, the status stays unverified with the reason",
 }
 
 
@@ -37,6 +38,12 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
     }
     spec = VerifySpec(state["file"], state["original"], state["original"], "", state.get("harness"))
     plan["test_strategy"] = TEST_STRATEGY[spec.mode]
+    from ellora.tools.loops.region import language_of
+
+    if spec.mode == "compile-only" and language_of(state["file"]) == "fortran":
+        plan["test_strategy"] = ("no harness and no main program: the candidate can only be "
+                                 "compiled (add <name>.harness.f90); correctness will NOT be "
+                                 "established")
     existing = _existing_openmp(state) if target == "openmp" else None
     from ellora.tools.loops.region import language_of
 

@@ -71,6 +71,16 @@ def _speedup_lines(report: dict) -> list[str]:
     return lines
 
 
+def _harness_lines(report: dict) -> list[str]:
+    harness = report.get("harness") or {}
+    if harness.get("origin") == "synthesized" and harness.get("path"):
+        return [f"  harness synthesized from {harness.get('function', 'the function')}: "
+                f"{harness['path']} (rerun it, keep it as a regression test)"]
+    if harness.get("reason"):
+        return [f"  no harness: {harness['reason']}"]
+    return []
+
+
 def render_report(report: dict) -> str:
     plan = report.get("plan") or {}
     parts = [
@@ -98,6 +108,7 @@ def render_report(report: dict) -> str:
         "",
         "Test:",
         *_test_lines(report),
+        *_harness_lines(report),
         "",
         "Speedup:",
         *_speedup_lines(report),
