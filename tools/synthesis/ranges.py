@@ -121,16 +121,11 @@ def narrow(env: RangeEnv, conditions: list[tuple[Poly, str, Poly]], poly: Poly
 
 def _facts_of(env: RangeEnv, left: Poly, op: str, right: Poly) -> list[Poly]:
     """Polynomials known to be >= 0 from ``left op right`` (integers)."""
-    if op == "<":
-        return [right - left - ONE]
-    if op == "<=":
-        return [right - left]
-    if op == ">":
-        return [left - right - ONE]
-    if op == ">=":
-        return [left - right]
-    if op == "==":
-        return [left - right, right - left]
+    from ellora.tools.loops.legality.arrays import comparison_facts
+    from ellora.tools.loops.model import Comparison
+
+    if op != "!=":
+        return comparison_facts(Comparison(left, op, right))
     if op == "!=":  # v != its first value: the range starts one later (and the last, one earlier)
         for variable, other in ((left, right), (right, left)):
             names = [n for n in env.order if variable == Poly.symbol(n)]
