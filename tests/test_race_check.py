@@ -124,3 +124,13 @@ RECURRENCE = """void f(int n, const double* __restrict__ x, double* __restrict__
 def test_loops_that_need_their_own_parallel_form_are_reported(source, named):
     findings = openmp_race_findings(source)
     assert findings and any(named in message for _, message in findings), findings
+
+
+def test_an_array_section_reduction_covers_its_scatter():
+    covered = ("void f(int n, const int* k, long* h) {\n"
+               "#pragma omp parallel for reduction(+:h[:64])\n"
+               "  for (int i = 0; i < n; ++i) h[k[i]]++;\n}\n")
+    assert [kind for kind, _ in openmp_race_findings(covered)] in ([], ["unproven"])
+    assert not any(kind == "race" for kind, _ in openmp_race_findings(covered))
+    bare = covered.replace(" reduction(+:h[:64])", "")
+    assert any(kind == "race" for kind, _ in openmp_race_findings(bare))

@@ -16,7 +16,8 @@ def _clause_names(pragma: str) -> dict[str, set[str]]:
     names: dict[str, set[str]] = {}
     for kind, body in _CLAUSE.findall(pragma):
         variables = body.split(":", 1)[1] if kind == "reduction" and ":" in body else body
-        names.setdefault(kind, set()).update(v.strip() for v in variables.split(",") if v.strip())
+        names.setdefault(kind, set()).update(  # an array section a[:n] names a
+            re.sub(r"\[.*$", "", v.strip()) for v in variables.split(",") if v.strip())
     return names
 
 
@@ -69,6 +70,8 @@ def openmp_race_findings(source: str) -> list[tuple[str, str]]:
                     f"line {line}: {name} is shared but written by every thread; declare it "
                     f"private({name}) (a data race)")))
         for scatter in verdict.scatters:
+            if scatter.base in clauses.get("reduction", set()):
+                continue  # an array-section reduction: each thread adds into its own copy
             for access in verdict.loop.accesses_of(scatter.base):
                 if access.statement is not None and not _has_atomic_before(access.statement):
                     findings.append(("race", (
