@@ -131,7 +131,8 @@ def _worksharing(text: LoopText, sections: dict[str, tuple[str, str]]) -> Emissi
     code = guard + pragma + loop
     if sections:  # the reduction needs a pointer or an array, not a std::array object
         pointers = "".join(
-            f"auto* const {pointer} = &{base}[0];\n" for base, (pointer, _) in sections.items())
+            f"auto* __restrict__ const {pointer} = &{base}[0];\n"
+            for base, (pointer, _) in sections.items())
         code = "{\n" + pointers + code + "\n}"
     needs_block = bool(guard) and not sections and (text.node.parent is None or
                                    text.node.parent.type != "compound_statement")

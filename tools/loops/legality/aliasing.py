@@ -32,7 +32,7 @@ def sharing(first: Base, second: Base) -> str | None:
             and "." in first.name and "." in second.name:
         return None  # two members of one object
     local_pointer = any(b.where == "local" and b.ctype.kind == "pointer"
-                        for b in (first, second))
+                        and not b.ctype.restrict for b in (first, second))
     if not local_pointer and (first.distinct or second.distinct):
         return None
     if "bool_vector" in (first.ctype.kind, second.ctype.kind) and \
