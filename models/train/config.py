@@ -30,8 +30,11 @@ class EngineDataSettings(BaseModel):
         description="share of candidates whose ports are built and tested, per target")
     forms: dict[str, float] = Field(
         {"pareval": 1.0, "translate": 0.5, "agent": 0.6, "refusal": 0.5, "explain": 0.15},
-        description="probability that a record is written in each example form")
+        description="probability that a record is written in each example form; "
+        "FORM:TARGET (e.g. translate:kokkos) overrides FORM for one target")
     max_answer_chars: int = Field(2400, gt=0, description="longer answers are left out")
+    max_example_chars: int = Field(3600, gt=0,
+                                   description="longer examples (all text) are left out")
     system_share: float = Field(0.7, ge=0.0, le=1.0,
                                 description="share of examples that carry the system message")
     near_duplicate: float = Field(0.8, gt=0.0, le=1.0,

@@ -328,12 +328,15 @@ def write_examples(candidates: list[Candidate], cache: ResultCache, settings: En
                     continue
                 for form in forms_for(record):
                     rng = random.Random(f"{settings.seed}:{cid}:{target}:{form}")
-                    if rng.random() >= settings.forms.get(form, 0.0):
+                    share = settings.forms.get(f"{form}:{target}", settings.forms.get(form, 0.0))
+                    if rng.random() >= share:
                         continue
                     example = render(record, form, rng, settings.system_share)
                     if example is None:
                         continue
-                    if len(example.answer) > settings.max_answer_chars:
+                    size = len(example.question) + len(example.context) + len(example.answer)
+                    if len(example.answer) > settings.max_answer_chars or \
+                            size > settings.max_example_chars:
                         examples[f"{split}:{form}:too long"] += 1
                         continue
                     meta = {"form": form, "target": target, "outcome": record["outcome"],
