@@ -395,11 +395,7 @@ class _Kernelizer:
                         locals_.append(f"{ctype} {name} = 0;")
                     continue
                 params.append(f"{'const ' if decl.const else ''}{ctype} {name}")
-            elif decl.where == "local" and decl.arrays and not decl.pointers and all(
-                    e.strip().isdigit() for e in decl.extents):
-                extents = "".join(f"[{e}]" for e in decl.extents)
-                locals_.append(f"{ctype} {name}{extents};")
-            elif decl.depth == 1:
+            elif decl.depth == 1:  # local arrays too: the caller gives them (set values)
                 const = "" if name in arrays_written else "const "
                 params.append(f"{const}{ctype}* {name}")
             elif decl.depth == 2:
