@@ -48,11 +48,25 @@ def summarize(run: Path) -> dict:
                      if any(v.get("validation") != "PASS"
                             for v in r.get("reruns") or [])]
     verdicts = Counter((r.get("agent") or {}).get("status", "none") for r in records)
+    confusion = Counter()
+    agreement = []
+    for r in records:
+        agent = r.get("agent") or {}
+        driver = "PASS" if r.get("status") == "passed" and not any(
+            v.get("validation") != "PASS" for v in r.get("reruns") or []) else "FAIL"
+        confusion[f"{agent.get('status', 'none')} / driver {driver}"] += 1
+        ours, theirs = (agent.get("speedups") or {}).get("2"), (r.get("speedups") or {}).get("2")
+        if agent.get("status") == "verified" and ours and theirs and \
+                (r.get("baseline_s") or 0) >= 0.02:
+            agreement.append({"problem": r["problem"], "agent": round(ours, 3),
+                              "driver": round(theirs, 3), "ratio": round(ours / theirs, 3)})
     return {"run": str(run), "samples": entry["samples"], "pass@1": task.get("pass@1"),
             "parallel_pass@1": task.get("parallel_pass@1"),
             "speedup_2@1": task.get("speedup_2@1"), "speedup_1@1": task.get("speedup_1@1"),
             "failed_reruns": failed_reruns, "agent_verdicts": dict(verdicts),
-            "statuses": entry.get("statuses")}
+            "statuses": entry.get("statuses"), "confusion": dict(confusion),
+            "speedup_agreement": agreement,
+            "within_25_percent": sum(0.75 <= a["ratio"] <= 1.25 for a in agreement)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {model} | {s['samples']} | {s['pass@1']:.2f} | {s['parallel_pass@1']:.2f} | "
               f"{s['speedup_1@1']:.2f} | {s['speedup_2@1']:.2f} | {len(s['failed_reruns'])} | "
               f"{s['agent_verdicts']} |")
+    for model, s in rows:
+        print(f"\n{model}: agent verdict / driver verdict (every rerun): {s['confusion']}")
+        print(f"{model}: agent harness speedup_2 within 25% of the driver's on "
+              f"{s['within_25_percent']}/{len(s['speedup_agreement'])} verified ports whose "
+              "serial baseline runs >= 20 ms")
     print(json.dumps({model: s for model, s in rows}, indent=1))
     return 0
 

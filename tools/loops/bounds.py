@@ -155,12 +155,18 @@ class RangeEnv:
             if atom is None or not (set(atom.names) & set(self.order)):
                 continue
             lower = atom.lower if atom.lower is not None else (
-                Poly() if atom.nonnegative else None)
+                Poly() if atom.nonnegative or self._nonnegative_remainder(atom) else None)
             if lower is None or atom.upper is None or any(
                     (lower.mentions(n) or atom.upper.mentions(n)) for n in self.order):
                 return None
             found[symbol] = Interval(lower, atom.upper)
         return found
+
+    def _nonnegative_remainder(self, atom) -> bool:
+        """``e % m`` with ``e >= 0`` over the loop box lies in [0, m - 1] (C's remainder
+        takes the sign of ``e``)."""
+        return atom.kind == "modulo" and atom.numerator is not None and \
+            self.proves_nonnegative(atom.numerator)
 
     def _sign_known(self, coefficient: Poly, positive: bool) -> bool:
         value = coefficient if positive else -coefficient

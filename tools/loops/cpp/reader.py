@@ -124,7 +124,7 @@ class ExpressionReader:
             return self.read(left) * self.read(right)
         if operator == "%":
             divisor = self.read(right)
-            return self._atom(node, "modulo", upper=divisor - ONE)
+            return self._atom(node, "modulo", upper=divisor - ONE, numerator=self.read(left))
         if operator in ("/", ">>"):
             divisor = self.read(right).const_value()
             if divisor is not None and operator == ">>":

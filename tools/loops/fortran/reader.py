@@ -115,7 +115,7 @@ class ExpressionReader:
             return self._atom(node, "load", base=name, index=index)
         if name in ("mod", "modulo") and len(arguments) == 2:
             divisor = self.read(arguments[1])
-            details = {"upper": divisor - ONE}
+            details = {"upper": divisor - ONE, "numerator": self.read(arguments[0])}
             if name == "modulo" and divisor.const_value() is not None and \
                     divisor.const_value() > 0:
                 details["lower"] = Poly()
