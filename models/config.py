@@ -18,6 +18,10 @@ class ModelSettings(BaseModel):
     gguf_path: str | None = Field(
         None, description="GGUF file for the embedded provider; default: the Gemma 3 270M from PyPI"
     )
+    lora_path: str | None = Field(
+        None, description="embedded provider: a GGUF LoRA adapter applied to the GGUF "
+        "(from 'ellora train export-gguf')"
+    )
     n_ctx: int = Field(8192, description="context window for the embedded provider")
     n_threads: int | None = Field(None, description="CPU threads for llama.cpp (default: all)")
     base_url: str = Field("http://127.0.0.1:8000/v1", description="OpenAI-compatible endpoint")

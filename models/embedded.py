@@ -31,6 +31,7 @@ from ellora.models.gguf import (
     default_gguf_path,
     load_llama,
     resolve_gguf_path,
+    resolve_lora_path,
 )
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -75,6 +76,7 @@ class EmbeddedChatModel(BaseChatModel):
     """A GGUF chat model running in this process on llama.cpp, through its chat template."""
 
     model_path: str
+    lora_path: str | None = None
     n_ctx: int = 8192
     n_threads: int | None = None
     temperature: float = 0.2
@@ -89,12 +91,14 @@ class EmbeddedChatModel(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model_path": self.model_path, "n_ctx": self.n_ctx, "n_threads": self.n_threads}
+        return {"model_path": self.model_path, "lora_path": self.lora_path, "n_ctx": self.n_ctx,
+                "n_threads": self.n_threads}
 
     @property
     def model_name(self) -> str:
-        """The GGUF file name, reported as ``response_metadata["model"]``."""
-        return Path(self.model_path).name
+        """The GGUF file name (and its LoRA's), reported as ``response_metadata["model"]``."""
+        name = Path(self.model_path).name
+        return f"{name}+{Path(self.lora_path).name}" if self.lora_path else name
 
     @property
     def capabilities(self) -> ModelCapabilities:
@@ -105,7 +109,7 @@ class EmbeddedChatModel(BaseChatModel):
 
     def loaded(self) -> LoadedModel:
         """The cached llama.cpp model behind this chat model (loaded on first use)."""
-        return load_llama(self.model_path, self.n_ctx, self.n_threads)
+        return load_llama(self.model_path, self.n_ctx, self.n_threads, self.lora_path)
 
     def get_num_tokens(self, text: str) -> int:
         """Exact number of tokens of ``text`` for this GGUF's tokenizer."""
@@ -256,6 +260,7 @@ def create_embedded_model(settings: ModelSettings) -> EmbeddedChatModel:
     """Build the embedded chat model from settings (the GGUF is loaded on first use)."""
     return EmbeddedChatModel(
         model_path=str(resolve_gguf_path(settings.gguf_path)),
+        lora_path=str(lora) if (lora := resolve_lora_path(settings.lora_path)) else None,
         n_ctx=settings.n_ctx,
         n_threads=settings.n_threads,
         temperature=settings.temperature,

@@ -189,16 +189,37 @@ def resolve_gguf_path(gguf_path: str | os.PathLike[str] | None) -> Path:
     return path.resolve()
 
 
-def load_llama(path: str | Path, n_ctx: int, n_threads: int | None) -> LoadedModel:
-    """Load (once per process) the GGUF at ``path`` with these settings."""
-    key = (str(path), n_ctx, n_threads)
+def load_llama(path: str | Path, n_ctx: int, n_threads: int | None,
+               lora_path: str | Path | None = None) -> LoadedModel:
+    """Load (once per process) the GGUF at ``path`` with these settings, with the GGUF LoRA
+    adapter at ``lora_path`` applied when one is given."""
+    key = (str(path), n_ctx, n_threads, str(lora_path) if lora_path else None)
     with _LOAD_LOCK:
         if key not in _LOADED:
-            _LOADED[key] = _load(Path(path), n_ctx, n_threads)
+            _LOADED[key] = _load(Path(path), n_ctx, n_threads,
+                                 Path(lora_path) if lora_path else None)
         return _LOADED[key]
 
 
-def _load(path: Path, n_ctx: int, n_threads: int | None) -> LoadedModel:
+def resolve_lora_path(lora_path: str | os.PathLike[str] | None) -> Path | None:
+    """The configured GGUF LoRA file, or None; raises ModelUnavailable if it is not a GGUF."""
+    if lora_path is None:
+        return None
+    path = Path(lora_path).expanduser()
+    if not path.is_file():
+        raise ModelUnavailable(
+            f"model.lora_path {path} not found: write one with 'ellora train export-gguf "
+            "ADAPTER_DIR --output FILE.gguf' or unset model.lora_path")
+    with path.open("rb") as handle:
+        if handle.read(4) != b"GGUF":
+            raise ModelUnavailable(
+                f"model.lora_path {path} is not a GGUF file: convert the PEFT adapter with "
+                "'ellora train export-gguf ADAPTER_DIR --output FILE.gguf'")
+    return path.resolve()
+
+
+def _load(path: Path, n_ctx: int, n_threads: int | None,
+          lora_path: Path | None = None) -> LoadedModel:
     try:
         from llama_cpp import Llama
     except ImportError as exc:
@@ -209,8 +230,14 @@ def _load(path: Path, n_ctx: int, n_threads: int | None) -> LoadedModel:
     if not path.is_file():
         raise _missing(path)
     try:
-        llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+        llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False,
+                      lora_path=str(lora_path) if lora_path else None)
     except (ValueError, RuntimeError) as exc:
+        if lora_path is not None:
+            raise ModelUnavailable(
+                f"the LoRA adapter {lora_path} could not be applied to {path} ({exc}): export "
+                "it against this GGUF with 'ellora train export-gguf' or unset model.lora_path"
+            ) from exc
         raise ModelUnavailable(
             f"embedded model file {path} could not be loaded ({exc}): "
             "point model.gguf_path at a valid GGUF file"

@@ -364,3 +364,42 @@ def test_serve_runs_a_gguf_lora_on_llama_cpp(tmp_path, capsys):
     assert 'model = "ellora-hpc"' in printed
     assert main(["serve", "--engine", "llama.cpp", "--lora", f"x={tmp_path}", "--dry-run"]) == 2
     assert "export-gguf" in capsys.readouterr().err
+
+
+def test_embedded_provider_applies_a_gguf_lora_by_setting(tmp_path):
+    pytest.importorskip("llama_cpp")
+    np = pytest.importorskip("numpy")
+    gguf = pytest.importorskip("gguf")
+    from langchain_core.messages import HumanMessage
+    from safetensors.numpy import save_file
+
+    from ellora.models import ModelSettings, ModelUnavailable, create_chat_model
+    from ellora.models.gguf import default_gguf_path
+    from ellora.models.train.gguf_lora import export_gguf_lora
+
+    base = default_gguf_path()
+    shapes = {t.name: [int(x) for x in t.shape] for t in gguf.GGUFReader(str(base)).tensors}
+    folder, rng, tensors = tmp_path / "adapter", np.random.default_rng(1), {}
+    folder.mkdir()
+    for layer in range(18):
+        fan_in, fan_out = shapes[f"blk.{layer}.attn_q.weight"]
+        prefix = f"base_model.model.model.layers.{layer}.self_attn.q_proj"
+        tensors[f"{prefix}.lora_A.weight"] = rng.normal(0, 0.05, (4, fan_in)).astype("f4")
+        tensors[f"{prefix}.lora_B.weight"] = rng.normal(0, 0.5, (fan_out, 4)).astype("f4")
+    save_file(tensors, str(folder / "adapter_model.safetensors"))
+    (folder / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 4,
+                                                            "lora_alpha": 8}))
+    lora = export_gguf_lora(folder, tmp_path / "a.gguf", base)
+    question = [HumanMessage("Write a C loop that sums an array.")]
+    replies = []
+    for path in (None, str(lora)):
+        model = create_chat_model(ModelSettings(provider="embedded", lora_path=path, n_ctx=512,
+                                                temperature=0.0, max_tokens=12, n_threads=2))
+        reply = model.invoke(question)
+        replies.append(reply.content)
+    assert reply.response_metadata["model"].endswith("+a.gguf")
+    assert replies[0] != replies[1]
+    for bad, says in ((tmp_path / "none.gguf", "not found"), (folder / "adapter_config.json",
+                                                               "not a GGUF file")):
+        with pytest.raises(ModelUnavailable, match=says):
+            create_chat_model(ModelSettings(provider="embedded", lora_path=str(bad)))
