@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 import pytest
 from conftest import REPO
-
 from ellora.agents.cli.main import main
 from ellora.models.train.engine_dedup import (
     closest_reference,
@@ -25,8 +23,14 @@ from ellora.models.train.engine_dedup import (
     split_of,
 )
 from ellora.models.train.engine_extract import ExtractReport, extract_kernels
-from ellora.models.train.engine_variants import can_be_int, rename, retype, snake_name, \
-    to_vectors, variants
+from ellora.models.train.engine_variants import (
+    can_be_int,
+    rename,
+    retype,
+    snake_name,
+    to_vectors,
+    variants,
+)
 
 LIBRARY_C = """\
 #include "_hypre_parcsr_mv.h"
@@ -233,8 +237,14 @@ def test_forms_the_eval_and_the_agent_read_back(verifier, make_services):
     from ellora.agents.coder import coder
     from ellora.evals.prompts import GENERATION, SYSTEM, extract_code
     from ellora.models.scripted import ScriptedModel
-    from ellora.models.train.engine_formats import agent_example, agent_state, \
-        explain_example, pareval_example, refusal_example, translate_example
+    from ellora.models.train.engine_formats import (
+        agent_example,
+        agent_state,
+        explain_example,
+        pareval_example,
+        refusal_example,
+        translate_example,
+    )
     from ellora.models.train.engine_ports import port_kernel
 
     vectors = to_vectors(AXPY, "axpy", "east")
@@ -262,7 +272,7 @@ def test_forms_the_eval_and_the_agent_read_back(verifier, make_services):
     assert first.goto == "coder"
     second = coder({**state, **first.update}, services)
     assert second.goto == "tester"
-    strip = lambda s: [l for l in s.splitlines() if l.strip()]  # noqa: E731
+    strip = lambda s: [l for l in s.splitlines() if l.strip()]
     assert strip(second.update["candidate"]) == strip(record["port"])
     refused = _record(RUNNING, "running", port_kernel(RUNNING, "running", "openmp", None, None))
     refusal = refusal_example(refused, with_system=False)
@@ -310,10 +320,9 @@ def test_gguf_lora_loads_in_llama_cpp_and_a_zero_adapter_changes_nothing(tmp_pat
     np = pytest.importorskip("numpy")
     gguf = pytest.importorskip("gguf")
     llama_cpp = pytest.importorskip("llama_cpp")
-    from safetensors.numpy import save_file
-
     from ellora.models.gguf import default_gguf_path
     from ellora.models.train.gguf_lora import export_gguf_lora
+    from safetensors.numpy import save_file
 
     base = default_gguf_path()
     shapes = {t.name: [int(x) for x in t.shape] for t in gguf.GGUFReader(str(base)).tensors}
@@ -370,12 +379,11 @@ def test_embedded_provider_applies_a_gguf_lora_by_setting(tmp_path):
     pytest.importorskip("llama_cpp")
     np = pytest.importorskip("numpy")
     gguf = pytest.importorskip("gguf")
-    from langchain_core.messages import HumanMessage
-    from safetensors.numpy import save_file
-
     from ellora.models import ModelSettings, ModelUnavailable, create_chat_model
     from ellora.models.gguf import default_gguf_path
     from ellora.models.train.gguf_lora import export_gguf_lora
+    from langchain_core.messages import HumanMessage
+    from safetensors.numpy import save_file
 
     base = default_gguf_path()
     shapes = {t.name: [int(x) for x in t.shape] for t in gguf.GGUFReader(str(base)).tensors}

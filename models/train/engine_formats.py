@@ -122,9 +122,8 @@ def _messages_example(messages: list, answer: str, with_system: bool) -> Example
 def pareval_example(record: dict, with_system: bool) -> Example | None:
     """The ``pareval`` form of a verified port (None when the port is not function-local
     or the target has no ParEval-style translation here)."""
-    from langchain_core.messages import HumanMessage, SystemMessage
-
     from ellora.evals.prompts import GENERATION, SYSTEM
+    from langchain_core.messages import HumanMessage, SystemMessage
 
     name, kernel, port = record["name"], record["kernel"], record["port"]
     if record["target"] not in PAREVAL_TARGETS or not function_local(kernel, port, name):
@@ -140,10 +139,9 @@ def pareval_example(record: dict, with_system: bool) -> Example | None:
 
 def translate_example(record: dict, with_system: bool) -> Example:
     """The built-in suite's model-alone translation prompt, answered with the whole port."""
-    from langchain_core.messages import HumanMessage, SystemMessage
-
     from ellora.evals.programming import DISPLAY, PROMPT_HINTS
     from ellora.evals.prompts import SYSTEM, TRANSLATION
+    from langchain_core.messages import HumanMessage, SystemMessage
 
     target = record["target"]
     user = TRANSLATION.format(source_name=DISPLAY["serial"], target_name=DISPLAY[target],
@@ -219,7 +217,6 @@ def refusal_example(record: dict, with_system: bool) -> Example:
 def explain_example(record: dict, with_system: bool) -> Example:
     """Which loops can run in parallel, and why (the engine's explanation)."""
     from ellora.evals.programming import DISPLAY
-
     from ellora.models.train.engine_ports import without_min_trip
 
     target = DISPLAY[record["target"]]

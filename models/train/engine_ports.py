@@ -19,7 +19,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-
 TARGETS = ("openmp", "kokkos", "mpi")
 MIN_TRIP = "ELLORA_MIN_PARALLEL_TRIP"
 # Agent settings for verification: the tester's sizes, a moderate largest size (the race
@@ -135,8 +134,7 @@ class Verifier:
         from ellora.agents.tester import run_differential_test
         from ellora.tools.race_check import openmp_race_findings
         from ellora.tools.toolchain import ToolchainMissing
-        from ellora.tools.verify import VerifySpec, build_variant, first_errors, \
-            prepare_workspace
+        from ellora.tools.verify import VerifySpec, build_variant, first_errors, prepare_workspace
 
         if target == "openmp":
             races = [m for kind, m in openmp_race_findings(port) if kind == "race"]
