@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 import pytest
 from conftest import REPO
@@ -317,30 +318,18 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
 
 
 def test_gguf_lora_loads_in_llama_cpp_and_a_zero_adapter_changes_nothing(tmp_path):
-    np = pytest.importorskip("numpy")
+    pytest.importorskip("numpy")
     gguf = pytest.importorskip("gguf")
     llama_cpp = pytest.importorskip("llama_cpp")
     from ellora.models.gguf import default_gguf_path
     from ellora.models.train.gguf_lora import export_gguf_lora
-    from safetensors.numpy import save_file
 
     base = default_gguf_path()
     shapes = {t.name: [int(x) for x in t.shape] for t in gguf.GGUFReader(str(base)).tensors}
     outputs = []
     for scale in (0.0, 0.05):
-        folder = tmp_path / f"adapter{scale}"
-        folder.mkdir()
-        rng, tensors = np.random.default_rng(0), {}
-        for layer in range(18):
-            for proj, name in (("q_proj", "attn_q"), ("v_proj", "attn_v")):
-                fan_in, fan_out = shapes[f"blk.{layer}.{name}.weight"]
-                prefix = f"base_model.model.model.layers.{layer}.self_attn.{proj}"
-                tensors[f"{prefix}.lora_A.weight"] = rng.normal(0, 0.05, (4, fan_in)).astype("f4")
-                tensors[f"{prefix}.lora_B.weight"] = (scale * rng.normal(0, 1, (fan_out, 4))
-                                                      ).astype("f4")
-        save_file(tensors, str(folder / "adapter_model.safetensors"))
-        (folder / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 4,
-                                                                "lora_alpha": 8}))
+        folder = _random_peft_adapter(tmp_path / f"adapter{scale}", shapes, scale, seed=0,
+                                      projections=(("q_proj", "attn_q"), ("v_proj", "attn_v")))
         lora = export_gguf_lora(folder, tmp_path / f"a{scale}.gguf", base)
         fields = gguf.GGUFReader(str(lora)).fields
         assert bytes(fields["adapter.type"].parts[-1]).decode() == "lora"
@@ -377,26 +366,17 @@ def test_serve_runs_a_gguf_lora_on_llama_cpp(tmp_path, capsys):
 
 def test_embedded_provider_applies_a_gguf_lora_by_setting(tmp_path):
     pytest.importorskip("llama_cpp")
-    np = pytest.importorskip("numpy")
+    pytest.importorskip("numpy")
     gguf = pytest.importorskip("gguf")
     from ellora.models import ModelSettings, ModelUnavailable, create_chat_model
     from ellora.models.gguf import default_gguf_path
     from ellora.models.train.gguf_lora import export_gguf_lora
     from langchain_core.messages import HumanMessage
-    from safetensors.numpy import save_file
 
     base = default_gguf_path()
     shapes = {t.name: [int(x) for x in t.shape] for t in gguf.GGUFReader(str(base)).tensors}
-    folder, rng, tensors = tmp_path / "adapter", np.random.default_rng(1), {}
-    folder.mkdir()
-    for layer in range(18):
-        fan_in, fan_out = shapes[f"blk.{layer}.attn_q.weight"]
-        prefix = f"base_model.model.model.layers.{layer}.self_attn.q_proj"
-        tensors[f"{prefix}.lora_A.weight"] = rng.normal(0, 0.05, (4, fan_in)).astype("f4")
-        tensors[f"{prefix}.lora_B.weight"] = rng.normal(0, 0.5, (fan_out, 4)).astype("f4")
-    save_file(tensors, str(folder / "adapter_model.safetensors"))
-    (folder / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 4,
-                                                            "lora_alpha": 8}))
+    folder = _random_peft_adapter(tmp_path / "adapter", shapes, 0.5, seed=1,
+                                  projections=(("q_proj", "attn_q"),))
     lora = export_gguf_lora(folder, tmp_path / "a.gguf", base)
     question = [HumanMessage("Write a C loop that sums an array.")]
     replies = []
@@ -411,3 +391,25 @@ def test_embedded_provider_applies_a_gguf_lora_by_setting(tmp_path):
                                                                "not a GGUF file")):
         with pytest.raises(ModelUnavailable, match=says):
             create_chat_model(ModelSettings(provider="embedded", lora_path=str(bad)))
+
+
+def _random_peft_adapter(folder: Path, shapes: dict, scale: float, seed: int,
+                         projections: tuple) -> Path:
+    """A rank-4 PEFT LoRA adapter for Gemma 3 270M's 18 layers with random weights (B scaled
+    by ``scale``: 0 changes nothing) on the given (PEFT projection, GGUF tensor) pairs."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    folder.mkdir()
+    rng, tensors = np.random.default_rng(seed), {}
+    for layer in range(18):
+        for proj, name in projections:
+            fan_in, fan_out = shapes[f"blk.{layer}.{name}.weight"]
+            prefix = f"base_model.model.model.layers.{layer}.self_attn.{proj}"
+            tensors[f"{prefix}.lora_A.weight"] = rng.normal(0, 0.05, (4, fan_in)).astype("f4")
+            tensors[f"{prefix}.lora_B.weight"] = (scale * rng.normal(0, 1, (fan_out, 4))
+                                                  ).astype("f4")
+    save_file(tensors, str(folder / "adapter_model.safetensors"))
+    (folder / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 4,
+                                                            "lora_alpha": 8}))
+    return folder
