@@ -94,9 +94,7 @@ class LocalSandbox:
             os.chmod(self.root, 0o711)
         root = self.root.resolve()
         workspaces.clean_stale_once(root)
-        workspace = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
-        workspaces.claim(root, workspace)
-        return workspace
+        return workspaces.create(root, prefix)
 
     def discard_workspace(self, workspace: Path) -> None:
         shutil.rmtree(workspace, ignore_errors=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import fcntl
 import os
+import secrets
 import shutil
 import stat
 import tempfile
@@ -39,8 +40,30 @@ def _owners_dir(root: Path) -> Path:
     return folder
 
 
+def create(root: Path, prefix: str) -> Path:
+    """A fresh empty directory ``root/PREFIX...`` owned by this process.
+
+    The owner record is locked before the directory exists, so a process killed at any
+    point leaves nothing a later :func:`clean_stale` cannot attribute and remove."""
+    for _ in range(100):
+        workspace = root / f"{prefix}{secrets.token_hex(5)}"
+        if workspace.exists() or (root / OWNERS / f"{workspace.name}{_SUFFIX}").exists():
+            continue
+        claim(root, workspace)
+        try:
+            workspace.mkdir(mode=0o700)
+        except FileExistsError:
+            release(workspace)
+            continue
+        except BaseException:
+            release(workspace)
+            raise
+        return workspace
+    raise FileExistsError(f"no free workspace name in {root}")
+
+
 def claim(root: Path, workspace: Path) -> None:
-    """Record this process as the owner of ``workspace`` (a fresh directory in ``root``).
+    """Record this process as the owner of ``workspace`` (in ``root``; it need not exist yet).
 
     The lock is taken on a temporary name and renamed into place, so a cleaner never sees
     an owner record that is not locked yet."""

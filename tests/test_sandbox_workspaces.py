@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import ellora.sandbox.workspaces as owners
 from ellora.sandbox import Limits
 from ellora.sandbox.local import LocalSandbox
 
@@ -61,6 +62,38 @@ def test_workspaces_of_a_killed_process_are_removed_at_the_next_start(tmp_path):
                            check=False, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and not in_use.exists()  # its owner is dead now
     assert (kept / "data.bin").is_file()
+
+
+# a process that makes and discards workspaces as fast as it can, until it is killed
+SPINNER = """
+import sys
+from ellora.sandbox.local import LocalSandbox
+sandbox = LocalSandbox(root=sys.argv[1])
+print("ready", flush=True)
+while True:
+    sandbox.discard_workspace(sandbox.new_workspace("spin-"))
+"""
+
+
+def test_a_process_killed_at_any_point_of_making_a_workspace_leaves_nothing(tmp_path):
+    """kill -9 can land between making the directory and recording its owner, or between
+    removing it and forgetting the record: the next start still removes everything."""
+    root = tmp_path / "root"
+    for delay in (0.05, 0.11, 0.17, 0.23, 0.29, 0.31, 0.37, 0.43):
+        spinner = subprocess.Popen([sys.executable, "-c", SPINNER, str(root)],
+                                   stdout=subprocess.PIPE, text=True)
+        assert spinner.stdout.readline().strip() == "ready"
+        time.sleep(delay)
+        spinner.send_signal(signal.SIGKILL)
+        spinner.wait(30)
+        spinner.stdout.close()
+        LocalSandbox(root=root).discard_workspace(LocalSandbox(root=root).new_workspace("x-"))
+        owners._cleaned.clear()  # each round is a new start
+        left = {p.name for p in root.iterdir() if p.name != owners.OWNERS}
+        assert left == set(), f"left behind after a kill at {delay}s: {left}"
+        records = [p.name for p in (root / owners.OWNERS).iterdir()]
+        # a claim cut before its rename names no workspace (and is taken after a grace)
+        assert all(name.startswith(".claim-") for name in records), records
 
 
 def test_a_workspace_kept_by_the_cli_survives_the_next_start(tmp_path):
