@@ -11,8 +11,8 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 import ellora.sandbox.workspaces as owners
+import pytest
 from ellora.sandbox import Limits
 from ellora.sandbox.local import LocalSandbox
 
