@@ -14,6 +14,7 @@ from ellora.tools.tuning import variants
 from ellora.tools.verify import (
     VerifySpec,
     build_variant,
+    calibrate_timing_size,
     prepare_workspace,
     time_variants,
 )
@@ -87,6 +88,11 @@ def _measure(state: TaskState, services: Services, source: str, timer: StepTimer
         if test.status != "passed":
             return {"result": f"rejected: tests {test.status}"}
         top = max(settings.threads)
+        size = settings.timing_size
+        if spec.mode == "harness" and settings.min_timing_s > 0:
+            size, _ = calibrate_timing_size(services.sandbox, workspace, recipe, size,
+                                            services.limits, settings.min_timing_s,
+                                            settings.max_timing_growth)
         times = [
             time_variants(
                 services.sandbox,
@@ -94,7 +100,7 @@ def _measure(state: TaskState, services: Services, source: str, timer: StepTimer
                 spec,
                 recipes,
                 [top],
-                settings.timing_size,
+                size,
                 settings.timing_repeats,
                 1,
                 services.limits,

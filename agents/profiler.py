@@ -10,7 +10,13 @@ from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
 from ellora.agents.tester import verify_spec
 from ellora.tools.profilers import callgrind
-from ellora.tools.verify import TimingFailed, build_variant, prepare_workspace, time_variants
+from ellora.tools.verify import (
+    TimingFailed,
+    build_variant,
+    calibrate_timing_size,
+    prepare_workspace,
+    time_variants,
+)
 
 
 def profiler(state: TaskState, services: Services) -> dict:
@@ -32,6 +38,11 @@ def profiler(state: TaskState, services: Services) -> dict:
     settings = services.settings.agent
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
+    size = settings.timing_size
+    if spec.mode == "harness" and settings.min_timing_s > 0:
+        size, _ = calibrate_timing_size(services.sandbox, workspace, recipes["original"], size,
+                                        services.limits, settings.min_timing_s,
+                                        settings.max_timing_growth)
     try:
         medians = time_variants(
             services.sandbox,
@@ -39,7 +50,7 @@ def profiler(state: TaskState, services: Services) -> dict:
             spec,
             recipes,
             settings.threads,
-            settings.timing_size,
+            size,
             settings.timing_repeats,
             rounds=3,
             limits=services.limits,
@@ -60,7 +71,7 @@ def profiler(state: TaskState, services: Services) -> dict:
         "original_s": baseline,
         "efficiency": efficiency,
         "candidate_s": {str(p): t for p, t in medians["candidate"].items()},
-        "size": settings.timing_size if spec.mode == "harness" else None,
+        "size": size if spec.mode == "harness" else None,
         "method": f"median of 3 interleaved rounds x {settings.timing_repeats} timed "
         "calls after a warm-up",
         "backend": recipes["candidate"].parallel_backend,
@@ -69,8 +80,7 @@ def profiler(state: TaskState, services: Services) -> dict:
     }
     if settings.hotspots and spec.mode == "harness":
         started = time.perf_counter()
-        timings["hotspots"] = _hotspots(services, workspace, recipes["candidate"],
-                                        settings.timing_size)
+        timings["hotspots"] = _hotspots(services, workspace, recipes["candidate"], size)
         timer.run_seconds += time.perf_counter() - started
     summary = ", ".join(
         f"{p} thread{'s' if p != '1' else ''}: {s:.2f}x" for p, s in speedups.items()

@@ -62,6 +62,13 @@ class AgentSettings(BaseModel):
     timing_repeats: int = Field(5, ge=1, description="timed runs per configuration (median)")
     test_sizes: list[int] = Field([0, 1, 7, 1000, 100003], description="differential test sizes")
     timing_size: int = Field(20_000_000, gt=0, description="problem size for timing runs")
+    min_timing_s: float = Field(
+        0.03, ge=0,
+        description="grow the timing size (harnesses that take --size) until the original's "
+        "call takes at least this long, so start-up and per-region overheads do not decide "
+        "the speedup; 0 keeps timing_size")
+    max_timing_growth: int = Field(
+        64, ge=1, description="the most the timing size is multiplied by (min_timing_s)")
     race_check_counts: list[int] = Field(
         [3, 4],
         description="extra thread/rank counts the largest test reruns at, to expose data races",

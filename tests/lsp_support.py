@@ -16,7 +16,8 @@ from pytest_lsp.client import register_lsp_features
 
 SERVER = [sys.executable, "-m", "ellora.agents.cli.main", "lsp"]
 # the verified transformation path with the least measuring that still exercises every node
-LEAN_AGENT = {"agent": {"timing_size": 100_000, "timing_repeats": 1, "test_sizes": [0, 7, 1001],
+LEAN_AGENT = {"agent": {"timing_size": 100_000, "timing_repeats": 1, "min_timing_s": 0.0,
+                        "test_sizes": [0, 7, 1001],
                         "threads": [2], "race_check_repeats": 0, "min_speedup": 0.0}}
 TITLES = ["Port to Kokkos", "Parallelize with OpenMP", "Parallelize with MPI", "Port to CUDA",
           "Explain this code", "Optimize (profile-guided)"]

@@ -18,6 +18,8 @@ FAST = [
     "--set",
     "agent.timing_size=200000",
     "--set",
+    "agent.min_timing_s=0",
+    "--set",
     "agent.timing_repeats=2",
     "--set",
     "agent.test_sizes=[0,1,7,1001]",

@@ -382,6 +382,40 @@ def time_variants(
     return {v: {p: statistics.median(t) for p, t in per.items()} for v, per in samples.items()}
 
 
+def calibrate_timing_size(
+    sandbox: Sandbox,
+    workspace: Path,
+    recipe: BuildRecipe,
+    size: int,
+    limits: Limits,
+    min_seconds: float,
+    max_growth: int,
+) -> tuple[int, float | None]:
+    """The ``--size`` to time at: ``size``, grown while the original's call takes under
+    ``min_seconds`` (at most ``max_growth`` times ``size``), so that timings are not dominated
+    by start-up and per-region overheads. A run that fails (a limit, an input domain the
+    harness refuses at that size) ends the growth at the last size that ran. Returns the size
+    and the original's seconds per call there (None when even ``size`` did not run)."""
+
+    def seconds_at(candidate_size: int) -> float | None:
+        args = ["--size", str(candidate_size), "--seed", "7", "--mode", "time", "--repeats", "1"]
+        result = _run_variant(sandbox, workspace, recipe, "original", args, 1, limits)
+        return _parse_seconds(result.stdout, result.wall_s) if result.ok else None
+
+    seconds = seconds_at(size)
+    if seconds is None:
+        return size, None
+    chosen, ceiling = size, size * max(1, max_growth)
+    while seconds < min_seconds and chosen < ceiling:
+        factor = min(16, max(2, math.ceil(1.5 * min_seconds / max(seconds, 1e-6))))
+        bigger = min(ceiling, chosen * factor)
+        grown = seconds_at(bigger)
+        if grown is None or grown <= seconds:  # failed, or the size no longer adds work
+            break
+        chosen, seconds = bigger, grown
+    return chosen, seconds
+
+
 class TimingFailed(RuntimeError):
     """A timing run crashed or hit a limit."""
 

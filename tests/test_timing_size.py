@@ -1,0 +1,70 @@
+"""The timing size grows until the original's call takes long enough to time, and stops at a
+size the harness refuses or at the growth limit (a real harness-protocol program in the real
+sandbox)."""
+
+import pytest
+from ellora.agents.services import create_task_sandbox
+from ellora.agents.settings import load_settings
+from ellora.sandbox import Limits
+from ellora.tools.toolchain import BuildRecipe
+from ellora.tools.verify import calibrate_timing_size
+
+# the harness protocol's time mode: work proportional to --size; sizes above $REFUSE_ABOVE
+# are an input domain the harness cannot make (exit 3, as synthesized harnesses do)
+PROGRAM = r"""
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+int main(int argc, char** argv) {
+  long long size = 0, refuse = -1;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (!std::strcmp(argv[i], "--size")) size = std::atoll(argv[i + 1]);
+  }
+  if (const char* limit = std::getenv("REFUSE_ABOVE")) refuse = std::atoll(limit);
+  if (refuse >= 0 && size > refuse) return 3;
+  auto start = std::chrono::steady_clock::now();
+  volatile double s = 0;
+  for (long long i = 0; i < size; ++i) s = s + i * 0.5;
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("ellora-time: %.9f\n", seconds);
+}
+"""
+
+
+@pytest.fixture
+def workspace():
+    sandbox = create_task_sandbox(load_settings())
+    folder = sandbox.new_workspace()
+    (folder / "p.cpp").write_text(PROGRAM)
+    built = sandbox.run(["g++", "-O1", "p.cpp", "-o", "original"], folder, Limits())
+    assert built.ok, built.stderr
+    yield sandbox, folder
+    sandbox.discard_workspace(folder)
+
+
+RECIPE = BuildRecipe("serial", "g++", ())
+
+
+def test_a_size_too_small_to_time_is_grown_until_the_call_takes_long_enough(workspace):
+    sandbox, folder = workspace
+    size, seconds = calibrate_timing_size(sandbox, folder, RECIPE, 1000, Limits(), 0.02, 1 << 20)
+    assert size > 1000 and seconds is not None and seconds >= 0.02
+    # already long enough: kept as it is
+    again, _ = calibrate_timing_size(sandbox, folder, RECIPE, size, Limits(), 0.02, 1 << 20)
+    assert again == size
+    # no calibration asked for (growth 1): the size stays
+    assert calibrate_timing_size(sandbox, folder, RECIPE, 1000, Limits(), 0.02, 1)[0] == 1000
+
+
+def test_growth_stops_at_the_limit_and_at_a_size_the_harness_refuses(workspace):
+    sandbox, folder = workspace
+    size, _ = calibrate_timing_size(sandbox, folder, RECIPE, 1000, Limits(), 10.0, 8)
+    assert size == 8000  # at most max_growth times the size
+    (folder / "original").rename(folder / "real")
+    (folder / "original").write_text('#!/bin/sh\nREFUSE_ABOVE=50000 exec ./real "$@"\n')
+    (folder / "original").chmod(0o755)
+    size, seconds = calibrate_timing_size(sandbox, folder, RECIPE, 1000, Limits(), 10.0, 1 << 20)
+    assert 1000 <= size <= 50000 and seconds is not None  # the last size that ran
+    size, seconds = calibrate_timing_size(sandbox, folder, RECIPE, 60000, Limits(), 10.0, 64)
+    assert (size, seconds) == (60000, None)  # even the given size is refused: kept, no time
