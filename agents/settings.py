@@ -68,7 +68,8 @@ class AgentSettings(BaseModel):
         "call takes at least this long, so start-up and per-region overheads do not decide "
         "the speedup; 0 keeps timing_size")
     max_timing_growth: int = Field(
-        64, ge=1, description="the most the timing size is multiplied by (min_timing_s)")
+        4096, ge=1, description="the most the timing size is multiplied by (min_timing_s); "
+        "a size the sandbox's memory or the harness refuses ends the growth earlier")
     race_check_counts: list[int] = Field(
         [3, 4],
         description="extra thread/rank counts the largest test reruns at, to expose data races",

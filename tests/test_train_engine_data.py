@@ -217,6 +217,7 @@ def test_a_port_is_kept_only_when_the_test_passes(verifier):
     result = port_kernel(AXPY, "axpy", "openmp", verifier, harness)
     assert result.outcome == "port" and result.patterns == ["map"]
     assert "#pragma omp parallel for" in result.port and "MIN_PARALLEL" not in result.port
+    assert result.port.count("for (int i") == 1  # the serial branch for small n folded away
     assert result.test.startswith("harness, 5 sizes")
     wrong = result.port.replace("y[i] += alpha * x[i];", "y[i] += alpha * x[i + 1 < n ? i : 0];")
     passed, why, _ = verifier.check(AXPY, wrong, "openmp", harness)

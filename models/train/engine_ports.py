@@ -59,6 +59,7 @@ def present(source: str, target: str) -> str:
 
     if MIN_TRIP not in source or target != "openmp":
         return source
+    source = fold_small_trips(source)
     source = "\n".join(without_min_trip(line) if line.lstrip().startswith("#pragma omp")
                        else line for line in source.split("\n"))
     if MIN_TRIP not in source.replace(MIN_TRIP_HELPER, ""):
@@ -89,6 +90,33 @@ def _closing(textual: str, open_index: int) -> int:
         if depth == 0:
             return index
     return -1
+
+
+def fold_small_trips(source: str) -> str:
+    """``source`` with each small-trip branch of the OpenMP emitter
+    (``if (N >= ELLORA_MIN_PARALLEL_TRIP) { parallel } else { original }``, see
+    :func:`ellora.tools.loops.emit.openmp.small_trips_serial`) replaced by its parallel
+    side."""
+    from ellora.tools.loops.emit.openmp import SMALL_TRIPS_NOTE
+
+    lines, out, index = source.split("\n"), [], 0
+    while index < len(lines):
+        line = lines[index]
+        indent = line[: len(line) - len(line.lstrip())]
+        opens = line.lstrip().startswith("if (") and line.endswith(") {") and MIN_TRIP in line
+        marker = f"{indent}}} else {{  {SMALL_TRIPS_NOTE}"
+        if opens and marker in lines[index + 1:]:
+            middle = lines.index(marker, index + 1)
+            end = next((k for k in range(middle + 1, len(lines)) if lines[k] == indent + "}"),
+                       None)
+            if end is not None:
+                out += [indent + body[len(indent) + 2:] if body.startswith(indent + "  ")
+                        else body for body in lines[index + 1:middle]]
+                index = end + 1
+                continue
+        out.append(line)
+        index += 1
+    return "\n".join(out)
 
 
 def without_min_trip(line: str) -> str:

@@ -101,6 +101,20 @@ def _schedule(verdict: Verdict) -> str:
     return "schedule(static)"
 
 
+SMALL_TRIPS_NOTE = "// Ellora: fewer iterations than ELLORA_MIN_PARALLEL_TRIP: no threads"
+
+
+def small_trips_serial(condition: str, parallel: str, serial: str) -> str:
+    """``parallel`` when ``condition`` holds, else ``serial`` (the original loop): a plain
+    branch, so a loop entered very often with few iterations (in a recursive function, or
+    inside a serial loop) never calls into the OpenMP runtime, which an ``if()`` clause
+    still does. ``present`` in the engine's training data folds it back."""
+    def inside(code: str) -> str:
+        return "".join(f"  {line}\n" if line else "\n" for line in code.rstrip("\n").split("\n"))
+
+    return f"if ({condition}) {{\n{inside(parallel)}}} else {{  {SMALL_TRIPS_NOTE}\n{inside(serial)}}}"
+
+
 def _worksharing(text: LoopText, sections: dict[str, tuple[str, str]]) -> Emission:
     verdict = text.verdict
     if verdict.lastprivates and text.header.range_of is not None:
@@ -116,9 +130,10 @@ def _worksharing(text: LoopText, sections: dict[str, tuple[str, str]]) -> Emissi
     if verdict.versioned:
         conditions.append(text.guard)
         guard = guard_declaration(text)
+    trip = None
     if not text.model.inner and text.header.unit_step:
-        conditions.append(f"(long long)({text.header.upper_text}) - "
-                          f"(long long)({text.header.lower_text}) >= ELLORA_MIN_PARALLEL_TRIP")
+        trip = (f"(long long)({text.header.upper_text}) - "
+                f"(long long)({text.header.lower_text}) >= ELLORA_MIN_PARALLEL_TRIP")
     if conditions:
         clauses.append(f"if({' && '.join(conditions)})")
     edits = []
@@ -128,7 +143,8 @@ def _worksharing(text: LoopText, sections: dict[str, tuple[str, str]]) -> Emissi
         edits = atomic_edits(text, "openmp")
     loop = text.as_index_loop(edits)
     pragma = f"#pragma omp parallel for {' '.join(clauses)}\n"
-    code = guard + pragma + loop
+    code = guard + (small_trips_serial(trip, pragma + loop, text.original()) if trip else
+                    pragma + loop)
     if sections:  # the reduction needs a pointer or an array, not a std::array object
         pointers = "".join(
             f"auto* __restrict__ const {pointer} = &{base}[0];\n"
@@ -143,7 +159,9 @@ def _worksharing(text: LoopText, sections: dict[str, tuple[str, str]]) -> Emissi
         start, end, text.reindent(code),
         "OpenMP worksharing loop: " + "; ".join(verdict.facts or
                                                 ["each iteration is independent"])
-        + f"; clauses: {' '.join(clauses)}",
+        + f"; clauses: {' '.join(clauses)}"
+        + ("; below ELLORA_MIN_PARALLEL_TRIP iterations the original loop runs, without "
+           "entering the OpenMP runtime" if trip else ""),
         includes=CHECK_INCLUDES if verdict.range_checks else (),
         apart_helper=bool(verdict.range_checks),
         helpers=((APART_HELPER,) if verdict.range_checks else ())
