@@ -6,6 +6,7 @@ including with overlapping buffers, where the parallel version must fall back.""
 from __future__ import annotations
 
 import re
+
 import pytest
 from conftest import FAST_AGENT
 from ellora.tools.loops.legality.verdict import RangeCheck
