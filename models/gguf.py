@@ -201,6 +201,15 @@ def load_llama(path: str | Path, n_ctx: int, n_threads: int | None,
         return _LOADED[key]
 
 
+def is_gguf_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a readable file that starts with the GGUF magic."""
+    try:
+        with Path(path).expanduser().open("rb") as handle:
+            return handle.read(4) == b"GGUF"
+    except OSError:
+        return False
+
+
 def resolve_lora_path(lora_path: str | os.PathLike[str] | None) -> Path | None:
     """The configured GGUF LoRA file, or None; raises ModelUnavailable if it is not a GGUF."""
     if lora_path is None:
@@ -210,11 +219,10 @@ def resolve_lora_path(lora_path: str | os.PathLike[str] | None) -> Path | None:
         raise ModelUnavailable(
             f"model.lora_path {path} not found: write one with 'ellora train export-gguf "
             "ADAPTER_DIR --output FILE.gguf' or unset model.lora_path")
-    with path.open("rb") as handle:
-        if handle.read(4) != b"GGUF":
-            raise ModelUnavailable(
-                f"model.lora_path {path} is not a GGUF file: convert the PEFT adapter with "
-                "'ellora train export-gguf ADAPTER_DIR --output FILE.gguf'")
+    if not is_gguf_file(path):
+        raise ModelUnavailable(
+            f"model.lora_path {path} is not a GGUF file: convert the PEFT adapter with "
+            "'ellora train export-gguf ADAPTER_DIR --output FILE.gguf'")
     return path.resolve()
 
 

@@ -106,9 +106,12 @@ def _llama_cpp_lora(settings: ServeSettings) -> tuple[str, str]:
     if len(settings.lora_modules) > 1:
         raise ServeError("llama.cpp serves one LoRA adapter at a time: give one --lora NAME=FILE")
     name, path = next(iter(settings.lora_modules.items()))
-    if not (path.endswith(".gguf") and Path(path).is_file()):
-        raise ServeError(f"--lora {name}={path}: llama.cpp needs a GGUF LoRA file; write one "
-                         "with 'ellora train export-gguf ADAPTER --output FILE.gguf'")
+    from ellora.models.gguf import is_gguf_file
+
+    if not is_gguf_file(path):
+        what = "not found" if not Path(path).expanduser().exists() else "not a GGUF file"
+        raise ServeError(f"--lora {name}={path}: {what}: llama.cpp needs a GGUF LoRA file; "
+                         "write one with 'ellora train export-gguf ADAPTER --output FILE.gguf'")
     return name, str(Path(path).resolve())
 
 

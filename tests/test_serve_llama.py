@@ -116,3 +116,22 @@ def test_llama_cpp_serve_health_chat_and_clean_stop(tmp_path):
             process.kill()
             process.wait()
     check_port_free("127.0.0.1", port)  # the llama.cpp child is gone with it
+
+
+def test_llama_cpp_lora_is_checked_by_its_content_not_its_name(tmp_path, capsys):
+    """--lora on llama.cpp: a missing file and a file that is not GGUF (whatever its name)
+    are one-line errors naming the flag and the export command; a GGUF file under any
+    name is passed on."""
+    fake = tmp_path / "adapter.gguf"
+    fake.write_text("not a gguf")
+    real = tmp_path / "adapter.bin"
+    real.write_bytes(b"GGUF" + bytes(60))
+    for path, why in ((tmp_path / "absent.gguf", "not found"), (fake, "not a GGUF file")):
+        assert main(["serve", "--engine", "llama.cpp", "--lora", f"mine={path}",
+                     "--dry-run"]) == 2
+        error = capsys.readouterr().err.strip()
+        assert len(error.splitlines()) == 1 and f"--lora mine={path}: {why}" in error
+        assert "ellora train export-gguf" in error
+    assert main(["serve", "--engine", "llama.cpp", "--lora", f"mine={real}", "--dry-run"]) == 0
+    command = json.loads(capsys.readouterr().out.splitlines()[0])["command"]
+    assert command[command.index("--lora_path") + 1] == str(real.resolve())

@@ -51,7 +51,7 @@ CALL_MAP = {
     "PetscFloorReal": ("call", "std::floor"), "PetscCeilReal": ("call", "std::ceil"),
     "PetscRealPart": ("same", ""), "PetscConj": ("same", ""), "PetscRealPartComplex": ("same", ""),
     "PetscMax": ("max", ""), "PetscMin": ("min", ""), "PetscSqr": ("square", ""),
-    "PetscSqr": ("square", ""), "PetscSign": ("sign", ""),
+    "PetscSign": ("sign", ""),
     "hypre_abs": ("call", "std::abs"), "hypre_cabs": ("call", "std::abs"),
     "hypre_sqrt": ("call", "std::sqrt"), "hypre_pow": ("call", "std::pow"),
     "hypre_conj": ("same", ""), "hypre_creal": ("same", ""), "hypre_squared": ("square", ""),

@@ -133,7 +133,7 @@ def _apt(conf: Path, args: list[str], cwd: Path, timeout: float = 1800) -> str:
                           "(run on Debian or Ubuntu, or pass --sources DIR with unpacked trees)")
     result = subprocess.run(["apt-get", *args], cwd=cwd, env={"APT_CONFIG": str(conf),
                             "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-                            capture_output=True, text=True, timeout=timeout)
+                            capture_output=True, text=True, timeout=timeout, check=False)
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
         raise SourceError(f"apt-get {' '.join(args)} failed: {' / '.join(tail)}")
