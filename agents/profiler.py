@@ -91,7 +91,8 @@ def profiler(state: TaskState, services: Services) -> dict:
         status = "not_faster"
         reason = (f"the port is correct but ran {speedups[top]:.2f}x the original's speed at "
                   f"{top} {'ranks' if state['target_model'] == 'mpi' else 'threads'} (an offer "
-                  f"needs more than {settings.min_speedup:g}x): the original is kept")
+                  f"needs more than {settings.min_speedup:g}x): the original is kept"
+                  + _why_not_faster(state))
     return {
         "workspace": str(workspace),
         "timings": timings,
@@ -100,6 +101,18 @@ def profiler(state: TaskState, services: Services) -> dict:
         "status_reason": reason,
         "steps": [timer.record(f"speedup over the original: {summary}")],
     }
+
+
+def _why_not_faster(state: TaskState) -> str:
+    """What usually explains a correct port that is not faster, from the plan's pattern."""
+    pattern = (state.get("plan") or {}).get("pattern", "")
+    if state["target_model"] == "mpi" and "map" in pattern.split("+"):
+        return ("; each rank computes its block, then the elements it wrote are sent to the "
+                "others (MPI_Allgatherv): when the loop does little work per element, that "
+                "moves as many bytes as the loop streams, so MPI pays off only where the ranks "
+                "keep their blocks distributed across steps instead of gathering after each "
+                "loop")
+    return ""
 
 
 def _hotspots(services: Services, workspace: Path, recipe, timing_size: int) -> dict:

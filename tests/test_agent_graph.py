@@ -319,6 +319,18 @@ def test_a_port_that_is_not_faster_is_not_offered(make_services):
     assert "the original is kept" in report["status_reason"]
     assert report["test"]["status"] == "passed" and set(report["speedups"]) == {"1", "2"}
     assert "reduction(+:sum)" in report["diff"]  # what was tried stays visible
+    assert "MPI_Allgatherv" not in report["status_reason"]
+
+
+def test_an_mpi_map_that_is_not_faster_says_why(make_services):
+    """A streaming map under MPI gathers what each rank wrote: the reason names the gather
+    and where MPI does pay off."""
+    services = make_services(None, **{"agent": {**FAST_AGENT["agent"], "min_speedup": 1000.0}})
+    report = run(services, task_state("parallelize this loop with MPI",
+                                      EXAMPLES / "saxpy.cpp", 5, 7))
+    assert report["status"] == "not_faster", report["status_reason"]
+    assert "MPI_Allgatherv" in report["status_reason"]
+    assert "distributed across steps" in report["status_reason"]
 
 
 def test_the_graph_declares_its_fixed_edges():
