@@ -312,7 +312,7 @@ def test_a_prompt_too_long_for_the_model_is_trimmed_and_says_so(make_services):
 def test_a_port_that_is_not_faster_is_not_offered(make_services):
     """The offer needs a speedup above agent.min_speedup at the largest thread count; an
     impossible threshold makes any port 'not faster' whatever the machine's load."""
-    services = make_services(None, **{"agent": {**FAST_AGENT["agent"], "min_speedup": 1000.0}})
+    services = make_services(None, agent={**FAST_AGENT["agent"], "min_speedup": 1000.0})
     report = run(services, task_state("parallelize this loop with OpenMP",
                                       EXAMPLES / "dot.cpp", 6, 8))
     assert report["status"] == "not_faster", report["status_reason"]
@@ -325,7 +325,7 @@ def test_a_port_that_is_not_faster_is_not_offered(make_services):
 def test_an_mpi_map_that_is_not_faster_says_why(make_services):
     """A streaming map under MPI gathers what each rank wrote: the reason names the gather
     and where MPI does pay off."""
-    services = make_services(None, **{"agent": {**FAST_AGENT["agent"], "min_speedup": 1000.0}})
+    services = make_services(None, agent={**FAST_AGENT["agent"], "min_speedup": 1000.0})
     report = run(services, task_state("parallelize this loop with MPI",
                                       EXAMPLES / "saxpy.cpp", 5, 7))
     assert report["status"] == "not_faster", report["status_reason"]
