@@ -2,9 +2,10 @@
 
 For each target, :func:`port_kernel` asks ``plan_region`` for the kernel's plan. A plan that
 transforms a loop gives a port; the port is written in its *presented* form (for OpenMP the
-``if(... >= ELLORA_MIN_PARALLEL_TRIP)`` size threshold, a tuning knob that needs a macro
-defined outside the function, is dropped, so the function stands alone and its parallel
-path runs at every size) and then built and differentially tested against the kernel the
+``ELLORA_MIN_PARALLEL_TRIP`` size threshold, in an ``if()`` clause or as the branch that
+runs the original loop for small trip counts, is dropped: a tuning knob that needs a macro
+defined outside the function, so the function stands alone and its parallel path runs at
+every size) and then built and differentially tested against the kernel the
 way the agent's tester does: a harness synthesized from the kernel (:mod:`ellora.tools.
 synthesis`), original and port built in the sandbox, outputs compared at several sizes with
 race-check reruns, plus the static race check for OpenMP. Only a port that passes is kept;
