@@ -21,7 +21,6 @@ from ellora.agents.services import Services
 from ellora.agents.state import TaskState
 from langgraph.graph import END, START, StateGraph
 
-
 # Where each deciding node may route (its Command's goto): declared here with the fixed edges,
 # so the whole graph reads in one place and draws completely.
 ROUTES = {

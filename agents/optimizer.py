@@ -7,6 +7,7 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+from ellora.agents.profiler import timing_size
 from ellora.agents.services import Services
 from ellora.agents.state import StepTimer, TaskState
 from ellora.agents.tester import run_differential_test
@@ -14,7 +15,6 @@ from ellora.tools.tuning import variants
 from ellora.tools.verify import (
     VerifySpec,
     build_variant,
-    calibrate_timing_size,
     prepare_workspace,
     time_variants,
 )
@@ -88,11 +88,7 @@ def _measure(state: TaskState, services: Services, source: str, timer: StepTimer
         if test.status != "passed":
             return {"result": f"rejected: tests {test.status}"}
         top = max(settings.threads)
-        size = settings.timing_size
-        if spec.mode == "harness" and settings.min_timing_s > 0:
-            size, _ = calibrate_timing_size(services.sandbox, workspace, recipe, size,
-                                            services.limits, settings.min_timing_s,
-                                            settings.max_timing_growth)
+        size = timing_size(services, workspace, spec, recipe)
         times = [
             time_variants(
                 services.sandbox,

@@ -38,11 +38,7 @@ def profiler(state: TaskState, services: Services) -> dict:
     settings = services.settings.agent
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
-    size = settings.timing_size
-    if spec.mode == "harness" and settings.min_timing_s > 0:
-        size, _ = calibrate_timing_size(services.sandbox, workspace, recipes["original"], size,
-                                        services.limits, settings.min_timing_s,
-                                        settings.max_timing_growth)
+    size = timing_size(services, workspace, spec, recipes["original"])
     try:
         medians = time_variants(
             services.sandbox,
@@ -101,6 +97,18 @@ def profiler(state: TaskState, services: Services) -> dict:
         "status_reason": reason,
         "steps": [timer.record(f"speedup over the original: {summary}")],
     }
+
+
+def timing_size(services: Services, workspace: Path, spec, recipe) -> int:
+    """The size to time at: ``agent.timing_size``, grown for a harness that takes --size until
+    the ``recipe`` build's call takes ``agent.min_timing_s`` (see calibrate_timing_size)."""
+    settings = services.settings.agent
+    if spec.mode != "harness" or settings.min_timing_s <= 0:
+        return settings.timing_size
+    size, _ = calibrate_timing_size(services.sandbox, workspace, recipe, settings.timing_size,
+                                    services.limits, settings.min_timing_s,
+                                    settings.max_timing_growth)
+    return size
 
 
 def _why_not_faster(state: TaskState) -> str:

@@ -67,7 +67,7 @@ class Services:
         )
 
 
-def services_from_settings(settings: "Settings", model_factory=None, retriever=None) -> Services:
+def services_from_settings(settings: Settings, model_factory=None, retriever=None) -> Services:
     """Services with the configured sandbox and toolchain; the configured model unless a
     ``model_factory`` is given (tests and benchmarks pass their own)."""
     from ellora.models import create_chat_model

@@ -5,11 +5,9 @@ dotted CLI overrides (``--set model.provider=openai-compatible``), in rising pri
 
 from __future__ import annotations
 
-from typing import Literal
-
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ellora.agents.cli.errors import UserError
 from ellora.agents.lsp.config import LspSettings

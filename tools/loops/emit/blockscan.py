@@ -11,7 +11,7 @@ slower than the serial loop, measured, which is why this is not written with the
 
 from __future__ import annotations
 
-from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable
+from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable, pad_lines
 
 _IDENTITY = {"+": "static_cast<{t}>(0)", "*": "static_cast<{t}>(1)",
              "max": "std::numeric_limits<{t}>::lowest()",
@@ -124,12 +124,12 @@ def emit_block_scan(text: LoopText, target: str) -> Emission:
     head = f"{{\n{typedef}const {kind} ellora_first = {start};\n"
     if target == "openmp":
         body = (blocks + "if (ellora_p > 1) {  // pass 1: each block's own running value\n"
-                + _pad(pass_one) + "}\n#pragma omp barrier\n{\n"
-                + _pad(offset + pass_two + last) + "}\n")
+                + pad_lines(pass_one) + "}\n#pragma omp barrier\n{\n"
+                + pad_lines(offset + pass_two + last) + "}\n")
         code = (head + f"std::vector<{kind}> ellora_blocks(omp_get_max_threads());\n"
                 "#pragma omp parallel\n{\n"
                 "  const long long ellora_p = omp_get_num_threads(), "
-                "ellora_t = omp_get_thread_num();\n" + _pad(body) + "}\n}")
+                "ellora_t = omp_get_thread_num();\n" + pad_lines(body) + "}\n}")
         includes = ("algorithm", "limits", "type_traits", "vector", "omp.h")
         how = "OpenMP threads"
     else:
@@ -139,10 +139,10 @@ def emit_block_scan(text: LoopText, target: str) -> Emission:
                 f"std::vector<{kind}> ellora_blocks(ellora_p);\n"
                 f'if (ellora_p > 1) Kokkos::parallel_for("{text.label}_blocks", {host}(0, '
                 "ellora_p),\n  [&](const long long ellora_t) {  // pass 1\n"
-                + _pad(blocks + pass_one, "    ") + "  });\n"
+                + pad_lines(blocks + pass_one, "    ") + "  });\n"
                 f'Kokkos::parallel_for("{text.label}", {host}(0, ellora_p),\n'
                 "  [&](const long long ellora_t) {  // pass 2: each block from its offset\n"
-                + _pad(blocks + offset + pass_two + last, "    ") + "  });\n}")
+                + pad_lines(blocks + offset + pass_two + last, "    ") + "  });\n}")
         includes = ("algorithm", "limits", "type_traits", "vector")
         how = "Kokkos host chunks"
     if verdict.versioned:
@@ -160,7 +160,3 @@ def emit_block_scan(text: LoopText, target: str) -> Emission:
         "offset; " + "; ".join(verdict.facts),
         includes=includes, kokkos=target == "kokkos",
         helpers=(), apart_helper=bool(verdict.range_checks))
-
-
-def _pad(code: str, pad: str = "  ") -> str:
-    return "".join(pad + line + "\n" if line else "\n" for line in code.rstrip("\n").split("\n"))

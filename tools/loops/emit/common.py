@@ -319,3 +319,8 @@ class LoopText:
         if ctype is None or ctype.kind in ("auto", "unknown"):
             return f"std::decay_t<decltype({name})>"
         return ctype.name
+
+
+def pad_lines(code: str, pad: str = "  ") -> str:
+    """``code`` with every non-empty line prefixed by ``pad``, ending in a newline."""
+    return "".join(pad + line + "\n" if line else "\n" for line in code.rstrip("\n").split("\n"))

@@ -11,7 +11,7 @@ MPI block decomposition through ``mpi_f08`` (:mod:`ellora.tools.loops.emit.fortr
 
 from __future__ import annotations
 
-from ellora.tools.loops.emit.common import Emission, NotEmittable
+from ellora.tools.loops.emit.common import Emission, NotEmittable, pad_lines
 from ellora.tools.loops.emit.fortran_text import (
     FortranEmission,
     FortranText,
@@ -161,8 +161,8 @@ def _scatter(text: FortranText) -> Emission:
     reduced = _array_reduction(text, bases)
     atomic = _atomic(text, bases, "")
     test = " .and. ".join(f"size({base}) <= {SMALL_ARRAY}" for base in bases)
-    code = (f"if ({test}) then\n" + _pad(text.dedent(reduced.code)) + "else\n"
-            + _pad(text.dedent(atomic.code)) + "end if")
+    code = (f"if ({test}) then\n" + pad_lines(text.dedent(reduced.code)) + "else\n"
+            + pad_lines(text.dedent(atomic.code)) + "end if")
     return text.emission(code, f"scatter-adds into {', '.join(bases)}: small arrays as an "
                                "OpenMP array reduction (a private copy per thread), large ones "
                                "with atomic updates; " + "; ".join(verdict.facts))
@@ -229,10 +229,6 @@ def _indent_of(text: FortranText, node) -> str:
     start = text.data.rfind(b"\n", 0, node.start_byte) + 1
     return text.data[start:node.start_byte].decode() if \
         not text.data[start:node.start_byte].strip() else ""
-
-
-def _pad(code: str, pad: str = "  ") -> str:
-    return "".join(pad + line + "\n" if line else "\n" for line in code.rstrip("\n").split("\n"))
 
 
 # ----- applying emissions ------------------------------------------------------------------

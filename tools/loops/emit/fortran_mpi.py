@@ -19,7 +19,7 @@ The caller initializes MPI; a file with a main program is not rewritten.
 
 from __future__ import annotations
 
-from ellora.tools.loops.emit.common import NotEmittable
+from ellora.tools.loops.emit.common import NotEmittable, pad_lines
 from ellora.tools.loops.emit.fortran_text import (
     FortranEmission,
     FortranText,
@@ -93,7 +93,7 @@ def prelude(text: FortranText) -> str:
 
 def block_loop(text: FortranText, body: str) -> str:
     return (f"{text.head(start='ellora_begin', end='ellora_end', step=None)}\n"
-            f"{_pad(body)}end do")
+            f"{pad_lines(body)}end do")
 
 
 def _blocks(text: FortranText) -> FortranEmission:
@@ -133,7 +133,7 @@ def _blocks(text: FortranText) -> FortranEmission:
         "per-rank copies summed for " + ", ".join(scattered) if scattered else "",
         "MPI_Allgatherv for " + ", ".join(o.base for o in verdict.owned)
         if verdict.owned else ""]))
-    return text.emission("block\n" + _pad(code) + "end block",
+    return text.emission("block\n" + pad_lines(code) + "end block",
                          f"MPI block decomposition of the iterations over the ranks ({what}); "
                          "every rank ends with the full result: " + "; ".join(
                              verdict.facts or ["each iteration is independent"]),
@@ -211,7 +211,7 @@ def _locate(text: FortranText) -> FortranEmission:
     declarations = [line for line in passes.split("\n") if "::" in line]
     statements = [line for line in passes.split("\n") if "::" not in line]
     code = "\n".join([*declarations, prelude(text), *statements])
-    return text.emission("block\n" + _pad(code) + "end block",
+    return text.emission("block\n" + pad_lines(code) + "end block",
                          "MPI: each rank searches its block, the ranks agree on the extreme "
                          "key and its index with MPI_Allreduce; " + "; ".join(
                              text.verdict.facts), uses=("mpi_f08",))
@@ -241,15 +241,11 @@ def _running(text: FortranText) -> FortranEmission:
     if parts.finish:
         lines += ["ellora_t = ellora_size", combined_offset(parts), parts.finish]
     lines += ["deallocate(ellora_blocks)", *gathers]
-    return text.emission("block\n" + _pad("\n".join(lines)) + "end block",
+    return text.emission("block\n" + pad_lines("\n".join(lines)) + "end block",
                          "MPI running value: each rank folds its block, one value per rank is "
                          "gathered (MPI_Allgather) and combined in order, each rank replays "
                          "its block from there; " + "; ".join(verdict.facts),
                          uses=("mpi_f08",))
-
-
-def _pad(code: str, pad: str = "  ") -> str:
-    return "".join(pad + line + "\n" if line else "\n" for line in code.rstrip("\n").split("\n"))
 
 
 __all__ = ["emit_mpi", "gather_lines", "spelled", "walk"]

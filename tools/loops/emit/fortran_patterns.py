@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ellora.tools.loops.emit.common import NotEmittable
+from ellora.tools.loops.emit.common import NotEmittable, pad_lines
 from ellora.tools.loops.emit.fortran_text import FortranEmission, FortranText, directive
 from ellora.tools.loops.fortran.syntax import lower, spelled, walk
 
@@ -111,7 +111,7 @@ def locate_passes(text: FortranText, parts: LocateParts, head: str, clauses_for)
         first, last = clauses_for("max", "ellora_at")
         return (f"{parts.index_type} :: ellora_at\n"
                 "ellora_at = -huge(ellora_at)\n"
-                f"{first}{head}\n{_pad(body + f'if ({parts.condition}) ellora_at = {text.var}')}"
+                f"{first}{head}\n{pad_lines(body + f'if ({parts.condition}) ellora_at = {text.var}')}"
                 f"end do\n{last}"
                 f"if (ellora_at /= -huge(ellora_at)) {parts.index} = ellora_at")
     minimum = parts.operator == "min"
@@ -127,14 +127,14 @@ def locate_passes(text: FortranText, parts: LocateParts, head: str, clauses_for)
     return (f"{parts.key_type} :: ellora_key, ellora_start\n{parts.index_type} :: ellora_at\n"
             f"ellora_start = {parts.start_key}\nellora_key = ellora_start\n"
             f"{first_pass}{head}\n"
-            f"{_pad(body + f'ellora_key = {parts.operator}(ellora_key, {parts.key})')}"
+            f"{pad_lines(body + f'ellora_key = {parts.operator}(ellora_key, {parts.key})')}"
             f"end do\n{last_pass}"
             f"if (ellora_key {moves} ellora_start) then\n"
-            + _pad(f"ellora_at = {at_init}\n{first_index}{head}\n"
-                   + _pad(body + f"if ({parts.key} == ellora_key) ellora_at = "
+            + pad_lines(f"ellora_at = {at_init}\n{first_index}{head}\n"
+                   + pad_lines(body + f"if ({parts.key} == ellora_key) ellora_at = "
                                  f"{at_op}(ellora_at, {text.var})")
                    + f"end do\n{last_index}"
-                   + f"if (ellora_at /= {at_init}) then\n" + _pad(finish) + "end if")
+                   + f"if (ellora_at /= {at_init}) then\n" + pad_lines(finish) + "end if")
             + "end if")
 
 
@@ -149,7 +149,7 @@ def _locate(text: FortranText, target: str) -> FortranEmission:
             found.append(f"private({', '.join(privates)})")
         return directive("parallel do", found) + "\n", "!$omp end parallel do\n"
 
-    code = "block\n" + _pad(locate_passes(text, parts, text.head(), clauses)) + "end block"
+    code = "block\n" + pad_lines(locate_passes(text, parts, text.head(), clauses)) + "end block"
     what = "last match as a max-index reduction" if parts.operator == "last_match" else (
         f"arg{parts.operator} in two OpenMP reductions (the {parts.operator}imum key, then the "
         f"{'first' if parts.strict else 'last'} index reaching it)")
@@ -264,19 +264,19 @@ def _block_scan(text: FortranText, target: str) -> FortranEmission:
              "ellora_p = omp_get_num_threads()\nellora_t = omp_get_thread_num()\n"
              + block_bounds(text) + "\n"
              "if (ellora_p > 1) then  ! pass 1: each block's own running value\n"
-             + _pad("if (ellora_t == 0) then\n  ellora_run = ellora_first\nelse\n"
+             + pad_lines("if (ellora_t == 0) then\n  ellora_run = ellora_first\nelse\n"
                     f"  ellora_run = {parts.identity}\nend if\n"
-                    f"{head}\n{_pad(parts.first)}end do\nellora_blocks(ellora_t) = ellora_run")
+                    f"{head}\n{pad_lines(parts.first)}end do\nellora_blocks(ellora_t) = ellora_run")
              + "end if\n!$omp barrier\n" + combined_offset(parts) + "\n"
-             f"{head}  ! pass 2: each block from its offset\n{_pad(parts.second)}end do")
+             f"{head}  ! pass 2: each block from its offset\n{pad_lines(parts.second)}end do")
     if parts.finish:
         inner += f"\nif (ellora_t == ellora_p - 1) {parts.finish}"
     region = directive("parallel", [f"private({', '.join(privates)})"] if privates else [])
-    code = ("block\n" + _pad(
+    code = ("block\n" + pad_lines(
         f"{parts.kind} :: ellora_first\n{parts.kind}, allocatable :: ellora_blocks(:)\n"
         f"ellora_first = {parts.start}\n"
         "allocate(ellora_blocks(0:omp_get_max_threads() - 1))\n"
-        f"{region}\nblock\n{_pad(inner)}end block\n!$omp end parallel\n"
+        f"{region}\nblock\n{pad_lines(inner)}end block\n!$omp end parallel\n"
         "deallocate(ellora_blocks)") + "end block")
     verdict = text.verdict
     what = verdict.scan.name if verdict.scan is not None else \
@@ -285,10 +285,6 @@ def _block_scan(text: FortranText, target: str) -> FortranEmission:
         code, f"running value {what} as a two-pass block scan on OpenMP threads: each "
         "block's own running value, the block offsets combined in order, then each block "
         "replayed from its offset; " + "; ".join(verdict.facts), uses=("omp_lib",))
-
-
-def _pad(code: str, pad: str = "  ") -> str:
-    return "".join(pad + line + "\n" if line else "\n" for line in code.rstrip("\n").split("\n"))
 
 
 __all__ = [

@@ -10,7 +10,7 @@ Reducers accumulate in a local copy inside the lambda, so the loop body is the s
 from __future__ import annotations
 
 from ellora.tools.loops.cxx_types import CType
-from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable
+from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable, pad_lines
 from ellora.tools.loops.emit.openmp import MIN_TRIP_HELPER
 
 KOKKOS_REDUCERS = {"+": "Kokkos::Sum", "*": "Kokkos::Prod", "max": "Kokkos::Max",
@@ -79,7 +79,7 @@ def _with_declarations(text: LoopText, declarations: list[str], code: str) -> st
     if not declarations:
         return code
     inner = "\n".join(declarations) + "\n" + code.replace("\n" + text.indent, "\n")
-    return text.reindent("{\n" + _pad(inner) + "}")
+    return text.reindent("{\n" + pad_lines(inner) + "}")
 
 
 def _parallel(text: LoopText, declarations: list[str]) -> Emission:
@@ -118,7 +118,7 @@ def _parallel(text: LoopText, declarations: list[str]) -> Emission:
                 f"  KOKKOS_LAMBDA(const {index_type} {index_var}) {body});")
         how = "parallel_for"
     if declarations:
-        code = "{\n" + _pad("\n".join(declarations) + "\n" + code) + "}"
+        code = "{\n" + pad_lines("\n".join(declarations) + "\n" + code) + "}"
     conditions, guard = [], ""
     if verdict.versioned:
         from ellora.tools.loops.emit.checks import guard_declaration
@@ -129,7 +129,7 @@ def _parallel(text: LoopText, declarations: list[str]) -> Emission:
         conditions.append(f"(long long)({header.upper_text}) - (long long)({header.lower_text})"
                           " >= ELLORA_MIN_PARALLEL_TRIP")
     if conditions:
-        code = ("{\n" + _pad(guard + f"if ({' && '.join(conditions)}) " + code
+        code = ("{\n" + pad_lines(guard + f"if ({' && '.join(conditions)}) " + code
                              + " else " + text.original()) + "}")
     start, end = text.span()
     includes = ("type_traits",) + (("algorithm", "cstdint", "initializer_list")
@@ -164,10 +164,10 @@ def _reduce(text, verdict, policy, index_type, index_var, body) -> tuple[str, st
                          for r, k, p in zip(verdict.reducers, kinds, partials))
     combines = "".join(_combine(r.name, p, r.operator) + "\n"
                        for r, p in zip(verdict.reducers, partials))
-    code = (f"{{\n{_pad(declarations)}"
+    code = (f"{{\n{pad_lines(declarations)}"
             f'  Kokkos::parallel_reduce("{text.label}", {policy},\n'
             f"    KOKKOS_LAMBDA(const {index_type} {index_var}, {arguments}) {local},\n"
-            f"    {reducers});\n{_pad(combines)}}}")
+            f"    {reducers});\n{pad_lines(combines)}}}")
     how = "parallel_reduce with " + ", ".join(
         f"{KOKKOS_REDUCERS[r.operator]} into {r.name}" for r in verdict.reducers)
     return code, how
@@ -199,7 +199,3 @@ def _combine(variable: str, partial: str, operator: str) -> str:
         return f"{variable} = {variable} {operator} {partial};"
     compare = ">" if operator == "max" else "<"
     return f"if ({partial} {compare} {variable}) {variable} = {partial};"
-
-
-def _pad(code: str, pad: str = "  ") -> str:
-    return "".join(pad + line + "\n" if line else "\n" for line in code.rstrip("\n").split("\n"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable, mpi_type
+from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable, mpi_type, pad_lines
 from ellora.tools.loops.emit.scatter import _mpi_block_lines
 from ellora.tools.loops.expr import Poly
 
@@ -66,7 +66,7 @@ def _versioned(text: LoopText, emission: Emission) -> Emission:
 
     indent = text.indent
     parallel = emission.code.replace("\n" + indent, "\n")
-    code = ("{\n" + _pad(
+    code = ("{\n" + pad_lines(
         guard_declaration(text)
         + f"int ellora_all_apart = {text.guard} ? 1 : 0;\n"
         "MPI_Allreduce(MPI_IN_PLACE, &ellora_all_apart, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);\n"
@@ -160,7 +160,7 @@ def _blocks(text: LoopText) -> Emission:
             lines.append(f"{reducer.name} = ellora_{reducer.name}_before {operator} "
                          f"{reducer.name};")
     lines += _gathers(text)
-    code = "{\n" + _pad("\n".join(lines)) + "}"
+    code = "{\n" + pad_lines("\n".join(lines)) + "}"
     start, end = text.span()
     what = ", ".join(filter(None, [
         "MPI_Allreduce for " + ", ".join(r.name for r in verdict.reducers)
@@ -218,14 +218,10 @@ def _running(text: LoopText) -> Emission:
 
         owned.append(OwnedWrite(verdict.recurrence.base, 0, 0, Poly()))
     lines += _gathers(text, owned)
-    code = "{\n" + _pad("\n".join(line for line in lines if line)) + "}"
+    code = "{\n" + pad_lines("\n".join(line for line in lines if line)) + "}"
     start_byte, end_byte = text.span()
     return Emission(start_byte, end_byte, text.reindent(code),
                     "MPI running value: each rank folds its block, one value per rank is "
                     "gathered (MPI_Allgather) and combined in order, each rank replays its "
                     "block from there; " + "; ".join(verdict.facts),
                     includes=("algorithm", "limits", "type_traits", "vector", "mpi.h"))
-
-
-def _pad(code: str, pad: str = "  ") -> str:
-    return "".join(pad + line + "\n" if line else "\n" for line in code.rstrip("\n").split("\n"))

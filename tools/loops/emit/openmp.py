@@ -4,7 +4,7 @@ pattern's own form (block scan, privatized scatter, search, argmin/argmax)."""
 from __future__ import annotations
 
 from ellora.tools.loops.emit.checks import APART_HELPER, CHECK_INCLUDES, guard_declaration
-from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable
+from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable, pad_lines
 from ellora.tools.loops.legality.verdict import Verdict
 
 # A loop of single statements runs in parallel only from this many iterations: below it,
@@ -109,10 +109,8 @@ def small_trips_serial(condition: str, parallel: str, serial: str) -> str:
     branch, so a loop entered very often with few iterations (in a recursive function, or
     inside a serial loop) never calls into the OpenMP runtime, which an ``if()`` clause
     still does. ``present`` in the engine's training data folds it back."""
-    def inside(code: str) -> str:
-        return "".join(f"  {line}\n" if line else "\n" for line in code.rstrip("\n").split("\n"))
-
-    return f"if ({condition}) {{\n{inside(parallel)}}} else {{  {SMALL_TRIPS_NOTE}\n{inside(serial)}}}"
+    return (f"if ({condition}) {{\n{pad_lines(parallel)}}} else {{  {SMALL_TRIPS_NOTE}\n"
+            f"{pad_lines(serial)}}}")
 
 
 def _worksharing(text: LoopText, sections: dict[str, tuple[str, str]]) -> Emission:

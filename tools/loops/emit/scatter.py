@@ -12,7 +12,7 @@ the array, the copies are summed with ``MPI_Allreduce`` and added to the array.
 
 from __future__ import annotations
 
-from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable, mpi_type
+from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable, mpi_type, pad_lines
 from ellora.tools.loops.model import Access
 
 PRIVATE_LIMIT = 1 << 22  # elements a thread's private copy may grow to
@@ -100,10 +100,6 @@ def _merge_body(array: str) -> str:
         f"  if (ellora_touched) {array}[ellora_m] += ellora_sum;\n")
 
 
-def _indented(code: str, pad: str) -> str:
-    return "".join(pad + line + "\n" if line else "\n" for line in code.rstrip("\n").split("\n"))
-
-
 def atomic_edits(text: LoopText, target: str) -> list[tuple[int, int, str]]:
     """Each scatter update made atomic in place (beside reductions a private copy per
     thread would need its own merge; atomics need none)."""
@@ -150,8 +146,8 @@ def emit_scatter(text: LoopText, target: str) -> Emission:
             + _merge_body(a) + "}\n" for a in arrays)
         inner = (_own_part(arrays, "omp_get_thread_num()")
                  + f"#pragma omp for schedule(static){private}\n{head} {body}\n" + merges)
-        code = (f"{types}{{\n" + _indented(_parts(arrays, "omp_get_max_threads()"), "  ")
-                + "  #pragma omp parallel\n  {\n" + _indented(inner, "    ") + "  }\n}")
+        code = (f"{types}{{\n" + pad_lines(_parts(arrays, "omp_get_max_threads()"), "  ")
+                + "  #pragma omp parallel\n  {\n" + pad_lines(inner, "    ") + "  }\n}")
         includes = ("cstddef", "type_traits", "vector", "omp.h")
         how = "an OpenMP parallel region"
     else:
@@ -166,17 +162,17 @@ def emit_scatter(text: LoopText, target: str) -> Emission:
         merges = "".join(
             _longest(a) + f'Kokkos::parallel_for("{text.label}_merge_{a}", {host}(0, '
             f"ellora_{a}_longest),\n  [&](const std::size_t ellora_m) {{\n"
-            + _indented(_merge_body(a), "  ") + "  });\n" for a in arrays)
+            + pad_lines(_merge_body(a), "  ") + "  });\n" for a in arrays)
         region = (_parts(arrays, "ellora_chunks")
                   + f'Kokkos::parallel_for("{text.label}", {host}(0, ellora_chunks),\n'
-                  "  [&](const long long ellora_chunk) {\n" + _indented(chunk, "    ")
+                  "  [&](const long long ellora_chunk) {\n" + pad_lines(chunk, "    ")
                   + "  });\n" + merges)
         code = (f"{types}{{\n"
                 f"  const long long ellora_lo = (long long)({text.header.lower_text}), "
                 f"ellora_hi = (long long)({text.header.upper_text});\n"
                 "  const long long ellora_chunks = "
                 "Kokkos::DefaultHostExecutionSpace().concurrency();\n"
-                "  if (ellora_hi > ellora_lo) {\n" + _indented(region, "    ") + "  }\n}")
+                "  if (ellora_hi > ellora_lo) {\n" + pad_lines(region, "    ") + "  }\n}")
         includes = ("cstddef", "type_traits", "vector")
         how = "a Kokkos parallel_for over host-thread chunks"
     start, end = text.span()
@@ -225,7 +221,7 @@ def _mpi_scatter(text: LoopText) -> Emission:
         lines += [reduce,
                   f"for (std::size_t ellora_m = 0; ellora_m < ellora_{array}_local.size(); "
                   f"++ellora_m) {array}[ellora_m] += ellora_{array}_local[ellora_m];"]
-    code = "{\n" + _indented("\n".join(lines), "  ") + "}"
+    code = "{\n" + pad_lines("\n".join(lines), "  ") + "}"
     start, end = text.span()
     return Emission(start, end, text.reindent(code),
                     f"MPI block decomposition; the scatter-add into {', '.join(arrays)} goes "

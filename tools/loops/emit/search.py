@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable, mpi_type
+from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable, mpi_type, pad_lines
 
 _PREFIX = 4096  # iterations scanned serially first: an early match costs what it costs serially
 _WINDOW = 4 * _PREFIX
@@ -108,7 +108,7 @@ def _first_match(text: LoopText, target: str) -> tuple[str, str]:
                   "ellora_w += ellora_width, ellora_width *= 2) {\n"
                   "  const long long ellora_w_end = std::min(ellora_hi, ellora_w + "
                   "ellora_width);\n"
-                  + _pad(_fold(text, target, "ellora_first", "long long", "min", probe,
+                  + pad_lines(_fold(text, target, "ellora_first", "long long", "min", probe,
                                "ellora_w", "ellora_w_end")) + "}\n")
         scan = window
         how = (f"first-match search: the first {_PREFIX} iterations serially, then windows of "
@@ -117,7 +117,7 @@ def _first_match(text: LoopText, target: str) -> tuple[str, str]:
     rerun = (f"if (ellora_first < ellora_hi) {{\n"
              f"  {text.loop_head(f'({text.var_type})ellora_first')} {text.body()}\n}}\n")
     del returned
-    return ("{\n" + _pad(_range_lines(text) + "long long ellora_first = ellora_hi;  // none yet\n"
+    return ("{\n" + pad_lines(_range_lines(text) + "long long ellora_first = ellora_hi;  // none yet\n"
                          + scan + rerun) + "}"), how
 
 
@@ -171,16 +171,16 @@ def _locate(text: LoopText, target: str) -> tuple[str, str]:
              "ellora_key_t ellora_key = ellora_start;\n" + key_fold
              + f"if ({admit}) {{\n"
              + f"  long long ellora_index = {'ellora_hi' if locate.strict else 'ellora_lo - 1'};\n"
-             + _pad(_fold(text, target, "ellora_index", "long long", pick, find_index))
+             + pad_lines(_fold(text, target, "ellora_index", "long long", pick, find_index))
              + "  if (ellora_index >= ellora_lo && ellora_index < ellora_hi) {\n"
-             + _pad("\n".join(assign), "    ") + "  }\n}\n")
+             + pad_lines("\n".join(assign), "    ") + "  }\n}\n")
     # the starting key is read only when the loop runs (the serial loop reads nothing else)
     code = (_mpi_head(target) + _range_lines(text)
-            + "if (ellora_hi > ellora_lo) {\n" + _pad(found) + "}\n")
+            + "if (ellora_hi > ellora_lo) {\n" + pad_lines(found) + "}\n")
     how = (f"arg{locate.operator} in two reductions: the {locate.operator}imum key, then the "
            f"{'first' if locate.strict else 'last'} {text.var} that reaches it (the loop's "
            "tie-breaking)")
-    return "{\n" + _pad(code) + "}", how
+    return "{\n" + pad_lines(code) + "}", how
 
 
 def _locate_one_pass(text: LoopText, locate, key: str, kind: str, start: str,
@@ -209,11 +209,11 @@ def _locate_one_pass(text: LoopText, locate, key: str, kind: str, start: str,
              "#pragma omp parallel for schedule(static) reduction(ellora_best_of:ellora_best)\n"
              f"for (long long ellora_m = ellora_lo; ellora_m < ellora_hi; ++ellora_m) "
              f"{_indexed(text, probe)}\n"
-             "if (ellora_best.index >= 0) {\n" + _pad("\n".join(assign)) + "}\n")
-    code = _range_lines(text) + "if (ellora_hi > ellora_lo) {\n" + _pad(found) + "}\n"
+             "if (ellora_best.index >= 0) {\n" + pad_lines("\n".join(assign)) + "}\n")
+    code = _range_lines(text) + "if (ellora_hi > ellora_lo) {\n" + pad_lines(found) + "}\n"
     how = (f"arg{locate.operator} in one pass: each thread keeps its chunk's (key, index) as "
            "the loop does and a declared reduction combines them with the loop's tie-breaking")
-    return "{\n" + _pad(code) + "}", how
+    return "{\n" + pad_lines(code) + "}", how
 
 
 def _key_element_type(text: LoopText, key):
@@ -239,9 +239,5 @@ def _last_match(text: LoopText, target: str) -> tuple[str, str]:
             + "if (ellora_last >= ellora_lo) {\n"
             + f"  const {text.var_type} {text.var} = ({text.var_type})ellora_last;\n"
             + f"  {locate.index} = {text.rewrite(locate.index_value)};\n}}\n")
-    return "{\n" + _pad(code) + "}", ("the last match as a max-index reduction (the last "
+    return "{\n" + pad_lines(code) + "}", ("the last match as a max-index reduction (the last "
                                       f"{text.var} where the condition holds)")
-
-
-def _pad(code: str, pad: str = "  ") -> str:
-    return "".join(pad + line + "\n" if line else "\n" for line in code.rstrip("\n").split("\n"))
