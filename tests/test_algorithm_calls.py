@@ -33,6 +33,9 @@ bool any_negative(std::vector<int> const& x) {
 bool all_small(std::vector<int> const& x) {
   return std::all_of(x.begin(), x.end(), [](int v) { return v < 1000; });
 }
+bool all_bounded(std::vector<int> const& x) {  // true: every block is scanned to its end
+  return std::all_of(x.begin(), x.end(), [](int v) { return v < 2000; });
+}
 """
 MAIN = """
 int main() {
@@ -44,6 +47,8 @@ int main() {
     std::printf("%d %d %ld %ld %ld %ld %d %d\\n", n, contains(x, target),
                 first_position(x, target), evens(x), sevens(x), total(x), any_negative(x),
                 all_small(x));
+    std::printf("-1 %d %ld %d\\n", contains(x, 5000), first_position(x, 5000),
+                all_bounded(x));  // no match: every window, every block to its end
   }
 }
 """
@@ -74,7 +79,7 @@ def test_algorithm_calls_are_found_and_pure_predicates_only():
 
     found = [c.name for c in algorithm_calls(ALGORITHMS, 1, 100)]
     assert found == ["std::find", "std::find", "std::count_if", "std::count",
-                     "std::accumulate", "std::any_of", "std::all_of"]
+                     "std::accumulate", "std::any_of", "std::all_of", "std::all_of"]
     impure = ("#include <algorithm>\n#include <vector>\nint hits = 0;\n"
               "long f(std::vector<int> const& x) { return std::count_if(x.begin(), x.end(), "
               "[&](int v) { hits++; return v > 0; }); }\n")

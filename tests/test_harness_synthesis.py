@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -393,3 +394,60 @@ def test_a_pointer_returned_is_not_compared():
     with pytest.raises(CannotSynthesize, match="returns a pointer"):
         _synthesize("double* f(int n, double* x) {\n  for (int i = 0; i < n; ++i) x[i] = 0;\n"
                     "  return x;\n}\n")
+
+
+
+SEARCH = ("#include <vector>\nint indexOf(const std::vector<int>& keys, int key) {\n"
+          "  for (int i = 0; i < (int)keys.size(); ++i) {\n"
+          "    if (keys[i] == key) return i;\n  }\n  return -1;\n}\n")
+SEARCH_PORTS = {  # wrong ports that are right whenever the match comes early
+    "first keys only": SEARCH.replace("i < (int)keys.size()", "i < (int)keys.size() && i < 100"),
+    "last match": SEARCH.replace("for (int i = 0; i < (int)keys.size(); ++i)",
+                                 "for (int i = (int)keys.size() - 1; i >= 0; --i)"),
+}
+
+
+def _outputs(tmp_path, source: str, harness: str, size: int, seeds) -> list[list[float]]:
+    """The harness's outputs for ``source`` at ``size`` for each seed."""
+    from array import array
+
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    (folder / "original.cpp").write_text(source)
+    (folder / "harness.cpp").write_text(harness)
+    shutil.copy(REPO / "tools" / "harness" / "ellora_harness.hpp", folder)
+    subprocess.run(["g++", "-std=c++17", "-O1", '-DELLORA_TARGET="original.cpp"', "-I",
+                    str(folder), str(folder / "harness.cpp"), "-o", str(folder / "h")],
+                   check=True)
+    found = []
+    for seed in seeds:
+        subprocess.run([str(folder / "h"), "--size", str(size), "--seed", str(seed), "--mode",
+                        "check", "--output", str(folder / "out.bin")], check=True,
+                       capture_output=True)
+        values = array("d")
+        values.frombytes((folder / "out.bin").read_bytes())
+        found.append(values.tolist())
+    return found
+
+
+def test_a_search_meets_its_value_late_twice_or_never_on_synthesized_inputs(tmp_path):
+    """Values a search tests for equality range over about ``size`` values: at a large size
+    the value is absent for some seeds and found in the second half for others, and ports
+    that are right only for early matches differ from the original on some seed (with the
+    small default range every search stops within about twenty elements and they pass)."""
+    harness = _synthesize(SEARCH).text
+    assert "a search tests them for equality" in harness
+    seeds = range(1, 13)
+    original = _outputs(tmp_path, SEARCH, harness, 100_000, seeds)
+    firsts = [run[0] for run in original]
+    assert -1.0 in firsts and any(index > 50_000 for index in firsts), firsts
+    for label, port in SEARCH_PORTS.items():
+        assert _outputs(tmp_path, port, harness, 100_000, seeds) != original, label
+
+
+def test_values_a_search_also_adds_keep_the_small_range():
+    """A value used in arithmetic as well keeps [-10, 10] (sums of many stay far from
+    overflow)."""
+    source = SEARCH.replace("return -1;", "int total = 0;\n  for (int k : keys) total += k;\n"
+                            "  return total;")
+    harness = _synthesize(source).text
+    assert "keys: 0 / 1 / 7 / 1000 / 100003 elements, values in [-10, 10]" in harness

@@ -127,20 +127,28 @@ def algorithm_explanation(calls: list[AlgorithmCall], target: str) -> str:
         for c in calls)
 
 
-# Each target supplies two primitives over [0, n): the smallest index i with hit(i) (n if
-# none; windows of growing size so an early match stops early) and a sum of value(i).
+# Each target supplies two primitives over [0, n): the smallest matching index (n if none;
+# windows of growing size so an early match stops early), each thread or rank scanning its
+# block with scan(lo, hi) -- the serial algorithm on [lo, hi), which returns hi when nothing
+# matches -- and a sum of value(i).
 _PRELUDE = {
     "openmp": """\
 // Ellora: parallel forms of standard algorithms (random-access ranges; others call std::).
-template <class Hit>
-static long long ellora_parallel_min_index(long long n, Hit hit) {
-  long long first = n;
+template <class Scan>
+static long long ellora_parallel_min_index(long long n, Scan scan) {
   const long long prefix = std::min(n, 4096LL);  // an early match costs what it does serially
-  for (long long i = 0; i < prefix; ++i) if (hit(i)) return i;
+  long long first = scan(0LL, prefix);
+  if (first < prefix) return first;
+  first = n;
   for (long long w = prefix, width = 16384; w < n && first == n; w += width, width *= 2) {
     const long long end = std::min(n, w + width);
-    #pragma omp parallel for schedule(static) reduction(min:first)
-    for (long long i = w; i < end; ++i) if (hit(i) && i < first) first = i;
+    #pragma omp parallel reduction(min:first)
+    {  // each thread scans its own block with the serial algorithm, stopping at its match
+      const long long parts = omp_get_num_threads(), part = omp_get_thread_num();
+      const long long lo = w + (end - w) * part / parts, hi = w + (end - w) * (part + 1) / parts;
+      const long long at = scan(lo, hi);
+      if (at < hi) first = at;
+    }
   }
   return first;
 }
@@ -154,17 +162,23 @@ static T ellora_parallel_sum(long long n, T init, Value value) {
 """,
     "kokkos": """\
 // Ellora: parallel forms of standard algorithms (random-access ranges; others call std::).
-template <class Hit>
-static long long ellora_parallel_min_index(long long n, Hit hit) {
-  long long first = n;
+template <class Scan>
+static long long ellora_parallel_min_index(long long n, Scan scan) {
   const long long prefix = std::min(n, 4096LL);  // an early match costs what it does serially
-  for (long long i = 0; i < prefix; ++i) if (hit(i)) return i;
+  long long first = scan(0LL, prefix);
+  if (first < prefix) return first;
+  first = n;
+  const long long parts = Kokkos::DefaultHostExecutionSpace().concurrency();
   for (long long w = prefix, width = 16384; w < n && first == n; w += width, width *= 2) {
     const long long end = std::min(n, w + width);
     long long found = n;
     Kokkos::parallel_reduce("ellora_min_index",
-      Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(w, end),
-      [=](const long long i, long long& best) { if (hit(i) && i < best) best = i; },
+      Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, parts),
+      [=](const long long part, long long& best) {  // one block per thread, scanned serially
+        const long long lo = w + (end - w) * part / parts, hi = w + (end - w) * (part + 1) / parts;
+        const long long at = scan(lo, hi);
+        if (at < hi && at < best) best = at;
+      },
       Kokkos::Min<long long>(found));
     if (found < first) first = found;
   }
@@ -182,14 +196,14 @@ static T ellora_parallel_sum(long long n, T init, Value value) {
     "mpi": """\
 // Ellora: parallel forms of standard algorithms (random-access ranges; others call std::).
 // Every rank holds the whole range and gets the serial result.
-template <class Hit>
-static long long ellora_parallel_min_index(long long n, Hit hit) {
+template <class Scan>
+static long long ellora_parallel_min_index(long long n, Scan scan) {
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  long long first = n;
-  for (long long i = n * rank / size; i < n * (rank + 1) / size; ++i)
-    if (hit(i)) { first = i; break; }
+  const long long lo = n * rank / size, hi = n * (rank + 1) / size;
+  long long first = scan(lo, hi);
+  if (first >= hi) first = n;
   MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_LONG_LONG, MPI_MIN, MPI_COMM_WORLD);
   return first;
 }
@@ -215,36 +229,39 @@ _HELPERS = {
     "find": f"""template <class It, class T>
 static It ellora_parallel_find(It first, It last, const T& value) {{
   if constexpr (!{_RANDOM}) return std::find(first, last, value);
-  else return first + ellora_parallel_min_index(last - first,
-      [&](long long i) {{ return first[i] == value; }});
+  else return first + ellora_parallel_min_index(last - first, [&](long long lo, long long hi) {{
+      return static_cast<long long>(std::find(first + lo, first + hi, value) - first); }});
 }}
 """,
     "find_if": f"""template <class It, class P>
 static It ellora_parallel_find_if(It first, It last, P pred) {{
   if constexpr (!{_RANDOM}) return std::find_if(first, last, pred);
-  else return first + ellora_parallel_min_index(last - first,
-      [&](long long i) {{ return static_cast<bool>(pred(first[i])); }});
+  else return first + ellora_parallel_min_index(last - first, [&](long long lo, long long hi) {{
+      return static_cast<long long>(std::find_if(first + lo, first + hi, pred) - first); }});
 }}
 """,
     "any_of": f"""template <class It, class P>
 static bool ellora_parallel_any_of(It first, It last, P pred) {{
   if constexpr (!{_RANDOM}) return std::any_of(first, last, pred);
-  else return ellora_parallel_min_index(last - first,
-      [&](long long i) {{ return static_cast<bool>(pred(first[i])); }}) < last - first;
+  else return ellora_parallel_min_index(last - first, [&](long long lo, long long hi) {{
+      return static_cast<long long>(std::find_if(first + lo, first + hi, pred) - first);
+  }}) < last - first;
 }}
 """,
     "none_of": f"""template <class It, class P>
 static bool ellora_parallel_none_of(It first, It last, P pred) {{
   if constexpr (!{_RANDOM}) return std::none_of(first, last, pred);
-  else return ellora_parallel_min_index(last - first,
-      [&](long long i) {{ return static_cast<bool>(pred(first[i])); }}) == last - first;
+  else return ellora_parallel_min_index(last - first, [&](long long lo, long long hi) {{
+      return static_cast<long long>(std::find_if(first + lo, first + hi, pred) - first);
+  }}) == last - first;
 }}
 """,
     "all_of": f"""template <class It, class P>
 static bool ellora_parallel_all_of(It first, It last, P pred) {{
   if constexpr (!{_RANDOM}) return std::all_of(first, last, pred);
-  else return ellora_parallel_min_index(last - first,
-      [&](long long i) {{ return !pred(first[i]); }}) == last - first;
+  else return ellora_parallel_min_index(last - first, [&](long long lo, long long hi) {{
+      return static_cast<long long>(std::find_if_not(first + lo, first + hi, pred) - first);
+  }}) == last - first;
 }}
 """,
     "count": f"""template <class It, class T>

@@ -1,7 +1,8 @@
 """What the function's text says about its inputs beyond the loop models: the elements that
 range-based loops name, locals defined once, local containers and their sizes, resizes,
 size checks that throw, literals the inputs are compared with, divisions by inputs, sorts,
-NaN tests, and inputs handed whole to code the harness cannot follow."""
+NaN tests, values a search tests for equality (and values used in arithmetic), and inputs
+handed whole to code the harness cannot follow."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ _SIZE_CHANGERS = {"push_back", "emplace_back", "pop_back", "insert", "erase", "r
                   "assign", "swap", "append", "push_front", "pop_front", "emplace",
                   "shrink_to_fit"}
 _SORTS = {"std::sort", "sort", "std::partial_sort", "std::nth_element"}
+_FINDS = {"std::find", "find"}
+_ARITHMETIC = {"+", "-", "*", "/", "%", "<<", ">>", "&", "|", "^"}
+_LOOPS = {"for_statement", "for_range_loop", "while_statement", "do_statement"}
 _FLOAT = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?[fFlL]?$")
 _CHAR = re.compile(r"'(\\?.)'$")
 
@@ -46,6 +50,8 @@ class Scan:
     literals: set[float] = field(default_factory=set)
     divided_by: set[str] = field(default_factory=set)  # value paths and scalar params
     sort_targets: set[str] = field(default_factory=set)
+    searched: set[str] = field(default_factory=set)  # tested for equality by a search
+    arithmetic: set[str] = field(default_factory=set)  # operands of arithmetic
     tests_nan: bool = False
     fronts: list[tuple[str, str, int]] = field(default_factory=list)  # (path, member, line)
     ranges: list[tuple[str, object, int]] = field(default_factory=list)  # (path, length, line)
@@ -63,7 +69,7 @@ def scan_function(target: Target) -> Scan:
         if kind == "declaration":
             _declaration(target, node, found, counts)
         elif kind in ("assignment_expression", "update_expression"):
-            _assignment(node, found)
+            _assignment(node, found, target)
         elif kind == "call_expression":
             _call(target, node, found, params)
         elif kind == "binary_expression":
@@ -163,14 +169,17 @@ def _local_container(target: Target, name: str, ctype: CType, declarator, value,
     found.local_unknown.add(name)
 
 
-def _assignment(node, found: Scan) -> None:
-    target = node.child_by_field_name("left") if node.type == "assignment_expression" \
-        else node.child_by_field_name("argument")
-    target = strip(target)
-    if target is not None and target.type == "identifier":
-        found.assigned.add(text(target))
+def _assignment(node, found: Scan, target: Target | None = None) -> None:
+    written = strip(node.child_by_field_name("left") if node.type == "assignment_expression"
+                    else node.child_by_field_name("argument"))
+    if target is not None and node.type == "assignment_expression" and \
+            text(node.child(1)) != "=":  # a compound assignment is arithmetic on both sides
+        _add_sources(target, [written, node.child_by_field_name("right")], found,
+                     found.arithmetic)
+    if written is not None and written.type == "identifier":
+        found.assigned.add(text(written))
         if node.type == "assignment_expression":
-            found.size_changed.add(text(target))  # a container assigned as a whole
+            found.size_changed.add(text(written))  # a container assigned as a whole
 
 
 def _call(target: Target, node, found: Scan, params: set[str]) -> None:
@@ -183,6 +192,12 @@ def _call(target: Target, node, found: Scan, params: set[str]) -> None:
         _member_call(target, node, function, named, found)
         return
     name = re.sub(r"<.*>", "", normalized(function))
+    if name in _FINDS and len(named) == 3:  # std::find(first, last, value)
+        owner = _iterator_owner_node(named[0])
+        path = value_path(target, owner, found) if owner is not None else None
+        if path is not None:
+            found.searched.add(path)
+        _add_sources(target, [named[2]], found, found.searched)
     if name in _SORTS and named:
         path = _iterator_owner(named[0])
         if path is not None:
@@ -216,13 +231,18 @@ def _top_level(target: Target, node) -> bool:
 
 
 def _iterator_owner(node) -> str | None:
+    owner = _iterator_owner_node(node)
+    return normalized(owner) if owner is not None else None
+
+
+def _iterator_owner_node(node):
+    """The container ``x`` of ``x.begin()`` (``rbegin``, ``data``), or None."""
     node = strip(node)
     if node is not None and node.type == "call_expression":
         function = node.child_by_field_name("function")
         if function is not None and function.type == "field_expression" and text(
                 function.child_by_field_name("field")) in ("begin", "rbegin", "data"):
-            owner = strip(function.child_by_field_name("argument"))
-            return normalized(owner) if owner is not None else None
+            return strip(function.child_by_field_name("argument"))
     return None
 
 
@@ -286,6 +306,12 @@ def _end_owner(node) -> str | None:
 
 def _binary(target: Target, node, found: Scan) -> None:
     operator = text(node.child(1))
+    if operator in _ARITHMETIC:
+        _add_sources(target, [node.child_by_field_name("left"),
+                              node.child_by_field_name("right")], found, found.arithmetic)
+    if operator in ("==", "!=") and _exits_a_loop(node):
+        _add_sources(target, [node.child_by_field_name("left"),
+                              node.child_by_field_name("right")], found, found.searched)
     if operator in ("/", "%"):
         divisor = strip(node.child_by_field_name("right"))
         path = _value_source(target, divisor, found)
@@ -299,6 +325,36 @@ def _binary(target: Target, node, found: Scan) -> None:
         value = literal_value(strip(side))
         if value is not None and abs(value) <= 1e6:
             found.literals.add(value)
+
+
+def _add_sources(target: Target, operands: list, found: Scan, into: set[str]) -> None:
+    for operand in operands:
+        path = _value_source(target, strip(operand), found)
+        if path is not None:
+            into.add(path)
+
+
+def _exits_a_loop(node) -> bool:
+    """True when ``node`` is (in) the condition of an ``if`` inside a loop whose branch
+    returns or breaks: the test of a search."""
+    condition = node
+    while condition.parent is not None and condition.parent.type in (
+            "parenthesized_expression", "binary_expression", "unary_expression",
+            "condition_clause"):
+        condition = condition.parent
+    statement = condition.parent
+    if statement is None or statement.type != "if_statement":
+        return False
+    branch = statement.child_by_field_name("consequence")
+    if branch is None or not any(n.type in ("return_statement", "break_statement")
+                                 for n in walk(branch)):
+        return False
+    enclosing = statement.parent
+    while enclosing is not None and enclosing.type not in _LOOPS:
+        if enclosing.type in ("function_definition", "lambda_expression"):
+            return False
+        enclosing = enclosing.parent
+    return enclosing is not None
 
 
 def _value_source(target: Target, node, found: Scan) -> str | None:

@@ -10,6 +10,12 @@
   least 0.5 away from 0.
 - Integer members of the elements of a container the function sorts are distinct (a
   shuffled range), so that an unstable sort and a parallel sort order them the same way.
+- Integers a search tests for equality (``x[i] == target`` in a loop's exit test,
+  ``std::find``) and never uses in arithmetic range over about ``size`` values
+  ([-size/2, size/2] for the case's ``--size``, at least the small range): an array of
+  ``size`` elements then holds the value about once, so across seeds the search finds it
+  early, late, twice or not at all, and the timing measures a search that runs over the
+  data (with [-10, 10] every search ends within about twenty elements).
 - Characters are lowercase letters unless used as indices.
 """
 
@@ -42,6 +48,7 @@ class ValueRules:
         self.int_high = max([10] + [v + 1 for v in integers])
         self.divided = set(scan.divided_by)
         self.sorted_targets = set(scan.sort_targets)
+        self.searched = set(scan.searched) - set(scan.arithmetic)
         self.nan = scan.tests_nan
 
     def vector(self, path: str, element: CType, count: str, domain) -> str:
@@ -66,6 +73,15 @@ class ValueRules:
             return f"ellora_synth::distinct_ints<{spelled}>(ellora_case, {count}, {signed})"
         low, high = self.integer_range(element)
         nonzero = "true" if path in self.divided else "false"
+        if self._searched(path, element):
+            size = "static_cast<long long>(ellora_case.size())"
+            if element.is_unsigned:
+                low_text, high_text = "0LL", f"std::max({high}LL, {size})"
+            else:
+                low_text, high_text = f"std::min({low}LL, -{size} / 2)", \
+                    f"std::max({high}LL, {size} / 2)"
+            return (f"ellora_synth::ints<{spelled}>(ellora_case, {count}, {low_text}, "
+                    f"{high_text}, {nonzero})")
         return (f"ellora_synth::ints<{spelled}>(ellora_case, {count}, {low}LL, {high}LL, "
                 f"{nonzero})")
 
@@ -96,6 +112,13 @@ class ValueRules:
             low, high = max(low, type_low), min(high, type_high)
         return low, high
 
+    def _searched(self, path: str, ctype: CType) -> bool:
+        """An integer of at least 32 bits that a search tests for equality, never used in
+        arithmetic (narrower types keep their own range)."""
+        compact = "".join(ctype.name.replace("const", "").split())
+        return path in self.searched and compact not in _TYPE_RANGES and \
+            compact not in ("char", "signedchar", "unsignedchar", "bool")
+
     def _sort_key(self, path: str) -> bool:
         owner = path.rsplit(".", 1)[0] if "." in path else path
         return owner in self.sorted_targets
@@ -120,6 +143,10 @@ class ValueRules:
             if self._sort_key(path):
                 return ", distinct values (the code sorts them)"
             low, high = self.integer_range(ctype)
+            if self._searched(path, ctype):
+                span = "[0, size]" if ctype.is_unsigned else "[-size/2, size/2]"
+                return (f", values in {span} (a search tests them for equality: about one "
+                        "match per size values)")
             return f", values in [{low}, {high}]"
         return ""
 

@@ -29,7 +29,8 @@ def emit_search(text: LoopText, target: str) -> Emission:
     else:
         code, how = _locate(text, target)
     start, end = text.span()
-    includes = ("algorithm", "limits", "type_traits") + (("mpi.h",) if target == "mpi" else ())
+    includes = ("algorithm", "limits", "type_traits") + (
+        ("mpi.h",) if target == "mpi" else ("omp.h",) if target == "openmp" else ())
     return Emission(start, end, text.reindent(code), how + "; " + "; ".join(verdict.facts),
                     includes=includes, kokkos=target == "kokkos")
 
@@ -108,8 +109,7 @@ def _first_match(text: LoopText, target: str) -> tuple[str, str]:
                   "ellora_w += ellora_width, ellora_width *= 2) {\n"
                   "  const long long ellora_w_end = std::min(ellora_hi, ellora_w + "
                   "ellora_width);\n"
-                  + pad_lines(_fold(text, target, "ellora_first", "long long", "min", probe,
-                               "ellora_w", "ellora_w_end")) + "}\n")
+                  + pad_lines(_window_scan(text, target, probe)) + "}\n")
         scan = window
         how = (f"first-match search: the first {_PREFIX} iterations serially, then windows of "
                "growing size with a min-index reduction (an early match stops the scan), then "
@@ -119,6 +119,26 @@ def _first_match(text: LoopText, target: str) -> tuple[str, str]:
     del returned
     return ("{\n" + pad_lines(_range_lines(text) + "long long ellora_first = ellora_hi;  // none yet\n"
                          + scan + rerun) + "}"), how
+
+
+def _window_scan(text: LoopText, target: str, probe: str) -> str:
+    """The first match in [ellora_w, ellora_w_end) into ``ellora_first``. Under OpenMP each
+    thread scans its own block serially and stops at its first match (a reduction over every
+    iteration runs the whole window and costs twice the serial loop at one thread); the
+    private ``ellora_first`` starts at the largest value, so ``ellora_m < ellora_first`` holds
+    until the block's match."""
+    if target != "openmp":
+        return _fold(text, target, "ellora_first", "long long", "min", probe, "ellora_w",
+                     "ellora_w_end")
+    return ("#pragma omp parallel reduction(min:ellora_first)\n{\n"
+            "  const long long ellora_parts = omp_get_num_threads(), "
+            "ellora_part = omp_get_thread_num();\n"
+            "  const long long ellora_from = ellora_w + (ellora_w_end - ellora_w) * ellora_part "
+            "/ ellora_parts,\n"
+            "      ellora_to = ellora_w + (ellora_w_end - ellora_w) * (ellora_part + 1) / "
+            "ellora_parts;\n"
+            "  for (long long ellora_m = ellora_from; ellora_m < ellora_to && "
+            f"ellora_m < ellora_first; ++ellora_m) {_indexed(text, probe)}\n}}\n")
 
 
 def _return_of(search):
