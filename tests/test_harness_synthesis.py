@@ -451,3 +451,18 @@ def test_values_a_search_also_adds_keep_the_small_range():
                             "  return total;")
     harness = _synthesize(source).text
     assert "keys: 0 / 1 / 7 / 1000 / 100003 elements, values in [-10, 10]" in harness
+
+
+def test_a_coordinate_list_holds_several_entries_per_row():
+    """A vector of records whose members index other inputs (COO entries) gets eight
+    records per base size, as a sparse matrix has several entries per row; a plain vector
+    beside it keeps the base size."""
+    from ellora.tools.synthesis.domain import RECORDS_PER_INDEX
+
+    domain = _domain(COO)
+    assert domain.record_lists == ["A"]
+    for size in (7, 1000, 100_003):
+        values = domain.values_at(size)
+        assert values["ext:A"] >= RECORDS_PER_INDEX * values["base"]
+        assert values["ext:y"] < 2 * values["base"]
+    assert "A: records whose members index other inputs" in _synthesize(COO).text

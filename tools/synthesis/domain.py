@@ -7,6 +7,11 @@ From the :class:`~ellora.tools.synthesis.facts.Facts`:
   function reads, a container indexed only through other inputs) gets the case's base size
   ``d = round(size ** (1 / degree))`` plus a small offset of its own (so ``M``, ``N``, ``K``
   differ and a swapped bound shows), and at least a minimum of its own;
+- a container of records whose members index other inputs (``A[k].row``, ``A[k].column``:
+  a coordinate list of a sparse matrix, an edge list of a graph) whose length is free gets
+  ``RECORDS_PER_INDEX`` times the base size: with one record per row, a parallel scatter
+  into a per-thread copy of the rows costs as much as the loop itself, which no sparse
+  matrix or graph worth parallelizing has (real ones hold 5-100 entries per row);
 - every other container gets the size its accesses need: the largest index candidate + 1;
 - every input read as an index (``col[k]``, ``A[i].row``, ``k`` in ``y[k - 1]``) gets the
   range its uses allow: ``x[col[k]]`` keeps ``col`` in ``[0, size(x) - 1]``; a range loop's
@@ -42,6 +47,7 @@ from ellora.tools.synthesis.target import CannotSynthesize
 
 SIZE, BASE = "size", "base"
 MAX_MINIMUM = 16  # the largest minimum a dimension may need
+RECORDS_PER_INDEX = 8  # records of a free-length coordinate or edge list per base size
 MEMORY_BUDGET = 1 << 30  # bytes of inputs at the largest size the tests and timing use
 _NO_SOURCE = "no-source"
 
@@ -67,6 +73,7 @@ class Domain:
     checks: list[Check] = field(default_factory=list)
     sorted_sources: set[str] = field(default_factory=set)
     inner_free: set[str] = field(default_factory=set)  # inner extents that may grow
+    record_lists: list[str] = field(default_factory=list)  # scaled by RECORDS_PER_INDEX
 
     def values_at(self, size: int) -> dict[str, int]:
         return evaluate(self.quantities, {SIZE: size, **self.minimums})
@@ -101,6 +108,8 @@ class _Builder:
         self.purely_free: set[str] = set()  # free extents no other input constrains
         self.lows: dict[str, list[Expr]] = {}
         self.offsets = 0
+        self.records = {source.rsplit(".", 1)[0] for source in facts.placeholders.values()
+                        if "." in source}  # containers whose records' members are indices
 
     # ----- the whole domain ---------------------------------------------------------------
     def build(self) -> Domain:
@@ -150,11 +159,12 @@ class _Builder:
                         members.add(atom.text.replace(" ", "").replace("->", "."))
         return members
 
-    def _free(self, name: str, divided: bool = False) -> str:
-        """A free quantity: the base size plus its own offset, at least the minimum."""
+    def _free(self, name: str, divided: bool = False, scale: int = 1) -> str:
+        """A free quantity: ``scale`` times the base size plus its own offset, at least the
+        minimum."""
         self.minimums[f"min:{name}"] = 1 if divided else 0
         floor = [Ref(f"min:{name}")]
-        self.quantities[name] = Extreme((Sum(((1, (Ref(BASE),)), (self.offsets, ()))),
+        self.quantities[name] = Extreme((Sum(((scale, (Ref(BASE),)), (self.offsets, ()))),
                                          *floor))
         self.offsets += 1
         return name
@@ -212,7 +222,10 @@ class _Builder:
                     return
                 raise CannotSynthesize(f"the pointer {path} is never indexed where the "
                                        "analysis can see: its extent is unknown")
-            free = self._free(f"free:{path}")
+            scale = RECORDS_PER_INDEX if path in self.records else 1
+            if scale > 1:
+                domain.record_lists.append(path)
+            free = self._free(f"free:{path}", scale=scale)
             self.quantities[name] = Extreme((Ref(free), *requirements))
             if not requirements:
                 self.purely_free.add(path)

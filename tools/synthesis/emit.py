@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ellora.tools.loops.cxx_types import CType
-from ellora.tools.synthesis.domain import SIZE, Domain
+from ellora.tools.synthesis.domain import RECORDS_PER_INDEX, SIZE, Domain
 from ellora.tools.synthesis.facts import Facts
 from ellora.tools.synthesis.quantity import IROOT_CPP, cpp_name
 from ellora.tools.synthesis.target import CannotSynthesize, Param, Target, struct_members
@@ -136,6 +136,10 @@ def _comment(target: Target, facts: Facts, domain: Domain, writer, origin: str,
              (f"// Checked to keep every index in range at sizes {', '.join(map(str, sizes))};"
               " other sizes are checked when the harness runs."),
              f"// Inputs (lengths listed for sizes {' / '.join(map(str, sizes))}):"]
+    if domain.record_lists:
+        lines.insert(-2, f"// {', '.join(domain.record_lists)}: records whose members index "
+                     f"other inputs, {RECORDS_PER_INDEX} per base size (a sparse matrix or "
+                     "graph holds several entries per row).")
     lines += [f"//   {line}" for line in writer.described]
     lines.append("// Outputs compared: " + (", ".join(writer.outputs) or "none"))
     for note in facts.notes[:6]:
