@@ -108,8 +108,9 @@ class _Builder:
         self.purely_free: set[str] = set()  # free extents no other input constrains
         self.lows: dict[str, list[Expr]] = {}
         self.offsets = 0
-        self.records = {source.rsplit(".", 1)[0] for source in facts.placeholders.values()
-                        if "." in source}  # containers whose records' members are indices
+        # containers whose records' members are indices (``A[k].row``): one holder rule
+        self.records = {self._holder(source) for source in facts.placeholders.values()
+                        if "." in source}
 
     # ----- the whole domain ---------------------------------------------------------------
     def build(self) -> Domain:
