@@ -115,8 +115,8 @@ def _why_not_faster(state: TaskState) -> str:
     """What usually explains a correct port that is not faster, from the plan's pattern."""
     pattern = (state.get("plan") or {}).get("pattern", "")
     if state["target_model"] == "mpi" and "map" in pattern.split("+"):
-        return ("; each rank computes its block, then the elements it wrote are sent to the "
-                "others (MPI_Allgatherv): when the loop does little work per element, that "
+        return ("; each rank computes its block, then the elements it wrote are gathered "
+                "(MPI_Gatherv or MPI_Allgatherv): when the loop does little work per element, that "
                 "moves as many bytes as the loop streams, so MPI pays off only where the ranks "
                 "keep their blocks distributed across steps instead of gathering after each "
                 "loop")

@@ -18,8 +18,20 @@ from ellora.evals.prompts import translation_source
 
 TASK_TEXT = {"openmp": "parallelize this loop with OpenMP", "kokkos": "port this loop to Kokkos",
              "mpi": "parallelize this loop with MPI"}
-OFFERED = ("verified", "unverified")
-KEEPS_ORIGINAL = ("refused", "not_faster")  # the user keeps the original: it is submitted
+# The sample is what the user's file holds after ``ellora-agent --apply``: only a verified
+# port is written; for every other verdict (refused, not faster, unverified, failed) the agent
+# offers no change and the user keeps the original, so the original is submitted. A run that
+# crashed submits nothing.
+OFFERED = ("verified",)
+KEEPS_ORIGINAL = ("refused", "not_faster", "unverified", "failed")
+
+
+def submitted_code(status: str | None, candidate: str | None, original: str | None
+                   ) -> str | None:
+    """The code a sample submits for the agent's final verdict (see OFFERED)."""
+    if status in OFFERED:
+        return candidate
+    return original if status in KEEPS_ORIGINAL else None
 
 
 def body_lines(source: str, function: str) -> tuple[int, int]:
@@ -91,8 +103,7 @@ class AgentGenerator:
                            generation_s=round(time.perf_counter() - started, 3))
         model = report.get("model") or {}
         status = report.get("status")
-        submitted = candidate if status in OFFERED else (
-            original if status in KEEPS_ORIGINAL else None)
+        submitted = submitted_code(status, candidate, original)
         return _result(
             request, submitted,
             input_tokens=int(model.get("input_tokens", 0)),

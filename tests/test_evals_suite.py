@@ -114,3 +114,14 @@ def test_model_generator_sends_batches_and_streams_results(builtin):
     assert all("double sum(" in r["code"] and r["output_tokens"] > 0 for r in rows)
     assert sorted(o["seed"] for o in model.call_options) == [100, 100, 100, 101, 101, 101]
     assert {o["max_tokens"] for o in model.call_options} == {256}
+
+
+def test_an_agent_sample_is_what_the_user_keeps_after_apply():
+    """Only a verified port is written by ``ellora-agent --apply``: every other verdict
+    leaves the user's original, so that is what the sample submits; a crash submits nothing."""
+    from ellora.evals.agent_mode import submitted_code
+
+    assert submitted_code("verified", "port", "orig") == "port"
+    for status in ("unverified", "not_faster", "refused", "failed"):
+        assert submitted_code(status, "port", "orig") == "orig"
+    assert submitted_code(None, None, "orig") is None

@@ -308,7 +308,7 @@ def test_subscripts_through_locals_are_bounded_when_the_locals_are_affine(tmp_pa
         ("scan_prefix_sum", "parallelize this loop with OpenMP", "#pragma omp barrier"),
         ("scan_exclusive_int", "parallelize this loop with OpenMP",
          "pass 1: each block's own running value"),
-        ("scan_prefix_sum", "parallelize this loop with MPI", "MPI_Allgather(&ellora_run"),
+        ("scan_prefix_sum", "parallelize this loop with MPI", "MPI_Allgather(&ellora_mine"),
         ("reduce_argmin", "port this loop to Kokkos", "Kokkos::Min<ellora_key_t>"),
         ("stencil_game_of_life", "parallelize this loop with OpenMP", "if(ellora_disjoint_4"),
         ("reduce_argmin", "parallelize this loop with MPI", "MPI_MIN"),

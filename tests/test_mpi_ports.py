@@ -86,3 +86,87 @@ def test_results_on_rank_0_only_when_the_task_says_so(tmp_path, ranks):
         "MPI_Init(&argc, &argv);", "").replace("MPI_Comm_rank(MPI_COMM_WORLD, &rank);", "")
         .replace("MPI_Finalize();", "")), 1)
     assert run_on_ranks(build_mpi(tmp_path, parallel + SUMS_MAIN), ranks) == serial
+
+
+STENCIL = """#include <vector>
+#include <cstdio>
+void sweep(const double* in, double* out, long n) {
+  for (long i = 1; i < n - 1; ++i)
+    for (long j = 1; j < n - 1; ++j)
+      out[i * n + j] = (in[(i - 1) * n + j] + in[(i + 1) * n + j] + in[i * n + j - 1]
+                        + in[i * n + j + 1] + in[i * n + j]) / 5;
+}
+"""
+STENCIL_MAIN = """
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const long n = 37;
+  std::vector<double> in(n * n), out(n * n + 8, 1000.0 * (rank + 1));
+  for (long k = 0; k < n * n; ++k) in[k] = (k % 13) * 0.5;
+  sweep(in.data(), out.data(), n);
+  double written = 0, outside = 0;
+  for (long i = 1; i < n - 1; ++i)
+    for (long j = 1; j < n - 1; ++j) written += out[i * n + j] * ((i * n + j) % 7);
+  for (long k = 0; k <= n; ++k) outside += out[k];  // before the first element written
+  for (long k = (n - 2) * n + n - 1; k < n * n + 8; ++k) outside += out[k];  // after the last
+  if (rank == 0) std::printf("%.6f %.1f\\n", written, outside);
+  MPI_Finalize();
+}
+"""
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_a_row_gather_moves_only_the_columns_written(tmp_path, ranks):
+    """The interior of a grid: rows are gathered from the first column written to the last,
+    so no rank's copy lands before the first element or past the last element the loop
+    writes (the whole last row would run past a buffer sized to the last element)."""
+    from ellora.tools.loops.region import plan_region
+
+    parallel = plan_region(STENCIL, 3, 7, "mpi", mpi_root=True).source
+    assert "MPI_Gatherv(" in parallel
+    (tmp_path / "serial").mkdir()
+    serial = run_on_threads(build(tmp_path / "serial", STENCIL + STENCIL_MAIN.replace(
+        "MPI_Init(&argc, &argv);", "").replace("MPI_Comm_rank(MPI_COMM_WORLD, &rank);", "")
+        .replace("MPI_Finalize();", "")), 1)
+    assert run_on_ranks(build_mpi(tmp_path, parallel + STENCIL_MAIN), ranks) == serial
+
+
+TRANSPOSED = """#include <vector>
+#include <cstdio>
+void scale_columns(std::vector<double> const& a, std::vector<double>& b, long rows, long n) {
+  for (long i = 0; i < n; ++i)
+    for (long j = 0; j < rows; ++j)
+      b[j * n + i] = a[j * n + i] * (double)(i + 1) + (double)j;
+}
+"""
+TRANSPOSED_MAIN = """
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const long rows = 29, n = 41;
+  std::vector<double> a(rows * n), b(rows * n, 0.0);
+  for (long k = 0; k < rows * n; ++k) a[k] = (k % 11) * 0.25;
+  scale_columns(a, b, rows, n);
+  double t = 0;
+  for (long k = 0; k < rows * n; ++k) t += b[k] * (k % 5);
+  std::printf("%d %.6f\\n", rank, t);
+  MPI_Finalize();
+}
+"""
+
+
+@pytest.mark.parametrize("ranks", [1, 2, 3])
+def test_columns_written_by_each_iteration_are_gathered_as_strided_columns(tmp_path, ranks):
+    """``b[j * n + i]`` with i the parallel loop: each rank owns a block of columns, sent as
+    one strided datatype per column; every rank ends with the whole array."""
+    parallel = region_source(TRANSPOSED, 3, 6, "mpi")
+    assert "MPI_Type_vector" in parallel and "MPI_Allgatherv" in parallel
+    (tmp_path / "serial").mkdir()
+    serial = run_on_threads(build(tmp_path / "serial", TRANSPOSED + TRANSPOSED_MAIN.replace(
+        "MPI_Init(&argc, &argv);", "").replace("MPI_Comm_rank(MPI_COMM_WORLD, &rank);", "")
+        .replace("MPI_Finalize();", "")), 1).split()[1]
+    output = run_on_ranks(build_mpi(tmp_path, parallel + TRANSPOSED_MAIN), ranks)
+    assert [line.split()[1] for line in sorted(output.split("\n")[:-1])] == [serial] * ranks

@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
 
 def test_the_mpi_block_scan_of_a_running_max_equals_the_serial_loop(tmp_path):
     parallel = region_source(RUNNING, 1, 7, "mpi")
-    assert "MPI_Allgather(&ellora_run" in parallel and "MPI_Allgatherv" in parallel
+    assert "MPI_Allgather(&ellora_mine" in parallel and "MPI_Allgatherv" in parallel
     serial = RUNNING.split("void runMin")[0].replace("void runMax", "void serial_runMax")
     serial = serial.split("#include <cstddef>\n")[1]
     binary = build_mpi(tmp_path, parallel + serial + MPI_CHECK)

@@ -78,8 +78,11 @@ def _versioned(text: LoopText, emission: Emission) -> Emission:
 
 
 def _gathers(text: LoopText, owned_writes=None) -> list[str]:
-    """In-place MPI_Allgatherv of what each rank wrote: elements ``[i + c]`` or whole rows
-    ``[(i + c) * E + j]`` (j proved in [0, E))."""
+    """In-place gathers (to every rank, or to rank 0) of what each rank wrote: elements
+    ``[i + c]``, rows ``[(i + c) * E + j]`` or columns ``[j * E + i + c]`` (j proved in
+    [0, E)), over the span the legality result bounds. Unwritten elements inside a span (the
+    columns between two rows, a guarded write's skipped elements) are each rank's own copy:
+    every rank starts from the same arrays."""
     lines = []
     for owned in text.verdict.owned if owned_writes is None else owned_writes:
         base = text.model.bases[owned.base]
@@ -87,34 +90,85 @@ def _gathers(text: LoopText, owned_writes=None) -> list[str]:
         if base.ctype.kind not in ("pointer", "vector", "std_array", "array", "string") or \
                 len(next(a for a in text.model.accesses if a.base == owned.base).indices) != 1:
             raise NotEmittable(f"{owned.base} is not one contiguous array to gather")
-        if owned.scale != 1 or (owned.stride is not None and owned.coordinate != 0):
+        columns = owned.stride is not None and owned.coordinate != 0
+        if owned.scale != 1 or (columns and owned.across is None):
             raise NotEmittable(
-                f"the MPI transformation gathers elements [{text.var}] or whole rows; "
-                f"{owned.base} is written {'by columns' if owned.stride else 'with a stride'}")
+                f"the MPI transformation gathers elements [{text.var}], rows or columns of "
+                f"known extent; {owned.base} is written "
+                f"{'by columns whose rows it cannot bound' if columns else 'with a stride'}")
         pointer = owned.base if base.ctype.kind in ("pointer", "array") else \
             f"{owned.base}.data()"
         try:
             kind, scale = mpi_type(element), "1"
         except NotEmittable:  # a struct: sent as its bytes (checked trivially copyable)
+            if columns:
+                raise NotEmittable(f"{owned.base} holds structs written by columns: the MPI "
+                                   "transformation gathers columns of numbers only") from None
             kind, scale = "MPI_BYTE", f"sizeof(*{pointer})"
             lines.append(f"static_assert(std::is_trivially_copyable<std::decay_t<decltype("
                          f"*{pointer})>>::value, \"{owned.base}'s elements are sent as bytes\");")
         offset = text.model.render(owned.offset) if owned.offset != Poly() else "0"
-        row = text.model.render(owned.stride) if owned.stride is not None else "1"
-        lines += [
-            "{",
-            f"  const long long ellora_row = (long long)({row}) * (long long)({scale});",
+        blocks = (
             "  std::vector<int> ellora_counts(ellora_size), ellora_displs(ellora_size);",
             "  for (int r = 0; r < ellora_size; ++r) {",
             "    const long long b = ellora_lo + ellora_n * r / ellora_size;",
             "    const long long e = ellora_lo + ellora_n * (r + 1) / ellora_size;",
-            "    ellora_counts[r] = (int)((e - b) * ellora_row);",
-            f"    ellora_displs[r] = (int)((b + (long long)({offset})) * ellora_row);",
-            "  }",
-            _gather_call(text, pointer, kind),
-            "}",
-        ]
+            f"    const long long own_b = b + (long long)({offset});")
+        lines += _column_gather(text, owned, pointer, kind, blocks) if columns else \
+            _row_gather(text, owned, pointer, kind, scale, blocks)
     return lines
+
+
+def _row_gather(text: LoopText, owned, pointer: str, kind: str, scale: str,
+                blocks: tuple[str, ...]) -> list[str]:
+    """Elements ``[i + c]`` (rows of 1) or rows ``[(i + c) * E + j]``: each rank's span runs
+    from the first column written in its first row to the last column written in its last
+    row (whole rows when the columns are not bounded), nothing past the last element the
+    loop writes."""
+    row = text.model.render(owned.stride) if owned.stride is not None else "1"
+    first, last = ("0", "ellora_row - 1") if owned.across is None else (
+        f"(long long)({text.model.render(owned.across[0])}) * (long long)({scale})",
+        f"((long long)({text.model.render(owned.across[1])}) + 1) * (long long)({scale}) - 1")
+    return [
+        "{",
+        f"  const long long ellora_row = (long long)({row}) * (long long)({scale});",
+        f"  const long long ellora_col_first = {first}, ellora_col_last = {last};",
+        *blocks,
+        ("    ellora_counts[r] = e > b ? (int)((e - b - 1) * ellora_row + ellora_col_last - "
+        "ellora_col_first + 1) : 0;"),
+        "    ellora_displs[r] = e > b ? (int)(own_b * ellora_row + ellora_col_first) : 0;",
+        "  }",
+        _gather_call(text, pointer, kind),
+        "}",
+    ]
+
+
+def _column_gather(text: LoopText, owned, pointer: str, kind: str,
+                   blocks: tuple[str, ...]) -> list[str]:
+    """Columns ``[j * E + i + c]``: one strided datatype per column (the rows written, E
+    apart) resized to one element, so a rank's block of columns is a count of them and the
+    displacements count columns."""
+    render = text.model.render
+    return [
+        "{",
+        f"  const long long ellora_row_first = (long long)({render(owned.across[0])});",
+        (f"  const long long ellora_rows = (long long)({render(owned.across[1])}) - "
+        "ellora_row_first + 1;"),
+        "  MPI_Datatype ellora_strided, ellora_column;",
+        (f"  MPI_Type_vector((int)(ellora_rows > 0 ? ellora_rows : 0), 1, "
+        f"(int)({render(owned.stride)}), {kind}, &ellora_strided);"),
+        f"  MPI_Type_create_resized(ellora_strided, 0, sizeof(*{pointer}), &ellora_column);",
+        "  MPI_Type_commit(&ellora_column);",
+        *blocks,
+        "    ellora_counts[r] = e > b && ellora_rows > 0 ? (int)(e - b) : 0;",
+        "    ellora_displs[r] = e > b ? (int)own_b : 0;",
+        "  }",
+        _gather_call(text, f"({pointer} + ellora_row_first * (long long)"
+                           f"({render(owned.stride)}))", "ellora_column"),
+        "  MPI_Type_free(&ellora_column);",
+        "  MPI_Type_free(&ellora_strided);",
+        "}",
+    ]
 
 
 def _gather_call(text: LoopText, pointer: str, kind: str) -> str:
@@ -153,8 +207,11 @@ def _blocks(text: LoopText) -> Emission:
                       "  " + _reduce_call(text, "&ellora_value", "MPI_INT",
                                           _bool_op(reducer.operator)),
                       f"  {reducer.name} = ellora_value != 0; }}"]
-        else:
-            lines.append(_reduce_call(text, f"&{reducer.name}", kind, _OPS[reducer.operator]))
+        else:  # through a copy: the loop's accumulator never has its address taken, so the
+            # compiler keeps it in a register (and vectorizes) as in the original loop
+            lines += [f"{{ {reducer.type_text} ellora_value = {reducer.name};",
+                      "  " + _reduce_call(text, "&ellora_value", kind, _OPS[reducer.operator]),
+                      f"  {reducer.name} = ellora_value; }}"]
         if reducer.operator not in ("max", "min"):
             operator = {"&&": "&&", "||": "||"}.get(reducer.operator, reducer.operator)
             lines.append(f"{reducer.name} = ellora_{reducer.name}_before {operator} "
@@ -162,14 +219,15 @@ def _blocks(text: LoopText) -> Emission:
     lines += _gathers(text)
     code = "{\n" + pad_lines("\n".join(lines)) + "}"
     start, end = text.span()
+    root = getattr(text, "mpi_root", False)
     what = ", ".join(filter(None, [
-        "MPI_Allreduce for " + ", ".join(r.name for r in verdict.reducers)
-        if verdict.reducers else "",
-        "MPI_Allgatherv for " + ", ".join(o.base for o in verdict.owned) if verdict.owned
-        else ""]))
+        ("MPI_Reduce" if root else "MPI_Allreduce") + " for "
+        + ", ".join(r.name for r in verdict.reducers) if verdict.reducers else "",
+        ("MPI_Gatherv" if root else "MPI_Allgatherv") + " for "
+        + ", ".join(o.base for o in verdict.owned) if verdict.owned else ""]))
     return Emission(start, end, text.reindent(code),
-                    f"MPI block decomposition of the iterations over the ranks ({what}); every "
-                    "rank ends with the full result: " + "; ".join(verdict.facts or [
+                    f"MPI block decomposition of the iterations over the ranks ({what}); "
+                    + ("" if root else "every rank ends with the full result: ") + "; ".join(verdict.facts or [
                         "each iteration is independent"]),
                     includes=("vector", "type_traits", "mpi.h"))
 
@@ -200,8 +258,10 @@ def _running(text: LoopText) -> Emission:
              f"{kind} ellora_run = ellora_rank == 0 ? ellora_first : {identity};",
              f"{loop} {first}",
              f"std::vector<{kind}> ellora_blocks(ellora_size);",
-             f"MPI_Allgather(&ellora_run, 1, {mpi_kind}, ellora_blocks.data(), 1, {mpi_kind}, "
-             "MPI_COMM_WORLD);",
+             # sent from a copy: ellora_run itself never has its address taken (a register)
+             f"{{ const {kind} ellora_mine = ellora_run;",
+             (f"  MPI_Allgather(&ellora_mine, 1, {mpi_kind}, ellora_blocks.data(), 1, {mpi_kind}, "
+             "MPI_COMM_WORLD); }"),
              "ellora_run = ellora_first;",
              "for (long long ellora_b = 0; ellora_b < ellora_rank; ++ellora_b) {",
              f"  if (ellora_b == 0) ellora_run = ellora_blocks[0]; else {{ {combine} }}",

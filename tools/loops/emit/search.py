@@ -72,8 +72,10 @@ def _fold(text: LoopText, target: str, accumulator: str, kind: str, operator: st
             f"  for (long long ellora_m = {lower} + ellora_n * ellora_rank / ellora_size; "
             f"ellora_m < {lower} + ellora_n * (ellora_rank + 1) / ellora_size; ++ellora_m) "
             f"{_indexed(text, body)}\n"
-            f"  MPI_Allreduce(MPI_IN_PLACE, &{accumulator}, 1, {mpi_kind}, "
-            f"{'MPI_MIN' if operator == 'min' else 'MPI_MAX'}, MPI_COMM_WORLD);\n}}\n")
+            f"  {{ {kind} ellora_value = {accumulator};  // the accumulator stays a register\n"
+            f"    MPI_Allreduce(MPI_IN_PLACE, &ellora_value, 1, {mpi_kind}, "
+            f"{'MPI_MIN' if operator == 'min' else 'MPI_MAX'}, MPI_COMM_WORLD);\n"
+            f"    {accumulator} = ellora_value; }}\n}}\n")
 
 
 def _mpi_head(target: str) -> str:
@@ -95,8 +97,9 @@ def _first_match(text: LoopText, target: str) -> tuple[str, str]:
                 "for (long long ellora_m = ellora_lo + ellora_n * ellora_rank / ellora_size; "
                 "ellora_m < ellora_lo + ellora_n * (ellora_rank + 1) / ellora_size && "
                 f"ellora_first == ellora_hi; ++ellora_m) {_indexed(text, probe)}\n"
-                "MPI_Allreduce(MPI_IN_PLACE, &ellora_first, 1, MPI_LONG_LONG, MPI_MIN, "
-                "MPI_COMM_WORLD);\n")
+                "{ long long ellora_value = ellora_first;  // ellora_first stays a register\n"
+                "  MPI_Allreduce(MPI_IN_PLACE, &ellora_value, 1, MPI_LONG_LONG, MPI_MIN, "
+                "MPI_COMM_WORLD);\n  ellora_first = ellora_value; }\n")
         how = ("MPI search: each rank scans its block up to its first match, the ranks agree "
                "on the smallest with MPI_Allreduce(MIN), and the body runs again at it")
     else:

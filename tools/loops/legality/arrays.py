@@ -144,13 +144,54 @@ def owned_write(model: LoopModel, base: str, accesses: list[Access], variant: se
                 found = _owned_at(model, accesses, values, var, variant, written)
                 if found is not None:
                     offset, scale = found
-                    return OwnedWrite(base, dimension, position, offset, stride, scale)
+                    across = _written_span(model, accesses, dimension, stride,
+                                           1 - position) if stride is not None else None
+                    return OwnedWrite(base, dimension, position, offset, stride, scale,
+                                      across=across)
                 block = _owned_block(model, accesses, values, var, variant, written)
                 if block is not None and (block is True or checks is not None):
                     if block is not True:
                         checks.append(BlockCheck(base, model.header.step, *block))
                     return OwnedWrite(base, dimension, position, Poly(), stride, 1,
                                       block=model.header.step)
+    return None
+
+
+def _written_span(model: LoopModel, accesses: list[Access], dimension: int, stride: Poly,
+                  coordinate: int) -> tuple[Poly, Poly] | None:
+    """The first and last value the writes give ``coordinate`` of a split subscript (the
+    columns of owned rows, the rows of owned columns), free of loop variables, so a gather
+    moves the written span and nothing past it; None when it depends on the owning
+    iteration (a triangular nest) or has no single bound."""
+    var = model.header.var
+    lows: list[Poly] = []
+    highs: list[Poly] = []
+    for access in accesses:
+        if not access.writes:
+            continue
+        if any(h.lower.mentions(var) or h.upper.mentions(var) for h in access.loops):
+            return None
+        value = _coordinates(model, access, dimension, stride)[coordinate]
+        if value.mentions(var):
+            return None
+        env = access_env(model, access)
+        low, high = env.extremes(value, lowest=True), env.extremes(value, lowest=False)
+        if not low or not high:
+            return None
+        lows += low
+        highs += high
+    env = model.env()
+    first = _extreme_of(env, list(dict.fromkeys(lows)), lowest=True)
+    last = _extreme_of(env, list(dict.fromkeys(highs)), lowest=False)
+    return (first, last) if first is not None and last is not None else None
+
+
+def _extreme_of(env: RangeEnv, candidates: list[Poly], lowest: bool) -> Poly | None:
+    """The candidate provably at or below (``lowest``) or above every other one."""
+    for candidate in candidates:
+        if all(env.proves_nonnegative(other - candidate if lowest else candidate - other)
+               for other in candidates):
+            return candidate
     return None
 
 

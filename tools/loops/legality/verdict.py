@@ -54,6 +54,9 @@ class OwnedWrite:
     stride: Poly | None = None
     scale: int = 1
     block: Poly | None = None  # a loop stepping by s owns [var, var + s) (set to s)
+    # the other coordinate's first and last value written (owned rows: the columns; owned
+    # columns: the rows), free of loop variables; None when it varies with var or is unbounded
+    across: tuple[Poly, Poly] | None = None
 
 
 @dataclass(frozen=True)
