@@ -467,13 +467,26 @@ def test_kokkos_ports_of_vector_code_keep_const_and_the_object_check(tmp_path):
         assert run_on_threads(binary, threads).strip().splitlines()[-1] == "1"
 
 
+LAST_LARGEST = """\
+long lastLargest(const std::vector<int>& x) {
+  int top = x[0];
+  long at = 0;
+  for (long i = 1; i < (long)x.size(); ++i) {
+    if (x[i] % 13 >= top) { top = x[i] % 13; at = i; }
+  }
+  return at;
+}
+"""
+
+
 def test_mpi_ports_of_a_counter_and_an_argmin_agree_on_every_rank(tmp_path):
-    functions = COUNTING + ARGMIN
+    """Ties across ranks: the first of equal keys for ``<``, the last for ``>=``."""
+    functions = COUNTING + ARGMIN + LAST_LARGEST
     parallel = region_source("#include <limits>\n#include <vector>\n" + functions, 1, 10_000,
                              "mpi")
-    assert "MPI_Allreduce" in parallel
+    assert "MPI_Allreduce" in parallel and parallel.count("MPI_Allgather(&ellora_mine") == 2
     serial = functions
-    for name in ("countEven", "closest", "lastMatch"):
+    for name in ("countEven", "closest", "lastMatch", "lastLargest"):
         serial = serial.replace(f"{name}(", f"{name}_serial(")
     binary = build_mpi(tmp_path, parallel + serial + (
         "#include <cstdio>\n"
@@ -485,6 +498,7 @@ def test_mpi_ports_of_a_counter_and_an_argmin_agree_on_every_rank(tmp_path):
         "    same &= countEven(y) == countEven_serial(y);\n"
         "    for (double t : {-5.0, 499.5}) same &= closest(x, t) == closest_serial(x, t);\n"
         "    for (int w : {0, 40}) same &= lastMatch(y, w) == lastMatch_serial(y, w);\n"
+        "    if (n > 0) same &= lastLargest(y) == lastLargest_serial(y);\n"
         "  }\n"
         "  MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);\n"
         "  if (rank == 0) std::printf(\"%d\\n\", same);\n  MPI_Finalize();\n}\n"))

@@ -311,7 +311,7 @@ def test_subscripts_through_locals_are_bounded_when_the_locals_are_affine(tmp_pa
         ("scan_prefix_sum", "parallelize this loop with MPI", "MPI_Allgather(&ellora_mine"),
         ("reduce_argmin", "port this loop to Kokkos", "Kokkos::Min<ellora_key_t>"),
         ("stencil_game_of_life", "parallelize this loop with OpenMP", "if(ellora_disjoint_4"),
-        ("reduce_argmin", "parallelize this loop with MPI", "MPI_MIN"),
+        ("reduce_argmin", "parallelize this loop with MPI", "MPI_Allgather(&ellora_mine"),
         ("search_find_first", "parallelize this loop with OpenMP", "reduction(min:ellora_first)"),
         ("sparse_la_spmv_csr", "port this loop to Kokkos", "ellora_drops"),
         ("sparse_la_jacobi_sweep", "parallelize this loop with MPI", "ellora_drops"),

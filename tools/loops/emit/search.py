@@ -173,6 +173,8 @@ def _locate(text: LoopText, target: str) -> tuple[str, str]:
                                            f"({key}); }}")
     if target == "openmp":
         return _locate_one_pass(text, locate, key, kind, start, better)
+    if target == "mpi":
+        return _locate_one_pass_mpi(text, locate, key, kind, start, better)
     equal = "<" if locate.strict else ">"
     pick = "min" if locate.strict else "max"
     find_index = _body_with(text, statement, (
@@ -236,6 +238,43 @@ def _locate_one_pass(text: LoopText, locate, key: str, kind: str, start: str,
     code = _range_lines(text) + "if (ellora_hi > ellora_lo) {\n" + pad_lines(found) + "}\n"
     how = (f"arg{locate.operator} in one pass: each thread keeps its chunk's (key, index) as "
            "the loop does and a declared reduction combines them with the loop's tie-breaking")
+    return "{\n" + pad_lines(code) + "}", how
+
+
+def _locate_one_pass_mpi(text: LoopText, locate, key: str, kind: str, start: str,
+                         better: str) -> tuple[str, str]:
+    """MPI argmin/argmax in one pass: each rank keeps (key, index) of its block as the loop
+    does, the pairs are gathered (one per rank, as bytes) and combined in rank order (the
+    blocks' order) with the loop's own comparison, so ties resolve as the serial loop's."""
+    compare = better if locate.strict else better + "="
+    probe = _body_with(text, locate.statement, (
+        f"{{ if (({key}) {compare} ellora_best.key) {{ ellora_best.key = ({key}); "
+        "ellora_best.index = ellora_m; } }"))
+    assign = [f"const {text.var_type} {text.var} = ({text.var_type})ellora_best.index;"]
+    if locate.best is not None:
+        assign.append(f"{locate.best} = ellora_best.key;")
+    assign.append(f"{locate.index} = {text.rewrite(locate.index_value)};")
+    found = (f"typedef {kind} ellora_key_t;\n"
+             "struct ellora_best_t { ellora_key_t key; long long index; };\n"
+             f"ellora_best_t ellora_best = {{{start}, -1}};  // -1: nothing beat the start\n"
+             "const long long ellora_n = ellora_hi - ellora_lo;\n"
+             "for (long long ellora_m = ellora_lo + ellora_n * ellora_rank / ellora_size; "
+             "ellora_m < ellora_lo + ellora_n * (ellora_rank + 1) / ellora_size; ++ellora_m) "
+             f"{_indexed(text, probe)}\n"
+             "std::vector<ellora_best_t> ellora_bests(ellora_size);\n"
+             "{ const ellora_best_t ellora_mine = ellora_best;  // ellora_best stays in registers\n"
+             "  MPI_Allgather(&ellora_mine, (int)sizeof(ellora_best_t), MPI_BYTE, "
+             "ellora_bests.data(), (int)sizeof(ellora_best_t), MPI_BYTE, MPI_COMM_WORLD); }\n"
+             f"ellora_best = ellora_best_t{{{start}, -1}};\n"
+             "for (int ellora_r = 0; ellora_r < ellora_size; ++ellora_r)  // in the blocks' order\n"
+             f"  if (ellora_bests[ellora_r].index >= 0 && ellora_bests[ellora_r].key {compare} "
+             "ellora_best.key) ellora_best = ellora_bests[ellora_r];\n"
+             "if (ellora_best.index >= 0) {\n" + pad_lines("\n".join(assign)) + "}\n")
+    code = (_mpi_head("mpi") + _range_lines(text)
+            + "if (ellora_hi > ellora_lo) {\n" + pad_lines(found) + "}\n")
+    how = (f"arg{locate.operator} in one pass: each rank keeps its block's (key, index) as the "
+           "loop does; the pairs are gathered (MPI_Allgather) and combined in rank order with "
+           "the loop's tie-breaking")
     return "{\n" + pad_lines(code) + "}", how
 
 
