@@ -15,7 +15,7 @@ from ellora.tools.verify import (
     build_variant,
     calibrate_timing_size,
     prepare_workspace,
-    time_variants,
+    time_variants_fitting,
 )
 
 
@@ -40,17 +40,10 @@ def profiler(state: TaskState, services: Services) -> dict:
     load_before = os.getloadavg()[0]
     size = timing_size(services, workspace, spec, recipes["original"])
     try:
-        medians = time_variants(
-            services.sandbox,
-            workspace,
-            spec,
-            recipes,
-            settings.threads,
-            size,
-            settings.timing_repeats,
-            rounds=3,
-            limits=services.limits,
-        )
+        medians, size, size_note = time_variants_fitting(
+            services.sandbox, workspace, spec, recipes, settings.threads, size,
+            min(size, settings.timing_size), settings.timing_repeats, rounds=3,
+            limits=services.limits)
     except TimingFailed as failure:
         timer.run_seconds = time.perf_counter() - started
         return {
@@ -74,6 +67,8 @@ def profiler(state: TaskState, services: Services) -> dict:
         "load_average": round(max(load_before, os.getloadavg()[0]), 2),
         "cores": os.cpu_count(),
     }
+    if size_note:
+        timings["size_note"] = size_note
     if settings.hotspots and spec.mode == "harness":
         started = time.perf_counter()
         timings["hotspots"] = _hotspots(services, workspace, recipes["candidate"], size)

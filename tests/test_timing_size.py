@@ -69,3 +69,25 @@ def test_growth_stops_at_the_limit_and_at_a_size_the_harness_refuses(workspace):
     assert 1000 <= size <= 50000 and seconds is not None  # the last size that ran
     size, seconds = calibrate_timing_size(sandbox, folder, RECIPE, 60000, Limits(), 10.0, 64)
     assert (size, seconds) == (60000, None)  # even the given size is refused: kept, no time
+
+
+def test_a_candidate_that_fails_at_the_grown_size_is_timed_at_a_smaller_one(workspace):
+    """The size is grown on the original alone; a candidate whose runtime does not fit the
+    limits there (here: refuses above 50,000) is timed at a quarter of it, with a note, and
+    a candidate that fails even at the smallest size raises TimingFailed."""
+    from ellora.tools.verify import TimingFailed, VerifySpec, time_variants_fitting
+
+    sandbox, folder = workspace
+    (folder / "candidate").write_text('#!/bin/sh\nREFUSE_ABOVE=50000 exec ./original "$@"\n')
+    (folder / "candidate").chmod(0o755)
+    spec = VerifySpec("p.cpp", "", "", str(folder), harness="p.harness.cpp")
+    recipes = {"original": RECIPE, "candidate": RECIPE}
+    medians, size, note = time_variants_fitting(sandbox, folder, spec, recipes, [1, 2], 400_000,
+                                                1000, 1, 1, Limits())
+    assert size == 25_000 and "at 100000 a timing run failed" in note
+    assert set(medians["candidate"]) == {1, 2} and medians["original"][1] > 0
+    assert time_variants_fitting(sandbox, folder, spec, recipes, [1], 1000, 1000, 1, 1,
+                                 Limits())[1:] == (1000, "")
+    with pytest.raises(TimingFailed):
+        time_variants_fitting(sandbox, folder, spec, recipes, [1], 400_000, 100_000, 1, 1,
+                              Limits())

@@ -382,6 +382,37 @@ def time_variants(
     return {v: {p: statistics.median(t) for p, t in per.items()} for v, per in samples.items()}
 
 
+def time_variants_fitting(
+    sandbox: Sandbox,
+    workspace: Path,
+    spec: VerifySpec,
+    recipes: dict[str, BuildRecipe],
+    threads: list[int],
+    size: int,
+    smallest: int,
+    repeats: int,
+    rounds: int,
+    limits: Limits,
+) -> tuple[dict[str, dict[int, float]], int, str]:
+    """:func:`time_variants` at ``size``, or, when a run fails there, at a quarter of it
+    (never below ``smallest``) until one fits: the size was grown on the original alone, and
+    the candidate's runtime (an MPI launcher, per-thread copies) may not fit the limits at
+    it. Returns the medians, the size timed and a note saying why it shrank (or "");
+    TimingFailed when even ``smallest`` fails (or a program, which has no size)."""
+    note = ""
+    while True:
+        try:
+            medians = time_variants(sandbox, workspace, spec, recipes, threads, size, repeats,
+                                    rounds, limits)
+            return medians, size, note
+        except TimingFailed as failure:
+            smaller = max(smallest, size // 4)
+            if spec.mode != "harness" or smaller >= size:
+                raise
+            note = f"timed at size {smaller}: at {size} a timing run failed ({failure})"
+            size = smaller
+
+
 def calibrate_timing_size(
     sandbox: Sandbox,
     workspace: Path,

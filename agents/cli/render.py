@@ -55,6 +55,8 @@ def _speedup_lines(report: dict) -> list[str]:
             f"speedup {speedup:.2f}x  efficiency {efficiency.get(threads, 0):.0%}"
         )
     lines.append(f"  backend {timings.get('backend')}; {timings.get('method')}")
+    if timings.get("size_note"):
+        lines.append(f"  {timings['size_note']}")
     hotspots = timings.get("hotspots") or {}
     if hotspots.get("available") and hotspots.get("top_functions"):
         lines.append(f"  hotspots (callgrind, 1 thread, {hotspots['total_instructions']:,} "
@@ -74,8 +76,8 @@ def _speedup_lines(report: dict) -> list[str]:
 def _harness_lines(report: dict) -> list[str]:
     harness = report.get("harness") or {}
     if harness.get("origin") == "synthesized" and harness.get("path"):
-        return [f"  harness synthesized from {harness.get('function', 'the function')}: "
-                f"{harness['path']} (rerun it, keep it as a regression test)"]
+        return [(f"  harness synthesized from {harness.get('function', 'the function')}: "
+                f"{harness['path']} (rerun it, keep it as a regression test)")]
     if harness.get("reason"):
         return [f"  no harness: {harness['reason']}"]
     return []

@@ -148,6 +148,7 @@ class LoopText:
         self.captures: dict[str, str] = {}  # outer objects renamed inside a Kokkos lambda
         self.if_convert = False  # conditional stores to owned elements become selects
         self.mpi_root = False  # MPI results needed on rank 0 only
+        self.element_iterator: str | None = None  # a range loop's element read through it
 
     @property
     def var(self) -> str:
@@ -265,7 +266,28 @@ class LoopText:
         first = next(c for c in node.children if c.type == "(").end_byte
         declaration = self.data[first:declarator.end_byte].decode().strip()
         container = self.captures.get(header.range_of, header.range_of)
+        if header is self.header and self.element_iterator:
+            return f"{declaration} = *{self.element_iterator};"
         return f"{declaration} = {container}[{header.var}];"
+
+    def block_loop(self, lower: str, upper: str) -> str:
+        """The loop over the iterations [lower, upper) (one rank's block) with its body. A
+        range-based loop over a ``std::vector<bool>`` also advances an iterator and reads
+        the element through it: the packed bits are then read word by word, where
+        ``x[k]`` divides and masks for every element."""
+        var, kind = self.var, self.var_type
+        base = self.model.bases.get(self.header.range_of) if self.header.range_of else None
+        if base is None or base.ctype.kind != "bool_vector" or self.header.step_text != "1":
+            return f"{self.loop_head(f'({kind}){lower}', f'({kind}){upper}')} {self.body()}"
+        container = self.captures.get(self.header.range_of, self.header.range_of)
+        self.element_iterator = "ellora_bits"
+        try:
+            body = self.body()
+        finally:
+            self.element_iterator = None
+        return (f"{{ auto ellora_bits = std::next({container}.begin(), {lower});\n"
+                f"  for ({kind} {var} = ({kind}){lower}; {var} < ({kind}){upper}; "
+                f"++{var}, ++ellora_bits) {body} }}")
 
     def loop_head(self, lower: str | None = None, upper: str | None = None,
                   var_type: str | None = None) -> str:

@@ -198,8 +198,7 @@ def _blocks(text: LoopText) -> Emission:
             raise NotEmittable(f"no MPI reduction for {reducer.operator}")
         lines += [f"const {reducer.type_text} ellora_{reducer.name}_before = {reducer.name};",
                   f"{reducer.name} = {_IDENTITY[reducer.operator]};"]
-    lines.append(text.loop_head(f"({text.var_type})ellora_begin", f"({text.var_type})ellora_end")
-                 + " " + text.body())
+    lines.append(text.block_loop("ellora_begin", "ellora_end"))
     for reducer in verdict.reducers:
         kind = mpi_type(reducer.ctype)
         if reducer.ctype.kind == "bool":
@@ -229,7 +228,7 @@ def _blocks(text: LoopText) -> Emission:
                     f"MPI block decomposition of the iterations over the ranks ({what}); "
                     + ("" if root else "every rank ends with the full result: ") + "; ".join(verdict.facts or [
                         "each iteration is independent"]),
-                    includes=("vector", "type_traits", "mpi.h"))
+                    includes=("iterator", "vector", "type_traits", "mpi.h"))
 
 
 def _bool_op(operator: str) -> str:
