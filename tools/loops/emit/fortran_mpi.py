@@ -101,8 +101,15 @@ def _blocks(text: FortranText) -> FortranEmission:
     declarations, before, after = [], [], []
     for reducer in verdict.reducers:
         kind = mpi_datatype(text, reducer.name)
-        reduce = (f"call MPI_Allreduce(MPI_IN_PLACE, {reducer.name}, 1, {kind}, "
-                  f"{_OPS[reducer.operator]}, MPI_COMM_WORLD)")
+        # through a copy: the accumulator itself is never passed to MPI (whose buffer
+        # argument makes it addressable), so the compiler keeps it in a register in the loop
+        value = f"ellora_{reducer.name}_value"
+        declarations.append(f"{text.spelling(reducer.name)} :: {value}")
+        reduce = "\n".join([
+            f"{value} = {reducer.name}",
+            (f"call MPI_Allreduce(MPI_IN_PLACE, {value}, 1, {kind}, "
+            f"{_OPS[reducer.operator]}, MPI_COMM_WORLD)"),
+            f"{reducer.name} = {value}"])
         if reducer.operator in ("max", "min"):
             after.append(reduce)  # idempotent: every rank starts from the value before
             continue
@@ -228,7 +235,8 @@ def _running(text: FortranText) -> FortranEmission:
     if verdict.recurrence is not None:
         owned.append(OwnedWrite(verdict.recurrence.base, 0, 0, Poly()))
     gathers, gather_declarations = gather_lines(text, owned)
-    lines = [f"{parts.kind} :: ellora_first, ellora_run", (f"{parts.kind}, allocatable :: "
+    lines = [f"{parts.kind} :: ellora_first, ellora_run, ellora_mine",
+             (f"{parts.kind}, allocatable :: "
              "ellora_blocks(:)"), "integer(8) :: ellora_b", "integer :: ellora_t",
              *gather_declarations, prelude(text), "ellora_t = ellora_rank",
              f"ellora_first = {parts.start}",
@@ -236,7 +244,8 @@ def _running(text: FortranText) -> FortranEmission:
              f"  ellora_run = {parts.identity}", "end if",
              block_loop(text, parts.first),
              "allocate(ellora_blocks(0:ellora_size - 1))",
-             (f"call MPI_Allgather(ellora_run, 1, {kind}, ellora_blocks, 1, {kind}, "
+             "ellora_mine = ellora_run  ! sent from a copy: ellora_run stays a register",
+             (f"call MPI_Allgather(ellora_mine, 1, {kind}, ellora_blocks, 1, {kind}, "
              "MPI_COMM_WORLD)"), combined_offset(parts), block_loop(text, parts.second)]
     if parts.finish:
         lines += ["ellora_t = ellora_size", combined_offset(parts), parts.finish]
