@@ -30,14 +30,19 @@ int main(int argc, char** argv) {
 """
 
 
+def serial_output(tmp_path, functions: str, main: str) -> str:
+    """The output of ``functions`` with ``main`` stripped of its MPI calls, built serially."""
+    (tmp_path / "serial").mkdir()
+    serial_main = main.replace("MPI_Init(&argc, &argv);", "").replace(
+        "MPI_Comm_rank(MPI_COMM_WORLD, &rank);", "").replace("MPI_Finalize();", "")
+    return run_on_threads(build(tmp_path / "serial", functions + serial_main), 1)
+
+
 @pytest.mark.parametrize("ranks", [1, 2, 3])
 def test_structs_are_gathered_as_bytes_to_every_rank(tmp_path, ranks):
     parallel = region_source(PARTICLES, 1, 9, "mpi")
     assert "MPI_BYTE" in parallel and "is_trivially_copyable" in parallel
-    (tmp_path / "serial").mkdir()
-    serial = run_on_threads(build(tmp_path / "serial", PARTICLES + MAIN.replace(
-        "MPI_Init(&argc, &argv);", "").replace("MPI_Comm_rank(MPI_COMM_WORLD, &rank);", "")
-        .replace("MPI_Finalize();", "")), 1).split()[1]
+    serial = serial_output(tmp_path, PARTICLES, MAIN).split()[1]
     output = run_on_ranks(build_mpi(tmp_path, parallel + MAIN), ranks)
     lines = sorted(output.split("\n")[:-1])
     assert [line.split()[1] for line in lines] == [serial] * ranks  # every rank has it all
@@ -81,10 +86,7 @@ def test_results_on_rank_0_only_when_the_task_says_so(tmp_path, ranks):
     parallel = plan_region(SUMS, 1, 11, "mpi", mpi_root=True).source
     assert "MPI_Gatherv(" in parallel and "MPI_Reduce(" in parallel
     assert "MPI_Allgatherv" not in parallel and "MPI_Allreduce" not in parallel
-    (tmp_path / "serial").mkdir()
-    serial = run_on_threads(build(tmp_path / "serial", SUMS + SUMS_MAIN.replace(
-        "MPI_Init(&argc, &argv);", "").replace("MPI_Comm_rank(MPI_COMM_WORLD, &rank);", "")
-        .replace("MPI_Finalize();", "")), 1)
+    serial = serial_output(tmp_path, SUMS, SUMS_MAIN)
     assert run_on_ranks(build_mpi(tmp_path, parallel + SUMS_MAIN), ranks) == serial
 
 
@@ -126,10 +128,7 @@ def test_a_row_gather_moves_only_the_columns_written(tmp_path, ranks):
 
     parallel = plan_region(STENCIL, 3, 7, "mpi", mpi_root=True).source
     assert "MPI_Gatherv(" in parallel
-    (tmp_path / "serial").mkdir()
-    serial = run_on_threads(build(tmp_path / "serial", STENCIL + STENCIL_MAIN.replace(
-        "MPI_Init(&argc, &argv);", "").replace("MPI_Comm_rank(MPI_COMM_WORLD, &rank);", "")
-        .replace("MPI_Finalize();", "")), 1)
+    serial = serial_output(tmp_path, STENCIL, STENCIL_MAIN)
     assert run_on_ranks(build_mpi(tmp_path, parallel + STENCIL_MAIN), ranks) == serial
 
 
@@ -164,10 +163,7 @@ def test_columns_written_by_each_iteration_are_gathered_as_strided_columns(tmp_p
     one strided datatype per column; every rank ends with the whole array."""
     parallel = region_source(TRANSPOSED, 3, 6, "mpi")
     assert "MPI_Type_vector" in parallel and "MPI_Allgatherv" in parallel
-    (tmp_path / "serial").mkdir()
-    serial = run_on_threads(build(tmp_path / "serial", TRANSPOSED + TRANSPOSED_MAIN.replace(
-        "MPI_Init(&argc, &argv);", "").replace("MPI_Comm_rank(MPI_COMM_WORLD, &rank);", "")
-        .replace("MPI_Finalize();", "")), 1).split()[1]
+    serial = serial_output(tmp_path, TRANSPOSED, TRANSPOSED_MAIN).split()[1]
     output = run_on_ranks(build_mpi(tmp_path, parallel + TRANSPOSED_MAIN), ranks)
     assert [line.split()[1] for line in sorted(output.split("\n")[:-1])] == [serial] * ranks
 
@@ -214,8 +210,5 @@ def test_range_loops_over_packed_bits_read_them_through_an_iterator(tmp_path, ra
 
     parallel = plan_region(BITS, 1, 17, "mpi", mpi_root=True).source
     assert parallel.count("ellora_bits") >= 4 and parallel.count("MPI_Reduce(") == 2
-    (tmp_path / "serial").mkdir()
-    serial = run_on_threads(build(tmp_path / "serial", BITS + BITS_MAIN.replace(
-        "MPI_Init(&argc, &argv);", "").replace("MPI_Comm_rank(MPI_COMM_WORLD, &rank);", "")
-        .replace("MPI_Finalize();", "")), 1)
+    serial = serial_output(tmp_path, BITS, BITS_MAIN)
     assert run_on_ranks(build_mpi(tmp_path, parallel + BITS_MAIN), ranks) == serial

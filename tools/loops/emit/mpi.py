@@ -51,7 +51,7 @@ def emit_mpi(verdict, root: bool = False) -> Emission:
 
 
 def _placed(text: LoopText, emission: Emission) -> Emission:
-    if getattr(text, "mpi_root", False):
+    if text.mpi_root:
         emission.explanation += ("; the results are complete on rank 0 only, as the task "
                                  "asks (gathers and reductions to rank 0)")
     return emission
@@ -172,7 +172,7 @@ def _column_gather(text: LoopText, owned, pointer: str, kind: str,
 
 
 def _gather_call(text: LoopText, pointer: str, kind: str) -> str:
-    if getattr(text, "mpi_root", False):  # rank 0 receives in place; the others send
+    if text.mpi_root:  # rank 0 receives in place; the others send
         start = f"(const char*)({pointer})" if kind == "MPI_BYTE" else pointer
         return (f"  MPI_Gatherv(ellora_rank == 0 ? MPI_IN_PLACE : (const void*)({start} + "
                 f"ellora_displs[ellora_rank]), ellora_counts[ellora_rank], {kind}, {pointer}, "
@@ -182,7 +182,7 @@ def _gather_call(text: LoopText, pointer: str, kind: str) -> str:
 
 
 def _reduce_call(text: LoopText, address: str, kind: str, op: str) -> str:
-    if getattr(text, "mpi_root", False):
+    if text.mpi_root:
         return (f"MPI_Reduce(ellora_rank == 0 ? MPI_IN_PLACE : (const void*)({address}), "
                 f"{address}, 1, {kind}, {op}, 0, MPI_COMM_WORLD);")
     return f"MPI_Allreduce(MPI_IN_PLACE, {address}, 1, {kind}, {op}, MPI_COMM_WORLD);"
@@ -218,7 +218,7 @@ def _blocks(text: LoopText) -> Emission:
     lines += _gathers(text)
     code = "{\n" + pad_lines("\n".join(lines)) + "}"
     start, end = text.span()
-    root = getattr(text, "mpi_root", False)
+    root = text.mpi_root
     what = ", ".join(filter(None, [
         ("MPI_Reduce" if root else "MPI_Allreduce") + " for "
         + ", ".join(r.name for r in verdict.reducers) if verdict.reducers else "",

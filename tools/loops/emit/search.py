@@ -208,6 +208,19 @@ def _locate(text: LoopText, target: str) -> tuple[str, str]:
     return "{\n" + pad_lines(code) + "}", how
 
 
+def _best_pair_parts(text: LoopText, locate, key: str, compare: str) -> tuple[str, list[str]]:
+    """The body that keeps ``ellora_best`` (key, index) as the loop does, and the statements
+    that set the loop's variables from the combined pair."""
+    probe = _body_with(text, locate.statement, (
+        f"{{ if (({key}) {compare} ellora_best.key) {{ ellora_best.key = ({key}); "
+        "ellora_best.index = ellora_m; } }"))
+    assign = [f"const {text.var_type} {text.var} = ({text.var_type})ellora_best.index;"]
+    if locate.best is not None:
+        assign.append(f"{locate.best} = ellora_best.key;")
+    assign.append(f"{locate.index} = {text.rewrite(locate.index_value)};")
+    return probe, assign
+
+
 def _locate_one_pass(text: LoopText, locate, key: str, kind: str, start: str,
                      better: str) -> tuple[str, str]:
     """OpenMP argmin/argmax in one pass: each thread keeps (key, index) of its chunk as the
@@ -215,17 +228,10 @@ def _locate_one_pass(text: LoopText, locate, key: str, kind: str, start: str,
     reduction combines the threads' pairs with the same rule across chunks."""
     compare = better if locate.strict else better + "="
     prefer = "<" if locate.strict else ">"  # among equal keys: the first (<) or last index
-    statement = locate.statement
-    probe = _body_with(text, statement, (
-        f"{{ if (({key}) {compare} ellora_best.key) {{ ellora_best.key = ({key}); "
-        "ellora_best.index = ellora_m; } }"))
+    probe, assign = _best_pair_parts(text, locate, key, compare)
     combine = (f"omp_out = (omp_in.index >= 0 && (omp_out.index < 0 || omp_in.key {better} "
                f"omp_out.key || (!(omp_out.key {better} omp_in.key) && omp_in.index {prefer} "
                "omp_out.index))) ? omp_in : omp_out")
-    assign = [f"const {text.var_type} {text.var} = ({text.var_type})ellora_best.index;"]
-    if locate.best is not None:
-        assign.append(f"{locate.best} = ellora_best.key;")
-    assign.append(f"{locate.index} = {text.rewrite(locate.index_value)};")
     found = (f"typedef {kind} ellora_key_t;\n"
              "struct ellora_best_t { ellora_key_t key; long long index; };\n"
              f"#pragma omp declare reduction(ellora_best_of : ellora_best_t : {combine}) "
@@ -247,13 +253,7 @@ def _locate_one_pass_mpi(text: LoopText, locate, key: str, kind: str, start: str
     does, the pairs are gathered (one per rank, as bytes) and combined in rank order (the
     blocks' order) with the loop's own comparison, so ties resolve as the serial loop's."""
     compare = better if locate.strict else better + "="
-    probe = _body_with(text, locate.statement, (
-        f"{{ if (({key}) {compare} ellora_best.key) {{ ellora_best.key = ({key}); "
-        "ellora_best.index = ellora_m; } }"))
-    assign = [f"const {text.var_type} {text.var} = ({text.var_type})ellora_best.index;"]
-    if locate.best is not None:
-        assign.append(f"{locate.best} = ellora_best.key;")
-    assign.append(f"{locate.index} = {text.rewrite(locate.index_value)};")
+    probe, assign = _best_pair_parts(text, locate, key, compare)
     found = (f"typedef {kind} ellora_key_t;\n"
              "struct ellora_best_t { ellora_key_t key; long long index; };\n"
              f"ellora_best_t ellora_best = {{{start}, -1}};  // -1: nothing beat the start\n"
