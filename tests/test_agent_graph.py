@@ -178,7 +178,7 @@ def test_a_data_race_is_caught_not_certified(make_services):
 @pytest.mark.parametrize(
     "source, lines, marker",
     [
-        ("dot.cpp", (6, 8), "MPI_Allreduce(MPI_IN_PLACE, &sum"),
+        ("dot.cpp", (6, 8), "MPI_Allreduce(MPI_IN_PLACE, &ellora_value"),
         ("saxpy.cpp", (5, 7), "MPI_Allgatherv(MPI_IN_PLACE"),
     ],
 )
