@@ -303,11 +303,12 @@ def test_subscripts_through_locals_are_bounded_when_the_locals_are_affine(tmp_pa
         ("dense_la_transpose", "port this loop to Kokkos", "if (ellora_disjoint_4)"),
         ("transform_normalize", "port this loop to Kokkos", "Kokkos::Min<double>"),
         ("dense_la_gemm", "parallelize this loop with MPI", "MPI_LAND"),
-        # scans are two-pass block scans on host threads (pass 1: each block's total)
-        ("scan_exclusive_int", "port this loop to Kokkos", "pass 2: each block from its offset"),
+        # scans are two-pass block scans on host threads (pass 1: each block scanned from its
+        # own start; pass 2: the offset folded into the block's stored values)
+        ("scan_exclusive_int", "port this loop to Kokkos", "the offset folded into the block"),
         ("scan_prefix_sum", "parallelize this loop with OpenMP", "#pragma omp barrier"),
         ("scan_exclusive_int", "parallelize this loop with OpenMP",
-         "pass 1: each block's own running value"),
+         "out[i] = ellora_run + out[i];"),
         ("scan_prefix_sum", "parallelize this loop with MPI", "MPI_Allgather(&ellora_mine"),
         ("reduce_argmin", "port this loop to Kokkos", "Kokkos::Min<ellora_key_t>"),
         ("stencil_game_of_life", "parallelize this loop with OpenMP", "if(ellora_disjoint_4"),
@@ -320,7 +321,7 @@ def test_subscripts_through_locals_are_bounded_when_the_locals_are_affine(tmp_pa
         ("sparse_la_spmv_coo", "port this loop to Kokkos", "ellora_y_parts"),
         ("histogram_digit_counts", "parallelize this loop with OpenMP", "ellora_counts_parts"),
         ("geometry_closest_pair", "parallelize this loop with OpenMP", "schedule(static, 1)"),
-        ("scan_running_max", "port this loop to Kokkos", "pass 2: each block from its offset"),
+        ("scan_running_max", "port this loop to Kokkos", "the offset folded into the block"),
         ("scan_running_max", "parallelize this loop with OpenMP", "ellora_blocks"),
         ("fft_radix2", "parallelize this loop with OpenMP", "start += len) {"),
         ("fft_radix2", "port this loop to Kokkos", "ellora_m * (len)"),

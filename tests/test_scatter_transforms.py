@@ -156,6 +156,10 @@ def test_the_openmp_block_scan_equals_the_serial_scans(tmp_path, threads):
     assert (verdict.scan.name, verdict.scan.kind) == ("before", "exclusive")
     parallel = region_source(SCANS, 1, 15, "openmp")
     assert parallel.count("#pragma omp barrier") == 2
+    # a stored running value is scanned once per block and the offset folded in after;
+    # a value computed from it (before * 2) is replayed from the offset
+    assert "inclusive[i] = ellora_run + inclusive[i];" in parallel
+    assert "exclusive[i] = ellora_run * 2;" in parallel
     serial = SCANS.replace("long long scans(", "long long serial_scans(").split("\n", 1)[1]
     program = parallel + serial + """
 #include <cstdio>

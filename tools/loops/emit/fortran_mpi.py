@@ -242,18 +242,26 @@ def _running(text: FortranText) -> FortranEmission:
              f"ellora_first = {parts.start}",
              "if (ellora_rank == 0) then", "  ellora_run = ellora_first", "else",
              f"  ellora_run = {parts.identity}", "end if",
-             block_loop(text, parts.first),
+             block_loop(text, parts.first if parts.fixups is None else parts.second),
              "allocate(ellora_blocks(0:ellora_size - 1))",
              "ellora_mine = ellora_run  ! sent from a copy: ellora_run stays a register",
              (f"call MPI_Allgather(ellora_mine, 1, {kind}, ellora_blocks, 1, {kind}, "
-             "MPI_COMM_WORLD)"), combined_offset(parts), block_loop(text, parts.second)]
+             "MPI_COMM_WORLD)"), combined_offset(parts)]
+    if parts.fixups is not None:  # the block's stored values take the offset
+        lines += ["if (ellora_rank > 0) then", pad_lines(block_loop(text, parts.fixups)).rstrip(),
+                  "end if"]
+    else:  # the block replayed from the offset
+        lines.append(block_loop(text, parts.second))
     if parts.finish:
         lines += ["ellora_t = ellora_size", combined_offset(parts), parts.finish]
     lines += ["deallocate(ellora_blocks)", *gathers]
     return text.emission("block\n" + pad_lines("\n".join(lines)) + "end block",
-                         "MPI running value: each rank folds its block, one value per rank is "
-                         "gathered (MPI_Allgather) and combined in order, each rank replays "
-                         "its block from there; " + "; ".join(verdict.facts),
+                         "MPI running value: each rank scans its block, one value per rank is "
+                         "gathered (MPI_Allgather) and combined in order, "
+                         + ("each rank folds that offset into its block's values; "
+                            if parts.fixups is not None else
+                            "each rank replays its block from there; ")
+                         + "; ".join(verdict.facts),
                          uses=("mpi_f08",))
 
 

@@ -5,8 +5,11 @@ threads (and their pieces, which the MPI lowering reuses):
   index that reaches it in a second, so ties resolve as in the loop; a last match
   (``if (c) k = i``) is a max-index reduction;
 - running values (``s = s + x(i); y(i) = s`` and ``y(i) = y(i - 1) + x(i)``, also with
-  ``max``/``min``): a two-pass block scan: each thread's block folded from the identity,
-  the block offsets combined in order, each block replayed from its offset.
+  ``max``/``min``): a two-pass block scan. When the loop stores the running value itself
+  and nothing else reads it, each thread scans its block from the identity (writes
+  included) and then folds the combined offset of the blocks before it into the block's
+  stored values, an element-wise update that vectorizes; otherwise each block is folded
+  from the identity and then replayed from its offset (the dependence chain walked twice).
 
 Temporaries live in ``block`` constructs, so the procedure's declarations stay as written.
 """
@@ -170,6 +173,7 @@ class ScanParts:
     combine: str
     finish: str
     written: list[str]
+    fixups: str | None = None  # body folding the offset into the stored values, or None
 
 
 def scan_parts(text: FortranText) -> ScanParts:
@@ -202,9 +206,38 @@ def _scalar_scan(text: FortranText) -> ScanParts:
             second.append(text.rewrite(statement))
     combine = _combine(scan.operator, "")
     written = sorted({a.base for a in model.accesses if a.writes})
+    stored = _stored_running_values(text, scan)
+    fixups = None if stored is None else "\n".join(
+        _fixup(text.rewrite(target), scan.operator, "") for target in stored)
     return ScanParts(kind, _IDENTITY[scan.operator].format(v="ellora_run"), scan.name,
                      "\n".join(first), "\n".join(second), combine,
-                     f"{scan.name} = ellora_run", written)
+                     f"{scan.name} = ellora_run", written, fixups)
+
+
+def _stored_running_values(text: FortranText, scan) -> list | None:
+    """The element targets of ``target = s`` when every use of the running value besides
+    its update is such a store; None when any other statement reads it (the replay)."""
+    targets = []
+    for statement in text.statements():
+        if statement == scan.update or not _reads(statement, scan.name):
+            continue
+        left = statement.child_by_field_name("left") \
+            if statement.type == "assignment_statement" else None
+        right = statement.child_by_field_name("right") if left is not None else None
+        if left is None or right is None or left.type == "identifier" or \
+                right.type != "identifier" or lower(right) != scan.name or \
+                _reads(left, scan.name):
+            return None
+        targets.append(left)
+    return targets
+
+
+def _fixup(target: str, operator: str, compare: str) -> str:
+    """``target`` (its block's own running value) combined after the offset ``ellora_run``."""
+    if operator in ("+", "*"):
+        return f"{target} = ellora_run {operator} {target}"
+    compare = compare or (">" if operator == "max" else "<")
+    return f"{target} = merge({target}, ellora_run, {target} {compare} ellora_run)"
 
 
 def _recurrence(text: FortranText) -> ScanParts:
@@ -223,7 +256,8 @@ def _recurrence(text: FortranText) -> ScanParts:
     target = text.rewrite(write.child_by_field_name("left"))
     return ScanParts(kind, identity, start, f"ellora_run = {step}",
                      f"ellora_run = {step}\n{target} = ellora_run",
-                     _combine(recurrence.operator, recurrence.compare), "", [base])
+                     _combine(recurrence.operator, recurrence.compare), "", [base],
+                     _fixup(target, recurrence.operator, recurrence.compare))
 
 
 def _combine(operator: str, compare: str) -> str:
@@ -245,10 +279,11 @@ def block_bounds(text: FortranText, parts_name: str = "ellora_p",
             f"ellora_end = ellora_lo + min(ellora_n, ellora_chunk * ({part} + 1)) - 1")
 
 
-def combined_offset(parts: ScanParts) -> str:
-    """``ellora_run`` = the start combined in order with the blocks before this one."""
+def combined_offset(parts: ScanParts, last: str = "ellora_t - 1") -> str:
+    """``ellora_run`` = the start combined in order with blocks 0 .. ``last`` (by default
+    the blocks before this one)."""
     return ("ellora_run = ellora_first\n"
-            "do ellora_b = 0, ellora_t - 1\n"
+            f"do ellora_b = 0, {last}\n"
             "  if (ellora_b == 0) then\n    ellora_run = ellora_blocks(0)\n  else\n"
             f"    {parts.combine}\n  end if\nend do")
 
@@ -258,19 +293,38 @@ def _block_scan(text: FortranText, target: str) -> FortranEmission:
     parts = scan_parts(text)
     privates = text.private_names()
     head = text.head(start="ellora_begin", end="ellora_end", step=None)
-    inner = (f"{parts.kind} :: ellora_run\n"
-             "integer(8) :: ellora_lo, ellora_n, ellora_chunk, ellora_begin, ellora_end, "
-             "ellora_b\ninteger :: ellora_p, ellora_t\n"
-             "ellora_p = omp_get_num_threads()\nellora_t = omp_get_thread_num()\n"
-             + block_bounds(text) + "\n"
-             "if (ellora_p > 1) then  ! pass 1: each block's own running value\n"
-             + pad_lines("if (ellora_t == 0) then\n  ellora_run = ellora_first\nelse\n"
-                    f"  ellora_run = {parts.identity}\nend if\n"
-                    f"{head}\n{pad_lines(parts.first)}end do\nellora_blocks(ellora_t) = ellora_run")
-             + "end if\n!$omp barrier\n" + combined_offset(parts) + "\n"
-             f"{head}  ! pass 2: each block from its offset\n{pad_lines(parts.second)}end do")
-    if parts.finish:
-        inner += f"\nif (ellora_t == ellora_p - 1) {parts.finish}"
+    declarations = (f"{parts.kind} :: ellora_run\n"
+                    "integer(8) :: ellora_lo, ellora_n, ellora_chunk, ellora_begin, ellora_end, "
+                    "ellora_b\ninteger :: ellora_p, ellora_t\n"
+                    "ellora_p = omp_get_num_threads()\nellora_t = omp_get_thread_num()\n"
+                    + block_bounds(text) + "\n")
+    start_run = ("if (ellora_t == 0) then\n  ellora_run = ellora_first\nelse\n"
+                 f"  ellora_run = {parts.identity}\nend if\n")
+    if parts.fixups is not None:  # scan each block with its writes, then fold offsets in
+        inner = (declarations + "! pass 1: each block scanned from its own start\n" + start_run
+                 + f"{head}\n{pad_lines(parts.second)}end do\n"
+                 "ellora_blocks(ellora_t) = ellora_run\n!$omp barrier\n"
+                 "if (ellora_t > 0) then  ! pass 2: the offset folded into the block's values\n"
+                 + pad_lines(combined_offset(parts) + f"\n{head}\n{pad_lines(parts.fixups)}"
+                             "end do") + "end if")
+        if parts.finish:
+            inner += ("\nif (ellora_t == ellora_p - 1) then\n"
+                      + pad_lines(combined_offset(parts, "ellora_t") + "\n" + parts.finish)
+                      + "end if")
+        how = ("each block scanned from its own start, the block offsets combined in order, "
+               "then each offset folded into its block's stored values")
+    else:
+        inner = (declarations
+                 + "if (ellora_p > 1) then  ! pass 1: each block's own running value\n"
+                 + pad_lines(start_run + f"{head}\n{pad_lines(parts.first)}end do\n"
+                             "ellora_blocks(ellora_t) = ellora_run")
+                 + "end if\n!$omp barrier\n" + combined_offset(parts) + "\n"
+                 f"{head}  ! pass 2: each block from its offset\n{pad_lines(parts.second)}"
+                 "end do")
+        if parts.finish:
+            inner += f"\nif (ellora_t == ellora_p - 1) {parts.finish}"
+        how = ("each block's own running value, the block offsets combined in order, then "
+               "each block replayed from its offset")
     region = directive("parallel", [f"private({', '.join(privates)})"] if privates else [])
     code = ("block\n" + pad_lines(
         f"{parts.kind} :: ellora_first\n{parts.kind}, allocatable :: ellora_blocks(:)\n"
@@ -282,9 +336,8 @@ def _block_scan(text: FortranText, target: str) -> FortranEmission:
     what = verdict.scan.name if verdict.scan is not None else \
         f"{verdict.recurrence.base}({text.var})"
     return text.emission(
-        code, f"running value {what} as a two-pass block scan on OpenMP threads: each "
-        "block's own running value, the block offsets combined in order, then each block "
-        "replayed from its offset; " + "; ".join(verdict.facts), uses=("omp_lib",))
+        code, f"running value {what} as a two-pass block scan on OpenMP threads: {how}; "
+        + "; ".join(verdict.facts), uses=("omp_lib",))
 
 
 __all__ = [

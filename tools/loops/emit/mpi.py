@@ -240,10 +240,11 @@ def _running(text: LoopText) -> Emission:
     """Each rank folds its block from the identity; the one value per rank is gathered and
     combined in order (the loop's own operation); each rank replays its block from there;
     written elements are gathered."""
-    from ellora.tools.loops.emit.blockscan import _pass_code
+    from ellora.tools.loops.emit.blockscan import pass_code
 
     verdict = text.verdict
-    kind, identity, start, first, second, combine, finish = _pass_code(text)
+    scan = pass_code(text)
+    kind = scan.kind
     value_type = verdict.scan.ctype if verdict.scan is not None else \
         text.model.bases[verdict.recurrence.base].ctype.element
     mpi_kind = mpi_type(value_type)
@@ -252,25 +253,24 @@ def _running(text: LoopText) -> Emission:
         typedef = f"typedef std::decay_t<decltype({verdict.recurrence.base}[0])> {kind};"
     var, var_type = text.var, text.var_type
     loop = f"for ({var_type} {var} = ({var_type})ellora_begin; {var} < ({var_type})ellora_end; ++{var})"
+    local = scan.second if scan.fixups is not None else scan.first
     lines = [*_mpi_block_lines(text), typedef,
-             f"const {kind} ellora_first = {start};",
-             f"{kind} ellora_run = ellora_rank == 0 ? ellora_first : {identity};",
-             f"{loop} {first}",
+             f"const {kind} ellora_first = {scan.start};",
+             f"{kind} ellora_run = ellora_rank == 0 ? ellora_first : {scan.identity};",
+             f"{loop} {local}",
              f"std::vector<{kind}> ellora_blocks(ellora_size);",
              # sent from a copy: ellora_run itself never has its address taken (a register)
              f"{{ const {kind} ellora_mine = ellora_run;",
              (f"  MPI_Allgather(&ellora_mine, 1, {mpi_kind}, ellora_blocks.data(), 1, {mpi_kind}, "
              "MPI_COMM_WORLD); }"),
-             "ellora_run = ellora_first;",
-             "for (long long ellora_b = 0; ellora_b < ellora_rank; ++ellora_b) {",
-             f"  if (ellora_b == 0) ellora_run = ellora_blocks[0]; else {{ {combine} }}",
-             "}",
-             f"{loop} {second}"]
-    if finish:  # the value after the loop: every block combined
+             "ellora_run = ellora_first;", scan.combined_through("ellora_rank").rstrip("\n")]
+    if scan.fixups is not None:  # the block's stored values take the offset
+        lines.append(f"if (ellora_rank > 0) {loop} {scan.fixups}")
+    else:  # the block replayed from the offset
+        lines.append(f"{loop} {scan.second}")
+    if scan.finish:  # the value after the loop: every block combined
         lines += ["ellora_run = ellora_first;",
-                  "for (long long ellora_b = 0; ellora_b < ellora_size; ++ellora_b) {",
-                  f"  if (ellora_b == 0) ellora_run = ellora_blocks[0]; else {{ {combine} }}",
-                  "}", finish]
+                  scan.combined_through("ellora_size").rstrip("\n"), scan.finish]
     owned = list(verdict.owned)
     if verdict.recurrence is not None:
         from ellora.tools.loops.legality.verdict import OwnedWrite
@@ -280,7 +280,9 @@ def _running(text: LoopText) -> Emission:
     code = "{\n" + pad_lines("\n".join(line for line in lines if line)) + "}"
     start_byte, end_byte = text.span()
     return Emission(start_byte, end_byte, text.reindent(code),
-                    "MPI running value: each rank folds its block, one value per rank is "
-                    "gathered (MPI_Allgather) and combined in order, each rank replays its "
-                    "block from there; " + "; ".join(verdict.facts),
+                    "MPI running value: each rank scans its block, one value per rank is "
+                    "gathered (MPI_Allgather) and combined in order, "
+                    + ("each rank folds that offset into its block's values; "
+                       if scan.fixups is not None else
+                       "each rank replays its block from there; ") + "; ".join(verdict.facts),
                     includes=("algorithm", "limits", "type_traits", "vector", "mpi.h"))
