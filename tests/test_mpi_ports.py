@@ -212,3 +212,59 @@ def test_range_loops_over_packed_bits_read_them_through_an_iterator(tmp_path, ra
     assert parallel.count("ellora_bits") >= 4 and parallel.count("MPI_Reduce(") == 2
     serial = serial_output(tmp_path, BITS, BITS_MAIN)
     assert run_on_ranks(build_mpi(tmp_path, parallel + BITS_MAIN), ranks) == serial
+
+
+PAIRS = """#include <cmath>
+#include <cstdio>
+#include <vector>
+double closest(std::vector<double> const& x, int& close_pairs) {
+  double best = 1e300;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    for (std::size_t j = i + 1; j < x.size(); ++j) {
+      double d = std::fabs(x[i] - x[j]);
+      if (d < 5.0) close_pairs += 1;
+      best = std::fmin(best, d);
+    }
+  }
+  return best;
+}
+long long rows(std::vector<double> const& x, int m) {
+  long long total = 0;
+  for (int i = 0; i < (int)x.size() / m; ++i) {
+    for (int j = i * m; j < (i + 1) * m; ++j) total += (long long)x[j] * i;
+  }
+  return total;
+}
+"""
+
+PAIRS_MAIN = """
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  for (int n : {0, 1, 2, 7, 300}) {
+    std::vector<double> x(n);
+    for (int i = 0; i < n; ++i) x[i] = (i * 7919 % 1013) * 0.37;
+    int close_pairs = 3;
+    double best = closest(x, close_pairs);
+    std::printf("%d %d %.17g %lld\\n", n, close_pairs, best, rows(x, 3));
+  }
+  MPI_Finalize();
+}
+"""
+
+
+@pytest.mark.parametrize("ranks", [1, 2, 3])
+def test_a_triangular_reduction_deals_its_iterations_out_in_turn(tmp_path, ranks):
+    """``j`` from ``i + 1``: the first iterations hold most of the work, so equal blocks
+    leave rank 0 with most of it; the iterations go to the ranks in turn instead. A nest
+    whose inner trip count does not change (``j`` from ``i * m`` to ``(i + 1) * m``) keeps
+    its blocks."""
+    from ellora.tools.loops.region import plan_region
+
+    parallel = plan_region(PAIRS, 4, 21, "mpi").source
+    assert parallel.count("+= (std::size_t)ellora_size") == 1
+    assert "ellora_begin; i < (int)ellora_end" in parallel.replace("(int)ellora_begin", "ellora_begin")
+    serial = serial_output(tmp_path, PAIRS, PAIRS_MAIN)
+    output = run_on_ranks(build_mpi(tmp_path, parallel + PAIRS_MAIN), ranks)
+    assert sorted(output.splitlines()) == sorted(serial.splitlines() * ranks)

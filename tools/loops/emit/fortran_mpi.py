@@ -132,8 +132,15 @@ def _blocks(text: FortranText) -> FortranEmission:
                   f"{array} = {array} + {copy}", f"deallocate({copy})"]
         scattered.append(scatter.base)
     gathers, gather_declarations = gather_lines(text, verdict.owned)
-    code = "\n".join([*declarations, *gather_declarations, prelude(text), *before,
-                      block_loop(text, text.body_text(renames)), *after, *gathers])
+    body = text.body_text(renames)
+    dealt = verdict.uneven and not verdict.owned
+    if dealt:  # iterations dealt out in turn: a triangular nest's work spread evenly
+        loop = (f"{text.head(start='ellora_lo + ellora_rank', end='ellora_lo + ellora_n - 1', step='ellora_size')}"
+                f"\n{pad_lines(body)}end do")
+    else:
+        loop = block_loop(text, body)
+    code = "\n".join([*declarations, *gather_declarations, prelude(text), *before, loop,
+                      *after, *gathers])
     what = ", ".join(filter(None, [
         "MPI_Allreduce for " + ", ".join(r.name for r in verdict.reducers)
         if verdict.reducers else "",
@@ -141,7 +148,11 @@ def _blocks(text: FortranText) -> FortranEmission:
         "MPI_Allgatherv for " + ", ".join(o.base for o in verdict.owned)
         if verdict.owned else ""]))
     return text.emission("block\n" + pad_lines(code) + "end block",
-                         f"MPI block decomposition of the iterations over the ranks ({what}); "
+                         ("MPI decomposition dealing the iterations out to the ranks in turn "
+                          "(an inner loop's trip count changes with the iteration, so equal "
+                          "blocks would not be equal work)" if dealt else
+                          "MPI block decomposition of the iterations over the ranks")
+                         + f" ({what}); "
                          "every rank ends with the full result: " + "; ".join(
                              verdict.facts or ["each iteration is independent"]),
                          uses=("mpi_f08",))

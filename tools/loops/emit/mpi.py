@@ -198,7 +198,14 @@ def _blocks(text: LoopText) -> Emission:
             raise NotEmittable(f"no MPI reduction for {reducer.operator}")
         lines += [f"const {reducer.type_text} ellora_{reducer.name}_before = {reducer.name};",
                   f"{reducer.name} = {_IDENTITY[reducer.operator]};"]
-    lines.append(text.block_loop("ellora_begin", "ellora_end"))
+    dealt = verdict.uneven and not verdict.owned and text.header.unit_step and \
+        not text.header.descending and text.header.range_of is None
+    if dealt:  # iterations dealt out in turn: a triangular nest's work spread evenly
+        kind = text.var_type
+        lines.append(f"for ({kind} {text.var} = ({kind})(ellora_lo + ellora_rank); {text.var} < "
+                     f"({kind})ellora_hi; {text.var} += ({kind})ellora_size) {text.body()}")
+    else:
+        lines.append(text.block_loop("ellora_begin", "ellora_end"))
     for reducer in verdict.reducers:
         kind = mpi_type(reducer.ctype)
         if reducer.ctype.kind == "bool":
@@ -224,8 +231,11 @@ def _blocks(text: LoopText) -> Emission:
         + ", ".join(r.name for r in verdict.reducers) if verdict.reducers else "",
         ("MPI_Gatherv" if root else "MPI_Allgatherv") + " for "
         + ", ".join(o.base for o in verdict.owned) if verdict.owned else ""]))
+    how = ("MPI decomposition dealing the iterations out to the ranks in turn (an inner "
+           "loop's trip count changes with the iteration, so equal blocks would not be equal "
+           "work)" if dealt else "MPI block decomposition of the iterations over the ranks")
     return Emission(start, end, text.reindent(code),
-                    f"MPI block decomposition of the iterations over the ranks ({what}); "
+                    f"{how} ({what}); "
                     + ("" if root else "every rank ends with the full result: ") + "; ".join(verdict.facts or [
                         "each iteration is independent"]),
                     includes=("iterator", "vector", "type_traits", "mpi.h"))

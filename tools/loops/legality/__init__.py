@@ -70,6 +70,8 @@ def _schedule_hints(model: LoopModel, verdict: Verdict) -> None:
         atoms = model.function.atoms
         if var in bounds:
             verdict.triangular = True
+            if (var in inner.lower.symbols()) != (var in inner.upper.symbols()):
+                verdict.uneven = True
         if any(atoms.get(s) is not None and atoms.get(s).kind == "load" for s in bounds):
             verdict.irregular = True
     if verdict.triangular:

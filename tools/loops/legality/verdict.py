@@ -163,7 +163,8 @@ class Verdict:
     range_checks: list[RangeCheck] = field(default_factory=list)
     block_checks: list[BlockCheck] = field(default_factory=list)
     word_blocks: int = 0  # std::vector<bool> written: iterate in blocks of this many bits
-    triangular: bool = False
+    triangular: bool = False  # an inner loop's bounds mention the loop's variable
+    uneven: bool = False  # ... in one bound only: its trip count changes with the iteration
     irregular: bool = False
     facts: list[str] = field(default_factory=list)
 
