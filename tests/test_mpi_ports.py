@@ -268,3 +268,45 @@ def test_a_triangular_reduction_deals_its_iterations_out_in_turn(tmp_path, ranks
     serial = serial_output(tmp_path, PAIRS, PAIRS_MAIN)
     output = run_on_ranks(build_mpi(tmp_path, parallel + PAIRS_MAIN), ranks)
     assert sorted(output.splitlines()) == sorted(serial.splitlines() * ranks)
+
+
+FIRST = """#include <cstdio>
+#include <vector>
+std::size_t firstAbove(std::vector<int> const& x, int limit) {
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (x[i] > limit) return i;
+  }
+  return x.size();
+}
+"""
+
+FIRST_MAIN = """
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  std::vector<int> x(300000);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = (int)(i % 1000);
+  for (std::size_t at : {5UL, 4095UL, 4096UL, 20000UL, 123457UL, 299999UL}) {
+    x[at] = 5000 + (int)at % 7;  // the first value above 4999, and later ones
+    if (at + 3 < x.size()) x[at + 3] = 6000;
+    std::printf("%zu ", firstAbove(x, 4999));
+    x[at] = 0;
+    if (at + 3 < x.size()) x[at + 3] = 0;
+  }
+  std::printf("%zu %zu\\n", firstAbove(x, 99999), firstAbove(std::vector<int>(), 0));
+  MPI_Finalize();
+}
+"""
+
+
+@pytest.mark.parametrize("ranks", [1, 2, 3])
+def test_a_first_match_search_stops_at_the_window_holding_it(tmp_path, ranks):
+    """Every rank scans the first 4096 iterations (each holds the input), then windows of
+    growing size are split over the ranks, each stopping at its first match: an early match
+    costs what it costs serially, and the index is the serial loop's."""
+    parallel = region_source(FIRST, 1, 8, "mpi")
+    assert "ellora_prefix" in parallel and parallel.count("MPI_Allreduce(") == 1
+    serial = serial_output(tmp_path, FIRST, FIRST_MAIN)
+    output = run_on_ranks(build_mpi(tmp_path, parallel + FIRST_MAIN), ranks)
+    assert sorted(output.splitlines()) == sorted(serial.splitlines() * ranks)

@@ -3,8 +3,9 @@
 - A first-match search scans windows of growing size (4096 iterations, then twice as many
   each time) with a min-index reduction, so an early match costs about what the serial
   loop costs; the body then runs once more, serially, at the index found, so it returns
-  exactly what the serial loop returns. Under MPI each rank scans its block and stops at
-  its first match; the ranks agree on the smallest.
+  exactly what the serial loop returns. Under MPI every rank (each holds the input) scans
+  the prefix, then each window is split over the ranks, each stopping at its first match,
+  and the ranks agree on the smallest after each window.
 - argmin/argmax: the extreme key in one reduction, then the first (or last, for ``<=``)
   index that reaches it in a second: ties and NaNs resolve as in the loop.
 - A last match (``if (c) last = i;``) is a max-index reduction.
@@ -91,29 +92,24 @@ def _first_match(text: LoopText, target: str) -> tuple[str, str]:
     returned = search.statement.child_by_field_name("consequence")
     mark = "{ if (ellora_m < ellora_first) ellora_first = ellora_m; }"
     probe = _body_with(text, _return_of(search), mark)
+    window = ("const long long ellora_prefix = std::min(ellora_hi, ellora_lo + "
+              f"{_PREFIX});\n"
+              "for (long long ellora_m = ellora_lo; ellora_m < ellora_prefix && "
+              f"ellora_first == ellora_hi; ++ellora_m) {_indexed(text, probe)}\n"
+              f"for (long long ellora_w = ellora_prefix, ellora_width = {_WINDOW}; "
+              "ellora_w < ellora_hi && ellora_first == ellora_hi; "
+              "ellora_w += ellora_width, ellora_width *= 2) {\n"
+              "  const long long ellora_w_end = std::min(ellora_hi, ellora_w + "
+              "ellora_width);\n"
+              + pad_lines(_window_scan(text, target, probe)) + "}\n")
+    scan = _mpi_head(target) + window
     if target == "mpi":
-        scan = (_mpi_head(target)
-                + "const long long ellora_n = ellora_hi > ellora_lo ? ellora_hi - ellora_lo : 0;\n"
-                "for (long long ellora_m = ellora_lo + ellora_n * ellora_rank / ellora_size; "
-                "ellora_m < ellora_lo + ellora_n * (ellora_rank + 1) / ellora_size && "
-                f"ellora_first == ellora_hi; ++ellora_m) {_indexed(text, probe)}\n"
-                "{ long long ellora_value = ellora_first;  // ellora_first stays a register\n"
-                "  MPI_Allreduce(MPI_IN_PLACE, &ellora_value, 1, MPI_LONG_LONG, MPI_MIN, "
-                "MPI_COMM_WORLD);\n  ellora_first = ellora_value; }\n")
-        how = ("MPI search: each rank scans its block up to its first match, the ranks agree "
-               "on the smallest with MPI_Allreduce(MIN), and the body runs again at it")
+        how = (f"MPI first-match search: the first {_PREFIX} iterations on every rank (each "
+               "has the input), then windows of growing size split over the ranks, each "
+               "rank stopping at its first match and the ranks agreeing on the smallest "
+               "with MPI_Allreduce(MIN) (an early match stops the scan), then the body runs "
+               "again at the index found")
     else:
-        window = ("const long long ellora_prefix = std::min(ellora_hi, ellora_lo + "
-                  f"{_PREFIX});\n"
-                  "for (long long ellora_m = ellora_lo; ellora_m < ellora_prefix && "
-                  f"ellora_first == ellora_hi; ++ellora_m) {_indexed(text, probe)}\n"
-                  f"for (long long ellora_w = ellora_prefix, ellora_width = {_WINDOW}; "
-                  "ellora_w < ellora_hi && ellora_first == ellora_hi; "
-                  "ellora_w += ellora_width, ellora_width *= 2) {\n"
-                  "  const long long ellora_w_end = std::min(ellora_hi, ellora_w + "
-                  "ellora_width);\n"
-                  + pad_lines(_window_scan(text, target, probe)) + "}\n")
-        scan = window
         how = (f"first-match search: the first {_PREFIX} iterations serially, then windows of "
                "growing size with a min-index reduction (an early match stops the scan), then "
                "the body runs again at the index found")
@@ -130,6 +126,15 @@ def _window_scan(text: LoopText, target: str, probe: str) -> str:
     iteration runs the whole window and costs twice the serial loop at one thread); the
     private ``ellora_first`` starts at the largest value, so ``ellora_m < ellora_first`` holds
     until the block's match."""
+    if target == "mpi":  # each rank its part of the window, stopping at its first match
+        return ("{\n  const long long ellora_from = ellora_w + (ellora_w_end - ellora_w) * "
+                "ellora_rank / ellora_size,\n      ellora_to = ellora_w + (ellora_w_end - "
+                "ellora_w) * (ellora_rank + 1) / ellora_size;\n"
+                "  for (long long ellora_m = ellora_from; ellora_m < ellora_to && "
+                f"ellora_m < ellora_first; ++ellora_m) {_indexed(text, probe)}\n"
+                "  long long ellora_value = ellora_first;  // ellora_first stays a register\n"
+                "  MPI_Allreduce(MPI_IN_PLACE, &ellora_value, 1, MPI_LONG_LONG, MPI_MIN, "
+                "MPI_COMM_WORLD);\n  ellora_first = ellora_value;\n}\n")
     if target != "openmp":
         return _fold(text, target, "ellora_first", "long long", "min", probe, "ellora_w",
                      "ellora_w_end")
