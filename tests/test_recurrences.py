@@ -136,3 +136,133 @@ def test_the_mpi_block_scan_of_a_running_max_equals_the_serial_loop(tmp_path):
     binary = build_mpi(tmp_path, parallel + serial + MPI_CHECK)
     for ranks in (1, 2, 3):
         assert run_on_ranks(binary, ranks).split() == ["1"], f"{ranks} ranks"
+
+
+# A first element with its own value (an if/else or a select on the first iteration), and
+# statements after the recurrence that read the element it just wrote.
+GUARDED = """\
+#include <vector>
+long long totalOfRunning(std::vector<int> const& v, std::vector<long long>& run) {
+  long long total = 5;
+  for (size_t k = 0; k < v.size(); ++k) {
+    if (k == 0) {
+      run[k] = v[k];
+    } else {
+      run[k] = run[k - 1] + v[k];
+    }
+    total += run[k] * 3;
+  }
+  return total;
+}
+void seeded(int n, const int* v, long long* run, long long* twice) {
+  for (int k = 0; k < n; k++) {
+    if (k > 0) run[k] = run[k - 1] + v[k];
+    else run[k] = 100 + v[k];
+    twice[k] = 2 * run[k];
+  }
+}
+void picked(int n, const int* v, long long* run) {
+  for (int k = 0; k < n; k++) {
+    run[k] = (k == 0) ? (long long)v[k] * 7 : std::max(run[k - 1], (long long)v[k]);
+  }
+}
+long long scalarTotal(std::vector<int> const& v) {
+  long long partial = 0, total = 0;
+  for (size_t k = 0; k < v.size(); ++k) {
+    partial += v[k];
+    total += partial;
+  }
+  return total;
+}
+"""
+
+GUARDED_CHECK = """
+#include <cstdio>
+int main(int argc, char** argv) {
+  ELLORA_INIT
+  int same = 1;
+  for (int n : {0, 1, 2, 3, 5, 1000, 100003}) {
+    std::vector<int> v(n);
+    for (int i = 0; i < n; ++i) v[i] = (int)((i * 7919L) % 1009) - 504;
+    std::vector<long long> a(n, -1), b(n, -1), c(n, -1), d(n, -1);
+    same &= serial_totalOfRunning(v, a) == totalOfRunning(v, b) && a == b;
+    std::fill(a.begin(), a.end(), -1); std::fill(b.begin(), b.end(), -1);
+    serial_seeded(n, v.data(), a.data(), c.data());
+    seeded(n, v.data(), b.data(), d.data());
+    same &= a == b && c == d;
+    serial_picked(n, v.data(), a.data());
+    picked(n, v.data(), b.data());
+    same &= a == b;
+    same &= serial_scalarTotal(v) == scalarTotal(v);
+  }
+  ELLORA_REPORT
+}
+"""
+
+
+def _serial_copy(source: str) -> str:
+    body = source.split("#include <vector>\n")[1]
+    for name in ("totalOfRunning", "seeded", "picked", "scalarTotal"):
+        body = body.replace(f" {name}(", f" serial_{name}(")
+    return body
+
+
+def test_a_first_iteration_rule_and_later_readers_keep_the_recurrence():
+    total, _ = verdict_of(GUARDED, 0)
+    assert total.pattern == "running +", total.dependence
+    assert total.recurrence.first is not None and not total.recurrence.alone
+    assert [r.name for r in total.reducers] == ["total"]
+    seeded, _ = verdict_of(GUARDED, 1)  # k > 0 takes the fold: the else branch is the first
+    assert seeded.recurrence.first.key == "100+v[k]" and seeded.recurrence.fold.key == \
+        "run[k-1]+v[k]"
+    picked, _ = verdict_of(GUARDED, 2)
+    assert picked.pattern == "running max" and picked.recurrence.first.key == "(longlong)v[k]*7"
+    scalar, _ = verdict_of(GUARDED, 3)
+    assert scalar.pattern == "scan" and [r.name for r in scalar.reducers] == ["total"]
+
+
+@pytest.mark.parametrize("old, new", [
+    ("if (k == 0) {", "if (k == 1) {"),  # not the first iteration
+    ("total += run[k] * 3;", "total += run[k - 1];"),  # reads the element before, later
+    ("total += run[k] * 3;", "run[k] += 1;"),  # writes the element again
+    ("run[k] = v[k];", "run[k] = v[k] + run[k + 1];"),  # the first value reads the array
+    ("total += run[k] * 3;", "total = run[k];"),  # keeps the last element: not a reduction
+])
+def test_near_misses_of_guarded_recurrences_are_refused(old, new):
+    assert old in GUARDED
+    verdict, _ = verdict_of(GUARDED.replace(old, new), 0)
+    assert not verdict.parallel or verdict.pattern != "running +", verdict.facts
+
+
+def test_guarded_recurrences_with_readers_equal_the_serial_loops(tmp_path):
+    parallel = region_source(GUARDED, 1, 40, "openmp")
+    assert parallel.count("#pragma omp barrier") == 4
+    assert "#pragma omp parallel reduction(+:total)" in parallel
+    program = (parallel + _serial_copy(GUARDED) + GUARDED_CHECK).replace(
+        "ELLORA_INIT", "").replace("ELLORA_REPORT", 'std::printf("%d\\n", same);')
+    binary = build(tmp_path, "#include <algorithm>\n" + program)
+    for threads in (1, 2, 3, 7):
+        assert run_on_threads(binary, threads).strip() == "1", f"{threads} threads"
+
+
+def test_guarded_recurrences_with_readers_equal_the_serial_loops_over_mpi(tmp_path):
+    parallel = region_source(GUARDED, 1, 40, "mpi")
+    assert parallel.count("MPI_Allgather(&ellora_mine") == 4
+    assert parallel.count("MPI_Allreduce(MPI_IN_PLACE, &ellora_value") == 2  # the totals
+    program = (parallel + _serial_copy(GUARDED) + GUARDED_CHECK).replace(
+        "ELLORA_INIT", "MPI_Init(&argc, &argv); int rank = 0; "
+                       "MPI_Comm_rank(MPI_COMM_WORLD, &rank);").replace(
+        "ELLORA_REPORT", "MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_LAND, "
+                         'MPI_COMM_WORLD);\n  if (rank == 0) std::printf("%d\\n", same);\n'
+                         "  MPI_Finalize();")
+    binary = build_mpi(tmp_path, "#include <algorithm>\n" + program)
+    for ranks in (1, 2, 3):
+        assert run_on_ranks(binary, ranks).split() == ["1"], f"{ranks} ranks"
+
+
+def test_kokkos_names_why_a_running_value_with_a_reduction_is_not_split():
+    from ellora.tools.loops.emit import NotEmittable, emit
+
+    verdict, _ = verdict_of(GUARDED, 0)
+    with pytest.raises(NotEmittable, match="reductions and private scalars"):
+        emit(verdict, "kokkos")

@@ -68,8 +68,9 @@ def _scalar_scan(text: LoopText):
     statements = [c for c in model.body.named_children if c.type != "comment"]
     other_writes = [a for a in model.accesses if a.writes and not _reads(a.statement,
                                                                            scan.name)]
-    if other_writes or text.verdict.reducers:
+    if other_writes:
         raise NotEmittable("the loop writes data besides the running value and its uses")
+    reducers = [r.name for r in text.verdict.reducers]
     kind = scan.ctype.name if scan.ctype.kind == "scalar" else \
         f"std::decay_t<decltype({scan.name})>"
     identity = _IDENTITY[scan.operator].format(t=kind)
@@ -79,7 +80,9 @@ def _scalar_scan(text: LoopText):
         if statement == scan.update:
             first_parts.append(text.rewrite(statement, {scan.name: "ellora_run"}))
             second_parts.append(text.rewrite(statement, {scan.name: "ellora_run"}))
-        elif _reads(statement, scan.name):
+        elif _reads(statement, scan.name) or any(_reads(statement, r) for r in reducers):
+            # a use of the running value, or a reduction (accumulated once, in the pass
+            # that runs the loop's statements; the caller combines it)
             second_parts.append(text.rewrite(statement, {scan.name: "ellora_run"}))
         else:
             first_parts.append(text.rewrite(statement))
@@ -138,27 +141,55 @@ def _combine_scalar(text: LoopText, scan) -> str:
 
 def _recurrence(text: LoopText):
     recurrence = text.verdict.recurrence
-    model = text.model
     base, var = recurrence.base, text.var
-    previous = [a for a in model.accesses if a.base == base and not a.writes]
-    write = recurrence.statement
-    assignment = write.named_children[0]
-    value = assignment.child_by_field_name("right")
-    spans = {(a.node.start_byte, a.node.end_byte): "ellora_run" for a in previous}
-    step = text.rewrite(value, replace=spans)
+    step = recurrence_step(text)
     kind = f"ellora_{base}_t"
     identity = _IDENTITY[recurrence.operator].format(t=kind)
-    start = identity if recurrence.first_rule else f"{base}[({text.header.lower_text}) - 1]"
+    start = identity if recurrence.from_identity else \
+        f"{base}[({text.header.lower_text}) - 1]"
     element = text.element_declaration()
-    first = "{ " + element + f" ellora_run = {step}; }}"
-    second = "{ " + element + f" ellora_run = {step}; {base}[{var}] = ellora_run; }}"
     if recurrence.operator in ("+", "*"):
         combine = f"ellora_run = ellora_run {recurrence.operator} ellora_blocks[ellora_b];"
     else:  # the loop's own comparison decides, so ties and NaNs behave as in the loop
         combine = (f"ellora_run = (ellora_blocks[ellora_b] {recurrence.compare} ellora_run) ? "
                    "ellora_blocks[ellora_b] : ellora_run;")
-    fixups = "{ " + _fixup(f"{base}[{var}]", recurrence.operator, recurrence.compare) + " }"
-    return ScanCode(kind, identity, start, first, second, combine, "", fixups)
+    own = f"ellora_run = {step}; {base}[{var}] = ellora_run;"
+    if recurrence.alone:
+        first = "{ " + element + f" ellora_run = {step}; }}"
+        second = "{ " + element + f" {own} }}"
+        fixups = "{ " + _fixup(f"{base}[{var}]", recurrence.operator, recurrence.compare) + " }"
+        return ScanCode(kind, identity, start, first, second, combine, "", fixups)
+    # other statements read the element: pass 1 runs the declarations before it and the
+    # fold; pass 2 replays the whole body (reductions combined by the caller)
+    statements = [c for c in text.model.body.named_children if c.type != "comment"]
+    before, after = [], []
+    for statement in statements:
+        if statement == recurrence.statement:
+            before.append(f"ellora_run = {step};")
+            after.append(own)
+            break
+        before.append(text.rewrite(statement))
+        after.append(text.rewrite(statement))
+    index = statements.index(recurrence.statement)
+    after += [text.rewrite(statement) for statement in statements[index + 1:]]
+    first = "{ " + element + " " + " ".join(before) + " }"
+    second = "{ " + element + " " + " ".join(after) + " }"
+    return ScanCode(kind, identity, start, first, second, combine, "", None)
+
+
+def recurrence_step(text: LoopText) -> str:
+    """The new element from ``ellora_run`` (the previous one), as a C++ expression; a first
+    iteration with its own value is chosen by a test of the loop variable."""
+    recurrence = text.verdict.recurrence
+    statement = recurrence.statement
+    previous = [a for a in text.model.accesses if a.base == recurrence.base and not a.writes
+                and statement.start_byte <= a.node.start_byte < statement.end_byte]
+    spans = {(a.node.start_byte, a.node.end_byte): "ellora_run" for a in previous}
+    fold = text.rewrite(recurrence.fold.node, replace=spans)
+    if recurrence.first is None:
+        return fold
+    first = text.rewrite(recurrence.first.node)
+    return f"({text.var} == ({text.header.lower_text})) ? ({first}) : ({fold})"
 
 
 def _reads(node, name: str) -> bool:
@@ -208,16 +239,26 @@ def emit_block_scan(text: LoopText, target: str) -> Emission:
             second_pass += f"if (ellora_t == ellora_p - 1) {{ {finish} }}\n"
     head = f"{{\n{typedef}const {kind} ellora_first = {scan.start};\n"
     guard_one = "" if one_thread_too else "if (ellora_p > 1) "
+    if verdict.lastprivates:
+        raise NotEmittable("a value kept after a running-value loop (lastprivate) is not "
+                           "split into blocks")
     if target == "openmp":
+        from ellora.tools.loops.emit.openmp import clauses_of
+
+        region = " ".join(c for c in clauses_of(verdict) if not c.startswith("schedule"))
         body = (blocks + guard_one + "{  // pass 1\n" + pad_lines(first_pass)
                 + "}\n#pragma omp barrier\n{  // pass 2\n" + pad_lines(second_pass) + "}\n")
         code = (head + f"std::vector<{kind}> ellora_blocks(omp_get_max_threads());\n"
-                "#pragma omp parallel\n{\n"
+                f"#pragma omp parallel{' ' + region if region else ''}\n{{\n"
                 "  const long long ellora_p = omp_get_num_threads(), "
                 "ellora_t = omp_get_thread_num();\n" + pad_lines(body) + "}\n}")
         includes = ("algorithm", "limits", "type_traits", "vector", "omp.h")
         how = "OpenMP threads"
     else:
+        if verdict.reducers or verdict.privates:
+            raise NotEmittable("a Kokkos block scan runs the loop's statements in a "
+                               "parallel_for: reductions and private scalars beside the "
+                               "running value are not carried there")
         host = "Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>"
         code = (head + "const long long ellora_p = "
                 "Kokkos::DefaultHostExecutionSpace().concurrency();\n"

@@ -96,7 +96,10 @@ def block_loop(text: FortranText, body: str) -> str:
             f"{pad_lines(body)}end do")
 
 
-def _blocks(text: FortranText) -> FortranEmission:
+def _reductions(text: FortranText) -> tuple[list[str], list[str], list[str]]:
+    """(declarations, lines before the loop, lines after it) for the loop's reducers: each
+    rank folds its part from the identity, MPI_Allreduce combines the parts, then the value
+    before the loop is folded in."""
     verdict = text.verdict
     declarations, before, after = [], [], []
     for reducer in verdict.reducers:
@@ -119,6 +122,12 @@ def _blocks(text: FortranText) -> FortranEmission:
                    f"{reducer.name} = {_IDENTITY[reducer.operator]}"]
         after += [reduce, f"{reducer.name} = " + _COMBINE[reducer.operator].format(
             b=saved, v=reducer.name)]
+    return declarations, before, after
+
+
+def _blocks(text: FortranText) -> FortranEmission:
+    verdict = text.verdict
+    declarations, before, after = _reductions(text)
     renames, scattered = {}, []
     for scatter in verdict.scatters:
         declarations.append(_copy_declaration(text, scatter.base))
@@ -246,11 +255,13 @@ def _running(text: FortranText) -> FortranEmission:
     if verdict.recurrence is not None:
         owned.append(OwnedWrite(verdict.recurrence.base, 0, 0, Poly()))
     gathers, gather_declarations = gather_lines(text, owned)
-    lines = [f"{parts.kind} :: ellora_first, ellora_run, ellora_mine",
+    reduced, started, combined = _reductions(text)
+    lines = [*reduced, f"{parts.kind} :: ellora_first, ellora_run, ellora_mine",
              (f"{parts.kind}, allocatable :: "
              "ellora_blocks(:)"), "integer(8) :: ellora_b", "integer :: ellora_t",
              *gather_declarations, prelude(text), "ellora_t = ellora_rank",
              f"ellora_first = {parts.start}",
+             *started,
              "if (ellora_rank == 0) then", "  ellora_run = ellora_first", "else",
              f"  ellora_run = {parts.identity}", "end if",
              block_loop(text, parts.first if parts.fixups is None else parts.second),
@@ -265,7 +276,7 @@ def _running(text: FortranText) -> FortranEmission:
         lines.append(block_loop(text, parts.second))
     if parts.finish:
         lines += ["ellora_t = ellora_size", combined_offset(parts), parts.finish]
-    lines += ["deallocate(ellora_blocks)", *gathers]
+    lines += ["deallocate(ellora_blocks)", *combined, *gathers]
     return text.emission("block\n" + pad_lines("\n".join(lines)) + "end block",
                          "MPI running value: each rank scans its block, one value per rank is "
                          "gathered (MPI_Allgather) and combined in order, "

@@ -19,7 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ellora.tools.loops.emit.common import NotEmittable, pad_lines
-from ellora.tools.loops.emit.fortran_text import FortranEmission, FortranText, directive
+from ellora.tools.loops.emit.fortran_text import (
+    FortranEmission,
+    FortranText,
+    directive,
+    reduction_clauses,
+)
 from ellora.tools.loops.fortran.syntax import lower, spelled, walk
 
 _IDENTITY = {"+": "0", "*": "1", "max": "-huge({v})", "min": "huge({v})"}
@@ -190,8 +195,9 @@ def _reads(node, name: str) -> bool:
 def _scalar_scan(text: FortranText) -> ScanParts:
     scan, model = text.verdict.scan, text.model
     others = [a for a in model.accesses if a.writes and not _reads(a.statement, scan.name)]
-    if others or text.verdict.reducers:
+    if others:
         raise NotEmittable("the loop writes data besides the running value and its uses")
+    reducers = [r.name for r in text.verdict.reducers]
     kind = text.spelling(scan.name)
     renames = {scan.name: "ellora_run"}
     first, second = [], []
@@ -199,7 +205,9 @@ def _scalar_scan(text: FortranText) -> ScanParts:
         if statement == scan.update:
             first.append(text.rewrite(statement, renames))
             second.append(text.rewrite(statement, renames))
-        elif _reads(statement, scan.name):
+        elif _reads(statement, scan.name) or any(_reads(statement, r) for r in reducers):
+            # a use of the running value, or a reduction (accumulated once, in the pass
+            # that runs the loop's statements; the caller combines it)
             second.append(text.rewrite(statement, renames))
         else:
             first.append(text.rewrite(statement))
@@ -242,22 +250,32 @@ def _fixup(target: str, operator: str, compare: str) -> str:
 
 def _recurrence(text: FortranText) -> ScanParts:
     recurrence, model = text.verdict.recurrence, text.model
-    base = recurrence.base
-    previous = [a for a in model.accesses if a.base == base and not a.writes]
-    write = recurrence.statement
-    value = write.child_by_field_name("right")
+    base, statement = recurrence.base, recurrence.statement
+    previous = [a for a in model.accesses if a.base == base and not a.writes
+                and statement.start_byte <= a.node.start_byte < statement.end_byte]
     spans = {(a.node.start_byte, a.node.end_byte): "ellora_run" for a in previous}
-    step = text.rewrite(value, replace=spans)
+    step = f"ellora_run = {text.rewrite(recurrence.fold.node, replace=spans)}"
+    start_text = text.bounds()[0]
+    if recurrence.first is not None:  # the first iteration's own value
+        step = (f"if ({text.var} == {start_text}) then\n"
+                f"  ellora_run = {text.rewrite(recurrence.first.node)}\nelse\n  {step}\nend if")
     kind = text.spelling(base)
     identity = _IDENTITY[recurrence.operator].format(v="ellora_run")
-    start_text = text.bounds()[0]
-    start = identity.replace("ellora_run", "ellora_first") if recurrence.first_rule else \
+    start = identity.replace("ellora_run", "ellora_first") if recurrence.from_identity else \
         f"{base.replace('.', '%')}(({start_text}) - 1)"
-    target = text.rewrite(write.child_by_field_name("left"))
-    return ScanParts(kind, identity, start, f"ellora_run = {step}",
-                     f"ellora_run = {step}\n{target} = ellora_run",
-                     _combine(recurrence.operator, recurrence.compare), "", [base],
-                     _fixup(target, recurrence.operator, recurrence.compare))
+    target = model.spell(base, [text.var])
+    combine = _combine(recurrence.operator, recurrence.compare)
+    own = f"{step}\n{target} = ellora_run"
+    if recurrence.alone:
+        return ScanParts(kind, identity, start, step, own, combine, "", [base],
+                         _fixup(target, recurrence.operator, recurrence.compare))
+    # later statements read the element: pass 2 replays the whole body
+    statements = text.statements()
+    index = statements.index(statement)
+    second = [text.rewrite(s) for s in statements[:index]] + [own] + \
+        [text.rewrite(s) for s in statements[index + 1:]]
+    written = sorted({a.base for a in model.accesses if a.writes})
+    return ScanParts(kind, identity, start, step, "\n".join(second), combine, "", written)
 
 
 def _combine(operator: str, compare: str) -> str:
@@ -325,7 +343,11 @@ def _block_scan(text: FortranText, target: str) -> FortranEmission:
             inner += f"\nif (ellora_t == ellora_p - 1) {parts.finish}"
         how = ("each block's own running value, the block offsets combined in order, then "
                "each block replayed from its offset")
-    region = directive("parallel", [f"private({', '.join(privates)})"] if privates else [])
+    if text.verdict.lastprivates:
+        raise NotEmittable("a value kept after a running-value loop (lastprivate) is not "
+                           "split into blocks")
+    region = directive("parallel", reduction_clauses(text.verdict)
+                       + ([f"private({', '.join(privates)})"] if privates else []))
     code = ("block\n" + pad_lines(
         f"{parts.kind} :: ellora_first\n{parts.kind}, allocatable :: ellora_blocks(:)\n"
         f"ellora_first = {parts.start}\n"

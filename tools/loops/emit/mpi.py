@@ -188,9 +188,9 @@ def _reduce_call(text: LoopText, address: str, kind: str, op: str) -> str:
     return f"MPI_Allreduce(MPI_IN_PLACE, {address}, 1, {kind}, {op}, MPI_COMM_WORLD);"
 
 
-def _blocks(text: LoopText) -> Emission:
-    verdict = text.verdict
-    lines = _mpi_block_lines(text)
+def _reductions_started(verdict) -> list[str]:
+    """Each rank accumulates its part from the identity (the value before the loop kept)."""
+    lines = []
     for reducer in verdict.reducers:
         if reducer.operator in ("max", "min"):
             continue  # idempotent: each rank starts from the value before the loop
@@ -198,15 +198,14 @@ def _blocks(text: LoopText) -> Emission:
             raise NotEmittable(f"no MPI reduction for {reducer.operator}")
         lines += [f"const {reducer.type_text} ellora_{reducer.name}_before = {reducer.name};",
                   f"{reducer.name} = {_IDENTITY[reducer.operator]};"]
-    dealt = verdict.uneven and not verdict.owned and text.header.unit_step and \
-        not text.header.descending and text.header.range_of is None
-    if dealt:  # iterations dealt out in turn: a triangular nest's work spread evenly
-        kind = text.var_type
-        lines.append(f"for ({kind} {text.var} = ({kind})(ellora_lo + ellora_rank); {text.var} < "
-                     f"({kind})ellora_hi; {text.var} += ({kind})ellora_size) {text.body()}")
-    else:
-        lines.append(text.block_loop("ellora_begin", "ellora_end"))
-    for reducer in verdict.reducers:
+    return lines
+
+
+def _reductions_combined(text: LoopText) -> list[str]:
+    """The ranks' parts combined (MPI_Allreduce, or MPI_Reduce to rank 0), then with the
+    value before the loop."""
+    lines = []
+    for reducer in text.verdict.reducers:
         kind = mpi_type(reducer.ctype)
         if reducer.ctype.kind == "bool":
             lines += [f"{{ int ellora_value = {reducer.name} ? 1 : 0;",
@@ -222,6 +221,21 @@ def _blocks(text: LoopText) -> Emission:
             operator = {"&&": "&&", "||": "||"}.get(reducer.operator, reducer.operator)
             lines.append(f"{reducer.name} = ellora_{reducer.name}_before {operator} "
                          f"{reducer.name};")
+    return lines
+
+
+def _blocks(text: LoopText) -> Emission:
+    verdict = text.verdict
+    lines = _mpi_block_lines(text) + _reductions_started(verdict)
+    dealt = verdict.uneven and not verdict.owned and text.header.unit_step and \
+        not text.header.descending and text.header.range_of is None
+    if dealt:  # iterations dealt out in turn: a triangular nest's work spread evenly
+        kind = text.var_type
+        lines.append(f"for ({kind} {text.var} = ({kind})(ellora_lo + ellora_rank); {text.var} < "
+                     f"({kind})ellora_hi; {text.var} += ({kind})ellora_size) {text.body()}")
+    else:
+        lines.append(text.block_loop("ellora_begin", "ellora_end"))
+    lines += _reductions_combined(text)
     lines += _gathers(text)
     code = "{\n" + pad_lines("\n".join(lines)) + "}"
     start, end = text.span()
@@ -264,7 +278,7 @@ def _running(text: LoopText) -> Emission:
     var, var_type = text.var, text.var_type
     loop = f"for ({var_type} {var} = ({var_type})ellora_begin; {var} < ({var_type})ellora_end; ++{var})"
     local = scan.second if scan.fixups is not None else scan.first
-    lines = [*_mpi_block_lines(text), typedef,
+    lines = [*_mpi_block_lines(text), *_reductions_started(verdict), typedef,
              f"const {kind} ellora_first = {scan.start};",
              f"{kind} ellora_run = ellora_rank == 0 ? ellora_first : {scan.identity};",
              f"{loop} {local}",
@@ -281,6 +295,7 @@ def _running(text: LoopText) -> Emission:
     if scan.finish:  # the value after the loop: every block combined
         lines += ["ellora_run = ellora_first;",
                   scan.combined_through("ellora_size").rstrip("\n"), scan.finish]
+    lines += _reductions_combined(text)
     owned = list(verdict.owned)
     if verdict.recurrence is not None:
         from ellora.tools.loops.legality.verdict import OwnedWrite

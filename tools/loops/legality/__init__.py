@@ -46,10 +46,14 @@ def _combinations(model: LoopModel, verdict: Verdict) -> None:
         verdict.refuse("exit", "return", "the loop returns from inside and also accumulates; "
                                          "iterations are not independent")
         return
-    if (verdict.locate is not None or verdict.recurrence is not None) and (
+    if verdict.locate is not None and (
             verdict.reducers or verdict.scatters or verdict.lastprivates):
-        verdict.refuse("carried_scalar", "", "the loop keeps an argmin/argmax or running "
-                                             "value and also accumulates; split it")
+        verdict.refuse("carried_scalar", "", "the loop keeps an argmin/argmax and also "
+                                             "accumulates; split it")
+        return
+    if verdict.recurrence is not None and (verdict.scatters or verdict.lastprivates):
+        verdict.refuse("carried_scalar", "", "the loop keeps a running value and also "
+                                             "scatters or keeps a last value; split it")
         return
     for owned in verdict.owned:
         base = model.bases.get(owned.base)

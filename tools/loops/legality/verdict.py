@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ellora.tools.loops.cxx_types import CType
 from ellora.tools.loops.expr import Poly
 from ellora.tools.loops.model import LoopModel
+from ellora.tools.loops.terms import Term
 
 REDUCTION_OPERATORS = ("+", "*", "max", "min", "&", "|", "^", "&&", "||")
 
@@ -108,14 +109,26 @@ class Locate:
 
 @dataclass(frozen=True)
 class Recurrence:
-    """``A[i] = op(A[i - 1], v)``: a running max/min or sum kept in an array."""
+    """``A[i] = op(A[i - 1], v)``: a running max/min or sum kept in an array. ``fold`` is
+    the term computing the element from the previous one; ``first`` the first iteration's
+    own value (a ``var == lower`` test chose it) or None; ``statement`` the loop body
+    statement holding the recurrence (an assignment, or the ``if`` whose branches assign);
+    ``alone`` when it is the body's only statement."""
 
     base: str
     operator: str
     value: object = field(repr=False, compare=False)
     statement: object = field(repr=False, compare=False)
-    first_rule: bool = False
+    first_rule: bool = False  # the fold's own condition takes the value at the first iteration
     compare: str = ""  # max/min: the new value is taken when ``value compare previous``
+    fold: Term | None = field(default=None, repr=False, compare=False)
+    first: Term | None = field(default=None, repr=False, compare=False)
+    alone: bool = True
+
+    @property
+    def from_identity(self) -> bool:
+        """The running value need not start from the element before the loop."""
+        return self.first_rule or self.first is not None
 
 
 @dataclass(frozen=True)
