@@ -166,6 +166,15 @@ void picked(int n, const int* v, long long* run) {
     run[k] = (k == 0) ? (long long)v[k] * 7 : std::max(run[k - 1], (long long)v[k]);
   }
 }
+long long localTotal(std::vector<int> const& v) {
+  std::vector<long long> running(v.size());
+  long long total = 0;
+  for (size_t k = 0; k < v.size(); ++k) {
+    running[k] = k == 0 ? v[k] : running[k - 1] + v[k];
+    total += running[k];
+  }
+  return total;
+}
 long long scalarTotal(std::vector<int> const& v) {
   long long partial = 0, total = 0;
   for (size_t k = 0; k < v.size(); ++k) {
@@ -194,6 +203,7 @@ int main(int argc, char** argv) {
     picked(n, v.data(), b.data());
     same &= a == b;
     same &= serial_scalarTotal(v) == scalarTotal(v);
+    same &= serial_localTotal(v) == localTotal(v);
   }
   ELLORA_REPORT
 }
@@ -202,7 +212,7 @@ int main(int argc, char** argv) {
 
 def _serial_copy(source: str) -> str:
     body = source.split("#include <vector>\n")[1]
-    for name in ("totalOfRunning", "seeded", "picked", "scalarTotal"):
+    for name in ("totalOfRunning", "seeded", "picked", "localTotal", "scalarTotal"):
         body = body.replace(f" {name}(", f" serial_{name}(")
     return body
 
@@ -217,7 +227,9 @@ def test_a_first_iteration_rule_and_later_readers_keep_the_recurrence():
         "run[k-1]+v[k]"
     picked, _ = verdict_of(GUARDED, 2)
     assert picked.pattern == "running max" and picked.recurrence.first.key == "(longlong)v[k]*7"
-    scalar, _ = verdict_of(GUARDED, 3)
+    local, model = verdict_of(GUARDED, 3)
+    assert local.pattern == "running +" and model.confined == {"running"}
+    scalar, _ = verdict_of(GUARDED, 4)
     assert scalar.pattern == "scan" and [r.name for r in scalar.reducers] == ["total"]
 
 
@@ -236,7 +248,7 @@ def test_near_misses_of_guarded_recurrences_are_refused(old, new):
 
 def test_guarded_recurrences_with_readers_equal_the_serial_loops(tmp_path):
     parallel = region_source(GUARDED, 1, 40, "openmp")
-    assert parallel.count("#pragma omp barrier") == 4
+    assert parallel.count("#pragma omp barrier") == 5
     assert "#pragma omp parallel reduction(+:total)" in parallel
     program = (parallel + _serial_copy(GUARDED) + GUARDED_CHECK).replace(
         "ELLORA_INIT", "").replace("ELLORA_REPORT", 'std::printf("%d\\n", same);')
@@ -247,8 +259,10 @@ def test_guarded_recurrences_with_readers_equal_the_serial_loops(tmp_path):
 
 def test_guarded_recurrences_with_readers_equal_the_serial_loops_over_mpi(tmp_path):
     parallel = region_source(GUARDED, 1, 40, "mpi")
-    assert parallel.count("MPI_Allgather(&ellora_mine") == 4
-    assert parallel.count("MPI_Allreduce(MPI_IN_PLACE, &ellora_value") == 2  # the totals
+    assert parallel.count("MPI_Allgather(&ellora_mine") == 5
+    assert parallel.count("MPI_Allreduce(MPI_IN_PLACE, &ellora_value") == 3  # the totals
+    # run, run and twice, run; the local running[] is read by nothing after its loop
+    assert parallel.count("MPI_Allgatherv(") == 4
     program = (parallel + _serial_copy(GUARDED) + GUARDED_CHECK).replace(
         "ELLORA_INIT", "MPI_Init(&argc, &argv); int rank = 0; "
                        "MPI_Comm_rank(MPI_COMM_WORLD, &rank);").replace(
@@ -266,3 +280,37 @@ def test_kokkos_names_why_a_running_value_with_a_reduction_is_not_split():
     verdict, _ = verdict_of(GUARDED, 0)
     with pytest.raises(NotEmittable, match="reductions and private scalars"):
         emit(verdict, "kokkos")
+
+
+@pytest.mark.parametrize("use, confined", [
+    ("", True),
+    ("  return keep[0];\n", False),  # read after the loop
+    ("  double* alias = keep.data(); alias[0] = 0;\n", False),  # named after it
+])
+def test_a_local_array_is_confined_when_nothing_outside_the_loop_names_it(use, confined):
+    source = ("#include <vector>\ndouble f(const std::vector<double>& x) {\n"
+              "  std::vector<double> keep(x.size());\n  double s = 0;\n"
+              "  for (size_t i = 0; i < x.size(); ++i) { keep[i] = 2 * x[i]; s += keep[i]; }\n"
+              + use + "  return s;\n}\n")
+    _, model = verdict_of(source, 0)
+    assert (model.confined == {"keep"}) is confined
+
+
+@pytest.mark.parametrize("source", [
+    # inside another loop: the next outer iteration may read what other ranks wrote
+    "void f(int n, double* y) { std::vector<double> keep(n);\n"
+    "  for (int r = 0; r < 3; ++r) { for (int i = 0; i < n; ++i) keep[i] = i * r; } }",
+    # static: it outlives the call
+    "void f(int n) { static std::vector<double> keep(100);\n"
+    "  for (int i = 0; i < n; ++i) keep[i] = i; }",
+    # a reference to someone else's storage
+    "void f(std::vector<double>& out, int n) { std::vector<double>& keep = out;\n"
+    "  for (int i = 0; i < n; ++i) keep[i] = i; }",
+])
+def test_arrays_that_outlive_the_loop_are_not_confined(source):
+    from loop_support import loop_over
+
+    from ellora.tools.loops.cpp import CppSource
+
+    parsed = CppSource("#include <vector>\n" + source)
+    assert parsed.loop_model(loop_over(parsed, "i")).confined == set()

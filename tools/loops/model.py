@@ -197,6 +197,10 @@ class LoopModel:
     top_statements: list[str] = field(default_factory=list)
     # outer scalars read after the loop, or in a loop around it (live across iterations)
     used_outside: set[str] = field(default_factory=set)
+    # local arrays named nowhere outside the loop but in their declaration (and Fortran's
+    # allocate/deallocate), the loop not inside another: nothing reads them afterwards, so
+    # a distributed loop need not gather them
+    confined: set[str] = field(default_factory=set)
 
     @property
     def line(self) -> int:

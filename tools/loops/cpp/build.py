@@ -8,6 +8,7 @@ from ellora.tools.loops.cpp.calls_walk import CallsMixin
 from ellora.tools.loops.cpp.facts import (
     _assigned_names,
     _body_statements,
+    _confined,
     _declared_name,
     _definition,
     _enclosing_facts,
@@ -67,6 +68,7 @@ def build_model(loop, context: FunctionContext) -> LoopModel:
         walker.start_range(header)
     walker.visit_statement(model.body, conditional=False, loops=())
     model.used_outside = _used_outside(loop, context.definition, set(model.scalars))
+    model.confined = _confined(loop, context.definition, scope, model.bases)
     if header.var in model.scalars:
         model.obstacles.append(f"the loop body modifies the loop variable {header.var}")
         del model.scalars[header.var]

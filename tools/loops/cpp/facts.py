@@ -31,6 +31,36 @@ def _used_outside(loop, function, names: set[str]) -> set[str]:
     return found
 
 
+def _confined(loop, function, scope, bases) -> set[str]:
+    """Local arrays and containers (not static, not references) whose name appears only in
+    the loop and in its own declaration, the loop not inside another loop."""
+    current = loop.parent
+    while current is not None and current != function:
+        if current.type in ("for_statement", "for_range_loop", "while_statement",
+                            "do_statement"):
+            return set()
+        current = current.parent
+    names = set()
+    for name in bases:
+        symbol = scope.lookup(name, loop.start_byte) if "." not in name else None
+        if symbol is not None and symbol.where == "local" and not symbol.is_static and \
+                not symbol.ctype.reference and \
+                symbol.ctype.kind in ("array", "vector", "std_array", "string"):
+            names.add(name)
+    for node in walk(function):
+        if node.type != "identifier" or text(node) not in names:
+            continue
+        if loop.start_byte <= node.start_byte < loop.end_byte:
+            continue
+        parent = node.parent
+        if parent is not None and parent.type in ("declaration", "init_declarator",
+                                                  "array_declarator") and \
+                parent.child_by_field_name("declarator") == node:
+            continue
+        names.discard(text(node))
+    return names
+
+
 def _body_statements(body) -> list:
     if body is None:
         return []

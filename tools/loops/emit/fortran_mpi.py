@@ -182,7 +182,9 @@ def _copy_declaration(text: FortranText, base: str) -> str:
 
 def gather_lines(text: FortranText, owned_writes) -> tuple[list[str], list[str]]:
     """In-place ``MPI_Allgatherv`` of what each rank wrote (elements of a vector, or whole
-    slabs of the last dimension), and the declarations they need."""
+    slabs of the last dimension), and the declarations they need. A local array nothing
+    reads after the loop is not gathered."""
+    owned_writes = [o for o in owned_writes if o.base not in text.model.confined]
     if not owned_writes:
         return [], []
     lines = []

@@ -82,9 +82,12 @@ def _gathers(text: LoopText, owned_writes=None) -> list[str]:
     ``[i + c]``, rows ``[(i + c) * E + j]`` or columns ``[j * E + i + c]`` (j proved in
     [0, E)), over the span the legality result bounds. Unwritten elements inside a span (the
     columns between two rows, a guarded write's skipped elements) are each rank's own copy:
-    every rank starts from the same arrays."""
+    every rank starts from the same arrays. A local array nothing reads after the loop is
+    not gathered."""
     lines = []
     for owned in text.verdict.owned if owned_writes is None else owned_writes:
+        if owned.base in text.model.confined:
+            continue
         base = text.model.bases[owned.base]
         element = base.ctype.element
         if base.ctype.kind not in ("pointer", "vector", "std_array", "array", "string") or \
@@ -240,11 +243,14 @@ def _blocks(text: LoopText) -> Emission:
     code = "{\n" + pad_lines("\n".join(lines)) + "}"
     start, end = text.span()
     root = text.mpi_root
+    gathered = [o.base for o in verdict.owned if o.base not in text.model.confined]
+    kept = [o.base for o in verdict.owned if o.base in text.model.confined]
     what = ", ".join(filter(None, [
         ("MPI_Reduce" if root else "MPI_Allreduce") + " for "
         + ", ".join(r.name for r in verdict.reducers) if verdict.reducers else "",
         ("MPI_Gatherv" if root else "MPI_Allgatherv") + " for "
-        + ", ".join(o.base for o in verdict.owned) if verdict.owned else ""]))
+        + ", ".join(gathered) if gathered else "",
+        "not gathered (local, not read after the loop): " + ", ".join(kept) if kept else ""]))
     how = ("MPI decomposition dealing the iterations out to the ranks in turn (an inner "
            "loop's trip count changes with the iteration, so equal blocks would not be equal "
            "work)" if dealt else "MPI block decomposition of the iterations over the ranks")
@@ -307,6 +313,8 @@ def _running(text: LoopText) -> Emission:
     return Emission(start_byte, end_byte, text.reindent(code),
                     "MPI running value: each rank scans its block, one value per rank is "
                     "gathered (MPI_Allgather) and combined in order, "
+                    + "".join(f"{o.base} is local and not read after the loop (not "
+                              "gathered), " for o in owned if o.base in text.model.confined)
                     + ("each rank folds that offset into its block's values; "
                        if scan.fixups is not None else
                        "each rank replays its block from there; ") + "; ".join(verdict.facts),

@@ -77,6 +77,7 @@ def build_model(loop, context: FunctionContext) -> LoopModel:
     model.top_statements = [_KINDS.get(s.type, "other") for s in statements]
     walker = BodyWalker(model, reader, TermReader(is_array), scope, statements)
     walker.run(headers[1:], header_info)
+    model.confined = _confined(loop, context.definition, scope, model.bases)
     if header.var in model.scalars:
         model.obstacles.append(f"the loop body modifies the loop variable {header.var}")
         del model.scalars[header.var]
@@ -125,6 +126,37 @@ def _used_outside(loop, unit, names: set[str], scope) -> set[str]:
         if not inside and (after or in_outer or contained):
             found.add(name)
     return found
+
+
+# where a local array's name may appear outside the loop without being read there
+_NAMING_ONLY = ("sized_declarator", "variable_declaration", "sized_allocation",
+                "deallocate_statement")
+
+
+def _confined(loop, unit, scope, bases) -> set[str]:
+    """Local arrays (no pointer, target, save or initializer) named outside the loop only in
+    their declaration, allocate and deallocate, the loop not inside another loop."""
+    current = loop.parent
+    while current is not None and current != unit:
+        if current.type == "do_loop":
+            return set()
+        current = current.parent
+    names = set()
+    for name in bases:
+        symbol = scope.lookup(name, loop.start_byte) if "." not in name else None
+        if symbol is not None and symbol.where == "local" and symbol.is_array and \
+                not (symbol.pointer or symbol.target) and symbol.initializer is None and \
+                "save" not in symbol.attributes:
+            names.add(name)
+    for node in walk(unit):
+        if node.type != "identifier" or lower(node) not in names:
+            continue
+        if loop.start_byte <= node.start_byte < loop.end_byte:
+            continue
+        if node.parent is not None and node.parent.type in _NAMING_ONLY:
+            continue
+        names.discard(lower(node))
+    return names
 
 
 def _substitutions(model, writes, statements, reader, substitutions, is_integer) -> None:
