@@ -195,6 +195,7 @@ class LoopModel:
     direct_inner_loops: list = field(default_factory=list, repr=False)  # nodes
     # the loop body's own statements, in order: declaration, if, expression, loop, other
     top_statements: list[str] = field(default_factory=list)
+    statements: list = field(default_factory=list, repr=False)  # ... and their nodes
     # outer scalars read after the loop, or in a loop around it (live across iterations)
     used_outside: set[str] = field(default_factory=set)
     # local arrays named nowhere outside the loop but in their declaration (and Fortran's

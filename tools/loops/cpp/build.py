@@ -62,8 +62,9 @@ def build_model(loop, context: FunctionContext) -> LoopModel:
     model.locals.discard(header.var)
     model.nonnegative = _nonnegative_names(scope, loop)
     model.outer_facts = _enclosing_facts(loop, reader, scope, model.nonnegative)
+    model.statements = _body_statements(model.body)  # a braceless body is one statement
+    model.top_statements = [_statement_kind(c) for c in model.statements]
     walker = _BodyWalker(model, reader, scope)
-    model.top_statements = [_statement_kind(c) for c in _body_statements(model.body)]
     if header.range_of is not None:
         walker.start_range(header)
     walker.visit_statement(model.body, conditional=False, loops=())
@@ -86,7 +87,12 @@ class _BodyWalker(CallsMixin):
         self.private_objects: set[str] = set()
         self.value_copies: set[str] = set()  # by-value range elements: writes stay private
         self.frames: list[tuple[Guard, object]] = []  # ifs around: (guard, branch statement)
-        self.tops = _body_statements(model.body)
+        self.tops = model.statements
+
+    def is_top(self, node) -> bool:
+        """``node`` is one of the loop body's own statements."""
+        return node is not None and any(node.start_byte == t.start_byte and
+                                        node.end_byte == t.end_byte for t in self.tops)
 
     def guard_of(self, statement):
         """The innermost if around ``statement`` (its branch's only statement or not)."""
@@ -217,7 +223,7 @@ class _BodyWalker(CallsMixin):
             branch_else = next((c for c in alternative.named_children if c.type != "comment"),
                                None)
         guard = Guard(term_of(condition), alternative is not None, False, False,
-                      node.parent == self.model.body, (node.start_byte, node.end_byte), node)
+                      self.is_top(node), (node.start_byte, node.end_byte), node)
         self.conditions = saved + holding
         self.frames.append((guard, _single(node.child_by_field_name("consequence"))))
         self.visit_statement(node.child_by_field_name("consequence"), True, loops, open_loops)
@@ -514,8 +520,7 @@ class _BodyWalker(CallsMixin):
         self.model.scalars.setdefault(name, []).append(ScalarEvent(
             name=name, mode=mode, operator=operator, node=node, statement=statement,
             value=value, conditional=conditional or bool(loops) or open_loops > 0,
-            top_level=statement is not None and statement.parent == self.model.body
-            and not conditional,
+            top_level=self.is_top(statement) and not conditional,
             in_inner_loop=bool(loops) or open_loops > 0, position=node.start_byte,
             term=term_of(value) if value is not None else None,
             guard=self.guard_of(statement), top_index=self.top_index(node)))

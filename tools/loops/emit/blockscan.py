@@ -65,7 +65,7 @@ def pass_code(text: LoopText) -> ScanCode:
 def _scalar_scan(text: LoopText):
     scan = text.verdict.scan
     model = text.model
-    statements = [c for c in model.body.named_children if c.type != "comment"]
+    statements = model.statements
     other_writes = [a for a in model.accesses if a.writes and not _reads(a.statement,
                                                                            scan.name)]
     if other_writes:
@@ -145,8 +145,10 @@ def _recurrence(text: LoopText):
     step = recurrence_step(text)
     kind = f"ellora_{base}_t"
     identity = _IDENTITY[recurrence.operator].format(t=kind)
+    lower, upper = text.header.lower_text, text.header.upper_text
+    # the element before the loop is read only when the loop runs (it may not exist else)
     start = identity if recurrence.from_identity else \
-        f"{base}[({text.header.lower_text}) - 1]"
+        f"((long long)({upper}) > (long long)({lower})) ? {base}[({lower}) - 1] : {identity}"
     element = text.element_declaration()
     if recurrence.operator in ("+", "*"):
         combine = f"ellora_run = ellora_run {recurrence.operator} ellora_blocks[ellora_b];"
@@ -161,7 +163,7 @@ def _recurrence(text: LoopText):
         return ScanCode(kind, identity, start, first, second, combine, "", fixups)
     # other statements read the element: pass 1 runs the declarations before it and the
     # fold; pass 2 replays the whole body (reductions combined by the caller)
-    statements = [c for c in text.model.body.named_children if c.type != "comment"]
+    statements = text.model.statements
     before, after = [], []
     for statement in statements:
         if statement == recurrence.statement:

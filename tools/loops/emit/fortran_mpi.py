@@ -262,7 +262,7 @@ def _running(text: FortranText) -> FortranEmission:
              (f"{parts.kind}, allocatable :: "
              "ellora_blocks(:)"), "integer(8) :: ellora_b", "integer :: ellora_t",
              *gather_declarations, prelude(text), "ellora_t = ellora_rank",
-             f"ellora_first = {parts.start}",
+             parts.first_value(),
              *started,
              "if (ellora_rank == 0) then", "  ellora_run = ellora_first", "else",
              f"  ellora_run = {parts.identity}", "end if",

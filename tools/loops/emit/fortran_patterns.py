@@ -179,6 +179,15 @@ class ScanParts:
     finish: str
     written: list[str]
     fixups: str | None = None  # body folding the offset into the stored values, or None
+    start_when: str = ""  # the condition under which ``start`` may be read (else identity)
+
+    def first_value(self) -> str:
+        """Statements setting ``ellora_first``: the start, read only when it exists."""
+        if not self.start_when:
+            return f"ellora_first = {self.start}"
+        identity = self.identity.replace("ellora_run", "ellora_first")
+        return (f"ellora_first = {identity}\n"
+                f"if ({self.start_when}) ellora_first = {self.start}")
 
 
 def scan_parts(text: FortranText) -> ScanParts:
@@ -263,19 +272,22 @@ def _recurrence(text: FortranText) -> ScanParts:
     identity = _IDENTITY[recurrence.operator].format(v="ellora_run")
     start = identity.replace("ellora_run", "ellora_first") if recurrence.from_identity else \
         f"{base.replace('.', '%')}(({start_text}) - 1)"
+    # the element before the loop is read only when the loop runs (it may not exist else)
+    start_when = "" if recurrence.from_identity else f"{text.bounds()[1]} >= {start_text}"
     target = model.spell(base, [text.var])
     combine = _combine(recurrence.operator, recurrence.compare)
     own = f"{step}\n{target} = ellora_run"
     if recurrence.alone:
         return ScanParts(kind, identity, start, step, own, combine, "", [base],
-                         _fixup(target, recurrence.operator, recurrence.compare))
+                         _fixup(target, recurrence.operator, recurrence.compare), start_when)
     # later statements read the element: pass 2 replays the whole body
     statements = text.statements()
     index = statements.index(statement)
     second = [text.rewrite(s) for s in statements[:index]] + [own] + \
         [text.rewrite(s) for s in statements[index + 1:]]
     written = sorted({a.base for a in model.accesses if a.writes})
-    return ScanParts(kind, identity, start, step, "\n".join(second), combine, "", written)
+    return ScanParts(kind, identity, start, step, "\n".join(second), combine, "", written,
+                     None, start_when)
 
 
 def _combine(operator: str, compare: str) -> str:
@@ -350,7 +362,7 @@ def _block_scan(text: FortranText, target: str) -> FortranEmission:
                        + ([f"private({', '.join(privates)})"] if privates else []))
     code = ("block\n" + pad_lines(
         f"{parts.kind} :: ellora_first\n{parts.kind}, allocatable :: ellora_blocks(:)\n"
-        f"ellora_first = {parts.start}\n"
+        f"{parts.first_value()}\n"
         "allocate(ellora_blocks(0:omp_get_max_threads() - 1))\n"
         f"{region}\nblock\n{pad_lines(inner)}end block\n!$omp end parallel\n"
         "deallocate(ellora_blocks)") + "end block")

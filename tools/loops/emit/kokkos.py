@@ -147,12 +147,14 @@ def _parallel(text: LoopText, declarations: list[str]) -> Emission:
 def _reduce(text, verdict, policy, index_type, index_var, body) -> tuple[str, str]:
     partials = [f"ellora_{r.name}_partial" for r in verdict.reducers]
     kinds = [_value_type(text, r.name, r.ctype) for r in verdict.reducers]
-    declarations = "".join(f"{k} {p};\n" for k, p in zip(kinds, partials))
+    # a bool is reduced as an int: Kokkos has no reduction identity for bool
+    reduced = ["int" if r.ctype.kind == "bool" else k for r, k in zip(verdict.reducers, kinds)]
+    declarations = "".join(f"{k} {p};\n" for k, p in zip(reduced, partials))
     arguments = ", ".join(f"{k}& ellora_{r.name}_update" for r, k in
-                          zip(verdict.reducers, kinds))
+                          zip(verdict.reducers, reduced))
     inner = body.strip()[1:-1]
     if _continues(text):  # a continue would skip the copy back: update the reducers directly
-        arguments = ", ".join(f"{k}& {r.name}" for r, k in zip(verdict.reducers, kinds))
+        arguments = ", ".join(f"{k}& {r.name}" for r, k in zip(verdict.reducers, reduced))
         local = body
     else:
         local = None
@@ -161,7 +163,7 @@ def _reduce(text, verdict, policy, index_type, index_var, body) -> tuple[str, st
              + " {" + inner + "} "
              + " ".join(f"ellora_{r.name}_update = {r.name};" for r in verdict.reducers) + " }")
     reducers = ", ".join(f"{KOKKOS_REDUCERS[r.operator]}<{k}>({p})"
-                         for r, k, p in zip(verdict.reducers, kinds, partials))
+                         for r, k, p in zip(verdict.reducers, reduced, partials))
     combines = "".join(_combine(r.name, p, r.operator) + "\n"
                        for r, p in zip(verdict.reducers, partials))
     code = (f"{{\n{pad_lines(declarations)}"

@@ -75,6 +75,7 @@ def build_model(loop, context: FunctionContext) -> LoopModel:
     _substitutions(model, writes, statements, reader, substitutions, is_integer)
     model.outer_facts = _enclosing_facts(loop, reader, symbol, model.nonnegative)
     model.top_statements = [_KINDS.get(s.type, "other") for s in statements]
+    model.statements = list(statements)
     walker = BodyWalker(model, reader, TermReader(is_array), scope, statements)
     walker.run(headers[1:], header_info)
     model.confined = _confined(loop, context.definition, scope, model.bases)

@@ -32,7 +32,7 @@ def classify_scalars(model: LoopModel, verdict: Verdict) -> None:
             continue
         events = sorted(written[name], key=lambda e: e.position)
         ctype = _type_of(model, name)
-        operator = reduction_operator(name, events)
+        operator = reduction_operator(name, events) or _flag(name, events, ctype)
         if operator is not None:
             verdict.reducers.append(Reducer(name, operator, ctype))
             verdict.facts.append(f"{name}: {operator}-reduction")
@@ -93,6 +93,23 @@ def reduction_operator(name: str, events: list[ScalarEvent]) -> str | None:
         if event.mode == "read" and not any(r[0] <= event.position < r[1] for r in regions):
             return None
     return operators.pop() if len(operators) == 1 else None
+
+
+_TRUTH = {"true": True, ".true.": True, "false": False, ".false.": False}
+
+
+def _flag(name: str, events: list[ScalarEvent], ctype: CType) -> str | None:
+    """A bool the loop only ever sets to one literal (``found = true;`` under a condition)
+    and never reads: the result is that literal if any iteration set it, whatever the order,
+    an ``||`` reduction (``&&`` for false)."""
+    if ctype.kind != "bool" or any(e.mode != "write" or e.operator != "=" for e in events):
+        return None
+    values = {_TRUTH.get(e.term.key.lower()) if e.term is not None and e.term.kind == "const"
+              else None for e in events}
+    if len(values) != 1 or None in values:
+        return None
+    del name
+    return "||" if values.pop() else "&&"
 
 
 def assigned_reduction(name: str, event: ScalarEvent):

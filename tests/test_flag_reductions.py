@@ -1,0 +1,134 @@
+"""Flags and braceless bodies, as ordinary C++ writes them: a bool the loop only sets to one
+literal (``if (x[i] == t) found = true;``) is an ||-reduction (&& for false), whatever the
+order; a loop body without braces is one statement like any other (a search written
+``for (...) if (c) return i;``, a recurrence on one line). Ported to OpenMP, Kokkos and MPI
+and equal to the serial functions."""
+
+from __future__ import annotations
+
+import pytest
+from loop_support import (
+    build,
+    build_kokkos,
+    build_mpi,
+    region_source,
+    run_on_ranks,
+    run_on_threads,
+    verdict_of,
+)
+
+FLAGS = """\
+#include <vector>
+bool hasValue(const std::vector<int>& x, int t) {
+  bool found = false;
+  for (size_t i = 0; i < x.size(); ++i) if (x[i] == t) found = true;
+  return found;
+}
+bool allPositive(const std::vector<double>& x) {
+  bool ok = true;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (x[i] <= 0) {
+      ok = false;
+    }
+  }
+  return ok;
+}
+int firstAt(const std::vector<int>& v, int key) {
+  for (int i = 0; i < (int)v.size(); ++i) if (v[i] == key) return i;
+  return -1;
+}
+void running(int n, const long long* x, long long* out) {
+  for (int i = 1; i < n; ++i) out[i] = out[i - 1] + x[i];
+}
+"""
+
+CHECK = """
+#include <cstdio>
+int main(int argc, char** argv) {
+  INIT
+  int same = 1;
+  for (int n : {0, 1, 2, 3, 7, 1000, 100003}) {
+    std::vector<int> x(n);
+    std::vector<double> d(n);
+    std::vector<long long> y(n), a(n, 3), b(n, 3);
+    for (int i = 0; i < n; ++i) {
+      x[i] = (int)((i * 7919L) % 1009);
+      d[i] = 1.0 + x[i];
+      y[i] = x[i] - 500;
+    }
+    for (int t : {-1, 0, 5, 1008, (int)((n / 2 * 7919L) % 1009), (int)(((n - 1) * 7919L) % 1009)}) {
+      same &= serial_hasValue(x, t) == hasValue(x, t);
+      same &= serial_firstAt(x, t) == firstAt(x, t);
+    }
+    same &= serial_allPositive(d) == allPositive(d);
+    if (n > 2) d[n - 2] = -1;
+    same &= serial_allPositive(d) == allPositive(d);
+    serial_running(n, y.data(), a.data());
+    running(n, y.data(), b.data());
+    same &= a == b;
+  }
+  REPORT
+}
+"""
+
+NAMES = ("hasValue", "allPositive", "firstAt", "running")
+
+
+def _serial() -> str:
+    body = FLAGS.split("#include <vector>\n")[1]
+    for name in NAMES:
+        body = body.replace(f" {name}(", f" serial_{name}(")
+    return body
+
+
+def test_flags_are_reductions_and_braceless_bodies_are_statements():
+    found, _ = verdict_of(FLAGS, 0)
+    assert [(r.name, r.operator) for r in found.reducers] == [("found", "||")]
+    ok, _ = verdict_of(FLAGS, 1)
+    assert [(r.name, r.operator) for r in ok.reducers] == [("ok", "&&")]
+    search, _ = verdict_of(FLAGS, 2)
+    assert search.pattern == "search", search.dependence
+    recurrence, _ = verdict_of(FLAGS, 3)
+    assert recurrence.pattern == "running +"
+
+
+@pytest.mark.parametrize("old, new", [
+    ("if (x[i] == t) found = true;", "if (x[i] == t) found = i > 3;"),  # not one literal
+    ("if (x[i] == t) found = true;", "if (x[i] == t) found = true; else found = false;"),
+    ("if (x[i] == t) found = true;", "if (!found && x[i] == t) found = true;"),  # reads it
+])
+def test_flags_whose_value_depends_on_the_order_are_refused(old, new):
+    verdict, _ = verdict_of(FLAGS.replace(old, new), 0)
+    assert not verdict.parallel and verdict.dependence.subject == "found"
+
+
+def test_flags_and_braceless_loops_equal_the_serial_code_on_threads(tmp_path):
+    parallel = region_source(FLAGS, 1, 30, "openmp")
+    assert "reduction(||:found)" in parallel and "reduction(&&:ok)" in parallel
+    program = (parallel + _serial() + CHECK).replace("INIT", "").replace(
+        "REPORT", 'std::printf("%d\\n", same);')
+    binary = build(tmp_path, program)
+    for threads in (1, 2, 3):
+        assert run_on_threads(binary, threads).strip() == "1", f"{threads} threads"
+
+
+def test_flags_and_braceless_loops_equal_the_serial_code_on_ranks(tmp_path):
+    parallel = region_source(FLAGS, 1, 30, "mpi")
+    assert "found = ellora_value != 0" in parallel and "ok = ellora_value != 0" in parallel
+    program = (parallel + _serial() + CHECK).replace(
+        "INIT", "MPI_Init(&argc, &argv); int rank = 0; MPI_Comm_rank(MPI_COMM_WORLD, &rank);"
+    ).replace("REPORT", "MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_LAND, "
+                        'MPI_COMM_WORLD);\n  if (rank == 0) std::printf("%d\\n", same);\n'
+                        "  MPI_Finalize();")
+    binary = build_mpi(tmp_path, program)
+    for ranks in (1, 2, 3):
+        assert run_on_ranks(binary, ranks).split() == ["1"], f"{ranks} ranks"
+
+
+def test_flag_reductions_run_under_kokkos(tmp_path):
+    parallel = region_source(FLAGS, 1, 15, "kokkos")
+    program = (parallel + _serial() + CHECK).replace(
+        "INIT", "Kokkos::ScopeGuard guard(argc, argv);").replace(
+        "REPORT", 'std::printf("%d\\n", same);')
+    binary = build_kokkos(tmp_path, program)
+    assert run_on_threads(binary, 2).split()[-1] == "1"
