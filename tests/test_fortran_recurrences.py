@@ -114,7 +114,8 @@ def _program(target: str) -> str:
 
 def _build(tmp_path, compiler: list[str], program: str):
     (tmp_path / "check.f90").write_text(program)
-    _run([*compiler, "-O2", "-o", str(tmp_path / "check"), str(tmp_path / "check.f90")])
+    _run([*compiler, "-O2", "-J", str(tmp_path), "-o", str(tmp_path / "check"),
+          str(tmp_path / "check.f90")])
     return tmp_path / "check"
 
 
