@@ -132,3 +132,13 @@ def test_flag_reductions_run_under_kokkos(tmp_path):
         "REPORT", 'std::printf("%d\\n", same);')
     binary = build_kokkos(tmp_path, program)
     assert run_on_threads(binary, 2).split()[-1] == "1"
+
+
+def test_a_struct_accumulated_member_by_member_is_refused_with_the_way_out():
+    source = ("#include <vector>\nstruct Stats { double sum = 0, sumsq = 0; };\n"
+              "Stats f(const std::vector<double>& x) { Stats s;\n"
+              "  for (size_t i = 0; i < x.size(); ++i) { s.sum += x[i]; s.sumsq += x[i] * x[i]; }\n"
+              "  return s; }\n")
+    verdict, _ = verdict_of(source, 0)
+    assert not verdict.parallel and verdict.dependence.subject == "s"
+    assert "accumulate into local scalars" in verdict.dependence.text

@@ -33,6 +33,12 @@ def classify_scalars(model: LoopModel, verdict: Verdict) -> None:
         events = sorted(written[name], key=lambda e: e.position)
         ctype = _type_of(model, name)
         operator = reduction_operator(name, events) or _flag(name, events, ctype)
+        if operator is not None and ctype.kind == "struct":
+            verdict.refuse("carried_scalar", name, (
+                f"{name} is a struct whose members the loop accumulates ({name}.member "
+                "op= ...): reductions combine whole numbers, not members; accumulate "
+                "into local scalars and store them into the struct after the loop"))
+            return
         if operator is not None:
             verdict.reducers.append(Reducer(name, operator, ctype))
             verdict.facts.append(f"{name}: {operator}-reduction")
