@@ -91,7 +91,7 @@ def _first_match(text: LoopText, target: str) -> tuple[str, str]:
     search = text.verdict.search
     returned = search.statement.child_by_field_name("consequence")
     mark = "{ if (ellora_m < ellora_first) ellora_first = ellora_m; }"
-    probe = _body_with(text, _return_of(search), mark)
+    probe = _body_with(text, _exit_branch(search), mark)
     window = ("const long long ellora_prefix = std::min(ellora_hi, ellora_lo + "
               f"{_PREFIX});\n"
               "for (long long ellora_m = ellora_lo; ellora_m < ellora_prefix && "
@@ -149,11 +149,10 @@ def _window_scan(text: LoopText, target: str, probe: str) -> str:
             f"ellora_m < ellora_first; ++ellora_m) {_indexed(text, probe)}\n}}\n")
 
 
-def _return_of(search):
-    statement = search.statement.child_by_field_name("consequence")
-    while statement is not None and statement.type == "compound_statement":
-        statement = next(c for c in statement.named_children if c.type != "comment")
-    return statement
+def _exit_branch(search):
+    """The branch that leaves the loop (``return r;``, or the assignments and the break):
+    the probe marks the iteration instead of running it."""
+    return search.statement.child_by_field_name("consequence")
 
 
 def _locate(text: LoopText, target: str) -> tuple[str, str]:

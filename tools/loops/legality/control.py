@@ -45,7 +45,9 @@ def check_exits(model: LoopModel, verdict: Verdict) -> None:
     search = _first_match(model, leaving)
     if search is not None:
         verdict.search = search
-        verdict.facts.append(f"returns at the first {model.header.var} where the condition "
+        how = "returns" if leaving[0].kind == "return" else "sets " + ", ".join(
+            search.assigned) + " and breaks" if search.assigned else "breaks"
+        verdict.facts.append(f"{how} at the first {model.header.var} where the condition "
                              "holds: a min-index search")
         return
     exit_ = leaving[0]
@@ -59,19 +61,49 @@ def check_exits(model: LoopModel, verdict: Verdict) -> None:
 
 
 def _first_match(model: LoopModel, leaving) -> Search | None:
-    """``if (c) return r;`` as a statement of the body, which otherwise only declares
-    locals, in a loop that writes nothing shared."""
-    if len(leaving) != 1 or leaving[0].kind != "return" or model.header.descending:
+    """``if (c) return r;``, or ``if (c) { found = i; break; }`` (assignments to scalars, then
+    the break), as a statement of the body, which otherwise only declares locals, in a loop
+    that writes nothing else: only the first iteration where ``c`` holds does anything."""
+    if len(leaving) != 1 or leaving[0].kind not in ("return", "break") or \
+            model.header.descending or not model.header.unit_step:
         return None
     exit_ = leaving[0]
-    if any(a.writes for a in model.accesses) or any(
-            e.mode != "read" for events in model.scalars.values() for e in events):
-        return None
     guard = exit_.guard
-    if not model.header.unit_step or exit_.term is None or guard is None or \
-            not guard.top_level or not guard.sole or guard.has_else:
+    if guard is None or not guard.top_level or guard.has_else or \
+            (exit_.kind == "return" and (exit_.term is None or not guard.sole)):
+        return None
+    if any(a.writes for a in model.accesses):
+        return None
+    branch = guard.node.child_by_field_name("consequence") if guard.node is not None else None
+    assigned = set()
+    for name, events in model.scalars.items():
+        writes = [e for e in events if e.mode != "read"]
+        if not writes:
+            continue
+        if exit_.kind == "return" or any(
+                e.mode != "write" or not _inside(branch, e.node) for e in writes) or \
+                any(not _inside(branch, e.node) for e in events):
+            return None  # written elsewhere, or read where another iteration could see it
+        assigned.add(name)
+    if exit_.kind == "break" and not _ends_with(branch, exit_.node):
         return None
     if any(kind != "declaration" for index, kind in enumerate(model.top_statements)
            if index != exit_.top_index):
         return None
-    return Search(guard.condition.node, exit_.term.node, guard.node)
+    result = exit_.term.node if exit_.term is not None else None
+    return Search(guard.condition.node, result, guard.node, tuple(sorted(assigned)))
+
+
+def _inside(branch, node) -> bool:
+    return branch is not None and node is not None and \
+        branch.start_byte <= node.start_byte < branch.end_byte
+
+
+def _ends_with(branch, node) -> bool:
+    """``node`` is the last statement of ``branch`` (through braces)."""
+    while branch is not None and branch.type == "compound_statement":
+        inner = [c for c in branch.named_children if c.type != "comment"]
+        if not inner:
+            return False
+        branch = inner[-1]
+    return branch is not None and node is not None and branch.start_byte == node.start_byte

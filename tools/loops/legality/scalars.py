@@ -26,6 +26,8 @@ EXTREMUM_CALLS = {"std::max": "max", "max": "max", "std::fmax": "max", "fmax": "
 def classify_scalars(model: LoopModel, verdict: Verdict) -> None:
     written = {name: events for name, events in model.scalars.items()
                if any(e.mode != "read" for e in events)}
+    if verdict.search is not None:  # set once, by the first match only
+        written = {n: e for n, e in written.items() if n not in verdict.search.assigned}
     taken = _locate(model, written, verdict)
     for name in sorted(written):
         if name in taken:

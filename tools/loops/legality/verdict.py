@@ -82,11 +82,13 @@ class Scan:
 
 @dataclass(frozen=True)
 class Search:
-    """``if (condition) return result;``: the first iteration where the condition holds."""
+    """``if (condition) return result;`` or ``if (condition) { s = ...; break; }``: the first
+    iteration where the condition holds; ``assigned`` names the scalars the branch sets."""
 
     condition: object = field(repr=False, compare=False)
     result: object = field(repr=False, compare=False)
     statement: object = field(repr=False, compare=False)
+    assigned: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

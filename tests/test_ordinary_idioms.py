@@ -1,8 +1,9 @@
-"""Flags and braceless bodies, as ordinary C++ writes them: a bool the loop only sets to one
+"""Idioms ordinary C++ writes, each from its semantics: a bool the loop only sets to one
 literal (``if (x[i] == t) found = true;``) is an ||-reduction (&& for false), whatever the
 order; a loop body without braces is one statement like any other (a search written
-``for (...) if (c) return i;``, a recurrence on one line). Ported to OpenMP, Kokkos and MPI
-and equal to the serial functions."""
+``for (...) if (c) return i;``, a recurrence on one line); ``if (c) { at = i; break; }`` is
+a first-match search whose branch runs once, at the first match. Ported to OpenMP, Kokkos
+and MPI and equal to the serial functions."""
 
 from __future__ import annotations
 
@@ -37,6 +38,18 @@ int firstAt(const std::vector<int>& v, int key) {
   for (int i = 0; i < (int)v.size(); ++i) if (v[i] == key) return i;
   return -1;
 }
+int firstAbove(const std::vector<int>& v, int key) {
+  int at = -1;
+  bool seen = false;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] > key) {
+      at = (int)i * 2;
+      seen = true;
+      break;
+    }
+  }
+  return seen ? at : -2;
+}
 void running(int n, const long long* x, long long* out) {
   for (int i = 1; i < n; ++i) out[i] = out[i - 1] + x[i];
 }
@@ -59,6 +72,7 @@ int main(int argc, char** argv) {
     for (int t : {-1, 0, 5, 1008, (int)((n / 2 * 7919L) % 1009), (int)(((n - 1) * 7919L) % 1009)}) {
       same &= serial_hasValue(x, t) == hasValue(x, t);
       same &= serial_firstAt(x, t) == firstAt(x, t);
+      same &= serial_firstAbove(x, t + 1000) == firstAbove(x, t + 1000);
     }
     same &= serial_allPositive(d) == allPositive(d);
     if (n > 2) d[n - 2] = -1;
@@ -71,7 +85,7 @@ int main(int argc, char** argv) {
 }
 """
 
-NAMES = ("hasValue", "allPositive", "firstAt", "running")
+NAMES = ("hasValue", "allPositive", "firstAt", "firstAbove", "running")
 
 
 def _serial() -> str:
@@ -88,7 +102,9 @@ def test_flags_are_reductions_and_braceless_bodies_are_statements():
     assert [(r.name, r.operator) for r in ok.reducers] == [("ok", "&&")]
     search, _ = verdict_of(FLAGS, 2)
     assert search.pattern == "search", search.dependence
-    recurrence, _ = verdict_of(FLAGS, 3)
+    broken, _ = verdict_of(FLAGS, 3)
+    assert broken.pattern == "search" and broken.search.assigned == ("at", "seen")
+    recurrence, _ = verdict_of(FLAGS, 4)
     assert recurrence.pattern == "running +"
 
 
@@ -103,7 +119,7 @@ def test_flags_whose_value_depends_on_the_order_are_refused(old, new):
 
 
 def test_flags_and_braceless_loops_equal_the_serial_code_on_threads(tmp_path):
-    parallel = region_source(FLAGS, 1, 30, "openmp")
+    parallel = region_source(FLAGS, 1, 40, "openmp")
     assert "reduction(||:found)" in parallel and "reduction(&&:ok)" in parallel
     program = (parallel + _serial() + CHECK).replace("INIT", "").replace(
         "REPORT", 'std::printf("%d\\n", same);')
@@ -113,7 +129,7 @@ def test_flags_and_braceless_loops_equal_the_serial_code_on_threads(tmp_path):
 
 
 def test_flags_and_braceless_loops_equal_the_serial_code_on_ranks(tmp_path):
-    parallel = region_source(FLAGS, 1, 30, "mpi")
+    parallel = region_source(FLAGS, 1, 40, "mpi")
     assert "found = ellora_value != 0" in parallel and "ok = ellora_value != 0" in parallel
     program = (parallel + _serial() + CHECK).replace(
         "INIT", "MPI_Init(&argc, &argv); int rank = 0; MPI_Comm_rank(MPI_COMM_WORLD, &rank);"
@@ -126,7 +142,7 @@ def test_flags_and_braceless_loops_equal_the_serial_code_on_ranks(tmp_path):
 
 
 def test_flag_reductions_run_under_kokkos(tmp_path):
-    parallel = region_source(FLAGS, 1, 15, "kokkos")
+    parallel = region_source(FLAGS, 1, 40, "kokkos")
     program = (parallel + _serial() + CHECK).replace(
         "INIT", "Kokkos::ScopeGuard guard(argc, argv);").replace(
         "REPORT", 'std::printf("%d\\n", same);')
@@ -142,3 +158,19 @@ def test_a_struct_accumulated_member_by_member_is_refused_with_the_way_out():
     verdict, _ = verdict_of(source, 0)
     assert not verdict.parallel and verdict.dependence.subject == "s"
     assert "accumulate into local scalars" in verdict.dependence.text
+
+
+@pytest.mark.parametrize("branch", [
+    "if (v[i] > key) { at = (int)i * 2; seen = true; } if (seen) break;",  # break elsewhere
+    "if (v[i] > key) { at = (int)i * 2; break; seen = true; }",  # break not last
+    "if (v[i] > key) { at = (int)i * 2; seen = true; break; } else { at = 0; }",  # an else
+])
+def test_breaks_that_are_not_a_first_match_are_refused(branch):
+    body = """    if (v[i] > key) {
+      at = (int)i * 2;
+      seen = true;
+      break;
+    }"""
+    assert body in FLAGS
+    verdict, _ = verdict_of(FLAGS.replace(body, branch), 3)
+    assert not verdict.parallel
