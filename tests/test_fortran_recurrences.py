@@ -1,7 +1,8 @@
 """Fortran running values with a first element of their own (``if (k == 1) then ... else``)
 and statements after them that read the element just written (``total = total + run(k)``),
-and scalar scans beside a reduction: ported to OpenMP and MPI and equal to the serial
-procedures at several thread and rank counts."""
+scalar scans beside a reduction, and first-match searches (``if (c) then; at = k; exit``):
+ported to OpenMP and MPI and equal to the serial procedures at several thread and rank
+counts."""
 
 from __future__ import annotations
 
@@ -57,6 +58,18 @@ contains
     end do
     deallocate(running)
   end function local_total
+  function first_above(n, v, key) result(at)
+    integer, intent(in) :: n, key
+    integer, intent(in) :: v(n)
+    integer :: at, k
+    at = -1
+    do k = 1, n
+      if (v(k) > key) then
+        at = 2 * k
+        exit
+      end if
+    end do
+  end function first_above
   function scalar_total(n, v) result(total)
     integer, intent(in) :: n
     integer, intent(in) :: v(n)
@@ -73,9 +86,9 @@ end module guarded
 """
 
 CHECK = """program check
-  use guarded, only: total_of_running, seeded, scalar_total, local_total
+  use guarded, only: total_of_running, seeded, scalar_total, local_total, first_above
   use serial, only: s_total => total_of_running, s_seeded => seeded, s_scalar => scalar_total, &
-    s_local => local_total
+    s_local => local_total, s_first => first_above
   INIT
   implicit none
   integer :: sizes(7) = [0, 1, 2, 3, 5, 1000, 100003], t, i, n, same
@@ -97,6 +110,10 @@ CHECK = """program check
     if (any(a /= b)) same = 0
     if (s_scalar(n, v) /= scalar_total(n, v)) same = 0
     if (s_local(n, v) /= local_total(n, v)) same = 0
+    do i = -600, 600, 97
+      if (s_first(n, v, i) /= first_above(n, v, i)) same = 0
+    end do
+    if (s_first(n, v, 504) /= first_above(n, v, 504)) same = 0
     deallocate(v, a, b)
   end do
   OUTRO
@@ -107,8 +124,8 @@ end program check
 def _program(target: str) -> str:
     from ellora.tools.loops.region import plan_region
 
-    plan = plan_region(GUARDED, 1, 80, target, language="fortran")
-    assert plan.source is not None and len(plan.transformed) == 4, plan.left_serial()
+    plan = plan_region(GUARDED, 1, 100, target, language="fortran")
+    assert plan.source is not None and len(plan.transformed) == 5, plan.left_serial()
     return plan.source + GUARDED.replace("module guarded", "module serial")
 
 
@@ -155,3 +172,16 @@ def test_a_later_read_of_the_element_before_keeps_the_loop_serial():
     assert not verdict.parallel and verdict.dependence.subject == "run"
 
 
+
+
+def test_a_search_that_also_writes_an_array_keeps_the_loop_serial():
+    from ellora.tools.loops.fortran import FortranSource
+    from ellora.tools.loops.legality import decide
+
+    source = GUARDED.replace("        at = 2 * k\n        exit", "        at = 2 * k\n        v2(k) = 0\n        exit")
+    assert source != GUARDED
+    source = source.replace("    integer :: at, k\n", "    integer :: at, k\n    integer :: v2(n)\n")
+    parsed = FortranSource(source)
+    loop = next(l for l in parsed.loops_in_lines(1, 200) if b"v(k) > key" in l.text)
+    verdict = decide(parsed.loop_model(loop))
+    assert not verdict.parallel and verdict.dependence.kind == "exit"

@@ -49,7 +49,9 @@ def emit_fortran(verdict: Verdict, target: str) -> Emission:
 def _openmp(text: FortranText) -> Emission:
     verdict = text.verdict
     if verdict.search is not None:
-        raise NotEmittable("a search that returns from the loop is not transformed in Fortran")
+        from ellora.tools.loops.emit.fortran_search import emit_fortran_search
+
+        return emit_fortran_search(text, "openmp")
     if verdict.locate is not None or verdict.scan is not None or \
             verdict.recurrence is not None:
         from ellora.tools.loops.emit.fortran_patterns import emit_pattern

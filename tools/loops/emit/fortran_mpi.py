@@ -69,6 +69,10 @@ def emit_mpi(text: FortranText) -> FortranEmission:
     if verdict.lastprivates:
         raise NotEmittable("a value kept after the loop (lastprivate) is not sent between "
                            "ranks")
+    if verdict.search is not None:
+        from ellora.tools.loops.emit.fortran_search import emit_fortran_search
+
+        return emit_fortran_search(text, "mpi")
     if verdict.locate is not None:
         return _locate(text)
     if verdict.scan is not None or verdict.recurrence is not None:

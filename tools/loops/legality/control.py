@@ -45,8 +45,8 @@ def check_exits(model: LoopModel, verdict: Verdict) -> None:
     search = _first_match(model, leaving)
     if search is not None:
         verdict.search = search
-        how = "returns" if leaving[0].kind == "return" else "sets " + ", ".join(
-            search.assigned) + " and breaks" if search.assigned else "breaks"
+        leaves = "returns" if leaving[0].kind == "return" else f"{leaving[0].kind}s"
+        how = f"sets {', '.join(search.assigned)} and {leaves}" if search.assigned else leaves
         verdict.facts.append(f"{how} at the first {model.header.var} where the condition "
                              "holds: a min-index search")
         return
@@ -64,7 +64,7 @@ def _first_match(model: LoopModel, leaving) -> Search | None:
     """``if (c) return r;``, or ``if (c) { found = i; break; }`` (assignments to scalars, then
     the break), as a statement of the body, which otherwise only declares locals, in a loop
     that writes nothing else: only the first iteration where ``c`` holds does anything."""
-    if len(leaving) != 1 or leaving[0].kind not in ("return", "break") or \
+    if len(leaving) != 1 or leaving[0].kind not in ("return", "break", "exit") or \
             model.header.descending or not model.header.unit_step:
         return None
     exit_ = leaving[0]
@@ -74,7 +74,7 @@ def _first_match(model: LoopModel, leaving) -> Search | None:
         return None
     if any(a.writes for a in model.accesses):
         return None
-    branch = guard.node.child_by_field_name("consequence") if guard.node is not None else None
+    branch = _branch(guard.node)
     assigned = set()
     for name, events in model.scalars.items():
         writes = [e for e in events if e.mode != "read"]
@@ -85,13 +85,21 @@ def _first_match(model: LoopModel, leaving) -> Search | None:
                 any(not _inside(branch, e.node) for e in events):
             return None  # written elsewhere, or read where another iteration could see it
         assigned.add(name)
-    if exit_.kind == "break" and not _ends_with(branch, exit_.node):
+    if exit_.kind != "return" and not _ends_with(branch, exit_.node):
         return None
     if any(kind != "declaration" for index, kind in enumerate(model.top_statements)
            if index != exit_.top_index):
         return None
     result = exit_.term.node if exit_.term is not None else None
     return Search(guard.condition.node, result, guard.node, tuple(sorted(assigned)))
+
+
+def _branch(statement):
+    """The branch an ``if`` runs when its condition holds: C's consequence, or (Fortran's
+    block ``if``, whose statements are its children) the ``if`` itself."""
+    if statement is None:
+        return None
+    return statement.child_by_field_name("consequence") or statement
 
 
 def _inside(branch, node) -> bool:
@@ -101,9 +109,10 @@ def _inside(branch, node) -> bool:
 
 def _ends_with(branch, node) -> bool:
     """``node`` is the last statement of ``branch`` (through braces)."""
-    while branch is not None and branch.type == "compound_statement":
-        inner = [c for c in branch.named_children if c.type != "comment"]
-        if not inner:
+    while branch is not None and branch.type in ("compound_statement", "if_statement"):
+        inner = [c for c in branch.named_children
+                 if c.type not in ("comment", "end_if_statement")]
+        if not inner or inner[-1] == branch:
             return False
         branch = inner[-1]
     return branch is not None and node is not None and branch.start_byte == node.start_byte
