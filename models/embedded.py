@@ -227,9 +227,19 @@ def _check_fits(loaded: LoadedModel, turns: list[dict[str, str]], max_tokens: in
     return prompt_tokens
 
 
+def _fresh_if_seeded(loaded: LoadedModel, params: dict[str, Any]) -> None:
+    """A seeded request evaluates its prompt from scratch: llama.cpp reuses the evaluated
+    prefix of the previous prompt, and a prompt evaluated in other batches gives slightly
+    different logits (measured: the same seed answered 'an' after one prompt, 'a' after
+    another), so the same seed would not give the same answer."""
+    if params.get("seed") is not None:
+        loaded.llama.reset()
+
+
 def _complete(
     loaded: LoadedModel, turns: list[dict[str, str]], params: dict[str, Any], n_ctx: int
 ) -> dict[str, Any]:
+    _fresh_if_seeded(loaded, params)
     try:
         return loaded.llama.create_chat_completion(messages=turns, **params)
     except ValueError as exc:
@@ -240,6 +250,7 @@ def _complete(
 def _stream_pieces(
     loaded: LoadedModel, turns: list[dict[str, str]], params: dict[str, Any], n_ctx: int
 ) -> Iterator[tuple[str, str | None]]:
+    _fresh_if_seeded(loaded, params)
     try:
         for chunk in loaded.llama.create_chat_completion(messages=turns, stream=True, **params):
             choice = chunk["choices"][0]
