@@ -174,3 +174,29 @@ def test_breaks_that_are_not_a_first_match_are_refused(branch):
     assert body in FLAGS
     verdict, _ = verdict_of(FLAGS.replace(body, branch), 3)
     assert not verdict.parallel
+
+
+@pytest.mark.parametrize("loop", [
+    # every iteration changes the elements of m[0]: a race the model must not miss
+    "for (size_t i = 0; i < m.size(); ++i) for (auto& x : m[0]) x += m[i][0];",
+    # through a call taking the reference
+    "for (size_t i = 0; i < m.size(); ++i) for (auto& x : m[i]) bump(x);",
+])
+def test_changes_through_an_untracked_range_element_are_refused(loop):
+    source = ("#include <vector>\nvoid bump(double& v);\n"
+              "void f(std::vector<std::vector<double>>& m) {\n  " + loop + "\n}\n")
+    verdict, _ = verdict_of(source, 0)
+    assert not verdict.parallel and "cannot trace to an element" in verdict.dependence.text
+
+
+def test_reading_an_untracked_range_reads_all_of_its_root():
+    source = ("#include <vector>\n"
+              "void f(std::vector<std::vector<double>>& m, std::vector<double>& out) {\n"
+              "  for (size_t i = 0; i < m.size(); ++i) {\n    double s = 0;\n"
+              "    for (const auto& x : m[i]) s += x;\n    out[i] = s;\n  }\n}\n")
+    verdict, model = verdict_of(source, 0)
+    assert verdict.parallel, verdict.dependence
+    assert any(a.base == "m" and a.whole for a in model.accesses)
+    writes_m = source.replace("out[i] = s;", "out[i] = s; m[i][0] = s;")
+    verdict, _ = verdict_of(writes_m, 0)  # m[i][0] written while all of m is read
+    assert not verdict.parallel

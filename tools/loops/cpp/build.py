@@ -134,6 +134,28 @@ class _BodyWalker(CallsMixin):
             self._access(header.range_of, index, (header.var,), "read", node, node,
                          conditional, loops, open_loops)
 
+    def _unread_range(self, node, conditional, loops, open_loops) -> None:
+        """A range-based inner loop over an expression the model cannot index (``m[0]``,
+        ``grid.row(i)``): its elements are reached through the element variable, which the
+        model does not track. Changing them through a reference stops the analysis; reading
+        them reads all of the range's root storage."""
+        right = node.child_by_field_name("right")
+        declarator = node.child_by_field_name("declarator")
+        names = [n for n in walk(declarator) if n.type == "identifier"] if declarator else []
+        element = text(names[-1]) if names else ""
+        reference = declarator is not None and "&" in text(declarator)
+        constant = "const" in text(node.child_by_field_name("type") or node)
+        body = node.child_by_field_name("body")
+        if reference and not constant and element and _changes(body, element):
+            self.model.obstacles.append(
+                f"line {node.start_point[0] + 1}: the loop changes {element}, a reference into "
+                f"{text(right)}, which the analysis cannot trace to an element")
+            return
+        roots = [n for n in walk(right) if n.type == "identifier"]
+        if roots:
+            self._access(text(roots[0]), (None,), ("*",), "read", node, node, conditional,
+                         loops, open_loops, whole=True)
+
     def visit_statement(self, node, conditional: bool, loops: tuple, open_loops: int = 0):
         if node is None:
             return
@@ -184,6 +206,7 @@ class _BodyWalker(CallsMixin):
             if node.type == "for_range_loop":
                 self.visit_expression(node.child_by_field_name("right"), conditional, loops,
                                       open_loops)
+                self._unread_range(node, conditional, loops, open_loops)
             else:
                 for field in ("initializer", "condition", "update"):
                     self.visit_expression(node.child_by_field_name(field), conditional, loops,
@@ -612,3 +635,20 @@ class _BodyWalker(CallsMixin):
         left, operator, right = parts
         return [Comparison(self.reader.read(left),
                            _NEGATED[operator] if negate else operator, self.reader.read(right))]
+
+
+def _changes(body, name: str) -> bool:
+    """``name`` is assigned, incremented, passed to a call or has a member called in
+    ``body`` (any of which may change what it refers to)."""
+    if name in _assigned_names(body):
+        return True
+    for node in walk(body):
+        if node.type != "identifier" or text(node) != name:
+            continue
+        parent = node.parent
+        if parent is not None and parent.type == "argument_list":
+            return True
+        if parent is not None and parent.type == "field_expression" and \
+                parent.parent is not None and parent.parent.type == "call_expression":
+            return True
+    return False
