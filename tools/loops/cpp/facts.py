@@ -9,16 +9,23 @@ from ellora.tools.loops.cpp.scope import text, walk
 from ellora.tools.loops.cxx_types import CType
 from ellora.tools.loops.expr import Poly
 
+_LOOP_TYPES = ("for_statement", "for_range_loop", "while_statement", "do_statement")
+
+
+def _outermost_loop(loop, function):
+    """The outermost loop of ``function`` around ``loop`` (``loop`` itself when none is)."""
+    outer, current = loop, loop.parent
+    while current is not None and current != function:
+        if current.type in _LOOP_TYPES:
+            outer = current
+        current = current.parent
+    return outer
+
 
 def _used_outside(loop, function, names: set[str]) -> set[str]:
     """Which of ``names`` are read after the loop, or anywhere in a loop around it (whose
     next iteration sees them)."""
-    outer, current = loop, loop.parent
-    while current is not None and current != function:
-        if current.type in ("for_statement", "for_range_loop", "while_statement",
-                            "do_statement"):
-            outer = current
-        current = current.parent
+    outer = _outermost_loop(loop, function)
     found = set()
     for node in walk(function):
         if node.type != "identifier" or text(node) not in names:
@@ -34,12 +41,8 @@ def _used_outside(loop, function, names: set[str]) -> set[str]:
 def _confined(loop, function, scope, bases) -> set[str]:
     """Local arrays and containers (not static, not references) whose name appears only in
     the loop and in its own declaration, the loop not inside another loop."""
-    current = loop.parent
-    while current is not None and current != function:
-        if current.type in ("for_statement", "for_range_loop", "while_statement",
-                            "do_statement"):
-            return set()
-        current = current.parent
+    if _outermost_loop(loop, function) is not loop:
+        return set()
     names = set()
     for name in bases:
         symbol = scope.lookup(name, loop.start_byte) if "." not in name else None

@@ -164,18 +164,11 @@ def _recurrence(text: LoopText):
     # other statements read the element: pass 1 runs the declarations before it and the
     # fold; pass 2 replays the whole body (reductions combined by the caller)
     statements = text.model.statements
-    before, after = [], []
-    for statement in statements:
-        if statement == recurrence.statement:
-            before.append(f"ellora_run = {step};")
-            after.append(own)
-            break
-        before.append(text.rewrite(statement))
-        after.append(text.rewrite(statement))
     index = statements.index(recurrence.statement)
-    after += [text.rewrite(statement) for statement in statements[index + 1:]]
-    first = "{ " + element + " " + " ".join(before) + " }"
-    second = "{ " + element + " " + " ".join(after) + " }"
+    declarations = [text.rewrite(s) for s in statements[:index]]
+    later = [text.rewrite(s) for s in statements[index + 1:]]
+    first = " ".join(["{", element, *declarations, f"ellora_run = {step};", "}"])
+    second = " ".join(["{", element, *declarations, own, *later, "}"])
     return ScanCode(kind, identity, start, first, second, combine, "", None)
 
 
@@ -183,10 +176,7 @@ def recurrence_step(text: LoopText) -> str:
     """The new element from ``ellora_run`` (the previous one), as a C++ expression; a first
     iteration with its own value is chosen by a test of the loop variable."""
     recurrence = text.verdict.recurrence
-    statement = recurrence.statement
-    previous = [a for a in text.model.accesses if a.base == recurrence.base and not a.writes
-                and statement.start_byte <= a.node.start_byte < statement.end_byte]
-    spans = {(a.node.start_byte, a.node.end_byte): "ellora_run" for a in previous}
+    spans = dict.fromkeys(recurrence.previous, "ellora_run")
     fold = text.rewrite(recurrence.fold.node, replace=spans)
     if recurrence.first is None:
         return fold

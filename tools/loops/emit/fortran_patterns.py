@@ -260,9 +260,7 @@ def _fixup(target: str, operator: str, compare: str) -> str:
 def _recurrence(text: FortranText) -> ScanParts:
     recurrence, model = text.verdict.recurrence, text.model
     base, statement = recurrence.base, recurrence.statement
-    previous = [a for a in model.accesses if a.base == base and not a.writes
-                and statement.start_byte <= a.node.start_byte < statement.end_byte]
-    spans = {(a.node.start_byte, a.node.end_byte): "ellora_run" for a in previous}
+    spans = dict.fromkeys(recurrence.previous, "ellora_run")
     step = f"ellora_run = {text.rewrite(recurrence.fold.node, replace=spans)}"
     start_text = text.bounds()[0]
     if recurrence.first is not None:  # the first iteration's own value

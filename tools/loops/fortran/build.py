@@ -109,11 +109,7 @@ def _used_outside(loop, unit, names: set[str], scope) -> set[str]:
         if symbol.where in ("parameter", "result", "global", "host") or \
                 "save" in symbol.attributes or symbol.initializer is not None:
             found.add(name)
-    outer, current = loop, loop.parent
-    while current is not None and current != unit:
-        if current.type == "do_loop":
-            outer = current
-        current = current.parent
+    outer = _outermost_loop(loop, unit)
     for node in walk(unit):
         if node.type != "identifier":
             continue
@@ -129,6 +125,16 @@ def _used_outside(loop, unit, names: set[str], scope) -> set[str]:
     return found
 
 
+def _outermost_loop(loop, unit):
+    """The outermost ``do`` of ``unit`` around ``loop`` (``loop`` itself when none is)."""
+    outer, current = loop, loop.parent
+    while current is not None and current != unit:
+        if current.type == "do_loop":
+            outer = current
+        current = current.parent
+    return outer
+
+
 # where a local array's name may appear outside the loop without being read there
 _NAMING_ONLY = ("sized_declarator", "variable_declaration", "sized_allocation",
                 "deallocate_statement")
@@ -137,11 +143,8 @@ _NAMING_ONLY = ("sized_declarator", "variable_declaration", "sized_allocation",
 def _confined(loop, unit, scope, bases) -> set[str]:
     """Local arrays (no pointer, target, save or initializer) named outside the loop only in
     their declaration, allocate and deallocate, the loop not inside another loop."""
-    current = loop.parent
-    while current is not None and current != unit:
-        if current.type == "do_loop":
-            return set()
-        current = current.parent
+    if _outermost_loop(loop, unit) != loop:
+        return set()
     names = set()
     for name in bases:
         symbol = scope.lookup(name, loop.start_byte) if "." not in name else None

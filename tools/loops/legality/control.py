@@ -77,13 +77,11 @@ def _first_match(model: LoopModel, leaving) -> Search | None:
     branch = _branch(guard.node)
     assigned = set()
     for name, events in model.scalars.items():
-        writes = [e for e in events if e.mode != "read"]
-        if not writes:
+        if all(e.mode == "read" for e in events):
             continue
-        if exit_.kind == "return" or any(
-                e.mode != "write" or not _inside(branch, e.node) for e in writes) or \
-                any(not _inside(branch, e.node) for e in events):
-            return None  # written elsewhere, or read where another iteration could see it
+        if exit_.kind == "return" or any(e.mode == "update" or not _inside(branch, e.node)
+                                         for e in events):
+            return None  # updated, or used outside the branch that runs once
         assigned.add(name)
     if exit_.kind != "return" and not _ends_with(branch, exit_.node):
         return None

@@ -57,7 +57,8 @@ def running_value(model: LoopModel, base: str, accesses: list[Access]) -> Recurr
     operator, folded, first_rule, compare = found
     return Recurrence(base, operator, folded.node, assignment.statement, first_rule, compare,
                       fold=assignment.fold, first=assignment.first,
-                      alone=len(model.top_statements) == 1)
+                      alone=len(model.top_statements) == 1,
+                      previous=tuple((r.node.start_byte, r.node.end_byte) for r in previous))
 
 
 def _assignment(model: LoopModel, writes: list[Access], var: Poly) -> _Assignment | None:

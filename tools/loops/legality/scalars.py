@@ -34,7 +34,7 @@ def classify_scalars(model: LoopModel, verdict: Verdict) -> None:
             continue
         events = sorted(written[name], key=lambda e: e.position)
         ctype = _type_of(model, name)
-        operator = reduction_operator(name, events) or _flag(name, events, ctype)
+        operator = reduction_operator(name, events) or _flag(events, ctype)
         if operator is not None and ctype.kind == "struct":
             verdict.refuse("carried_scalar", name, (
                 f"{name} is a struct whose members the loop accumulates ({name}.member "
@@ -106,7 +106,7 @@ def reduction_operator(name: str, events: list[ScalarEvent]) -> str | None:
 _TRUTH = {"true": True, ".true.": True, "false": False, ".false.": False}
 
 
-def _flag(name: str, events: list[ScalarEvent], ctype: CType) -> str | None:
+def _flag(events: list[ScalarEvent], ctype: CType) -> str | None:
     """A bool the loop only ever sets to one literal (``found = true;`` under a condition)
     and never reads: the result is that literal if any iteration set it, whatever the order,
     an ``||`` reduction (``&&`` for false)."""
@@ -116,7 +116,6 @@ def _flag(name: str, events: list[ScalarEvent], ctype: CType) -> str | None:
               else None for e in events}
     if len(values) != 1 or None in values:
         return None
-    del name
     return "||" if values.pop() else "&&"
 
 

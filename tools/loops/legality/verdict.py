@@ -126,6 +126,7 @@ class Recurrence:
     fold: Term | None = field(default=None, repr=False, compare=False)
     first: Term | None = field(default=None, repr=False, compare=False)
     alone: bool = True
+    previous: tuple[tuple[int, int], ...] = ()  # byte spans of the reads of A[i - 1]
 
     @property
     def from_identity(self) -> bool:
