@@ -185,3 +185,15 @@ def test_a_search_that_also_writes_an_array_keeps_the_loop_serial():
     loop = next(l for l in parsed.loops_in_lines(1, 200) if b"v(k) > key" in l.text)
     verdict = decide(parsed.loop_model(loop))
     assert not verdict.parallel and verdict.dependence.kind == "exit"
+
+
+def test_a_fortran_loop_that_does_not_parse_is_refused_as_such():
+    from ellora.tools.loops.fortran import FortranSource
+    from ellora.tools.loops.legality import decide
+
+    source = ("subroutine s(n, x)\n  integer :: n, i\n  real(8) :: x(n)\n  do i = 1, n\n"
+              "    x(i) = x(i) *\n  end do\nend subroutine s\n")
+    parsed = FortranSource(source)
+    [loop] = parsed.loops_in_lines(4, 4)
+    verdict = decide(parsed.loop_model(loop))
+    assert not verdict.parallel and "does not parse as Fortran" in verdict.dependence.text

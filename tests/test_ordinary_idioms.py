@@ -200,3 +200,10 @@ def test_reading_an_untracked_range_reads_all_of_its_root():
     writes_m = source.replace("out[i] = s;", "out[i] = s; m[i][0] = s;")
     verdict, _ = verdict_of(writes_m, 0)  # m[i][0] written while all of m is read
     assert not verdict.parallel
+
+
+def test_a_loop_that_does_not_parse_is_refused_with_its_line():
+    source = "void f(int n, double* x) {\n  for (int i = 0; i < n; ++i) {\n    x[i] = x[i] *;\n  }\n}\n"
+    verdict, _ = verdict_of(source, 0)
+    assert not verdict.parallel
+    assert verdict.dependence.text.startswith("line 3: the loop does not parse as C/C++")

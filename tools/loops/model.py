@@ -250,3 +250,18 @@ class LoopModel:
         if self.function.language == "fortran":
             return f"{base.replace('.', '%')}({', '.join(texts)})"
         return f"{base}[{']['.join(texts)}]"
+
+
+def parse_error(loop, language: str) -> str:
+    """The reason a loop cannot be analysed when its text does not parse (tree-sitter
+    recovers from a syntax error and would otherwise hand the rules a wrong tree), else ""."""
+    if not loop.has_error:
+        return ""
+    stack = [loop]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            return (f"line {node.start_point[0] + 1}: the loop does not parse as {language} "
+                    "(a syntax error); fix it and try again")
+        stack.extend(reversed(node.children))
+    return f"line {loop.start_point[0] + 1}: the loop does not parse as {language}"

@@ -36,6 +36,7 @@ from ellora.tools.loops.model import (
     LoopHeader,
     LoopModel,
     ScalarEvent,
+    parse_error,
 )
 from ellora.tools.loops.terms import Guard
 
@@ -69,6 +70,9 @@ def build_model(loop, context: FunctionContext) -> LoopModel:
         walker.start_range(header)
     walker.visit_statement(model.body, conditional=False, loops=())
     model.used_outside = _used_outside(loop, context.definition, set(model.scalars))
+    syntax = parse_error(loop, "C/C++")
+    if syntax:  # named before anything read from the recovered tree
+        model.obstacles.insert(0, syntax)
     model.confined = _confined(loop, context.definition, scope, model.bases)
     if header.var in model.scalars:
         model.obstacles.append(f"the loop body modifies the loop variable {header.var}")

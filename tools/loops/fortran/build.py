@@ -20,7 +20,7 @@ from ellora.tools.loops.fortran.syntax import (
 )
 from ellora.tools.loops.fortran.terms import TermReader
 from ellora.tools.loops.fortran.walker import BodyWalker
-from ellora.tools.loops.model import FunctionContext, LoopModel
+from ellora.tools.loops.model import FunctionContext, LoopModel, parse_error
 
 _KINDS = {"assignment_statement": "expression", "subroutine_call": "expression",
           "if_statement": "if", "do_loop": "loop", "select_case_statement": "if"}
@@ -79,6 +79,9 @@ def build_model(loop, context: FunctionContext) -> LoopModel:
     walker = BodyWalker(model, reader, TermReader(is_array), scope, statements)
     walker.run(headers[1:], header_info)
     model.confined = _confined(loop, context.definition, scope, model.bases)
+    syntax = parse_error(loop, "Fortran")
+    if syntax:  # named before anything read from the recovered tree
+        model.obstacles.insert(0, syntax)
     if header.var in model.scalars:
         model.obstacles.append(f"the loop body modifies the loop variable {header.var}")
         del model.scalars[header.var]
