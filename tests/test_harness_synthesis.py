@@ -232,12 +232,28 @@ void bucket(const std::vector<double>& x, std::vector<int>& counts) {
 }
 """
 
+BACK_SUBSTITUTION = """\
+#include <cstddef>
+#include <stdexcept>
+#include <vector>
+void backSubstitute(const std::vector<double>& U, const std::vector<double>& b,
+                    std::vector<double>& x, std::size_t n) {
+  if (U.size() != n * n || b.size() != n) throw std::invalid_argument("sizes");
+  for (std::size_t i = n - 1; i < n; --i) {  // ends when i wraps past zero
+    double s = b[i];
+    for (std::size_t j = i + 1; j < n; ++j) s -= U[i * n + j] * x[j];
+    x[i] = s / (U[i * n + i] == 0 ? 1.0 : U[i * n + i]);
+  }
+}
+"""
+
 SANITIZED = [
     ("examples", EXAMPLES / name) for name in
     ("saxpy.cpp", "dot.cpp", "jacobi.cpp", "spmv.cpp", "matmul.cpp", "histogram.cpp", "heat.cpp")
 ] + [(name, original) for name, original, _ in CASES] + [
     ("COO", COO), ("argmin", ARGMIN), ("digits", DIGITS), ("kth", KTH),
-    ("COO pointers", COO_POINTERS), ("clamped", CLAMPED)]
+    ("COO pointers", COO_POINTERS), ("clamped", CLAMPED),
+    ("back substitution", BACK_SUBSTITUTION)]
 
 
 @pytest.mark.parametrize("name, source", SANITIZED,

@@ -41,7 +41,7 @@ def serial_output(tmp_path, functions: str, main: str) -> str:
 @pytest.mark.parametrize("ranks", [1, 2, 3])
 def test_structs_are_gathered_as_bytes_to_every_rank(tmp_path, ranks):
     parallel = region_source(PARTICLES, 1, 9, "mpi")
-    assert "MPI_BYTE" in parallel and "is_trivially_copyable" in parallel
+    assert "MPI_BYTE" in parallel and "is_trivially_copy_constructible" in parallel
     serial = serial_output(tmp_path, PARTICLES, MAIN).split()[1]
     output = run_on_ranks(build_mpi(tmp_path, parallel + MAIN), ranks)
     lines = sorted(output.split("\n")[:-1])

@@ -49,6 +49,9 @@ class LoopHeader:
     element_reference: bool = False
     element_type: CType | None = None
     canonical_test: str | None = None  # the test rewritten for OpenMP (``i < n - 1``)
+    iterator: str | None = None  # ``it`` of ``for (auto it = v.begin(); ...)``: *it is v[var]
+    steps_in_test: bool = False  # ``for (size_t i = n; i-- > 0;)``: the test moves ``var``
+    bindings: tuple[str, ...] = ()  # ``for (auto& [k, v] : pairs)``: each names the element
     line: int = 0
     node: object = field(default=None, repr=False)
 

@@ -404,14 +404,23 @@ def _size_check(target: Target, node, found: Scan) -> None:
         return
     condition = node.child_by_field_name("condition")
     inner = [c for c in condition.named_children if c.type != "comment"] if condition else []
-    parts = comparison_parts(inner[-1]) if inner else None
-    if parts is None or parts[1] != "!=":
-        return
-    for size_side, other in ((parts[0], parts[2]), (parts[2], parts[0])):
-        owner = _size_owner(target, size_side, found)
-        if owner is not None:
-            found.exact_sizes[owner] = other
-            return
+    for term in _disjuncts(inner[-1]) if inner else []:  # a || b: each one throws
+        parts = comparison_parts(term)
+        if parts is None or parts[1] != "!=":
+            continue
+        for size_side, other in ((parts[0], parts[2]), (parts[2], parts[0])):
+            owner = _size_owner(target, size_side, found)
+            if owner is not None:
+                found.exact_sizes[owner] = other
+                break
+
+
+def _disjuncts(node) -> list:
+    node = strip(node)
+    if node is not None and node.type == "binary_expression" and text(node.child(1)) == "||":
+        return _disjuncts(node.child_by_field_name("left")) + \
+            _disjuncts(node.child_by_field_name("right"))
+    return [node] if node is not None else []
 
 
 def _size_owner(target: Target, node, found: Scan) -> str | None:

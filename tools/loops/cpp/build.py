@@ -20,11 +20,12 @@ from ellora.tools.loops.cpp.facts import (
     _type_of,
     _used_outside,
 )
-from ellora.tools.loops.cpp.header import NotCounted, read_header
+from ellora.tools.loops.cpp.header import NotCounted, element_range_header, read_header
 from ellora.tools.loops.cpp.reader import ExpressionReader, comparison_parts, normalized, strip
+from ellora.tools.loops.cpp.references import ReferencesMixin
 from ellora.tools.loops.cpp.scope import text, walk
 from ellora.tools.loops.cpp.terms import term_of
-from ellora.tools.loops.cxx_types import CType
+from ellora.tools.loops.cxx_types import CType, element_type
 from ellora.tools.loops.expr import Poly
 from ellora.tools.loops.model import (
     Access,
@@ -80,7 +81,7 @@ def build_model(loop, context: FunctionContext) -> LoopModel:
     return model
 
 
-class _BodyWalker(CallsMixin):
+class _BodyWalker(CallsMixin, ReferencesMixin):
     """One pass over the loop body; the model's lists grow as it goes."""
 
     def __init__(self, model: LoopModel, reader: ExpressionReader, scope):
@@ -90,6 +91,11 @@ class _BodyWalker(CallsMixin):
         self.aliases: dict[str, tuple[str, tuple[Poly | None, ...], tuple[str, ...]]] = {}
         self.private_objects: set[str] = set()
         self.value_copies: set[str] = set()  # by-value range elements: writes stay private
+        self.iterators: dict[str, tuple] = {}  # it -> the element *it names (base, indices, texts)
+        self.pointers: dict[str, tuple[str, Poly]] = {}  # p -> (array, offset): p[k] is a[o + k]
+        self.untraced: dict[str, str] = {}  # references/pointers to storage the model cannot name
+        self.indirect: dict[str, str] = {}  # auto locals made from outside storage (iterators?)
+        self.partial_aliases: set[str] = set()  # structured bindings: a write changes a part
         self.frames: list[tuple[Guard, object]] = []  # ifs around: (guard, branch statement)
         self.tops = model.statements
 
@@ -123,20 +129,66 @@ class _BodyWalker(CallsMixin):
                                      names=frozenset([base, *self.reader.atoms.plain_names(
                                          indices[0] if indices[0] is not None else Poly())]))
 
+    def _pointee(self, name: str):
+        """(base, indices, texts) of the element ``*name`` is, for an iterator of a loop or
+        a pointer into an array; else None."""
+        if name in self.iterators:
+            return self.iterators[name]
+        if name in self.pointers:
+            base, offset = self.pointers[name]
+            return base, (offset,), (self.model.render(offset),)
+        return None
+
     # ----- statements -------------------------------------------------------------------
     def start_range(self, header: LoopHeader) -> None:
         self._range_element(header, self.loop, False, ())
 
-    def _range_element(self, header: LoopHeader, node, conditional, loops, open_loops=0):
+    def _range_element(self, header: LoopHeader, node, conditional, loops, open_loops=0,
+                       within=None):
         """The element of a range-based loop: a reference aliases the container's element;
         a copy is read once per iteration and is then the iteration's own variable (its
-        reads still stand for the element, which the loop cannot change through it)."""
-        index = (Poly.symbol(header.var),)
-        self.aliases[header.element] = (header.range_of, index, (header.var,))
+        reads still stand for the element, which the loop cannot change through it).
+        ``within``: (base, indices, texts) of the element of a nested container the loop
+        ranges over (``m[i]``), whose elements are then ``m[i][k]``."""
+        base, outer, spelled = within or (header.range_of, (), ())
+        index = (*outer, Poly.symbol(header.var))
+        texts = (*spelled, header.var)
+        if header.iterator is not None:  # *it and it->m name the element
+            self.iterators[header.iterator] = (base, index, texts)
+            return
+        for name in header.bindings or (header.element,):  # a binding names a part of it
+            self.aliases[name] = (base, index, texts)
+            if header.bindings:
+                self.partial_aliases.add(name)
+            if not header.element_reference:
+                self.value_copies.add(name)
         if not header.element_reference:
-            self.value_copies.add(header.element)
-            self._access(header.range_of, index, (header.var,), "read", node, node,
-                         conditional, loops, open_loops)
+            self._access(base, index, texts, "read", node, node, conditional, loops,
+                         open_loops)
+
+    def _element_range(self, node, loops):
+        """(header, (base, indices, texts)) of a range-based loop over one element of a
+        nested container (``for (auto& x : m[i])``, ``for (auto& x : row)`` where ``row``
+        refers to ``m[i]``); None when the range is not such an element."""
+        right = strip(node.child_by_field_name("right"))
+        if right is None or not (right.type == "subscript_expression" or (
+                right.type == "identifier" and text(right) in self.aliases)):
+            return None
+        if text(right) in self.value_copies:  # a copy of a row: its elements are the copy's
+            return None
+        found = self._element_of(right, loops)
+        if found is None or any(index is None for index in found[1]):
+            return None
+        base, indices, texts = found
+        symbol = self.scope.lookup(base, node.start_byte)
+        owner = element_type(symbol.ctype, len(indices)) \
+            if symbol is not None and symbol.ctype is not None else None
+        if owner is None or not owner.indexable:
+            return None
+        spelled = base + "".join(f"[{t}]" for t in texts)
+        names = frozenset([base, *(n for index in indices
+                                   for n in self.reader.atoms.plain_names(index))])
+        return element_range_header(node, self.reader, spelled, owner, names), found
 
     def _unread_range(self, node, conditional, loops, open_loops) -> None:
         """A range-based inner loop over an expression the model cannot index (``m[0]``,
@@ -200,9 +252,15 @@ class _BodyWalker(CallsMixin):
                 self.visit_expression(child, conditional, loops, open_loops)
 
     def _inner_loop(self, node, conditional, loops, open_loops) -> None:
+        within = None
         try:
-            header = read_header(node, self.reader,
-                                 lambda name, at: _type_of(self.scope, name, at))
+            nested = self._element_range(node, loops) if node.type == "for_range_loop" \
+                else None
+            if nested is not None:
+                header, within = nested
+            else:
+                header = read_header(node, self.reader,
+                                     lambda name, at: _type_of(self.scope, name, at))
             if header.var in _assigned_names(node.child_by_field_name("body")):
                 raise NotCounted(f"the body assigns the loop variable {header.var}")
         except NotCounted as why:
@@ -212,7 +270,12 @@ class _BodyWalker(CallsMixin):
                                       open_loops)
                 self._unread_range(node, conditional, loops, open_loops)
             else:
-                for field in ("initializer", "condition", "update"):
+                init = node.child_by_field_name("initializer")
+                if init is not None and init.type == "declaration":  # pointers, iterators
+                    self._declaration(init, True, loops, open_loops + 1)
+                else:
+                    self.visit_expression(init, conditional, loops, open_loops + 1)
+                for field in ("condition", "update"):
                     self.visit_expression(node.child_by_field_name(field), conditional, loops,
                                           open_loops + 1)
             self.visit_statement(node.child_by_field_name("body"), True, loops, open_loops + 1)
@@ -222,19 +285,20 @@ class _BodyWalker(CallsMixin):
         self.model.inner.append(header)
         inside = (*loops, header)
         if header.range_of is not None:
-            saved = dict(self.aliases)
-            self._range_element(header, node, conditional, inside, open_loops)
+            saved = dict(self.aliases), dict(self.iterators)
+            self._range_element(header, node, conditional, inside, open_loops, within)
             self.visit_statement(node.child_by_field_name("body"), conditional, inside,
                                  open_loops)
-            self.aliases = saved
+            self.aliases, self.iterators = saved
             return
         init = node.child_by_field_name("initializer")
         if init is not None and init.type != "declaration":
             self.visit_expression(init, conditional, loops, open_loops)
         elif init is not None:
             self._declaration(init, conditional, loops, open_loops)
-        self.visit_expression(node.child_by_field_name("condition"), conditional, inside,
-                              open_loops)
+        if not header.steps_in_test:  # else the test only moves the loop's own variable
+            self.visit_expression(node.child_by_field_name("condition"), conditional, inside,
+                                  open_loops)
         self.visit_expression(node.child_by_field_name("update"), conditional, inside,
                               open_loops)
         self.visit_statement(node.child_by_field_name("body"), conditional, inside, open_loops)
@@ -292,11 +356,10 @@ class _BodyWalker(CallsMixin):
             name = _declared_name(declarator)
             if name is None:
                 continue
-            if value is not None and declarator.type == "reference_declarator":
-                target = self._element_of(strip(value), loops)
-                if target is not None:
-                    self.aliases[name] = target
-                    continue
+            type_node = node.child_by_field_name("type")
+            if self._declared_reference(name, declarator, value, conditional, loops,
+                                        open_loops, text(type_node) if type_node else ""):
+                continue
             if value is not None:
                 self.visit_expression(value, conditional, loops, open_loops)
             self.private_objects.add(name)
@@ -367,10 +430,23 @@ class _BodyWalker(CallsMixin):
             return
         if target.type == "identifier":
             name = text(target)
+            if name in self.iterators or name in self.pointers:
+                kind = "iterator" if name in self.iterators else "pointer"
+                self.model.obstacles.append(f"the loop moves the {kind} {name}")
+                return
+            if self._through_untraced(name, node):
+                return
+            if mode == "write" and value is not None and self._declared_inside(name, node) \
+                    and self._container_kind(name, node) == "pointer" and \
+                    self._refers_outside(strip(value)):  # p = &a[k] later in the body
+                self.untraced[name] = " ".join(text(value).split())
+                return
             if name in self.value_copies:
                 return
             if name in self.aliases:
                 base, indices, texts = self.aliases[name]
+                if name in self.partial_aliases and mode == "write":
+                    mode = "update"  # one part of the element: the rest keeps its value
                 self._access(base, indices, texts, mode, node, node, conditional, loops,
                              open_loops, operator, value)
                 return
@@ -389,8 +465,9 @@ class _BodyWalker(CallsMixin):
                 return
             if argument is not None and argument.type == "identifier":
                 name = text(argument)
-                if name in self.aliases:
-                    base, indices, texts = self.aliases[name]
+                pointee = self._pointee(name) if text(target.child(1)) == "->" else None
+                if name in self.aliases or pointee is not None:
+                    base, indices, texts = self.aliases.get(name) or pointee
                     self._access(base, indices, texts, "update", node, node, conditional,
                                  loops, open_loops, operator, value, member=member)
                     return
@@ -415,14 +492,29 @@ class _BodyWalker(CallsMixin):
                statement=None):
         argument = strip(argument)
         pointer, offset = None, Poly()
+        pointee = self._pointee(text(argument)) if argument is not None else None
+        if pointee is not None:  # *it, *p
+            base, indices, texts = pointee
+            self._access(base, indices, texts, mode, statement or node, statement or node,
+                         conditional, loops, open_loops, operator, value)
+            return
         if argument is not None and argument.type == "identifier":
             pointer = text(argument)
         elif argument is not None and argument.type == "binary_expression" and \
                 text(argument.child(1)) == "+":
             left = strip(argument.child_by_field_name("left"))
-            if left is not None and left.type == "identifier":
+            if left is not None and left.type == "identifier" and \
+                    text(left) not in self.iterators:  # *(it + k): not traced
                 pointer = text(left)
                 offset = self.reader.read(argument.child_by_field_name("right"))
+                if pointer in self.pointers:  # *(p + k) is a[o + k]
+                    base, start = self.pointers[pointer]
+                    self._access(base, (start + offset,), (self.model.render(start + offset),),
+                                 mode, statement or node, statement or node, conditional,
+                                 loops, open_loops, operator, value)
+                    self.visit_expression(argument.child_by_field_name("right"), conditional,
+                                          loops, open_loops)
+                    return
                 self.visit_expression(argument.child_by_field_name("right"), conditional,
                                       loops, open_loops)
         if pointer is None:
@@ -460,6 +552,12 @@ class _BodyWalker(CallsMixin):
         if base in self.aliases:  # e[k] where e refers to an element (a row of a 2D vector)
             outer, outer_indices, outer_texts = self.aliases[base]
             base, indices, texts = outer, outer_indices + indices, outer_texts + texts
+        elif base in self.pointers:  # p[k] where p points at a[o]: a[o + k]
+            array, start = self.pointers[base]
+            moved = tuple(start + i if n == 0 and i is not None else i
+                          for n, i in enumerate(indices))
+            base, indices = array, moved
+            texts = (self.model.render(moved[0]) if moved[0] is not None else "?", *texts[1:])
         self._access(base, indices, texts, mode, statement or node, statement or node,
                      conditional, loops, open_loops, operator, value, member=member)
 
@@ -479,9 +577,11 @@ class _BodyWalker(CallsMixin):
         if node is None:
             return None
         if node.type == "identifier":
-            return text(node)
+            return None if text(node) in self.iterators else text(node)  # it[k]: not traced
         if node.type == "field_expression":  # d.x[i]: the member path is the base
             argument = strip(node.child_by_field_name("argument"))
+            if argument is not None and text(argument) in self.iterators:
+                return None  # it->m[k]: an element's member array, not traced
             if argument is not None and argument.type in ("identifier", "field_expression",
                                                           "this"):
                 if text(node.child(1)) == "->" and argument.type == "identifier":
@@ -492,6 +592,8 @@ class _BodyWalker(CallsMixin):
     def _access(self, base, indices, texts, mode, node, statement, conditional, loops,
                 open_loops=0, operator="", value=None, member=None, whole=False):
         root = base.split(".")[0]
+        if mode != "read" and self._through_untraced(root, node, indirect=True):
+            return
         if root in self.private_objects or self._declared_inside(root, node):
             return  # storage of the iteration's own (a local array or container)
         self._note_base(base, node)
@@ -536,6 +638,8 @@ class _BodyWalker(CallsMixin):
         self.model.bases[name] = Base(name, ctype, where, distinct)
 
     def _scalar(self, name, mode, operator, node, value, conditional, loops, open_loops):
+        if mode != "read" and self._through_untraced(name, node):
+            return
         if name in self.private_objects or self._declared_inside(name, node):
             return
         symbol = self.scope.lookup(name, node.start_byte)
@@ -557,6 +661,15 @@ class _BodyWalker(CallsMixin):
         parent = node.parent
         if parent is not None and parent.type in ("call_expression",) and \
                 parent.child_by_field_name("function") == node:
+            return
+        if name in self.pointers:  # p read as a value (passed on): all of its array
+            self._access(self.pointers[name][0], (None,), ("*",), "read", node, node,
+                         conditional, loops, open_loops, whole=True)
+            return
+        if name in self.iterators:
+            self.model.obstacles.append(
+                f"line {node.start_point[0] + 1}: the loop uses the iterator {name} other than "
+                f"as *{name} or {name}->member (write it as an index loop)")
             return
         if name in self.aliases:
             if name in self.value_copies:
@@ -585,8 +698,10 @@ class _BodyWalker(CallsMixin):
             self._subscript(argument, "read", "", None, None, conditional, loops, open_loops,
                             member=text(node.child_by_field_name("field")))
         elif argument.type == "identifier" and text(node.child(1)) == "->":
-            self._access(text(argument), (Poly(),), ("0",), "read", node, node, conditional,
-                         loops, open_loops, member=text(node.child_by_field_name("field")))
+            base, indices, texts = self._pointee(text(argument)) or (
+                text(argument), (Poly(),), ("0",))
+            self._access(base, indices, texts, "read", node, node, conditional, loops,
+                         open_loops, member=text(node.child_by_field_name("field")))
         else:
             path = self._base_name(node, conditional, loops, open_loops)
             symbol = self.scope.lookup(path.split(".")[0], node.start_byte) if path else None
@@ -604,6 +719,9 @@ class _BodyWalker(CallsMixin):
             return None
         if value.type == "identifier" and text(value) in self.aliases:
             return self.aliases[text(value)]
+        if value.type == "pointer_expression" and text(value.child(0)) == "*" and \
+                text(strip(value.child_by_field_name("argument"))) in self.iterators:
+            return self.iterators[text(strip(value.child_by_field_name("argument")))]
         if value.type != "subscript_expression":
             return None
         indices_nodes, base_node = [], value
@@ -616,8 +734,19 @@ class _BodyWalker(CallsMixin):
             return None
         for index_node in indices_nodes:
             self.visit_expression(index_node, False, loops)
-        return (text(base_node), tuple(self.reader.read(i) for i in indices_nodes),
-                tuple(" ".join(text(i).split()) for i in indices_nodes))
+        base = text(base_node)
+        indices = tuple(self.reader.read(i) for i in indices_nodes)
+        texts = tuple(" ".join(text(i).split()) for i in indices_nodes)
+        if base in self.aliases and base not in self.value_copies:  # row[j] of row = m[i]
+            outer, outer_indices, outer_texts = self.aliases[base]
+            return outer, outer_indices + indices, outer_texts + texts
+        if base in self.pointers:  # p[k] of p = &a[o]
+            array, start = self.pointers[base]
+            moved = (start + indices[0], *indices[1:])
+            return array, moved, (self.model.render(moved[0]), *texts[1:])
+        if base in self.iterators or base in self.untraced or base in self.value_copies:
+            return None
+        return base, indices, texts
 
     def _comparisons(self, node, negate: bool) -> list[Comparison]:
         node = strip(node)

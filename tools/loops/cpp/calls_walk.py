@@ -44,6 +44,8 @@ class CallsMixin:
             effect = CallEffect("constructs", spelled)
         else:
             kind = classify_name(name)
+            if kind is None and _pure_local_lambda(self.scope, name, node):
+                kind = "pure"
             if kind is None:
                 kind = _file_function_effect(self.scope, name.split("::")[-1])
             effect = CallEffect(kind, name, written=ARGUMENT_WRITERS.get(name, ()))
@@ -70,8 +72,8 @@ class CallsMixin:
         owner_name = None
         if owner is not None and owner.type in ("identifier", "field_expression"):
             owner_name = normalized(owner).replace("->", ".")
-        private = owner_name is not None and (
-            owner_name.split(".")[0] in self.private_objects
+        private = owner_name is not None and owner_name.split(".")[0] not in self.untraced \
+            and (owner_name.split(".")[0] in self.private_objects
             or self._declared_inside(owner_name.split(".")[0], node))
         for argument in named:
             self.visit_expression(argument, conditional, loops, open_loops)
@@ -141,3 +143,20 @@ def _file_function_effect(scope, name: str) -> str:
     from ellora.tools.loops.cpp.purity import function_effect
 
     return function_effect(scope.file, name)
+
+
+def _pure_local_lambda(scope, name: str, node) -> bool:
+    """``name`` is a variable holding a lambda that captures nothing and writes only its own
+    parameters and locals (``auto f = [](double x) { return x * x; };``): calling it reads
+    its arguments only."""
+    symbol = scope.lookup(name, node.start_byte)
+    value = strip(symbol.initializer) if symbol is not None and symbol.initializer is not None \
+        else None
+    if value is None or value.type != "lambda_expression" or symbol.ctype.kind != "auto":
+        return False
+    captures = value.child_by_field_name("captures")
+    if captures is None or normalized(captures) != "[]":
+        return False
+    from ellora.tools.loops.algorithms import _pure_predicate
+
+    return _pure_predicate(value)

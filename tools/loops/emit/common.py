@@ -256,9 +256,14 @@ class LoopText:
         return edits
 
     def element_declaration(self) -> str:
-        """``auto const& v = x[ellora_v_index];`` for a range-based loop, else ""."""
+        """``auto const& v = x[ellora_v_index];`` for a range-based loop, ``auto it =
+        &x[ellora_it_index];`` for an iterator loop (``*it``, ``it->m`` read the element
+        as before), else ""."""
         if self.header.range_of is None:
             return ""
+        if self.header.iterator is not None:
+            container = self.captures.get(self.header.range_of, self.header.range_of)
+            return f"auto {self.header.iterator} = &{container}[{self.var}];"
         return self.range_element(self.node, self.header)
 
     def range_element(self, node, header) -> str:
@@ -304,8 +309,12 @@ class LoopText:
         made canonical (``i < n - 1``) and the edits applied."""
         body = self.body(edits, skip)
         if self.header.range_of is not None or self.header.canonical_test is not None:
-            if self.header.descending:
-                raise NotEmittable("a descending loop with a shifted test is not rewritten")
+            if self.header.descending and not self.header.unit_step:
+                raise NotEmittable("a strided descending loop with a shifted test is not "
+                                   "rewritten")
+            if self.header.descending and self.verdict.lastprivates:
+                raise NotEmittable("a value kept after a descending loop (lastprivate) "
+                                   "needs the loop's own order")
             return f"{self.loop_head()} {body}"
         head = self.data[self.node.start_byte:self.model.body.start_byte].decode()
         return head + body

@@ -108,8 +108,12 @@ def _gathers(text: LoopText, owned_writes=None) -> list[str]:
                 raise NotEmittable(f"{owned.base} holds structs written by columns: the MPI "
                                    "transformation gathers columns of numbers only") from None
             kind, scale = "MPI_BYTE", f"sizeof(*{pointer})"
-            lines.append(f"static_assert(std::is_trivially_copyable<std::decay_t<decltype("
-                         f"*{pointer})>>::value, \"{owned.base}'s elements are sent as bytes\");")
+            # bytes received over an element are a copy of it when copying and destroying
+            # it does nothing else (std::pair of numbers: its assignment is user-declared)
+            element_of = f"std::decay_t<decltype(*{pointer})>"
+            lines.append(f"static_assert(std::is_trivially_copy_constructible<{element_of}>::"
+                         f"value && std::is_trivially_destructible<{element_of}>::value, "
+                         f"\"{owned.base}'s elements are sent as bytes\");")
         offset = text.model.render(owned.offset) if owned.offset != Poly() else "0"
         blocks = (
             "  std::vector<int> ellora_counts(ellora_size), ellora_displs(ellora_size);",

@@ -79,6 +79,28 @@ def _only_subscripted(body, name: str) -> bool:
         stack.extend(node.children)
     return True
 
+def _bit_blocks(text: LoopText, clauses: list[str]) -> str | None:
+    """A range-based loop reading a ``std::vector<bool>`` as a parallel region in which each
+    thread walks its own block with one iterator (``x[k]`` divides and masks for every
+    element; the serial loop's iterator reads word by word); None for other loops."""
+    header, verdict = text.header, text.verdict
+    base = text.model.bases.get(header.range_of) if header.range_of else None
+    if base is None or base.ctype.kind != "bool_vector" or header.iterator is not None or \
+            verdict.lastprivates or verdict.word_blocks or not header.unit_step:
+        return None
+    region = " ".join(c for c in clauses if not c.startswith("schedule"))
+    blocks = (
+        f"const long long ellora_lo = (long long)({header.lower_text}), "
+        f"ellora_hi = (long long)({header.upper_text});\n"
+        "const long long ellora_n = ellora_hi > ellora_lo ? ellora_hi - ellora_lo : 0;\n"
+        "const long long ellora_parts = omp_get_num_threads(), "
+        "ellora_part = omp_get_thread_num();\n"
+        "const long long ellora_begin = ellora_lo + ellora_n * ellora_part / ellora_parts;\n"
+        "const long long ellora_end = ellora_lo + ellora_n * (ellora_part + 1) / ellora_parts;\n"
+        + text.block_loop("ellora_begin", "ellora_end"))
+    return f"#pragma omp parallel {region}\n{{\n{pad_lines(blocks)}}}"
+
+
 def clauses_of(verdict: Verdict, schedule: str | None = None) -> list[str]:
     clauses = [schedule or _schedule(verdict)]
     by_operator: dict[str, list[str]] = {}
@@ -139,10 +161,12 @@ def _worksharing(text: LoopText, sections: dict[str, tuple[str, str]]) -> Emissi
         from ellora.tools.loops.emit.scatter import atomic_edits
 
         edits = atomic_edits(text, "openmp")
-    loop = text.as_index_loop(edits)
-    pragma = f"#pragma omp parallel for {' '.join(clauses)}\n"
-    code = guard + (small_trips_serial(trip, pragma + loop, text.original()) if trip else
-                    pragma + loop)
+    bits = None if edits or sections else _bit_blocks(text, clauses)
+    if bits is not None:
+        parallel = bits
+    else:
+        parallel = f"#pragma omp parallel for {' '.join(clauses)}\n" + text.as_index_loop(edits)
+    code = guard + (small_trips_serial(trip, parallel, text.original()) if trip else parallel)
     if sections:  # the reduction needs a pointer or an array, not a std::array object
         pointers = "".join(
             f"auto* __restrict__ const {pointer} = &{base}[0];\n"
@@ -158,9 +182,12 @@ def _worksharing(text: LoopText, sections: dict[str, tuple[str, str]]) -> Emissi
         "OpenMP worksharing loop: " + "; ".join(verdict.facts or
                                                 ["each iteration is independent"])
         + f"; clauses: {' '.join(clauses)}"
+        + ("; each thread reads its block of the std::vector<bool> through one iterator "
+           "(word by word)" if bits is not None else "")
         + ("; below ELLORA_MIN_PARALLEL_TRIP iterations the original loop runs, without "
            "entering the OpenMP runtime" if trip else ""),
-        includes=CHECK_INCLUDES if verdict.range_checks else (),
+        includes=(CHECK_INCLUDES if verdict.range_checks else ())
+        + (("iterator", "omp.h") if bits is not None else ()),
         apart_helper=bool(verdict.range_checks),
         helpers=((APART_HELPER,) if verdict.range_checks else ())
         + ((MIN_TRIP_HELPER,) if "ELLORA_MIN_PARALLEL_TRIP" in code else ()))
