@@ -150,3 +150,14 @@ def test_copies_made_with_auto_stay_the_iterations_own():
               "    auto t = x[i];\n    t *= 2;\n    y[i] = t;\n  }\n}\n")
     verdict, _ = verdict_of(source, 0)
     assert verdict.parallel, verdict.dependence
+
+
+def test_reads_through_an_iterator_made_in_the_body_read_its_whole_container():
+    source = ("#include <vector>\nvoid f(std::vector<double>& v, std::vector<double>& out) {\n"
+              "  for (std::size_t i = 0; i + 1 < v.size(); ++i) {\n"
+              "    auto it = v.begin() + (i + 1);\n    WRITE = *it * 2;\n  }\n}\n")
+    shifted, _ = verdict_of(source.replace("WRITE", "v[i]"), 0)  # v[i] = v[i + 1] * 2
+    assert not shifted.parallel
+    elsewhere, model = verdict_of(source.replace("WRITE", "out[i]"), 0)
+    assert elsewhere.parallel, elsewhere.dependence
+    assert any(a.base == "v" and a.whole and not a.writes for a in model.accesses)

@@ -113,7 +113,7 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
     if language == "cpp":  # call-level rewrites of the C++ standard library
         sorts = sort_calls(source, first_line, last_line) if target in SORT_TARGETS else []
         working = mark_sorts(source, sorts)  # same lines and loops; the helper comes last
-        calls = algorithms.algorithm_calls(working, first_line, last_line) \
+        calls = algorithms.algorithm_calls(working, first_line, last_line, target) \
             if target in algorithms.TARGETS else []
         working = algorithms.mark_algorithms(working, calls)
     parsed = source_model(working, language)

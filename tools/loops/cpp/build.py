@@ -95,6 +95,7 @@ class _BodyWalker(CallsMixin, ReferencesMixin):
         self.pointers: dict[str, tuple[str, Poly]] = {}  # p -> (array, offset): p[k] is a[o + k]
         self.untraced: dict[str, str] = {}  # references/pointers to storage the model cannot name
         self.indirect: dict[str, str] = {}  # auto locals made from outside storage (iterators?)
+        self.reached: dict[str, tuple[str, ...]] = {}  # untraced/indirect -> outside roots
         self.partial_aliases: set[str] = set()  # structured bindings: a write changes a part
         self.frames: list[tuple[Guard, object]] = []  # ifs around: (guard, branch statement)
         self.tops = model.statements
@@ -593,6 +594,8 @@ class _BodyWalker(CallsMixin, ReferencesMixin):
                 open_loops=0, operator="", value=None, member=None, whole=False):
         root = base.split(".")[0]
         if mode != "read" and self._through_untraced(root, node, indirect=True):
+            return
+        if mode == "read" and self._read_through(root, node, conditional, loops, open_loops):
             return
         if root in self.private_objects or self._declared_inside(root, node):
             return  # storage of the iteration's own (a local array or container)

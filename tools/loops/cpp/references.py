@@ -26,7 +26,7 @@ class ReferencesMixin:
         outside the loop; False when it is an ordinary local (the caller goes on). An
         ``auto`` (or iterator) local made from outside storage may be an iterator or a
         pointer: writes through it (``*it = v``, ``it[k] = v``) are noted as untraced."""
-        for known in (self.aliases, self.pointers, self.untraced, self.indirect):
+        for known in (self.aliases, self.pointers, self.untraced, self.indirect, self.reached):
             known.pop(name, None)  # a new declaration of the name hides the one before
         self.value_copies.discard(name)
         self.partial_aliases.discard(name)
@@ -41,6 +41,7 @@ class ReferencesMixin:
             if ("auto" in type_text.split() or "iterator" in type_text) and \
                     self._refers_outside(value):
                 self.indirect[name] = " ".join(text(value).split())
+                self.reached[name] = self._outside_roots(value)
             return False
         if is_reference:
             target = self._element_of(value, loops)
@@ -54,6 +55,7 @@ class ReferencesMixin:
                 return True
         if self._refers_outside(value):
             self.untraced[name] = " ".join(text(value).split())
+            self.reached[name] = self._outside_roots(value)
         return False
 
     def _address_of(self, value, conditional, loops, open_loops):
@@ -121,6 +123,42 @@ class ReferencesMixin:
                     name not in self.private_objects:
                 return True
         return False
+
+    def _outside_roots(self, value) -> tuple[str, ...]:
+        """The storage outside the loop ``value`` names (through aliases and pointers too)."""
+        roots = []
+        for node in walk(value):
+            if node.type != "identifier":
+                continue
+            name = text(node)
+            if name in self.aliases and name not in self.value_copies:
+                roots.append(self.aliases[name][0])
+            elif name in self.pointers:
+                roots.append(self.pointers[name][0])
+            elif name in self.iterators:
+                roots.append(self.iterators[name][0])
+            elif name in self.reached:
+                roots.extend(self.reached[name])
+            else:
+                symbol = self.scope.lookup(name, node.start_byte)
+                if symbol is not None and not self._declared_inside(name, node) and \
+                        name not in self.private_objects:
+                    roots.append(name)
+        return tuple(dict.fromkeys(roots))
+
+    def _read_through(self, name: str, node, conditional, loops, open_loops) -> bool:
+        """A read through an untraced reference or an ``auto`` local made from outside
+        storage: all of what it may reach is read (True); False when it is not one."""
+        if name not in self.reached:
+            return False
+        for root in self.reached[name]:
+            symbol = self.scope.lookup(root.split(".")[0], node.start_byte)
+            if symbol is not None and symbol.ctype.kind in ("scalar", "bool", "complex"):
+                self._scalar(root, "read", "", node, None, conditional, loops, open_loops)
+            else:
+                self._access(root, (None,), ("*",), "read", node, node, conditional, loops,
+                             open_loops, whole=True)
+        return True
 
     def _through_untraced(self, name: str, node, indirect: bool = False) -> bool:
         """A write through ``name``, a reference or pointer the model cannot trace (with

@@ -280,6 +280,8 @@ def _owned_at(model: LoopModel, accesses: list[Access], values: list[Poly], var:
     forms = []
     for access, value in zip(accesses, values):
         inner = {h.var for h in access.loops}
+        if value is None:  # an access to all of the base (a whole read): nothing is owned
+            return None
         try:
             coefficient, rest = value.split(var)
         except ValueError:
