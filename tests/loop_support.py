@@ -183,3 +183,27 @@ def run_agent(services, task: str, source: Path, harness: Path, first: int, last
         "harness": str(harness),
     }
     return run_task(state, services, services.settings.state_dir / "checkpoints.sqlite")
+
+
+# ----- serial-vs-parallel check programs ---------------------------------------------------
+_INIT = {"openmp": "", "kokkos": "Kokkos::ScopeGuard guard(argc, argv);",
+         "mpi": "MPI_Init(&argc, &argv); int rank = 0; MPI_Comm_rank(MPI_COMM_WORLD, &rank);"}
+_REPORT = {"openmp": 'std::printf("%d\\n", same);', "kokkos": 'std::printf("%d\\n", same);',
+           "mpi": "MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);\n"
+                  '  if (rank == 0) std::printf("%d\\n", same);\n  MPI_Finalize();'}
+
+
+def serial_twins(source: str, names: tuple[str, ...], after: str) -> str:
+    """The functions of ``source`` after the line ``after``, each renamed ``serial_<name>``
+    (the serial reference a check program compares the port with)."""
+    body = source.split(after)[1]
+    for name in names:
+        body = body.replace(f" {name}(", f" serial_{name}(")
+    return body
+
+
+def check_program(parallel: str, serial: str, check: str, target: str) -> str:
+    """``parallel + serial + check`` with the check's INIT and REPORT lines for ``target``
+    (the MPI form agrees on ``same`` across ranks and prints it once)."""
+    return (parallel + serial + check).replace("INIT", _INIT[target]).replace(
+        "REPORT", _REPORT[target])

@@ -12,9 +12,11 @@ from loop_support import (
     build,
     build_kokkos,
     build_mpi,
+    check_program,
     region_source,
     run_on_ranks,
     run_on_threads,
+    serial_twins,
     verdict_of,
 )
 
@@ -72,10 +74,7 @@ NAMES = ("twiceFromTheEnd", "sumDown", "everyThird", "throughTheBound")
 
 
 def _serial() -> str:
-    body = DOWN.split("#include <vector>\n")[1]
-    for name in NAMES:
-        body = body.replace(f" {name}(", f" serial_{name}(")
-    return body
+    return serial_twins(DOWN, NAMES, "#include <vector>\n")
 
 
 def test_an_unsigned_loop_counting_down_below_its_bound_ends_at_zero():
@@ -97,8 +96,7 @@ def test_a_loop_stepping_down_starts_its_ascending_form_at_its_lowest_element():
 def test_descending_loops_equal_the_serial_code_on_threads(tmp_path):
     parallel = region_source(DOWN, 1, 20, "openmp")
     assert parallel.count("#pragma omp parallel for") == 4, parallel
-    program = (parallel + _serial() + CHECK).replace("INIT", "").replace(
-        "REPORT", 'std::printf("%d\\n", same);')
+    program = check_program(parallel, _serial(), CHECK, "openmp")
     binary = build(tmp_path, program)
     for threads in (1, 2, 3, 5):
         assert run_on_threads(binary, threads).strip() == "1", f"{threads} threads"
@@ -107,9 +105,7 @@ def test_descending_loops_equal_the_serial_code_on_threads(tmp_path):
 def test_descending_loops_equal_the_serial_code_under_kokkos(tmp_path):
     parallel = region_source(DOWN, 1, 20, "kokkos")
     assert parallel.count("Kokkos::parallel_") == 4, parallel
-    program = (parallel + _serial() + CHECK).replace(
-        "INIT", "Kokkos::ScopeGuard guard(argc, argv);").replace(
-        "REPORT", 'std::printf("%d\\n", same);')
+    program = check_program(parallel, _serial(), CHECK, "kokkos")
     binary = build_kokkos(tmp_path, program)
     for threads in (1, 3):
         assert run_on_threads(binary, threads).split()[-1] == "1", f"{threads} threads"
@@ -117,11 +113,7 @@ def test_descending_loops_equal_the_serial_code_under_kokkos(tmp_path):
 
 def test_descending_unit_loops_equal_the_serial_code_on_ranks(tmp_path):
     parallel = region_source(DOWN, 1, 20, "mpi")
-    program = (parallel + _serial() + CHECK).replace(
-        "INIT", "MPI_Init(&argc, &argv); int rank = 0; MPI_Comm_rank(MPI_COMM_WORLD, &rank);"
-    ).replace("REPORT", "MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_LAND, "
-                        'MPI_COMM_WORLD);\n  if (rank == 0) std::printf("%d\\n", same);\n'
-                        "  MPI_Finalize();")
+    program = check_program(parallel, _serial(), CHECK, "mpi")
     binary = build_mpi(tmp_path, program)
     for ranks in (1, 2, 3):
         assert run_on_ranks(binary, ranks).split() == ["1"], f"{ranks} ranks"

@@ -11,9 +11,11 @@ from loop_support import (
     build,
     build_kokkos,
     build_mpi,
+    check_program,
     region_source,
     run_on_ranks,
     run_on_threads,
+    serial_twins,
     verdict_of,
 )
 
@@ -78,10 +80,7 @@ NAMES = ("advance", "sumSquares", "clip", "countAbove")
 
 
 def _serial() -> str:
-    body = ITERATORS.split("struct Particle { double x, v; };\n")[1]
-    for name in NAMES:
-        body = body.replace(f" {name}(", f" serial_{name}(")
-    return body
+    return serial_twins(ITERATORS, NAMES, "struct Particle { double x, v; };\n")
 
 
 def test_an_iterator_loop_is_the_loop_over_the_containers_elements():
@@ -100,8 +99,7 @@ def test_an_iterator_loop_is_the_loop_over_the_containers_elements():
 def test_iterator_loops_equal_the_serial_code_on_threads(tmp_path):
     parallel = region_source(ITERATORS, 1, 40, "openmp")
     assert parallel.count("#pragma omp parallel for") == 4, parallel
-    program = (parallel + _serial() + CHECK).replace("INIT", "").replace(
-        "REPORT", 'std::printf("%d\\n", same);')
+    program = check_program(parallel, _serial(), CHECK, "openmp")
     binary = build(tmp_path, program)
     for threads in (1, 2, 3):
         assert run_on_threads(binary, threads).strip() == "1", f"{threads} threads"
@@ -109,20 +107,14 @@ def test_iterator_loops_equal_the_serial_code_on_threads(tmp_path):
 
 def test_iterator_loops_equal_the_serial_code_under_kokkos(tmp_path):
     parallel = region_source(ITERATORS, 1, 40, "kokkos")
-    program = (parallel + _serial() + CHECK).replace(
-        "INIT", "Kokkos::ScopeGuard guard(argc, argv);").replace(
-        "REPORT", 'std::printf("%d\\n", same);')
+    program = check_program(parallel, _serial(), CHECK, "kokkos")
     binary = build_kokkos(tmp_path, program)
     assert run_on_threads(binary, 2).split()[-1] == "1"
 
 
 def test_iterator_loops_equal_the_serial_code_on_ranks(tmp_path):
     parallel = region_source(ITERATORS, 1, 40, "mpi")
-    program = (parallel + _serial() + CHECK).replace(
-        "INIT", "MPI_Init(&argc, &argv); int rank = 0; MPI_Comm_rank(MPI_COMM_WORLD, &rank);"
-    ).replace("REPORT", "MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_LAND, "
-                        'MPI_COMM_WORLD);\n  if (rank == 0) std::printf("%d\\n", same);\n'
-                        "  MPI_Finalize();")
+    program = check_program(parallel, _serial(), CHECK, "mpi")
     binary = build_mpi(tmp_path, program)
     for ranks in (1, 2, 3):
         assert run_on_ranks(binary, ranks).split() == ["1"], f"{ranks} ranks"

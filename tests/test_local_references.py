@@ -8,7 +8,16 @@ and equal to the serial functions (MPI gathers what the pointers wrote)."""
 from __future__ import annotations
 
 import pytest
-from loop_support import build, build_mpi, region_source, run_on_ranks, run_on_threads, verdict_of
+from loop_support import (
+    build,
+    build_mpi,
+    check_program,
+    region_source,
+    run_on_ranks,
+    run_on_threads,
+    serial_twins,
+    verdict_of,
+)
 
 POINTERS = """\
 #include <cstddef>
@@ -59,10 +68,7 @@ NAMES = ("scaleRowsFlat", "axpyPtr", "reverseRows")
 
 
 def _serial() -> str:
-    body = POINTERS.split("#include <vector>\n")[1]
-    for name in NAMES:
-        body = body.replace(f" {name}(", f" serial_{name}(")
-    return body
+    return serial_twins(POINTERS, NAMES, "#include <vector>\n")
 
 
 def test_a_pointer_into_an_array_names_the_arrays_elements():
@@ -75,8 +81,7 @@ def test_a_pointer_into_an_array_names_the_arrays_elements():
 
 def test_pointer_loops_equal_the_serial_code_on_threads(tmp_path):
     parallel = region_source(POINTERS, 1, 30, "openmp")
-    program = (parallel + _serial() + CHECK).replace("INIT", "").replace(
-        "REPORT", 'std::printf("%d\\n", same);')
+    program = check_program(parallel, _serial(), CHECK, "openmp")
     binary = build(tmp_path, program)
     for threads in (1, 2, 3):
         assert run_on_threads(binary, threads).strip() == "1", f"{threads} threads"
@@ -84,11 +89,7 @@ def test_pointer_loops_equal_the_serial_code_on_threads(tmp_path):
 
 def test_pointer_loops_equal_the_serial_code_on_ranks(tmp_path):
     parallel = region_source(POINTERS, 1, 30, "mpi")
-    program = (parallel + _serial() + CHECK).replace(
-        "INIT", "MPI_Init(&argc, &argv); int rank = 0; MPI_Comm_rank(MPI_COMM_WORLD, &rank);"
-    ).replace("REPORT", "MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_LAND, "
-                        'MPI_COMM_WORLD);\n  if (rank == 0) std::printf("%d\\n", same);\n'
-                        "  MPI_Finalize();")
+    program = check_program(parallel, _serial(), CHECK, "mpi")
     binary = build_mpi(tmp_path, program)
     for ranks in (1, 2, 3):
         assert run_on_ranks(binary, ranks).split() == ["1"], f"{ranks} ranks"

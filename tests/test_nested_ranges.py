@@ -11,9 +11,11 @@ from loop_support import (
     build,
     build_kokkos,
     build_mpi,
+    check_program,
     region_source,
     run_on_ranks,
     run_on_threads,
+    serial_twins,
     verdict_of,
 )
 
@@ -84,10 +86,7 @@ NAMES = ("scaleRows", "rowSums", "total", "clampRows")
 
 
 def _serial() -> str:
-    body = ROWS.split("#include <vector>\n")[1]
-    for name in NAMES:
-        body = body.replace(f" {name}(", f" serial_{name}(")
-    return body
+    return serial_twins(ROWS, NAMES, "#include <vector>\n")
 
 
 def test_the_element_of_a_row_is_an_element_of_the_nested_container():
@@ -103,8 +102,7 @@ def test_the_element_of_a_row_is_an_element_of_the_nested_container():
 def test_nested_ranges_equal_the_serial_code_on_threads(tmp_path):
     parallel = region_source(ROWS, 1, 40, "openmp")
     assert parallel.count("#pragma omp parallel for") == 4, parallel
-    program = (parallel + _serial() + CHECK).replace("INIT", "").replace(
-        "REPORT", 'std::printf("%d\\n", same);')
+    program = check_program(parallel, _serial(), CHECK, "openmp")
     binary = build(tmp_path, program)
     for threads in (1, 2, 3):
         assert run_on_threads(binary, threads).strip() == "1", f"{threads} threads"
@@ -112,20 +110,14 @@ def test_nested_ranges_equal_the_serial_code_on_threads(tmp_path):
 
 def test_nested_ranges_equal_the_serial_code_under_kokkos(tmp_path):
     parallel = region_source(ROWS, 1, 40, "kokkos")
-    program = (parallel + _serial() + CHECK).replace(
-        "INIT", "Kokkos::ScopeGuard guard(argc, argv);").replace(
-        "REPORT", 'std::printf("%d\\n", same);')
+    program = check_program(parallel, _serial(), CHECK, "kokkos")
     binary = build_kokkos(tmp_path, program)
     assert run_on_threads(binary, 2).split()[-1] == "1"
 
 
 def test_nested_ranges_equal_the_serial_code_on_ranks(tmp_path):
     parallel = region_source(ROWS, 1, 40, "mpi")
-    program = (parallel + _serial() + CHECK).replace(
-        "INIT", "MPI_Init(&argc, &argv); int rank = 0; MPI_Comm_rank(MPI_COMM_WORLD, &rank);"
-    ).replace("REPORT", "MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_LAND, "
-                        'MPI_COMM_WORLD);\n  if (rank == 0) std::printf("%d\\n", same);\n'
-                        "  MPI_Finalize();")
+    program = check_program(parallel, _serial(), CHECK, "mpi")
     binary = build_mpi(tmp_path, program)
     for ranks in (1, 2, 3):
         assert run_on_ranks(binary, ranks).split() == ["1"], f"{ranks} ranks"
@@ -169,10 +161,7 @@ int main(int argc, char** argv) {
 
 
 def _pairs_serial() -> str:
-    body = PAIRS.split("#include <vector>\n")[1]
-    for name in ("addSecond", "dotPairs", "setFirst"):
-        body = body.replace(f" {name}(", f" serial_{name}(")
-    return body
+    return serial_twins(PAIRS, ("addSecond", "dotPairs", "setFirst"), "#include <vector>\n")
 
 
 def test_structured_bindings_name_the_element():
@@ -188,17 +177,12 @@ def test_structured_bindings_name_the_element():
 @pytest.mark.parametrize("target", ["openmp", "mpi"])
 def test_structured_bindings_equal_the_serial_code(tmp_path, target):
     parallel = region_source(PAIRS, 1, 20, target)
-    program = parallel + _pairs_serial() + PAIRS_CHECK
+    program = check_program(parallel, _pairs_serial(), PAIRS_CHECK, target)
     if target == "openmp":
-        binary = build(tmp_path, program.replace("INIT", "").replace(
-            "REPORT", 'std::printf("%d\\n", same);'))
+        binary = build(tmp_path, program)
         for threads in (1, 3):
             assert run_on_threads(binary, threads).strip() == "1", f"{threads} threads"
         return
-    binary = build_mpi(tmp_path, program.replace(
-        "INIT", "MPI_Init(&argc, &argv); int rank = 0; MPI_Comm_rank(MPI_COMM_WORLD, &rank);"
-    ).replace("REPORT", "MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_LAND, "
-                        'MPI_COMM_WORLD);\n  if (rank == 0) std::printf("%d\\n", same);\n'
-                        "  MPI_Finalize();"))
+    binary = build_mpi(tmp_path, program)
     for ranks in (1, 2, 3):
         assert run_on_ranks(binary, ranks).split() == ["1"], f"{ranks} ranks"

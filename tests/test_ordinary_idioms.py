@@ -12,9 +12,11 @@ from loop_support import (
     build,
     build_kokkos,
     build_mpi,
+    check_program,
     region_source,
     run_on_ranks,
     run_on_threads,
+    serial_twins,
     verdict_of,
 )
 
@@ -89,10 +91,7 @@ NAMES = ("hasValue", "allPositive", "firstAt", "firstAbove", "running")
 
 
 def _serial() -> str:
-    body = FLAGS.split("#include <vector>\n")[1]
-    for name in NAMES:
-        body = body.replace(f" {name}(", f" serial_{name}(")
-    return body
+    return serial_twins(FLAGS, NAMES, "#include <vector>\n")
 
 
 def test_flags_are_reductions_and_braceless_bodies_are_statements():
@@ -121,8 +120,7 @@ def test_flags_whose_value_depends_on_the_order_are_refused(old, new):
 def test_flags_and_braceless_loops_equal_the_serial_code_on_threads(tmp_path):
     parallel = region_source(FLAGS, 1, 40, "openmp")
     assert "reduction(||:found)" in parallel and "reduction(&&:ok)" in parallel
-    program = (parallel + _serial() + CHECK).replace("INIT", "").replace(
-        "REPORT", 'std::printf("%d\\n", same);')
+    program = check_program(parallel, _serial(), CHECK, "openmp")
     binary = build(tmp_path, program)
     for threads in (1, 2, 3):
         assert run_on_threads(binary, threads).strip() == "1", f"{threads} threads"
@@ -131,11 +129,7 @@ def test_flags_and_braceless_loops_equal_the_serial_code_on_threads(tmp_path):
 def test_flags_and_braceless_loops_equal_the_serial_code_on_ranks(tmp_path):
     parallel = region_source(FLAGS, 1, 40, "mpi")
     assert "found = ellora_value != 0" in parallel and "ok = ellora_value != 0" in parallel
-    program = (parallel + _serial() + CHECK).replace(
-        "INIT", "MPI_Init(&argc, &argv); int rank = 0; MPI_Comm_rank(MPI_COMM_WORLD, &rank);"
-    ).replace("REPORT", "MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_LAND, "
-                        'MPI_COMM_WORLD);\n  if (rank == 0) std::printf("%d\\n", same);\n'
-                        "  MPI_Finalize();")
+    program = check_program(parallel, _serial(), CHECK, "mpi")
     binary = build_mpi(tmp_path, program)
     for ranks in (1, 2, 3):
         assert run_on_ranks(binary, ranks).split() == ["1"], f"{ranks} ranks"
@@ -143,9 +137,7 @@ def test_flags_and_braceless_loops_equal_the_serial_code_on_ranks(tmp_path):
 
 def test_flag_reductions_run_under_kokkos(tmp_path):
     parallel = region_source(FLAGS, 1, 40, "kokkos")
-    program = (parallel + _serial() + CHECK).replace(
-        "INIT", "Kokkos::ScopeGuard guard(argc, argv);").replace(
-        "REPORT", 'std::printf("%d\\n", same);')
+    program = check_program(parallel, _serial(), CHECK, "kokkos")
     binary = build_kokkos(tmp_path, program)
     assert run_on_threads(binary, 2).split()[-1] == "1"
 

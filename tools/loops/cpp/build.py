@@ -140,6 +140,13 @@ class _BodyWalker(CallsMixin, ReferencesMixin):
             return base, (offset,), (self.model.render(offset),)
         return None
 
+    def _pointed(self, pointer: str, indices: tuple, texts: tuple):
+        """``p[k]...`` as the element of the array ``p`` points into: ``a[o + k]...``."""
+        array, start = self.pointers[pointer]
+        first = start + indices[0] if indices[0] is not None else None
+        return (array, (first, *indices[1:]),
+                (self.model.render(first) if first is not None else "?", *texts[1:]))
+
     # ----- statements -------------------------------------------------------------------
     def start_range(self, header: LoopHeader) -> None:
         self._range_element(header, self.loop, False, ())
@@ -554,11 +561,7 @@ class _BodyWalker(CallsMixin, ReferencesMixin):
             outer, outer_indices, outer_texts = self.aliases[base]
             base, indices, texts = outer, outer_indices + indices, outer_texts + texts
         elif base in self.pointers:  # p[k] where p points at a[o]: a[o + k]
-            array, start = self.pointers[base]
-            moved = tuple(start + i if n == 0 and i is not None else i
-                          for n, i in enumerate(indices))
-            base, indices = array, moved
-            texts = (self.model.render(moved[0]) if moved[0] is not None else "?", *texts[1:])
+            base, indices, texts = self._pointed(base, indices, texts)
         self._access(base, indices, texts, mode, statement or node, statement or node,
                      conditional, loops, open_loops, operator, value, member=member)
 
@@ -744,9 +747,7 @@ class _BodyWalker(CallsMixin, ReferencesMixin):
             outer, outer_indices, outer_texts = self.aliases[base]
             return outer, outer_indices + indices, outer_texts + texts
         if base in self.pointers:  # p[k] of p = &a[o]
-            array, start = self.pointers[base]
-            moved = (start + indices[0], *indices[1:])
-            return array, moved, (self.model.render(moved[0]), *texts[1:])
+            return self._pointed(base, indices, texts)
         if base in self.iterators or base in self.untraced or base in self.value_copies:
             return None
         return base, indices, texts
