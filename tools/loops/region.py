@@ -120,6 +120,9 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
     plan = RegionPlan(target)
     emissions: list[Emission] = []
     explanations: list[str] = []
+    # per emission: its line, its function, whether it is outside every loop, and how to
+    # make it again with its MPI results on rank 0 only
+    placements: dict[int, tuple[int, object, bool, object]] = {}
 
     def choose(loop, around: tuple = ()) -> None:
         """``around``: the models of the refused loops (inside the region) around it."""
@@ -151,7 +154,7 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
                 decision.conditional_stores = verdict.pattern == "map" and bool(
                     LoopText(verdict).if_conversions())
             try:
-                emission = emit(verdict, target, if_convert, mpi_root)
+                emission = emit(verdict, target, if_convert, False)
             except NotEmittable as why:
                 decision.why = str(why)
                 plan.serial.append(decision)
@@ -159,17 +162,33 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
                     choose(inner, (*around, (loop, model)))
                 return
             emissions.append(emission)
+            placements[id(emission)] = (line, _function_of(model), not around, lambda v=verdict: emit(
+                v, target, if_convert, True))
             plan.transformed.append(decision)
-            explanations.append(f"line {line}: {emission.explanation}")
             return
         decision.why = str(verdict.dependence)
         plan.serial.append(decision)
+        if target == "mpi" and language == "cpp" and verdict.dependence.kind != "alias":
+            stepped = _distributed_steps(parsed, model, verdict, around, False)
+            if stepped is not None:
+                inner_decision, emission = stepped
+                emissions.append(emission)
+                placements[id(emission)] = (
+                    line, _function_of(model), not around,
+                    lambda m=model, v=verdict, a=around: _distributed_steps(parsed, m, v, a,
+                                                                            True)[1])
+                plan.transformed.append(inner_decision)
+                return
         if verdict.dependence.kind != "alias":  # inner loops of an aliasing nest rarely pay
             for inner in model.direct_inner_loops:
                 choose(inner, (*around, (loop, model)))
 
     for loop in parsed.loops_in_lines(first_line, last_line):
         choose(loop)
+    if mpi_root and target == "mpi" and emissions:
+        _results_on_root(emissions, placements, [c.line for c in (*sorts, *calls)])
+    for emission in sorted(emissions, key=lambda e: e.start):
+        explanations.append(f"line {placements[id(emission)][0]}: {emission.explanation}")
     if language == "cpp" and target in SORT_TARGETS:
         from ellora.tools.sort_transforms import refused_sorts
 
@@ -198,6 +217,61 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
         plan.source = rewritten
         plan.explanation = "\n".join(explanations)
     return plan
+
+
+def _function_of(model) -> tuple[int, int]:
+    definition = model.function.definition
+    """The lines of the function around the loop (first, last)."""
+    if definition is None:
+        return (0, 1 << 30)
+    return (definition.start_point[0] + 1, definition.end_point[0] + 1)
+
+
+def _results_on_root(emissions: list[Emission], placements: dict, call_lines: list[int]) -> None:
+    """Results on rank 0 only where nothing distributed comes after them: in each function,
+    only its last transformed loop, outside every loop, with no parallel library call
+    after it. Every other loop's results are read again by the ranks (a later loop, the
+    next step of a serial loop around it), so they are gathered to all of them."""
+    last_of: dict = {}
+    for emission in emissions:
+        function = placements[id(emission)][1]
+        if function not in last_of or emission.start > last_of[function].start:
+            last_of[function] = emission
+    for function, last in last_of.items():
+        line, _, outside, remake = placements[id(last)]
+        if not outside or any(line < call_line <= function[1] for call_line in call_lines):
+            continue
+        try:
+            again = remake()
+        except NotEmittable:
+            continue
+        placements[id(again)] = placements.pop(id(last))
+        emissions[emissions.index(last)] = again
+
+
+def _distributed_steps(parsed, outer_model, outer_verdict, around: tuple, mpi_root: bool):
+    """(decision, emission) for a serial loop whose body is one parallel loop, distributed
+    under MPI by the rows the inner loop writes (:mod:`ellora.tools.loops.emit.mpi_steps`),
+    or None (the inner loop is then planned on its own, with a gather after every step)."""
+    from ellora.tools.loops.emit.mpi_steps import emit_mpi_steps
+
+    if outer_model.top_statements != ["loop"] or len(outer_model.direct_inner_loops) != 1:
+        return None
+    node = outer_model.direct_inner_loops[0]
+    try:
+        inner = decide(parsed.loop_model(node))
+    except NotCounted:
+        return None
+    if not inner.parallel or _too_little_work(
+            parsed, inner.loop, (*around, (outer_model.node, outer_model))):
+        return None
+    try:
+        emission = emit_mpi_steps(outer_verdict, inner, mpi_root)
+    except NotEmittable:
+        return None
+    decision = LoopDecision(inner.loop.line, inner.loop.end_line, True, inner.pattern,
+                            facts=list(inner.facts), triangular=inner.triangular)
+    return decision, emission
 
 
 def _too_little_work(parsed, model, around: tuple) -> str:
