@@ -16,6 +16,7 @@ from ellora.tools.loops.cpp import CppSource
 from ellora.tools.loops.cpp.header import NotCounted
 from ellora.tools.loops.emit import Emission, NotEmittable, apply_emissions, emit
 from ellora.tools.loops.legality import decide
+from ellora.tools.loops.placement import Placement, function_lines, produced_by, results_on_root
 
 
 @dataclass
@@ -120,9 +121,7 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
     plan = RegionPlan(target)
     emissions: list[Emission] = []
     explanations: list[str] = []
-    # per emission: its line, its function, whether it is outside every loop, and how to
-    # make it again with its MPI results on rank 0 only
-    placements: dict[int, tuple[int, object, bool, object]] = {}
+    placements: dict[int, Placement] = {}  # per emission (by id): where its results go
 
     def choose(loop, around: tuple = ()) -> None:
         """``around``: the models of the refused loops (inside the region) around it."""
@@ -162,8 +161,10 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
                     choose(inner, (*around, (loop, model)))
                 return
             emissions.append(emission)
-            placements[id(emission)] = (line, _function_of(model), not around, lambda v=verdict: emit(
-                v, target, if_convert, True))
+            placements[id(emission)] = Placement(
+                line, function_lines(model), model.function.name, not around, produced_by(model),
+                lambda v=verdict: emit(v, target, if_convert, True),
+                root_only_updates={s.base for s in verdict.scatters})
             plan.transformed.append(decision)
             return
         decision.why = str(verdict.dependence)
@@ -173,8 +174,8 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
             if stepped is not None:
                 inner_decision, emission = stepped
                 emissions.append(emission)
-                placements[id(emission)] = (
-                    line, _function_of(model), not around,
+                placements[id(emission)] = Placement(
+                    line, function_lines(model), model.function.name, not around, produced_by(model),
                     lambda m=model, v=verdict, a=around: _distributed_steps(parsed, m, v, a,
                                                                             True)[1])
                 plan.transformed.append(inner_decision)
@@ -185,10 +186,11 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
 
     for loop in parsed.loops_in_lines(first_line, last_line):
         choose(loop)
-    if mpi_root and target == "mpi" and emissions:
-        _results_on_root(emissions, placements, [c.line for c in (*sorts, *calls)])
+    if mpi_root and target == "mpi" and language == "cpp" and emissions:
+        results_on_root(parsed.tree, emissions, placements,
+                        [c.line for c in (*sorts, *calls)])
     for emission in sorted(emissions, key=lambda e: e.start):
-        explanations.append(f"line {placements[id(emission)][0]}: {emission.explanation}")
+        explanations.append(f"line {placements[id(emission)].line}: {emission.explanation}")
     if language == "cpp" and target in SORT_TARGETS:
         from ellora.tools.sort_transforms import refused_sorts
 
@@ -217,36 +219,6 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
         plan.source = rewritten
         plan.explanation = "\n".join(explanations)
     return plan
-
-
-def _function_of(model) -> tuple[int, int]:
-    definition = model.function.definition
-    """The lines of the function around the loop (first, last)."""
-    if definition is None:
-        return (0, 1 << 30)
-    return (definition.start_point[0] + 1, definition.end_point[0] + 1)
-
-
-def _results_on_root(emissions: list[Emission], placements: dict, call_lines: list[int]) -> None:
-    """Results on rank 0 only where nothing distributed comes after them: in each function,
-    only its last transformed loop, outside every loop, with no parallel library call
-    after it. Every other loop's results are read again by the ranks (a later loop, the
-    next step of a serial loop around it), so they are gathered to all of them."""
-    last_of: dict = {}
-    for emission in emissions:
-        function = placements[id(emission)][1]
-        if function not in last_of or emission.start > last_of[function].start:
-            last_of[function] = emission
-    for function, last in last_of.items():
-        line, _, outside, remake = placements[id(last)]
-        if not outside or any(line < call_line <= function[1] for call_line in call_lines):
-            continue
-        try:
-            again = remake()
-        except NotEmittable:
-            continue
-        placements[id(again)] = placements.pop(id(last))
-        emissions[emissions.index(last)] = again
 
 
 def _distributed_steps(parsed, outer_model, outer_verdict, around: tuple, mpi_root: bool):
