@@ -96,6 +96,7 @@ class Access:
     guard: Guard | None = None  # the if right around the statement
     top_index: int = -1  # which statement of the loop body holds it
     standalone: bool = False  # the update is a whole statement (``a[k] += v;``)
+    checked: bool = False  # through ``c.at(k)``: throws std::out_of_range past the end
 
     @property
     def writes(self) -> bool:

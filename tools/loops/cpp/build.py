@@ -491,6 +491,9 @@ class _BodyWalker(CallsMixin, ReferencesMixin):
             self._deref(target, target.child_by_field_name("argument"), mode, operator,
                         value, conditional, loops, open_loops, node)
             return
+        if self._checked_element(target, mode, operator, node, value, conditional, loops,
+                                 open_loops):
+            return
         self.model.obstacles.append(
             f"the loop writes {' '.join(text(target).split())}, which the analysis cannot "
             "trace to a variable or an element")
@@ -594,7 +597,8 @@ class _BodyWalker(CallsMixin, ReferencesMixin):
         return None
 
     def _access(self, base, indices, texts, mode, node, statement, conditional, loops,
-                open_loops=0, operator="", value=None, member=None, whole=False):
+                open_loops=0, operator="", value=None, member=None, whole=False,
+                checked=False):
         root = base.split(".")[0]
         if mode != "read" and self._through_untraced(root, node, indirect=True):
             return
@@ -612,7 +616,7 @@ class _BodyWalker(CallsMixin, ReferencesMixin):
             term=term_of(value) if value is not None else None,
             guard=self.guard_of(statement), top_index=self.top_index(node),
             standalone=statement is not None and statement.type == "expression_statement"
-            and node is not None and node.parent == statement))
+            and node is not None and node.parent == statement, checked=checked))
 
     def _declared_inside(self, name, node) -> bool:
         symbol = self.scope.lookup(name, node.start_byte if node is not None else

@@ -83,7 +83,8 @@ class CallsMixin:
         if member in ("at",) and owner_name and named:
             self._access(owner_name, (self.reader.read(named[0]),),
                          (" ".join(text(named[0]).split()),), "read", node, node,
-                         conditional, loops, open_loops)
+                         conditional, loops, open_loops,
+                         checked=self._sequence(owner_name, node))
             effect = CallEffect("const_member", member, (owner_name,))
         elif member in CONST_MEMBERS:
             effect = CallEffect("const_member", member, (owner_name or "?",))
@@ -92,6 +93,38 @@ class CallsMixin:
         else:
             effect = CallEffect("unknown", f"{owner_name or '?'}.{member}", (owner_name or "?",))
         self.model.calls.append(CallSite(effect, node, line, private_object=private))
+
+    def _sequence(self, owner: str, node) -> bool:
+        """Whether ``owner.at(k)`` is element k of a sequence container (a std::vector,
+        std::array, std::string, std::deque), which throws past its end."""
+        symbol = self.scope.lookup(owner.split(".")[0], node.start_byte)
+        ctype = symbol.ctype if symbol is not None and "." not in owner else None
+        if ctype is None:
+            return False
+        return ctype.kind in ("vector", "std_array", "string", "bool_vector") or (
+            ctype.kind == "container" and "deque" in ctype.name)
+
+    def _checked_element(self, target, mode, operator, node, value, conditional, loops,
+                         open_loops) -> bool:
+        """``c.at(k) = v`` (``+=``, ``++``) on a sequence container: element k written,
+        checked against the end (the legality result keeps that check)."""
+        if target.type != "call_expression":
+            return False
+        function = target.child_by_field_name("function")
+        arguments = target.child_by_field_name("arguments")
+        if function is None or function.type != "field_expression" or arguments is None or \
+                text(function.child_by_field_name("field")) != "at":
+            return False
+        owner = strip(function.child_by_field_name("argument"))
+        named = [a for a in arguments.named_children if a.type != "comment"]
+        if owner is None or owner.type != "identifier" or len(named) != 1 or \
+                not self._sequence(text(owner), node):
+            return False
+        self.visit_expression(named[0], conditional, loops, open_loops)
+        self._access(text(owner), (self.reader.read(named[0]),),
+                     (" ".join(text(named[0]).split()),), mode, node, node, conditional,
+                     loops, open_loops, operator, value, checked=True)
+        return True
 
     def _range_reads(self, arguments, conditional, loops, open_loops) -> list[str]:
         """The containers whose ranges an algorithm reads (``v.begin()``, ``std::end(v)``,

@@ -63,6 +63,8 @@ def apply_emissions(source: str, emissions: list[Emission], target: str) -> str:
                 APART_HELPER not in helpers:
             helpers.append(APART_HELPER)
             includes += [i for i in CHECK_INCLUDES if i not in includes]
+        if "typedef long long ellora_ll;" in emission.code:  # a run-time range test
+            includes += [i for i in CHECK_INCLUDES if i not in includes]
     if target == "openmp" and any("omp_get" in e.code for e in emissions):
         includes.append("omp.h")
     for header in includes:

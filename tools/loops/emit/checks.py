@@ -55,6 +55,12 @@ def guard_declaration(text: LoopText) -> str:
         low = _extreme("min", check.lows, text.model)
         high = _extreme("max", check.highs, text.model)
         tests.append(f"({low} >= 0 && {high} <= (ellora_ll)({_cxx(text.model, check.step)}) - 1)")
+    for check in verdict.extent_checks:
+        names.append(f"{check.base}.at()")
+        if check.base not in ranges:
+            ranges[check.base] = _touched(text, check.base, f"ellora_r{len(ranges)}", lines)
+        low, high = ranges[check.base]
+        tests.append(f"({low} >= 0 && {high} < (ellora_ll)({check.base}.size()))")
     pairs = ", ".join(names)
     if ranges or verdict.block_checks:
         lo, hi = text.header.lower_text, text.header.upper_text
@@ -65,8 +71,12 @@ def guard_declaration(text: LoopText) -> str:
         value = f"[&]() -> bool {{\n  {body}\n}}()"
     else:
         value = "\n    && ".join(tests)
-    return (f"// Ellora: {pairs} may overlap; the parallel loop runs only when they do "
-            f"not\n// (otherwise the original loop runs).\n"
+    if verdict.object_checks or verdict.range_checks or verdict.block_checks:
+        what = f"{pairs} may overlap; the parallel loop runs only when they do not"
+    else:
+        what = (f"{pairs} may throw past the end; the parallel loop runs only when every "
+                "index is in range")
+    return (f"// Ellora: {what}\n// (otherwise the original loop runs).\n"
             f"const bool {text.guard} = {value};\n")
 
 

@@ -132,8 +132,8 @@ def _parallel(text: LoopText, declarations: list[str]) -> Emission:
         code = ("{\n" + pad_lines(guard + f"if ({' && '.join(conditions)}) " + code
                              + " else " + text.original()) + "}")
     start, end = text.span()
-    includes = ("type_traits",) + (("algorithm", "cstdint", "initializer_list")
-                                   if verdict.range_checks else ())
+    includes = ("type_traits",) + (("algorithm", "cstdint", "initializer_list", "limits")
+                                   if verdict.range_checks or verdict.extent_checks else ())
     return Emission(
         start, end, text.reindent(code),
         f"Kokkos {how} over a RangePolicy on the default execution space; outer containers "

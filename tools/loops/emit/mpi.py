@@ -73,7 +73,8 @@ def _versioned(text: LoopText, emission: Emission) -> Emission:
         f"if (ellora_all_apart) {parallel} else {text.original()}") + "}")
     emission.code = text.reindent(code)
     emission.apart_helper = bool(verdict.range_checks)
-    emission.includes = (*emission.includes, "algorithm", "cstdint", "initializer_list")
+    emission.includes = (*emission.includes, "algorithm", "cstdint", "initializer_list",
+                         "limits")
     return emission
 
 

@@ -148,8 +148,9 @@ def _worksharing(text: LoopText, sections: dict[str, tuple[str, str]]) -> Emissi
     guard = ""
     conditions = []
     if verdict.versioned:
-        conditions.append(text.guard)
         guard = guard_declaration(text)
+        if not verdict.extent_checks:  # an exception must leave from outside any region
+            conditions.append(text.guard)
     trip = None
     if not text.model.inner and text.header.unit_step:
         trip = (f"(long long)({text.header.upper_text}) - "
@@ -166,7 +167,10 @@ def _worksharing(text: LoopText, sections: dict[str, tuple[str, str]]) -> Emissi
         parallel = bits
     else:
         parallel = f"#pragma omp parallel for {' '.join(clauses)}\n" + text.as_index_loop(edits)
-    code = guard + (small_trips_serial(trip, parallel, text.original()) if trip else parallel)
+    body = small_trips_serial(trip, parallel, text.original()) if trip else parallel
+    if verdict.extent_checks:  # an index past the end: the original loop throws
+        body = f"if ({text.guard}) {{\n" + pad_lines(body) + "} else " + text.original()
+    code = guard + body
     if sections:  # the reduction needs a pointer or an array, not a std::array object
         pointers = "".join(
             f"auto* __restrict__ const {pointer} = &{base}[0];\n"
@@ -186,7 +190,7 @@ def _worksharing(text: LoopText, sections: dict[str, tuple[str, str]]) -> Emissi
            "(word by word)" if bits is not None else "")
         + ("; below ELLORA_MIN_PARALLEL_TRIP iterations the original loop runs, without "
            "entering the OpenMP runtime" if trip else ""),
-        includes=(CHECK_INCLUDES if verdict.range_checks else ())
+        includes=(CHECK_INCLUDES if verdict.range_checks or verdict.extent_checks else ())
         + (("iterator", "omp.h") if bits is not None else ()),
         apart_helper=bool(verdict.range_checks),
         helpers=((APART_HELPER,) if verdict.range_checks else ())

@@ -1,7 +1,7 @@
 """Legality: one typed verdict per loop, computed once from its model.
 
 The rules run in order (what the front end could not read, calls, exits, scalars, arrays,
-aliasing); the first dependence found refuses the loop and is named. A parallel verdict
+aliasing, indices ``c.at(k)`` must keep in range); the first dependence found refuses the loop and is named. A parallel verdict
 records every part an emitter needs: reducers, private and lastprivate scalars, owned
 writes, scatters, a scan, a search, an argmin/argmax, a running value, run-time checks.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 from ellora.tools.loops.legality.aliasing import check_aliasing
 from ellora.tools.loops.legality.arrays import check_arrays
 from ellora.tools.loops.legality.control import check_calls, check_exits, check_front_end
+from ellora.tools.loops.legality.extents import check_extents
 from ellora.tools.loops.legality.scalars import classify_scalars
 from ellora.tools.loops.legality.verdict import Dependence, Verdict
 from ellora.tools.loops.model import LoopModel
@@ -18,7 +19,7 @@ from ellora.tools.loops.model import LoopModel
 __all__ = ["Dependence", "Verdict", "decide"]
 
 _RULES = (check_front_end, check_calls, check_exits, classify_scalars, check_arrays,
-          check_aliasing)
+          check_aliasing, check_extents)
 
 
 def decide(model: LoopModel) -> Verdict:

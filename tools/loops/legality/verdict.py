@@ -146,6 +146,14 @@ class BlockCheck:
 
 
 @dataclass(frozen=True)
+class ExtentCheck:
+    """``c.at(k)`` throws past the end: parallel only when every index the loop gives
+    ``base`` lies in [0, base.size()) (else the original loop runs, and throws)."""
+
+    base: str
+
+
+@dataclass(frozen=True)
 class ObjectCheck:
     """Two references to containers that may be one object: parallel when they are not."""
 
@@ -178,6 +186,7 @@ class Verdict:
     object_checks: list[ObjectCheck] = field(default_factory=list)
     range_checks: list[RangeCheck] = field(default_factory=list)
     block_checks: list[BlockCheck] = field(default_factory=list)
+    extent_checks: list[ExtentCheck] = field(default_factory=list)
     word_blocks: int = 0  # std::vector<bool> written: iterate in blocks of this many bits
     triangular: bool = False  # an inner loop's bounds mention the loop's variable
     uneven: bool = False  # ... in one bound only: its trip count changes with the iteration
@@ -190,7 +199,8 @@ class Verdict:
 
     @property
     def versioned(self) -> bool:
-        return bool(self.object_checks or self.range_checks or self.block_checks)
+        return bool(self.object_checks or self.range_checks or self.block_checks
+                    or self.extent_checks)
 
     @property
     def pattern(self) -> str:
