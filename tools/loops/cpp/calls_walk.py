@@ -17,7 +17,7 @@ from ellora.tools.loops.cpp.reader import normalized, strip
 from ellora.tools.loops.cpp.scope import text, walk
 from ellora.tools.loops.model import CallSite
 
-_CONSTRUCTIBLE = re.compile(r"^(?:std::)?(?:complex|pair|tuple|string|array)(?:<.*>)?$"
+_CONSTRUCTIBLE = re.compile(r"^(?:std::)?(?:complex|pair|tuple|string|array|vector)(?:<.*>)?$"
                             r"|^(?:unsigned |signed |long |short )*(?:int|double|float|char|"
                             r"bool|long|short|size_t)$")
 
@@ -58,9 +58,9 @@ class CallsMixin:
                     self.visit_expression(argument, conditional, loops, open_loops)
             self.model.calls.append(CallSite(effect, node, line))
             return
-        if effect.kind == "reads":
+        if effect.kind in ("reads", "constructs"):  # a range read whole: std::vector(b, e)
             objects = tuple(self._range_reads(named, conditional, loops, open_loops))
-            effect = CallEffect("reads", name, objects)
+            effect = CallEffect(effect.kind, effect.name, objects)
         else:
             for argument in named:
                 self.visit_expression(argument, conditional, loops, open_loops)
@@ -88,11 +88,39 @@ class CallsMixin:
             effect = CallEffect("const_member", member, (owner_name,))
         elif member in CONST_MEMBERS:
             effect = CallEffect("const_member", member, (owner_name or "?",))
+        elif member in MUTATING_MEMBERS and self._owned_element(owner, function, node):
+            # v[i].push_back(x): the element object changes, recorded as its update above
+            effect = CallEffect("writes_arguments", member, (" ".join(text(owner).split()),))
         elif member in MUTATING_MEMBERS:
             effect = CallEffect("mutates", member, (owner_name or "?",))
         else:
             effect = CallEffect("unknown", f"{owner_name or '?'}.{member}", (owner_name or "?",))
         self.model.calls.append(CallSite(effect, node, line, private_object=private))
+
+    def _owned_element(self, owner, function, node) -> bool:
+        """``v[i].m(...)`` (``.``, not ``->``) on an element that is itself a standard
+        container held by value (``std::vector<std::vector<int>>``): the element's own
+        storage, which no other element shares."""
+        if owner is None or owner.type != "subscript_expression" or \
+                text(function.child(1)) != ".":
+            return False
+        depth, base = 0, owner
+        while base is not None and base.type == "subscript_expression":
+            depth += 1
+            base = strip(base.child_by_field_name("argument"))
+        if base is None or base.type != "identifier":
+            return False
+        symbol = self.scope.lookup(text(base), node.start_byte)
+        if symbol is None or symbol.ctype is None:
+            return False
+        from ellora.tools.loops.cxx_types import element_type
+
+        element = element_type(symbol.ctype, depth)
+        return element is not None and (
+            element.kind in ("vector", "string", "bool_vector") or (
+                element.kind == "container" and re.search(
+                    r"\b(deque|list|set|map|unordered_set|unordered_map|multiset|multimap)<",
+                    element.name) is not None))
 
     def _sequence(self, owner: str, node) -> bool:
         """Whether ``owner.at(k)`` is element k of a sequence container (a std::vector,

@@ -92,7 +92,8 @@ def _gathers(text: LoopText, owned_writes=None) -> list[str]:
         base = text.model.bases[owned.base]
         element = base.ctype.element
         if base.ctype.kind not in ("pointer", "vector", "std_array", "array", "string") or \
-                len(next(a for a in text.model.accesses if a.base == owned.base).indices) != 1:
+                any(len(a.indices) != 1 for a in text.model.accesses_of(owned.base)) or \
+                element is None or element.indexable or element.kind in ("container", "span"):
             raise NotEmittable(f"{owned.base} is not one contiguous array to gather")
         columns = owned.stride is not None and owned.coordinate != 0
         if owned.scale != 1 or (columns and owned.across is None):

@@ -129,12 +129,15 @@ def _scatter_updates(accesses: list[Access]) -> bool:
 
 def owned_write(model: LoopModel, base: str, accesses: list[Access], variant: set[str],
                 written: set[str], checks: list | None = None) -> OwnedWrite | None:
-    """The coordinate at which each iteration owns its writes of ``base``, or None."""
+    """The coordinate at which each iteration owns its writes of ``base``, or None. An
+    access with fewer subscripts than the elements (``a[i].size()``, ``a[i].push_back(v)``
+    on a nested container) is the whole sub-object: it counts at the dimensions it names
+    and covers every value of the ones it does not."""
     var = model.header.var
-    dimensions = {len(a.indices) for a in accesses}
-    if len(dimensions) != 1:
-        return None
-    for dimension in range(dimensions.pop()):
+    full = max(len(a.indices) for a in accesses)
+    for dimension in range(full):
+        if any(len(a.indices) <= dimension for a in accesses):
+            break  # a sub-object spans this dimension and the ones after it
         for stride in [None, *_strides(model, accesses, dimension, var)]:
             coordinates = [_coordinates(model, a, dimension, stride) for a in accesses]
             if any(c is None for c in coordinates):
