@@ -37,8 +37,11 @@ class Placement:
 
 
 def produced_by(model) -> set[str]:
-    """The names a loop writes (array bases by their variable, scalars declared outside)."""
+    """The names a loop writes (array bases by their variable, scalars declared outside,
+    objects it changes through members)."""
     names = {_variable(base) for base in model.written_bases()}
+    names |= {call.effect.objects[0] for call in model.calls
+              if call.effect.kind == "mutates" and call.effect.objects}  # lists appended to
     return names | {name for name, events in model.scalars.items()
                     if any(e.mode != "read" for e in events)}
 

@@ -21,6 +21,10 @@ def emit(verdict: Verdict, target: str, if_convert: bool = False,
     optimize round measures)."""
     if not verdict.parallel:
         raise NotEmittable(f"not parallel: {verdict.dependence}")
+    if verdict.appends:  # every target builds per-block lists and joins them in order
+        from ellora.tools.loops.emit.appends import emit_appends
+
+        return emit_appends(verdict, target, mpi_root)
     if verdict.loop.function.language == "fortran":
         from ellora.tools.loops.emit.fortran import emit_fortran
 

@@ -14,6 +14,9 @@ def check_front_end(model: LoopModel, verdict: Verdict) -> None:
 
 
 def check_calls(model: LoopModel, verdict: Verdict) -> None:
+    from ellora.tools.loops.legality.appends import APPENDERS, appended_lists
+
+    appends = []
     for call in model.calls:
         effect = call.effect
         if effect.safe:
@@ -24,6 +27,9 @@ def check_calls(model: LoopModel, verdict: Verdict) -> None:
             if call.private_object:
                 continue  # a work list or buffer of the iteration's own
             owner = effect.objects[0] if effect.objects else "?"
+            if effect.name in APPENDERS and owner != "?" and "." not in owner:
+                appends.append(call)
+                continue
             verdict.refuse("container", owner, (
                 f"the loop changes {owner} with {owner}.{effect.name}(), an object every "
                 "iteration shares (a loop-carried dependence)"))
@@ -34,6 +40,8 @@ def check_calls(model: LoopModel, verdict: Verdict) -> None:
             f"the loop calls {effect.name}(), whose side effects are unknown; inline it or "
             "make sure it only reads its arguments"))
         return
+    if appends:
+        appended_lists(model, verdict, appends)
 
 
 def check_exits(model: LoopModel, verdict: Verdict) -> None:

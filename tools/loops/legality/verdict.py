@@ -146,6 +146,15 @@ class BlockCheck:
 
 
 @dataclass(frozen=True)
+class Append:
+    """``base.push_back(v)`` appends in iteration order to a std::vector declared outside
+    the loop, which the loop touches no other way."""
+
+    base: str
+    ctype: CType
+
+
+@dataclass(frozen=True)
 class ExtentCheck:
     """``c.at(k)`` throws past the end: parallel only when every index the loop gives
     ``base`` lies in [0, base.size()) (else the original loop runs, and throws)."""
@@ -187,6 +196,7 @@ class Verdict:
     range_checks: list[RangeCheck] = field(default_factory=list)
     block_checks: list[BlockCheck] = field(default_factory=list)
     extent_checks: list[ExtentCheck] = field(default_factory=list)
+    appends: list[Append] = field(default_factory=list)
     word_blocks: int = 0  # std::vector<bool> written: iterate in blocks of this many bits
     triangular: bool = False  # an inner loop's bounds mention the loop's variable
     uneven: bool = False  # ... in one bound only: its trip count changes with the iteration
@@ -217,6 +227,8 @@ class Verdict:
             return f"running {self.recurrence.operator}"
         if self.scatters:
             return "scatter"
+        if self.appends:
+            return "append"
         if self.reducers:
             return "map+reduction" if self.owned else "reduction"
         return "map"
