@@ -25,7 +25,7 @@ static inline bool ellora_apart(const void* p, long long p0, long long p1, long 
   return pe <= qb || qe <= pb;
 }
 """
-CHECK_INCLUDES = ("algorithm", "cstdint", "initializer_list", "limits")
+CHECK_INCLUDES = ("algorithm", "cstdint", "initializer_list", "limits", "utility", "vector")
 
 
 def guard_declaration(text: LoopText) -> str:
@@ -61,8 +61,12 @@ def guard_declaration(text: LoopText) -> str:
             ranges[check.base] = _touched(text, check.base, f"ellora_r{len(ranges)}", lines)
         low, high = ranges[check.base]
         tests.append(f"({low} >= 0 && {high} < (ellora_ll)({check.base}.size()))")
+    if verdict.row_checks:
+        names.append("rows reached through pointers")
+        lines += _row_spans(text)
+        tests.append("ellora_rows_apart")
     pairs = ", ".join(names)
-    if ranges or verdict.block_checks:
+    if ranges or verdict.block_checks or verdict.row_checks:
         lo, hi = text.header.lower_text, text.header.upper_text
         body = "\n  ".join([
             "typedef long long ellora_ll;",
@@ -71,13 +75,69 @@ def guard_declaration(text: LoopText) -> str:
         value = f"[&]() -> bool {{\n  {body}\n}}()"
     else:
         value = "\n    && ".join(tests)
-    if verdict.object_checks or verdict.range_checks or verdict.block_checks:
+    if verdict.object_checks or verdict.range_checks or verdict.block_checks or \
+            verdict.row_checks:
         what = f"{pairs} may overlap; the parallel loop runs only when they do not"
     else:
         what = (f"{pairs} may throw past the end; the parallel loop runs only when every "
                 "index is in range")
     return (f"// Ellora: {what}\n// (otherwise the original loop runs).\n"
             f"const bool {text.guard} = {value};\n")
+
+
+def _row_spans(text: LoopText) -> list[str]:
+    """Lines computing ``ellora_rows_apart``: the byte spans the loop touches through the
+    bases of its row checks (each row reached through a pointer, each other array's
+    range), sorted by address; apart when no span of a written base meets another span."""
+    from ellora.tools.loops.bounds import narrowed
+    from ellora.tools.loops.legality.pointer_rows import pointer_rows
+
+    model = text.model
+    written = set(model.written_bases())
+    lines = ["// (start, (end, written)) of every span"
+             "\nstd::vector<std::pair<std::uintptr_t, std::pair<std::uintptr_t, bool>>> "
+             "ellora_spans;"]
+    bases = list(dict.fromkeys(name for check in text.verdict.row_checks for name in check.bases))
+    for position, name in enumerate(bases):
+        flag = "true" if name in written else "false"
+        if not pointer_rows(model.bases[name]):
+            low, high = _touched(text, name, f"ellora_s{position}", lines)
+            address = _address(text, name)
+            lines.append(f"if ({low} <= {high}) ellora_spans.push_back({{"
+                         f"reinterpret_cast<std::uintptr_t>({address} + {low}), {{"
+                         f"reinterpret_cast<std::uintptr_t>({address} + {high} + 1), {flag}}}}});")
+            continue
+        extremes: list[tuple[list, list]] = [([], []), ([], [])]
+        for access in model.accesses_of(name):
+            env = access_env(model, access)
+            for dimension in (0, 1):
+                env_d, index = narrowed(env, [(c.left, c.op, c.right)
+                                              for c in access.conditions],
+                                        access.indices[dimension])
+                extremes[dimension][0].extend(env_d.extremes(index, lowest=True))
+                extremes[dimension][1].extend(env_d.extremes(index, lowest=False))
+        (rows_low, rows_high), (cols_low, cols_high) = [
+            (_extreme("min", lows, model), _extreme("max", highs, model))
+            for lows, highs in extremes]
+        lines += [
+            f"for (ellora_ll r = {rows_low}; r <= {rows_high}; ++r)",
+            f"  if ({cols_low} <= {cols_high}) ellora_spans.push_back({{"
+            f"reinterpret_cast<std::uintptr_t>({name}[r] + {cols_low}), {{"
+            f"reinterpret_cast<std::uintptr_t>({name}[r] + {cols_high} + 1), {flag}}}}});"]
+    lines += [
+        "std::sort(ellora_spans.begin(), ellora_spans.end());",
+        "std::uintptr_t ellora_reach = 0, ellora_written_reach = 0;",
+        "bool ellora_rows_apart = true;",
+        "for (const auto& ellora_span : ellora_spans) {",
+        ("  const std::uintptr_t ellora_b = ellora_span.first, "
+         "ellora_e = ellora_span.second.first;"),
+        ("  if (ellora_b < ellora_written_reach || (ellora_span.second.second && "
+         "ellora_b < ellora_reach)) { ellora_rows_apart = false; break; }"),
+        "  ellora_reach = std::max(ellora_reach, ellora_e);",
+        ("  if (ellora_span.second.second) ellora_written_reach = "
+         "std::max(ellora_written_reach, ellora_e);"),
+        "}"]
+    return lines
 
 
 def _address(text: LoopText, base: str) -> str:

@@ -12,6 +12,7 @@ from ellora.tools.loops.legality.aliasing import check_aliasing
 from ellora.tools.loops.legality.arrays import check_arrays
 from ellora.tools.loops.legality.control import check_calls, check_exits, check_front_end
 from ellora.tools.loops.legality.extents import check_extents
+from ellora.tools.loops.legality.pointer_rows import check_pointer_rows
 from ellora.tools.loops.legality.scalars import classify_scalars
 from ellora.tools.loops.legality.verdict import Dependence, Verdict
 from ellora.tools.loops.model import LoopModel
@@ -19,7 +20,7 @@ from ellora.tools.loops.model import LoopModel
 __all__ = ["Dependence", "Verdict", "decide"]
 
 _RULES = (check_front_end, check_calls, check_exits, classify_scalars, check_arrays,
-          check_aliasing, check_extents)
+          check_pointer_rows, check_aliasing, check_extents)
 
 
 def decide(model: LoopModel) -> Verdict:

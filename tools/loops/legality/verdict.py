@@ -146,6 +146,14 @@ class BlockCheck:
 
 
 @dataclass(frozen=True)
+class RowsCheck:
+    """Rows reached through pointers (and the arrays that may share their storage): the
+    spans the loop touches through ``bases`` are tested apart before the loop."""
+
+    bases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Append:
     """``base.push_back(v)`` appends in iteration order to a std::vector declared outside
     the loop, which the loop touches no other way."""
@@ -197,6 +205,7 @@ class Verdict:
     block_checks: list[BlockCheck] = field(default_factory=list)
     extent_checks: list[ExtentCheck] = field(default_factory=list)
     appends: list[Append] = field(default_factory=list)
+    row_checks: list[RowsCheck] = field(default_factory=list)
     word_blocks: int = 0  # std::vector<bool> written: iterate in blocks of this many bits
     triangular: bool = False  # an inner loop's bounds mention the loop's variable
     uneven: bool = False  # ... in one bound only: its trip count changes with the iteration
@@ -210,7 +219,7 @@ class Verdict:
     @property
     def versioned(self) -> bool:
         return bool(self.object_checks or self.range_checks or self.block_checks
-                    or self.extent_checks)
+                    or self.extent_checks or self.row_checks)
 
     @property
     def pattern(self) -> str:
