@@ -94,9 +94,9 @@ def _row_spans(text: LoopText) -> list[str]:
 
     model = text.model
     written = set(model.written_bases())
-    lines = ["// (start, (end, written)) of every span"
+    lines = [("// (start, (end, written)) of every span"
              "\nstd::vector<std::pair<std::uintptr_t, std::pair<std::uintptr_t, bool>>> "
-             "ellora_spans;"]
+             "ellora_spans;")]
     bases = list(dict.fromkeys(name for check in text.verdict.row_checks for name in check.bases))
     for position, name in enumerate(bases):
         flag = "true" if name in written else "false"
@@ -121,9 +121,9 @@ def _row_spans(text: LoopText) -> list[str]:
             for lows, highs in extremes]
         lines += [
             f"for (ellora_ll r = {rows_low}; r <= {rows_high}; ++r)",
-            f"  if ({cols_low} <= {cols_high}) ellora_spans.push_back({{"
+            (f"  if ({cols_low} <= {cols_high}) ellora_spans.push_back({{"
             f"reinterpret_cast<std::uintptr_t>({name}[r] + {cols_low}), {{"
-            f"reinterpret_cast<std::uintptr_t>({name}[r] + {cols_high} + 1), {flag}}}}});"]
+            f"reinterpret_cast<std::uintptr_t>({name}[r] + {cols_high} + 1), {flag}}}}});")]
     lines += [
         "std::sort(ellora_spans.begin(), ellora_spans.end());",
         "std::uintptr_t ellora_reach = 0, ellora_written_reach = 0;",
@@ -198,11 +198,11 @@ def _replay(text: LoopText, access: Access, name: str) -> list[str]:
         lines += [
             "{  // segment starts that never decrease cover one flat range",
             "  long long ellora_drops = 0;",
-            f"  for (ellora_ll {outer.var} = {first}; {outer.var} + 1 < {last}; ++{outer.var}) "
-            f"ellora_drops += {segments}[{outer.var}] > {segments}[{outer.var} + 1];",
+            (f"  for (ellora_ll {outer.var} = {first}; {outer.var} + 1 < {last}; ++{outer.var}) "
+            f"ellora_drops += {segments}[{outer.var}] > {segments}[{outer.var} + 1];"),
             "  if (ellora_drops == 0) {",
-            f"    if ({first} < {last}) for (ellora_ll {inner.var} = {segments}[{first}]; "
-            f"{inner.var} < (ellora_ll){segments}[{last}]; ++{inner.var}) {update}",
+            (f"    if ({first} < {last}) for (ellora_ll {inner.var} = {segments}[{first}]; "
+            f"{inner.var} < (ellora_ll){segments}[{last}]; ++{inner.var}) {update}"),
             "  } else {",
         ]
         lines += ["    " + line for line in _nest_lines(nest, update)]

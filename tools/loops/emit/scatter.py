@@ -219,8 +219,8 @@ def _mpi_scatter(text: LoopText) -> Emission:
                   f"MPI_Allreduce(MPI_IN_PLACE, {data}, {count}, {mpi_type(element)}, MPI_SUM, "
                   "MPI_COMM_WORLD);")
         lines += [reduce,
-                  f"for (std::size_t ellora_m = 0; ellora_m < ellora_{array}_local.size(); "
-                  f"++ellora_m) {array}[ellora_m] += ellora_{array}_local[ellora_m];"]
+                  (f"for (std::size_t ellora_m = 0; ellora_m < ellora_{array}_local.size(); "
+                  f"++ellora_m) {array}[ellora_m] += ellora_{array}_local[ellora_m];")]
     code = "{\n" + pad_lines("\n".join(lines), "  ") + "}"
     start, end = text.span()
     return Emission(start, end, text.reindent(code),
@@ -235,8 +235,8 @@ def _mpi_block_lines(text: LoopText) -> list[str]:
         "int ellora_rank = 0, ellora_size = 1;",
         "MPI_Comm_rank(MPI_COMM_WORLD, &ellora_rank);",
         "MPI_Comm_size(MPI_COMM_WORLD, &ellora_size);",
-        f"const long long ellora_lo = (long long)({text.header.lower_text}), "
-        f"ellora_hi = (long long)({text.header.upper_text});",
+        (f"const long long ellora_lo = (long long)({text.header.lower_text}), "
+        f"ellora_hi = (long long)({text.header.upper_text});"),
         "const long long ellora_n = ellora_hi > ellora_lo ? ellora_hi - ellora_lo : 0;",
         "const long long ellora_begin = ellora_lo + ellora_n * ellora_rank / ellora_size;",
         "const long long ellora_end = ellora_lo + ellora_n * (ellora_rank + 1) / ellora_size;",
