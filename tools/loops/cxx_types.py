@@ -49,14 +49,15 @@ class CType:
 
     @property
     def is_integer(self) -> bool:
-        return self.kind == "scalar" and _compact(self.name) in INTEGER_NAMES
+        compact = _compact(self.name)
+        return self.kind == "scalar" and (compact in INTEGER_NAMES or _integer_alias(compact))
 
     @property
     def is_unsigned(self) -> bool:
         compact = _compact(self.name)
         return self.kind == "bool" or (self.is_integer and (
-            "unsigned" in compact or compact.startswith(("size_t", "std::size_t", "uint",
-                                                         "std::uint", "Kokkos::size_t"))))
+            "unsigned" in compact or compact.endswith("::size_type") or compact.startswith((
+                "size_t", "std::size_t", "uint", "std::uint", "Kokkos::size_t"))))
 
     @property
     def is_floating(self) -> bool:
@@ -92,6 +93,13 @@ def spelled(node) -> str:
     """A type's text with whitespace normalized: ``std::vector<double>``, ``unsigned int``."""
     raw = " ".join(node.text.decode().split())
     return re.sub(r"\s*([<>,:*&\[\]()])\s*", r"\1", raw).replace(",", ", ")
+
+
+def _integer_alias(compact: str) -> bool:
+    """A container's ``size_type`` / ``difference_type``, or ``std::int_fast32_t`` and the
+    other fixed-width names."""
+    return compact.endswith(("::size_type", "::difference_type")) or re.fullmatch(
+        r"(std::)?u?int(_fast|_least)?(8|16|32|64)_t|(std::)?u?intmax_t", compact) is not None
 
 
 def parse_type_text(text: str) -> CType:
@@ -139,7 +147,7 @@ def parse_type_text(text: str) -> CType:
         return CType("bool", "bool", const=const)
     compact = _compact(text)
     if compact in INTEGER_NAMES or compact in FLOAT_NAMES or re.fullmatch(
-            r"(unsigned|signed|short|long|int|char|\s)+", text):
+            r"(unsigned|signed|short|long|int|char|\s)+", text) or _integer_alias(compact):
         return CType("scalar", text, const=const)
     if re.fullmatch(r"[A-Za-z_][\w:]*", text):
         return CType("struct", text, const=const)
