@@ -133,6 +133,7 @@ class FunctionScope:
     parameters: dict[str, Symbol] = field(default_factory=dict)
     locals: list[Symbol] = field(default_factory=list)
     return_type: CType | None = None
+    members: dict[str, Symbol] = field(default_factory=dict)  # of the class, in a method
 
     def lookup(self, name: str, at_byte: int) -> Symbol | None:
         """The declaration of ``name`` visible at a byte offset, innermost first."""
@@ -145,6 +146,8 @@ class FunctionScope:
             return best
         if name in self.parameters:
             return self.parameters[name]
+        if name in self.members:
+            return self.members[name]
         return self.file.globals.get(name)
 
     def declared_in(self, start: int, end: int) -> list[Symbol]:
@@ -171,10 +174,33 @@ def read_function_scope(definition, file_scope: FileScope) -> FunctionScope:
                                                     (definition.start_byte,
                                                      definition.end_byte))
             break
+    owner = _class_of(definition)
+    for name, ctype in file_scope.structs.get(owner, {}).items() if owner else ():
+        scope.members[name] = Symbol(name, ctype, "member", definition,
+                                     (definition.start_byte, definition.end_byte))
     body = definition.child_by_field_name("body")
     if body is not None:
         scope.locals = list(_locals(body))
     return scope
+
+
+def _class_of(definition) -> str | None:
+    """The class a member function belongs to: the class around its definition, or the
+    qualifier of ``void Solver::relax()``."""
+    parent = definition.parent
+    while parent is not None:
+        if parent.type in ("class_specifier", "struct_specifier"):
+            name = parent.child_by_field_name("name")
+            return text(name) if name is not None else None
+        parent = parent.parent
+    for node in walk(definition.child_by_field_name("declarator") or definition):
+        if node.type == "function_declarator":
+            declarator = node.child_by_field_name("declarator")
+            if declarator is not None and declarator.type == "qualified_identifier":
+                scope = declarator.child_by_field_name("scope")
+                return text(scope).split("<")[0] if scope is not None else None
+            return None
+    return None
 
 
 def _locals(body):
