@@ -113,6 +113,20 @@ CSR = """void spmv(int rows, const int* row_ptr, const int* cols, const double* 
 }
 """
 
+ROWS = """#include <cstddef>
+#include <vector>
+
+void row_sums(const std::vector<std::vector<double>>& a, std::vector<double>& out) {
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    double t = 0.0;
+    for (std::size_t j = 0; j < a[i].size(); ++j) {
+      t += a[i][j] * (double)(j + 1);
+    }
+    out[i] = t;
+  }
+}
+"""
+
 PRAGMA = "#pragma omp parallel for"
 
 
@@ -137,6 +151,7 @@ FIELD_LOOP = "for (int i = 0; i < f.n; ++i)"
 GEMM_LOOP = "for (std::size_t i = 0; i < M; ++i)"
 SMOOTH_LOOP = "for (int i = 1; i < n - 1; ++i)"
 CSR_LOOP = "for (int r = 0; r < rows; ++r)"
+ROWS_LOOP = "for (std::size_t i = 0; i < a.size(); ++i)"
 
 CASES = [
     ("vector const& + vector&", AXPY, {
@@ -186,5 +201,10 @@ CASES = [
         "correct": _port(CSR, CSR_LOOP),
         "wrong index (k for cols[k])": _port(_both(CSR, "x[cols[k]]", "x[k % (rows + 1)]"),
                                              CSR_LOOP),
+    }),
+    ("rows of a vector<vector> bounded by their own size", ROWS, {
+        "correct": _port(ROWS, ROWS_LOOP),
+        "off-by-one row end": _port(_both(ROWS, "j < a[i].size()", "j + 1 < a[i].size()"),
+                                    ROWS_LOOP),
     }),
 ]

@@ -340,6 +340,9 @@ def _model_obligations(facts: Facts, model, reader) -> None:
                 f"{access.node.start_point[0] + 1 if access.node is not None else model.line})"
         for level, index in enumerate(access.indices):
             level_path = path + "[]" * level
+            if level > 0 and _within_own_size(model, access, level):
+                _container(facts, level_path).size_read = True  # any row length will do
+                continue  # a row's element below that row's size: in range for any row
             try:
                 if index is None:
                     raise Unbounded("the subscript is not an integer expression")
@@ -349,6 +352,28 @@ def _model_obligations(facts: Facts, model, reader) -> None:
                 _unbounded(facts, level_path, where, str(why))
                 continue
             facts.obligations.append(Obligation(level_path, found.upper, found.lower, where))
+
+
+def _within_own_size(model, access, level: int) -> bool:
+    """``a[i][j]`` with ``j`` proved in [0, a[i].size()) by the loops around it: the row
+    ``a[i]`` bounds its own index, whatever length the harness gives it."""
+    from ellora.tools.loops.legality.arrays import access_env
+
+    index = access.indices[level]
+    if index is None or any(t == "?" for t in access.texts[:level]):
+        return False
+    row = access.base + "".join(f"[{t}]" for t in access.texts[:level])
+    key = "".join(f"{row}.size()".split())
+    atoms = model.function.atoms
+    size = next((Poly.symbol(atom.key) for atom in atoms
+                 if atom.kind == "size" and "".join(atom.text.split()) == key), None)
+    if size is None:
+        return False
+    for header in (model.header, *access.loops):  # j counting over [lo, a[i].size())
+        if index == Poly.symbol(header.var) and header.upper == size and \
+                header.lower.const_value() is not None and header.lower.const_value() >= 0:
+            return True
+    return access_env(model, access).within(index, Poly(), size - Poly.const(1))
 
 
 def _access_path(facts: Facts, base: str) -> str | None:
