@@ -11,7 +11,7 @@ nest whose segment starts never decrease is replayed as one flat loop.
 from __future__ import annotations
 
 from ellora.tools.loops.emit.common import LoopText
-from ellora.tools.loops.legality.arrays import access_env
+from ellora.tools.loops.legality.arrays import access_env, flat_index
 from ellora.tools.loops.model import Access, LoopModel
 
 APART_HELPER = """\
@@ -141,9 +141,14 @@ def _row_spans(text: LoopText) -> list[str]:
 
 
 def _address(text: LoopText, base: str) -> str:
+    """A pointer to the base's first element (``&a[0][0]`` for a C array of arrays, whose
+    rows lie one after another)."""
     ctype = text.model.bases[base].ctype
     if ctype.kind in ("pointer", "array"):
-        return base
+        depth = 0
+        while ctype.element is not None and ctype.element.kind == "array":
+            ctype, depth = ctype.element, depth + 1
+        return f"&{base}{'[0]' * (depth + 1)}" if depth else base
     return f"{base}.data()"
 
 
@@ -158,7 +163,7 @@ def _touched(text: LoopText, base: str, name: str, lines: list[str]) -> tuple[st
         if access.base != base:
             continue
         env, index = narrowed(access_env(model, access), [
-            (c.left, c.op, c.right) for c in access.conditions], access.indices[0])
+            (c.left, c.op, c.right) for c in access.conditions], flat_index(model, access))
         low, high = env.extremes(index, lowest=True), env.extremes(index, lowest=False)
         if low is None or high is None:
             replays.append(access)
@@ -185,7 +190,7 @@ def _replay(text: LoopText, access: Access, name: str) -> list[str]:
     """Lines running the loop headers around ``access`` and folding its subscript into the
     running lowest and highest values."""
     model = text.model
-    index = _cxx(model, access.indices[0])
+    index = _cxx(model, flat_index(model, access))
     update = (f"{{ const ellora_ll ellora_v = (ellora_ll)({index}); "
               f"if (ellora_v < {name}_lo) {name}_lo = ellora_v; "
               f"if (ellora_v > {name}_hi) {name}_hi = ellora_v; }}")

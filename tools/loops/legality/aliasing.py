@@ -16,7 +16,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ellora.tools.loops.cxx_types import CType
-from ellora.tools.loops.legality.arrays import access_env, invariant, owned_write, variant_names
+from ellora.tools.loops.legality.arrays import (
+    access_env,
+    flat_index,
+    invariant,
+    owned_write,
+    variant_names,
+)
 from ellora.tools.loops.legality.verdict import ObjectCheck, RangeCheck, Verdict
 from ellora.tools.loops.model import Base, LoopModel
 
@@ -137,13 +143,14 @@ def _range_obstacle(model: LoopModel, first: str, second: str, variant, written)
     for access in model.accesses:
         if access.base not in (first, second):
             continue
-        if not access.readable or len(access.indices) != 1:
-            return f"{model.spell(access.base, access.texts)} has no single readable subscript"
+        index = flat_index(model, access)
+        if index is None:
+            return (f"{model.spell(access.base, access.texts)} is not one readable offset "
+                    "into one run of storage")
         if access.open_loops:
             return f"{model.spell(access.base, access.texts)} sits in a loop without a counted " \
                 "range"
         loops = {model.header.var, *(h.var for h in access.loops)}
-        index = access.indices[0]
         if not invariant(index, model, loops, variant, written):
             return f"[{access.texts[0]}] uses a value that changes inside the loop"
         env = access_env(model, access)
@@ -159,7 +166,8 @@ def replay_obstacle(model: LoopModel, access, written: set[str]) -> str:
     """Why the range of ``access``'s subscript cannot be found by replaying the loop
     headers before the loop (evaluating the loads it reads), or ""."""
     atoms = model.function.atoms
-    polys = [access.indices[0], model.header.lower, model.header.upper]
+    index = flat_index(model, access)
+    polys = [index, model.header.lower, model.header.upper]
     for header in access.loops:
         polys += [header.lower, header.upper]
     for poly in polys:
@@ -176,7 +184,7 @@ def replay_obstacle(model: LoopModel, access, written: set[str]) -> str:
                         atoms.get(s) is not None and atoms.get(s).kind == "load"
                         for s in atom.index.symbols()):
                     return f"{atom.text} has nested loads"
-                if access.conditional and poly is access.indices[0]:
+                if access.conditional and poly is index:
                     return "a subscript loads its index under a condition"
     if not model.header.unit_step:
         return f"[{access.texts[0]}] is read from memory in a strided loop"

@@ -20,6 +20,39 @@ from ellora.tools.loops.model import Access, Comparison, LoopModel
 _SCATTER_OPERATORS = {"+=": "+", "-=": "+", "++": "+", "--": "+"}
 
 
+def flat_index(model: LoopModel, access: Access) -> Poly | None:
+    """The element offset from the start of the base's storage: the one subscript, or
+    ``i * E + j`` for a C array of arrays (``double a[N][M]``, rows of a known extent E
+    stored one after another); None when the storage is not one flat run."""
+    if not access.readable:
+        return None
+    if len(access.indices) == 1:
+        return access.indices[0]
+    ctype = model.bases[access.base].ctype
+    flat = access.indices[0]
+    for index in access.indices[1:]:
+        row = ctype.element
+        if row is None or row.kind != "array":
+            return None
+        extent = _extent_poly(model, row.extent)
+        if extent is None:
+            return None
+        flat = flat * extent + index
+        ctype = row
+    return flat
+
+
+def _extent_poly(model: LoopModel, extent: str | None) -> Poly | None:
+    if extent is None:
+        return None
+    extent = extent.strip()
+    if extent.isdigit():
+        return Poly.const(int(extent))
+    if extent.isidentifier():
+        return Poly.symbol(extent)
+    return None
+
+
 def access_env(model: LoopModel, access: Access) -> RangeEnv:
     """The ranges where ``access`` runs: the loops around it and the comparisons that
     hold there."""
