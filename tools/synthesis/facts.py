@@ -83,7 +83,8 @@ def gather_facts(target: Target) -> Facts:
     """The obligations, dimensions and placeholders of ``target`` (CannotSynthesize when an
     input's index cannot be bounded)."""
     scan = scan_function(target)
-    reader = ExpressionReader(target.context.atoms)
+    reader = ExpressionReader(target.context.atoms,
+                              macros=getattr(target.context.scope.file, "macros", None))
     models = _loop_models(target)
     facts = Facts(target, scan, SymbolMap(lambda s: None))
     facts.mentioned = {text(n) for n in walk(target.body) if n.type == "identifier"}
@@ -561,7 +562,9 @@ def _work_degree(facts: Facts, models) -> int:
     degree = 1
     for model in models:
         loop_vars = {model.header.var, *(h.var for h in model.inner)}
-        mapping = SymbolMap(_replacer(facts, ExpressionReader(facts.atoms), loop_vars))
+        mapping = SymbolMap(_replacer(facts, ExpressionReader(
+            facts.atoms, macros=getattr(facts.target.context.scope.file, "macros", None)),
+            loop_vars))
         chains = [(model.header, *a.loops) for a in model.accesses] or [(model.header,)]
         for chain in chains:
             unique = {id(h): h for h in chain}.values()

@@ -56,7 +56,8 @@ def build_model(loop, context: FunctionContext) -> LoopModel:
             return walker.element_value(name)
         return _definition(name, node, loop, scope, reader, written)
 
-    reader = ExpressionReader(context.atoms, substitute=substitute)
+    reader = ExpressionReader(context.atoms, substitute=substitute,
+                              macros=getattr(scope.file, "macros", None))
     header = read_header(loop, reader, lambda name, node: _type_of(scope, name, node))
     model = LoopModel(header=header, function=context, node=loop,
                       body=loop.child_by_field_name("body"))

@@ -46,6 +46,8 @@ class CallsMixin:
             kind = classify_name(name)
             if kind is None and _pure_local_lambda(self.scope, name, node):
                 kind = "pure"
+            if kind is None and name in self.scope.file.macros:  # arithmetic: reads its args
+                kind = "pure"
             if kind is None:
                 kind = _file_function_effect(self.scope, name.split("::")[-1])
             effect = CallEffect(kind, name, written=ARGUMENT_WRITERS.get(name, ()))

@@ -75,10 +75,12 @@ class ExpressionReader:
     single definition), or None to keep the name."""
 
     def __init__(self, atoms: AtomTable, substitute: Callable[[str, object], Poly | None]
-                 | None = None, is_unsigned: Callable[[str, object], bool] | None = None):
+                 | None = None, is_unsigned: Callable[[str, object], bool] | None = None,
+                 macros: dict | None = None):
         self.atoms = atoms
         self.substitute = substitute or (lambda name, node: None)
         self.is_unsigned = is_unsigned or (lambda name, node: False)
+        self.macros = macros or {}  # arithmetic macros of the file, read as their expansion
 
     def read(self, node) -> Poly:
         """The polynomial of an expression; never fails (unknown parts become atoms)."""
@@ -156,6 +158,17 @@ class ExpressionReader:
 
     def _call(self, node) -> Poly:
         function = node.child_by_field_name("function")
+        if function is not None and function.type == "identifier" and \
+                text(function) in self.macros:
+            from ellora.tools.loops.cpp.macros import expression_of
+
+            arguments = node.child_by_field_name("arguments")
+            named = [a for a in arguments.named_children if a.type != "comment"] \
+                if arguments is not None else []
+            macro = self.macros[text(function)]
+            body = expression_of(macro)
+            if len(named) == len(macro.parameters) and body is not None:
+                return self._expanded(body, dict(zip(macro.parameters, named)))
         if function is not None and function.type == "field_expression":
             member = function.child_by_field_name("field")
             if member is not None and text(member) in ("size", "length"):
@@ -163,6 +176,18 @@ class ExpressionReader:
                 owner_name = text(owner) if owner is not None else None
                 return self._atom(node, "size", base=owner_name, nonnegative=True)
         return self._atom(node, "call")
+
+    def _expanded(self, body, arguments: dict) -> Poly:
+        """A macro's body with each parameter standing for its argument, read at its own
+        call-site node (so locals in it are replaced as anywhere else). The body is + - *
+        over parameters, numbers and constants: it makes no atom of its own."""
+        saved = self.substitute
+        values = {name: self.read(argument) for name, argument in arguments.items()}
+        self.substitute = lambda name, node: values.get(name)
+        try:
+            return self.read(body)
+        finally:
+            self.substitute = saved
 
     def _atom(self, node, kind: str, **details) -> Poly:
         if node is None:

@@ -36,6 +36,7 @@ class FileScope:
     structs: dict[str, dict[str, CType]] = field(default_factory=dict)
     functions: dict[str, list] = field(default_factory=dict)  # name -> definition nodes
     declared_functions: set[str] = field(default_factory=set)  # prototypes only
+    macros: dict = field(default_factory=dict)  # arithmetic function-like macros (macros.py)
 
 
 def text(node) -> str:
@@ -52,7 +53,9 @@ def walk(node):
 
 def read_file_scope(root) -> FileScope:
     """Globals, struct members and function definitions at file (and namespace) level."""
-    scope = FileScope()
+    from ellora.tools.loops.cpp.macros import read_macros
+
+    scope = FileScope(macros=read_macros(root))
     for node in _top_level(root):
         if node.type == "function_definition":
             name = function_name(node)
