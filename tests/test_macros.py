@@ -55,7 +55,7 @@ def _serial() -> str:
 
 
 def test_an_arithmetic_macro_is_read_as_its_expansion():
-    verdict, model = verdict_of(MACROS, 0)
+    verdict, _ = verdict_of(MACROS, 0)
     assert verdict.parallel, verdict.dependence
     assert [o.base for o in verdict.owned] == ["B"] and verdict.owned[0].stride is not None
 
