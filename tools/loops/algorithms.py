@@ -16,6 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ellora.tools.loops.algorithm_folds import OPERATION_AT, PRIMITIVES, SCANS
+from ellora.tools.loops.algorithm_folds import helpers as fold_helpers
+
 TARGETS = ("openmp", "kokkos", "mpi")
 SHARED_MEMORY = ("openmp", "kokkos")  # algorithms that write a range: every rank holds it all
 ALGORITHMS = {  # std name -> helper suffix, number of arguments accepted
@@ -25,7 +28,9 @@ ALGORITHMS = {  # std name -> helper suffix, number of arguments accepted
     "std::all_of": ("all_of", (3,)), "std::none_of": ("none_of", (3,)),
     "std::inner_product": ("inner_product", (4,)),
     "std::transform_reduce": ("inner_product", (4,)),  # (first1, last1, first2, init)
-    "std::reduce": ("reduce", (2, 3)),
+    "std::reduce": ("reduce", (2, 3, 4)),  # 4: with the caller's operation (folds.py)
+    "std::inclusive_scan": ("inclusive_scan", (3, 4, 5)),
+    "std::exclusive_scan": ("exclusive_scan", (4, 5)),
     "std::min_element": ("min_element", (2, 3)), "std::max_element": ("max_element", (2, 3)),
     "std::transform": ("transform", (4, 5)), "std::for_each": ("for_each", (3,)),
     "std::fill": ("fill", (3,)),
@@ -66,6 +71,12 @@ def algorithm_calls(source: str, first_line: int, last_line: int,
                      if a.type != "comment"]
         if len(arguments) not in ALGORITHMS[name][1]:
             continue
+        if arguments and "execution" in text(arguments[0]):
+            continue  # an execution policy first: the caller already chose how it runs
+        at = OPERATION_AT.get(name, {}).get(len(arguments))
+        if at is not None and (not _pure_predicate(arguments[at]) or (
+                name in SCANS and _captures_by_reference(arguments[at]))):
+            continue
         if name in WRITERS and target is not None and target not in SHARED_MEMORY:
             continue
         if len(arguments) in CALLABLE_LAST.get(name, ()) and (
@@ -104,13 +115,25 @@ def _pure_predicate(node) -> bool:
             target = inner.child_by_field_name("left")
         elif inner.type == "update_expression":
             target = inner.child_by_field_name("argument")
-        elif inner.type == "call_expression":
+        elif inner.type == "call_expression" and not _pure_callee(inner):
             return False  # a call inside the predicate: its effects are not known here
         if target is not None:
             root = re.match(r"\w+", "".join(text(target).split()))
             if root is None or root.group(0) not in declared:
                 return False
     return True
+
+
+def _pure_callee(call) -> bool:
+    """A call of a function the one table calls pure (``std::abs``, ``sqrt``)."""
+    from ellora.tools.loops.calls import classify_name
+    from ellora.tools.loops.cpp import text
+
+    function = call.child_by_field_name("function")
+    if function is None or function.type not in ("identifier", "qualified_identifier"):
+        return False
+    name = re.sub(r"<.*?>(?=::|$)", "", "".join(text(function).split()))
+    return classify_name(name) == "pure"
 
 
 def mark_algorithms(source: str, calls: list[AlgorithmCall]) -> str:
@@ -507,3 +530,10 @@ static void ellora_parallel_fill(It first, It last, const T& value) {{
 """,
 
 }
+
+
+for _target, _primitives in PRIMITIVES.items():
+    _PRELUDE[_target] += _primitives
+_FOLDS = fold_helpers(_RANDOM, _random("Out"), _lvalue("Out"))
+_HELPERS["reduce"] += _FOLDS.pop("reduce")
+_HELPERS.update(_FOLDS)
