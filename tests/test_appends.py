@@ -1,6 +1,7 @@
 """Loops that build a list (``out.push_back(v)``): every target deals the iterations out in
 contiguous blocks, each appending to a list of its own, and joins the lists in block order
-after what ``out`` held before. Unconditional appends, filters, two lists in two branches,
+after what ``out`` held before (counting down, the first block holds the highest
+iterations and runs them downwards). Unconditional appends, filters, two lists in two branches,
 appends from an inner loop, elements that are pairs; compared with the serial functions
 under OpenMP, Kokkos and MPI (every rank, and rank 0 only). A loop that also reads the list
 (its size, an element) or changes it another way keeps its order dependence and is refused."""
@@ -45,13 +46,20 @@ void pairsSumming(const std::vector<int>& a, int target, std::vector<int>& found
     for (int j = 0; j < i; ++j)
       if (a[i] + a[j] == target) found.push_back(i * 100000 + j);
 }
+void backwards(const std::vector<int>& x, std::vector<int>& out) {
+  for (int i = (int)x.size() - 1; i >= 0; i--) out.push_back(x[i] * 2);
+}
+void backwardsIf(const std::vector<int>& x, std::vector<int>& out) {
+  for (std::size_t i = x.size(); i-- > 0;)
+    if (x[i] % 3 == 0) out.push_back(x[i] + (int)i);
+}
 void marked(const std::vector<int>& a, std::vector<std::pair<int, int>>& out) {
   for (std::size_t i = 0; i < a.size(); ++i)
     if (a[i] % 7 == 3) out.emplace_back((int)i, a[i]);
 }
 """
 
-NAMES = ("roots", "positives", "split", "pairsSumming", "marked")
+NAMES = ("roots", "positives", "split", "pairsSumming", "backwards", "backwardsIf", "marked")
 
 CHECK = """
 #include <cstdio>
@@ -63,14 +71,18 @@ int main(int argc, char** argv) {
     std::vector<int> v(n), pos, poss, a(n % 400), found, founds;
     std::vector<long long> w(n), ev(1, 9), evs(1, 9), od, ods;
     std::vector<std::pair<int, int>> pairs, pairss;
+    std::vector<int> back, backs, backIf(1, 7), backIfs(1, 7);
     for (int i = 0; i < n; ++i) { x[i] = (i * 37) % 101; v[i] = (i * 13) % 21 - 10; w[i] = i * 7 + 3; }
     for (std::size_t i = 0; i < a.size(); ++i) a[i] = (int)((i * 31) % 97);
     roots(x, out); serial_roots(x, outs);
     positives(v, pos); serial_positives(v, poss);
     split(w, ev, od); serial_split(w, evs, ods);
     pairsSumming(a, 100, found); serial_pairsSumming(a, 100, founds);
+    backwards(v, back); serial_backwards(v, backs);
+    backwardsIf(v, backIf); serial_backwardsIf(v, backIfs);
     marked(v, pairs); serial_marked(v, pairss);
-    bool here = out == outs && pos == poss && ev == evs && od == ods && found == founds;
+    bool here = out == outs && pos == poss && ev == evs && od == ods && found == founds &&
+                back == backs && backIf == backIfs;
     if (!MPI_TARGET) here = here && pairs == pairss;
     if (ROOT_ONLY && rank != 0) here = true;
     same &= here;
@@ -90,7 +102,7 @@ def _program(parallel: str, target: str, root: bool = False) -> str:
 
 
 def test_appending_loops_are_appends_and_other_uses_of_the_list_refuse():
-    for position in range(5):
+    for position in range(7):
         verdict, _ = verdict_of(APPENDS, position)
         assert verdict.pattern == "append", (position, verdict.dependence)
     reads = ("#include <vector>\nvoid f(const std::vector<int>& x, std::vector<int>& out) {\n"
@@ -105,7 +117,7 @@ def test_appending_loops_are_appends_and_other_uses_of_the_list_refuse():
 
 def test_appends_equal_the_serial_code_on_threads(tmp_path):
     parallel = region_source(APPENDS, 1, 40, "openmp")
-    assert parallel.count("#pragma omp parallel\n") == 5, parallel
+    assert parallel.count("#pragma omp parallel\n") == 7, parallel
     binary = build(tmp_path, _program(parallel, "openmp"))
     for threads in (1, 2, 4):
         assert run_on_threads(binary, threads).strip() == "1", f"{threads} threads"
@@ -113,7 +125,7 @@ def test_appends_equal_the_serial_code_on_threads(tmp_path):
 
 def test_appends_equal_the_serial_code_under_kokkos(tmp_path):
     parallel = region_source(APPENDS, 1, 40, "kokkos")
-    assert parallel.count("_append\"") == 5, parallel
+    assert parallel.count("_append\"") == 7, parallel
     binary = build_kokkos(tmp_path, _program(parallel, "kokkos"))
     for threads in (1, 3):
         assert run_on_threads(binary, threads).split()[-1] == "1", f"{threads} threads"
@@ -124,7 +136,7 @@ def test_appends_equal_the_serial_code_on_ranks(tmp_path, root):
     from ellora.tools.loops.region import plan_region
 
     plan = plan_region(APPENDS, 1, 40, "mpi", mpi_root=root)
-    assert len(plan.transformed) == 4, plan.left_serial()  # pairs have no MPI datatype
+    assert len(plan.transformed) == 6, plan.left_serial()  # pairs have no MPI datatype
     assert any("no MPI datatype" in d.why for d in plan.serial), plan.left_serial()
     binary = build_mpi(tmp_path, _program(plan.source, "mpi", root))
     for ranks in (1, 2, 3):

@@ -24,8 +24,9 @@ def emit_appends(verdict: Verdict, target: str, root: bool = False) -> Emission:
     if others:
         raise NotEmittable(f"the loop appends to a list and also keeps {others[0]}: split it")
     header = text.header
-    if not header.unit_step or header.descending or header.steps_in_test:
-        raise NotEmittable("appends keep their order in a loop counting up by one")
+    if not header.unit_step or (header.steps_in_test and not header.descending) or (
+            header.descending and header.range_of is not None):
+        raise NotEmittable("appends keep their order in a loop counting by one")
     if verdict.range_checks or verdict.block_checks or verdict.extent_checks:
         raise NotEmittable("the loop also needs a run-time range test")
     if target == "kokkos" and verdict.privates:
@@ -76,9 +77,22 @@ def emit_appends(verdict: Verdict, target: str, root: bool = False) -> Emission:
         includes=includes, helpers=helpers)
 
 
-def _block(var: str = "ellora_t", count: str = "ellora_p") -> list[str]:
+def _block(text: LoopText, var: str = "ellora_t", count: str = "ellora_p") -> list[str]:
+    """Block ``var`` of ``count``: counting down, the first block holds the highest
+    iterations, so joining the lists in block order still gives the loop's order."""
+    if text.header.descending:
+        var = f"({count} - 1 - {var})"
     return [f"const long long ellora_b = ellora_lo + ellora_n * {var} / {count};",
             f"const long long ellora_e = ellora_lo + ellora_n * ({var} + 1) / {count};"]
+
+
+def _block_loop(text: LoopText) -> str:
+    """The block's iterations in the loop's own order."""
+    if not text.header.descending:
+        return text.block_loop("ellora_b", "ellora_e")
+    body = pad_lines(text.body()).rstrip("\n")
+    return ("for (long long ellora_k = ellora_e - 1; ellora_k >= ellora_b; --ellora_k) {\n"
+            f"  {text.var_type} {text.var} = ({text.var_type})ellora_k;\n{body}\n}}")
 
 
 def _range(text: LoopText) -> list[str]:
@@ -111,7 +125,7 @@ def _openmp(text: LoopText, lists: list[str]) -> str:
              for name in lists]
     region = [
         "const int ellora_t = omp_get_thread_num(), ellora_p = omp_get_num_threads();",
-        *_block(), *parts, text.block_loop("ellora_b", "ellora_e"), *counted,
+        *_block(text), *parts, _block_loop(text), *counted,
         "#pragma omp barrier",
         "#pragma omp single",
         "{\n" + pad_lines("\n".join(joined)) + "}",
@@ -133,7 +147,7 @@ def _kokkos(text: LoopText, lists: list[str]) -> str:
         moved.append(f"std::move(ellora_parts_{name}[ellora_t].begin(), "
                      f"ellora_parts_{name}[ellora_t].end(), {name}.begin() + (std::ptrdiff_t)"
                      f"(ellora_base_{name} + ellora_at_{name}[ellora_t]));")
-    chunk = [*_block(), *parts, text.block_loop("ellora_b", "ellora_e")]
+    chunk = [*_block(text), *parts, _block_loop(text)]
     lines = [*_range(text),
              "const long long ellora_p = Kokkos::DefaultHostExecutionSpace().concurrency();",
              *_lists(lists, "ellora_p"),
@@ -159,9 +173,9 @@ def _mpi(text: LoopText, lists: list[str], root: bool) -> str:
     lines = ["int ellora_rank = 0, ellora_size = 1;",
              "MPI_Comm_rank(MPI_COMM_WORLD, &ellora_rank);",
              "MPI_Comm_size(MPI_COMM_WORLD, &ellora_size);",
-             *_range(text), *_block("ellora_rank", "ellora_size")]
+             *_range(text), *_block(text, "ellora_rank", "ellora_size")]
     lines += [f"std::decay_t<decltype({name})> ellora_part_{name};" for name in lists]
-    lines.append(text.block_loop("ellora_b", "ellora_e"))
+    lines.append(_block_loop(text))
     for name in lists:
         kind = kinds[name]
         gather = (f"MPI_Gatherv(ellora_part_{name}.data(), ellora_mine, {kind}, {name}.data() + "
