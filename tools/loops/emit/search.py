@@ -21,8 +21,9 @@ _WINDOW = 4 * _PREFIX
 
 def emit_search(text: LoopText, target: str) -> Emission:
     verdict = text.verdict
-    if not text.header.unit_step or text.header.descending:
-        raise NotEmittable("a search over a strided or descending loop is not transformed")
+    if not text.header.unit_step or (text.header.descending and verdict.search is None):
+        raise NotEmittable("a search over a strided loop, or an argmin/argmax counting down, "
+                           "is not transformed")
     if verdict.versioned:
         raise NotEmittable("a search behind a run-time check is not transformed")
     if verdict.search is not None:
@@ -47,8 +48,11 @@ def _body_with(text: LoopText, statement, replacement: str) -> str:
 
 
 def _indexed(text: LoopText, body: str) -> str:
-    """A body run for iteration ``ellora_m`` (the loop variable declared from it)."""
-    return f"{{ const {text.var_type} {text.var} = ({text.var_type})ellora_m; {body} }}"
+    """A body run for iteration ``ellora_m`` (the loop variable declared from it). The
+    search runs ``ellora_m`` upwards in the loop's own order: counting down, it is the
+    ``ellora_m - ellora_lo``-th iteration from the top."""
+    value = "(ellora_lo + ellora_hi - 1 - ellora_m)" if text.header.descending else "ellora_m"
+    return f"{{ const {text.var_type} {text.var} = ({text.var_type}){value}; {body} }}"
 
 
 def _fold(text: LoopText, target: str, accumulator: str, kind: str, operator: str,
@@ -115,6 +119,12 @@ def _first_match(text: LoopText, target: str) -> tuple[str, str]:
                "the body runs again at the index found")
     rerun = (f"if (ellora_first < ellora_hi) {{\n"
              f"  {text.loop_head(f'({text.var_type})ellora_first')} {text.body()}\n}}\n")
+    if text.header.descending:  # on from the match, downwards as the loop runs
+        rerun = ("if (ellora_first < ellora_hi) {\n"
+                 "  for (long long ellora_k = ellora_lo + ellora_hi - 1 - ellora_first; "
+                 "ellora_k >= ellora_lo; --ellora_k) "
+                 f"{{ {text.var_type} {text.var} = ({text.var_type})ellora_k; {text.body()} }}"
+                 "\n}\n")
     del returned
     return ("{\n" + pad_lines(_range_lines(text) + "long long ellora_first = ellora_hi;  // none yet\n"
                          + scan + rerun) + "}"), how

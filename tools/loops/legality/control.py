@@ -73,7 +73,7 @@ def _first_match(model: LoopModel, leaving) -> Search | None:
     the break), as a statement of the body, which otherwise only declares locals, in a loop
     that writes nothing else: only the first iteration where ``c`` holds does anything."""
     if len(leaving) != 1 or leaving[0].kind not in ("return", "break", "exit") or \
-            model.header.descending or not model.header.unit_step:
+            not model.header.unit_step:
         return None
     exit_ = leaving[0]
     guard = exit_.guard
