@@ -105,24 +105,32 @@ static void ellora_parallel_scan(long long n, bool have_init, T init, Fold fold,
 }
 """,
     "mpi": """\
-// each rank folds its block; the blocks' values (as bytes) gathered and combined in rank
-// order on every rank (a value that is not trivially copyable is folded serially)
+// each rank folds its block; every rank receives each block's value (as bytes) and whether
+// the block had elements
+template <class T, class Fold>
+static void ellora_rank_folds(long long n, const T& init, Fold fold, T* sums, int* has) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const long long lo = n * rank / size, hi = n * (rank + 1) / size;
+  T mine = init;
+  const int own = lo < hi ? 1 : 0;
+  if (own) mine = fold(lo, hi);
+  MPI_Allgather(&mine, sizeof(T), MPI_BYTE, sums, sizeof(T), MPI_BYTE, MPI_COMM_WORLD);
+  MPI_Allgather(&own, 1, MPI_INT, has, 1, MPI_INT, MPI_COMM_WORLD);
+}
+// the blocks' values combined in rank order on every rank (a value that is not trivially
+// copyable is folded serially)
 template <class T, class Fold, class Combine>
 static T ellora_parallel_fold(long long n, T init, Fold fold, Combine combine) {
   if constexpr (!std::is_trivially_copyable<T>::value) {
     return n > 0 ? combine(init, fold(0LL, n)) : init;
   } else {
-    int rank = 0, size = 1;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    int size = 1;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    const long long lo = n * rank / size, hi = n * (rank + 1) / size;
     std::unique_ptr<T[]> sums(new T[size]);  // not std::vector: T may be bool
     std::vector<int> has(size);
-    T mine = init;
-    const int have = lo < hi ? 1 : 0;
-    if (have) mine = fold(lo, hi);
-    MPI_Allgather(&mine, sizeof(T), MPI_BYTE, sums.get(), sizeof(T), MPI_BYTE, MPI_COMM_WORLD);
-    MPI_Allgather(&have, 1, MPI_INT, has.data(), 1, MPI_INT, MPI_COMM_WORLD);
+    ellora_rank_folds(n, init, fold, sums.get(), has.data());
     T acc = init;
     for (int r = 0; r < size; ++r) if (has[r]) acc = combine(acc, sums[r]);
     return acc;
@@ -143,11 +151,8 @@ static void ellora_parallel_scan(long long n, bool have_init, T init, Fold fold,
     const long long lo = n * rank / size, hi = n * (rank + 1) / size;
     std::unique_ptr<T[]> sums(new T[size]);  // not std::vector: T may be bool
     std::vector<int> has(size);
-    T mine = init;
-    const int own = lo < hi ? 1 : 0;
-    if (own) mine = fold(lo, hi);
-    MPI_Allgather(&mine, sizeof(T), MPI_BYTE, sums.get(), sizeof(T), MPI_BYTE, MPI_COMM_WORLD);
-    MPI_Allgather(&own, 1, MPI_INT, has.data(), 1, MPI_INT, MPI_COMM_WORLD);
+    ellora_rank_folds(n, init, fold, sums.get(), has.data());
+    const bool own = has[rank] != 0;
     bool have = have_init;
     T carry = init;
     for (int r = 0; r < rank; ++r)
@@ -172,6 +177,36 @@ def helpers(random: str, random_out: str, lvalue_out: str) -> dict[str, str]:
     """The helper per suffix, given the C++ tests that ``It`` and ``Out`` are random-access
     and that ``Out`` names objects (not vector<bool> bit proxies)."""
     scan_ok = f"{random} && {random_out} && {lvalue_out}"
+    fold = ("[&](long long lo, long long hi) {\n"
+            "        T acc = first[lo];\n"
+            "        for (long long k = lo + 1; k < hi; ++k) acc = op(acc, first[k]);\n"
+            "        return acc; }")
+    inclusive = ("[&](long long lo, long long hi, bool have, const T& carry) {\n"
+                 "        T acc = have ? op(carry, first[lo]) : T(first[lo]);\n"
+                 "        out[lo] = acc;\n"
+                 "        for (long long k = lo + 1; k < hi; ++k) { acc = op(acc, first[k]); "
+                 "out[k] = acc; } }")
+    exclusive = ("[&](long long lo, long long hi, bool, const T& carry) {\n"
+                 "        T acc = carry;\n"
+                 "        for (long long k = lo; k < hi; ++k) { const T value = first[k]; "
+                 "out[k] = acc; acc = op(acc, value); } }")
+
+    def scan(name: str, template: str, call: str, have_init: str, init: str,
+             write: str, typedef: str = "") -> str:
+        return f"""template <{template}>
+static Out ellora_parallel_{name}({call}) {{
+{typedef}  if constexpr (!({scan_ok})) return std::{name}({_arguments(call)});
+  else {{
+    const long long n = last - first;
+    if (n < 4096) return std::{name}({_arguments(call)});
+    ellora_parallel_scan<T>(n, {have_init}, {init}, {fold}, op,
+      {write},
+      out);
+    return out + n;
+  }}
+}}
+"""
+
     return {
         "reduce": f"""template <class It, class T, class Op>
 static T ellora_parallel_reduce(It first, It last, T init, Op op) {{
@@ -179,75 +214,32 @@ static T ellora_parallel_reduce(It first, It last, T init, Op op) {{
   else {{
     const long long n = last - first;
     if (n < 4096) return std::reduce(first, last, init, op);
-    return ellora_parallel_fold<T>(n, init, [&](long long lo, long long hi) {{
-        T acc = first[lo];
-        for (long long k = lo + 1; k < hi; ++k) acc = op(acc, first[k]);
-        return acc; }}, op);
+    return ellora_parallel_fold<T>(n, init, {fold}, op);
   }}
 }}
 """,
-        "inclusive_scan": f"""template <class It, class Out, class Op>
-static Out ellora_parallel_inclusive_scan(It first, It last, Out out, Op op) {{
-  typedef typename std::iterator_traits<It>::value_type T;
-  if constexpr (!({scan_ok})) return std::inclusive_scan(first, last, out, op);
-  else {{
-    const long long n = last - first;
-    if (n < 4096) return std::inclusive_scan(first, last, out, op);
-    ellora_parallel_scan<T>(n, false, T(), [&](long long lo, long long hi) {{
-        T acc = first[lo];
-        for (long long k = lo + 1; k < hi; ++k) acc = op(acc, first[k]);
-        return acc; }}, op,
-      [&](long long lo, long long hi, bool have, const T& carry) {{
-        T acc = have ? op(carry, first[lo]) : T(first[lo]);
-        out[lo] = acc;
-        for (long long k = lo + 1; k < hi; ++k) {{ acc = op(acc, first[k]); out[k] = acc; }} }},
-      out);
-    return out + n;
-  }}
-}}
-template <class It, class Out>
-static Out ellora_parallel_inclusive_scan(It first, It last, Out out) {{
+        "inclusive_scan": scan(
+            "inclusive_scan", "class It, class Out, class Op", "It first, It last, Out out, Op op",
+            "false", "T()", inclusive,
+            "  typedef typename std::iterator_traits<It>::value_type T;\n")
+        + """template <class It, class Out>
+static Out ellora_parallel_inclusive_scan(It first, It last, Out out) {
   return ellora_parallel_inclusive_scan(first, last, out, std::plus<>());
-}}
-template <class It, class Out, class Op, class T>
-static Out ellora_parallel_inclusive_scan(It first, It last, Out out, Op op, T init) {{
-  if constexpr (!({scan_ok})) return std::inclusive_scan(first, last, out, op, init);
-  else {{
-    const long long n = last - first;
-    if (n < 4096) return std::inclusive_scan(first, last, out, op, init);
-    ellora_parallel_scan<T>(n, true, init, [&](long long lo, long long hi) {{
-        T acc = first[lo];
-        for (long long k = lo + 1; k < hi; ++k) acc = op(acc, first[k]);
-        return acc; }}, op,
-      [&](long long lo, long long hi, bool have, const T& carry) {{
-        T acc = have ? op(carry, first[lo]) : T(first[lo]);
-        out[lo] = acc;
-        for (long long k = lo + 1; k < hi; ++k) {{ acc = op(acc, first[k]); out[k] = acc; }} }},
-      out);
-    return out + n;
-  }}
-}}
-""",
-        "exclusive_scan": f"""template <class It, class Out, class T, class Op>
-static Out ellora_parallel_exclusive_scan(It first, It last, Out out, T init, Op op) {{
-  if constexpr (!({scan_ok})) return std::exclusive_scan(first, last, out, init, op);
-  else {{
-    const long long n = last - first;
-    if (n < 4096) return std::exclusive_scan(first, last, out, init, op);
-    ellora_parallel_scan<T>(n, true, init, [&](long long lo, long long hi) {{
-        T acc = first[lo];
-        for (long long k = lo + 1; k < hi; ++k) acc = op(acc, first[k]);
-        return acc; }}, op,
-      [&](long long lo, long long hi, bool, const T& carry) {{
-        T acc = carry;
-        for (long long k = lo; k < hi; ++k) {{ const T value = first[k]; out[k] = acc; acc = op(acc, value); }} }},
-      out);
-    return out + n;
-  }}
-}}
-template <class It, class Out, class T>
-static Out ellora_parallel_exclusive_scan(It first, It last, Out out, T init) {{
+}
+"""
+        + scan("inclusive_scan", "class It, class Out, class Op, class T",
+               "It first, It last, Out out, Op op, T init", "true", "init", inclusive),
+        "exclusive_scan": scan(
+            "exclusive_scan", "class It, class Out, class T, class Op",
+            "It first, It last, Out out, T init, Op op", "true", "init", exclusive)
+        + """template <class It, class Out, class T>
+static Out ellora_parallel_exclusive_scan(It first, It last, Out out, T init) {
   return ellora_parallel_exclusive_scan(first, last, out, init, std::plus<>());
-}}
+}
 """,
     }
+
+
+def _arguments(parameters: str) -> str:
+    """``It first, It last, Out out`` -> ``first, last, out``."""
+    return ", ".join(p.split()[-1] for p in parameters.split(","))
