@@ -207,3 +207,17 @@ def check_program(parallel: str, serial: str, check: str, target: str) -> str:
     (the MPI form agrees on ``same`` across ranks and prints it once)."""
     return (parallel + serial + check).replace("INIT", _INIT[target]).replace(
         "REPORT", _REPORT[target])
+
+
+def agrees_on(tmp_path: Path, program: str, target: str,
+              counts: tuple[int, ...] = (1, 2, 4)) -> None:
+    """Build a check program for ``target`` and assert it prints 1 at every thread count
+    (MPI: at 1-3 ranks)."""
+    if target == "mpi":
+        binary = build_mpi(tmp_path, program)
+        for ranks in (1, 2, 3):
+            assert run_on_ranks(binary, ranks).split() == ["1"], f"{ranks} ranks"
+        return
+    binary = (build if target == "openmp" else build_kokkos)(tmp_path, program)
+    for threads in counts:
+        assert run_on_threads(binary, threads).split()[-1] == "1", f"{threads} threads"

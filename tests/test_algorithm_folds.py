@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import pytest
 from loop_support import (
-    build,
-    build_kokkos,
-    build_mpi,
+    agrees_on,
     check_program,
     region_source,
-    run_on_ranks,
-    run_on_threads,
 )
 
 FOLDS = """\
@@ -97,14 +93,7 @@ def test_folds_and_scans_give_the_serial_results(tmp_path, target):
     for name in ("reduce", "inclusive_scan", "exclusive_scan"):
         assert f"ellora_parallel_{name}(" in parallel, name
     program = check_program(parallel, _serial(), CHECK, target)
-    if target == "mpi":
-        binary = build_mpi(tmp_path, program)
-        for ranks in (1, 2, 3):
-            assert run_on_ranks(binary, ranks).split() == ["1"], f"{ranks} ranks"
-        return
-    binary = (build if target == "openmp" else build_kokkos)(tmp_path, program)
-    for threads in (1, 2, 4):
-        assert run_on_threads(binary, threads).split()[-1] == "1", f"{threads} threads"
+    agrees_on(tmp_path, program, target, (1, 2, 4))
 
 
 def test_a_policy_or_a_capturing_operation_is_left_as_written():

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import pytest
 from loop_support import (
+    agrees_on,
     build,
-    build_kokkos,
-    build_mpi,
     check_program,
     region_source,
-    run_on_ranks,
     run_on_threads,
     serial_twins,
     verdict_of,
@@ -108,11 +106,4 @@ def test_checked_elements_equal_the_serial_code_on_threads(tmp_path):
 def test_checked_elements_equal_the_serial_code_under_kokkos_and_mpi(tmp_path, target):
     parallel = region_source(CHECKED, 1, 20, target)
     program = check_program(parallel, _serial(), CHECK, target)
-    if target == "kokkos":
-        binary = build_kokkos(tmp_path, program)
-        for threads in (1, 3):
-            assert run_on_threads(binary, threads).split()[-1] == "1", f"{threads} threads"
-        return
-    binary = build_mpi(tmp_path, program)
-    for ranks in (1, 2, 3):
-        assert run_on_ranks(binary, ranks).split() == ["1"], f"{ranks} ranks"
+    agrees_on(tmp_path, program, target, (1, 3))

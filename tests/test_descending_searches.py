@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import pytest
 from loop_support import (
-    build,
-    build_kokkos,
-    build_mpi,
+    agrees_on,
     check_program,
     region_source,
-    run_on_ranks,
-    run_on_threads,
     serial_twins,
 )
 
@@ -65,11 +61,4 @@ def test_searches_counting_down_find_the_highest_match(tmp_path, target):
     assert parallel.count("ellora_lo + ellora_hi - 1 - ellora_m") >= 2, parallel
     serial = serial_twins(SEARCHES, ("lastShort", "lastNegative"), "struct Book { int pages; };\n")
     program = check_program(parallel, serial, CHECK, target)
-    if target == "mpi":
-        binary = build_mpi(tmp_path, program)
-        for ranks in (1, 2, 3):
-            assert run_on_ranks(binary, ranks).split() == ["1"], f"{ranks} ranks"
-        return
-    binary = (build if target == "openmp" else build_kokkos)(tmp_path, program)
-    for threads in (1, 2, 4):
-        assert run_on_threads(binary, threads).split()[-1] == "1", f"{threads} threads"
+    agrees_on(tmp_path, program, target, (1, 2, 4))
