@@ -100,6 +100,17 @@ def source_model(source: str, language: str = "cpp"):
     return CppSource(source)
 
 
+def _parallel_at(source: str, line: int) -> bool:
+    """Whether the loop starting on ``line`` of ``source`` can run in parallel."""
+    parsed = CppSource(source)
+    for loop in parsed.loops_in_lines(line, line):
+        try:
+            return decide(parsed.loop_model(loop)).parallel
+        except NotCounted:
+            return False
+    return False
+
+
 def plan_region(source: str, first_line: int, last_line: int, target: str,
                 if_convert: bool = False, language: str = "cpp",
                 mpi_root: bool = False) -> RegionPlan:
@@ -108,6 +119,7 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
     selects; ``language`` picks the front end (``language_of(file_name)``); ``mpi_root``
     leaves MPI results on rank 0 only (gathers and reductions to the root)."""
     from ellora.tools.loops import algorithms
+    from ellora.tools.loops.cpp.inductions import substitute_inductions
     from ellora.tools.sort_transforms import SORT_TARGETS, mark_sorts, sort_calls
 
     sorts, calls, working = [], [], source
@@ -117,6 +129,7 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
         calls = algorithms.algorithm_calls(working, first_line, last_line, target) \
             if target in algorithms.TARGETS else []
         working = algorithms.mark_algorithms(working, calls)
+        working = substitute_inductions(working, first_line, last_line, _parallel_at)
     parsed = source_model(working, language)
     plan = RegionPlan(target)
     emissions: list[Emission] = []

@@ -416,7 +416,7 @@ class _BodyWalker(CallsMixin, ReferencesMixin):
                                   open_loops)
             self.conditions = saved
         elif kind == "lambda_expression":
-            self._lambda(node)
+            self._lambda(node, conditional, loops, open_loops)
         elif kind == "pointer_expression":
             argument = node.child_by_field_name("argument")
             if text(node.child(0)) == "*":

@@ -44,7 +44,8 @@ class CallsMixin:
             effect = CallEffect("constructs", spelled)
         else:
             kind = classify_name(name)
-            if kind is None and _pure_local_lambda(self.scope, name, node):
+            if kind is None and self._local_lambda_call(name, node, conditional, loops,
+                                                        open_loops):
                 kind = "pure"
             if kind is None and name in self.scope.file.macros:  # arithmetic: reads its args
                 kind = "pure"
@@ -66,7 +67,105 @@ class CallsMixin:
         else:
             for argument in named:
                 self.visit_expression(argument, conditional, loops, open_loops)
+                self._passed_array(argument, conditional, loops, open_loops)
         self.model.calls.append(CallSite(effect, node, line))
+
+    def _passed_array(self, argument, conditional, loops, open_loops) -> None:
+        """A pointer passed to a function (``p``, ``p + k``, ``&a[k]``) hands it the array
+        behind it: the call may read any of its elements."""
+        bare = strip(argument)
+        while bare is not None and bare.type in ("cast_expression", "binary_expression"):
+            if bare.type == "cast_expression":
+                bare = strip(bare.child_by_field_name("value"))
+            else:
+                bare = strip(bare.child_by_field_name("left"))
+        base = None
+        if bare is not None and bare.type == "pointer_expression" and \
+                text(bare.child(0)) == "&":
+            inner = strip(bare.child_by_field_name("argument"))
+            if inner is not None and inner.type == "subscript_expression":
+                base = self._array_behind(strip(inner.child_by_field_name("argument")), inner)
+        elif bare is not None and bare.type == "identifier":
+            symbol = self.scope.lookup(text(bare), bare.start_byte)
+            if symbol is not None and symbol.ctype.kind == "pointer":
+                base = self._array_behind(bare, bare)
+        if base is not None:
+            self._access(base, (None,), ("*",), "read", argument, argument, conditional,
+                         loops, open_loops, whole=True)
+
+    def _array_behind(self, node, at) -> str | None:
+        """The array a pointer or array name reaches: its own name, or the array a local
+        pointer was set to (``p = &a[k]``)."""
+        if node is None or node.type != "identifier":
+            return None
+        name = text(node)
+        if name in self.pointers:
+            return self.pointers[name][0]
+        if name == self.model.header.var or name in self.private_objects or \
+                self._declared_inside(name, at):
+            return None
+        return name
+
+    def _local_lambda_call(self, name, node, conditional, loops, open_loops) -> bool:
+        """A call of a local variable holding a pure lambda: records what the lambda reads
+        of the enclosing function (its captures: scalars as values, arrays and containers
+        whole) and says True; False (nothing recorded) when it is not one, or a capture
+        cannot be followed (a pointer or reference made inside the loop, a struct or
+        ``auto`` whose members or elements it reads, a name shadowed at the call)."""
+        from ellora.tools.loops.cpp.purity import lambda_reads
+
+        symbol = self.scope.lookup(name, node.start_byte)
+        value = strip(symbol.initializer) if symbol is not None and \
+            symbol.initializer is not None else None
+        if value is None or value.type != "lambda_expression" or symbol.ctype.kind != "auto":
+            return False
+        captured = lambda_reads(value, self.scope.file)
+        reads = self._capture_reads(captured, value, node) if captured is not None else None
+        if reads is None:
+            return False
+        for capture, whole in reads:
+            if whole:
+                self._access(capture, (None,), ("*",), "read", node, node, conditional, loops,
+                             open_loops, whole=True)
+            else:
+                self._scalar(capture, "read", "", node, None, conditional, loops, open_loops)
+        return True
+
+    def _capture_reads(self, captured: dict[str, bool], lambda_node, call):
+        """(name, read whole) per capture the loop must account for; None when one cannot
+        be followed."""
+        reads = []
+        for capture, only_value in captured.items():
+            if capture == self.model.header.var:
+                continue
+            defined = self.scope.lookup(capture, lambda_node.start_byte)
+            if defined is None:
+                if capture in self.scope.file.macros or capture in self.scope.file.functions:
+                    continue
+                return None  # an enumerator or something the scope does not know
+            if self.scope.lookup(capture, call.start_byte) is not defined:
+                return None  # shadowed where the lambda is called
+            ctype = defined.ctype
+            inside = capture in self.private_objects or self._declared_inside(capture, call)
+            if inside:
+                if capture in self.pointers or capture in self.aliases or \
+                        capture in self.iterators or capture in self.untraced or \
+                        ctype.reference or ctype.kind in ("pointer", "span"):
+                    return None  # it reaches outside the iteration by a path not followed
+                continue  # the iteration's own value or container
+            if ctype.reference and ctype.kind in ("auto", "unknown"):
+                return None
+            if ctype.kind == "pointer":
+                reads += [(capture, False), (capture, True)]
+            elif ctype.kind in ("scalar", "bool", "complex"):
+                reads.append((capture, False))
+            elif ctype.kind in ("struct", "auto", "unknown"):
+                if not only_value:
+                    return None  # its members or elements are read: not followed
+                reads.append((capture, False))
+            else:
+                reads.append((capture, True))
+        return reads
 
     def _member_call(self, node, function, named, conditional, loops, open_loops, line):
         member = text(function.child_by_field_name("field"))
@@ -181,8 +280,12 @@ class CallsMixin:
                 self.visit_expression(argument, conditional, loops, open_loops)
         return objects
 
-    def _lambda(self, node) -> None:
-        """A lambda is pure when its body writes only its own parameters and locals."""
+    def _lambda(self, node, conditional=False, loops=(), open_loops=0) -> None:
+        """A lambda made in the loop body: its body may write only its own parameters and
+        locals (an algorithm's element parameter included), and what it reads of the
+        enclosing function is read by the loop."""
+        from ellora.tools.loops.cpp.purity import captured_names
+
         body = node.child_by_field_name("body")
         own = {text(n) for n in walk(node) if n.type == "identifier" and n.parent is not None
                and n.parent.type in ("parameter_declaration", "init_declarator",
@@ -200,26 +303,22 @@ class CallsMixin:
                         CallEffect("unknown", "a lambda that writes " + normalized(target)),
                         node, node.start_point[0] + 1))
                     return
+        reads = self._capture_reads(captured_names(node, self.scope.file), node, node) \
+            if not any(n.type == "this" for n in walk(node)) else None
+        if reads is None:
+            self.model.calls.append(CallSite(
+                CallEffect("unknown", "a lambda whose captures the loop cannot follow"),
+                node, node.start_point[0] + 1))
+            return
+        for capture, whole in reads:
+            if whole:
+                self._access(capture, (None,), ("*",), "read", node, node, conditional, loops,
+                             open_loops, whole=True)
+            else:
+                self._scalar(capture, "read", "", node, None, conditional, loops, open_loops)
 
 
 def _file_function_effect(scope, name: str) -> str:
     from ellora.tools.loops.cpp.purity import function_effect
 
     return function_effect(scope.file, name)
-
-
-def _pure_local_lambda(scope, name: str, node) -> bool:
-    """``name`` is a variable holding a lambda that captures nothing and writes only its own
-    parameters and locals (``auto f = [](double x) { return x * x; };``): calling it reads
-    its arguments only."""
-    symbol = scope.lookup(name, node.start_byte)
-    value = strip(symbol.initializer) if symbol is not None and symbol.initializer is not None \
-        else None
-    if value is None or value.type != "lambda_expression" or symbol.ctype.kind != "auto":
-        return False
-    captures = value.child_by_field_name("captures")
-    if captures is None or normalized(captures) != "[]":
-        return False
-    from ellora.tools.loops.algorithms import _pure_predicate
-
-    return _pure_predicate(value)

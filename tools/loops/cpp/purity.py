@@ -1,5 +1,8 @@
-"""Which functions defined in the file are pure: they compute a value from their arguments
-and change nothing a caller can see, so a loop may call them from several threads."""
+"""Which functions defined in the file, and which lambdas, are pure: they compute a value
+from their arguments (a lambda also from what it captures) and change nothing a caller can
+see, so a loop may call them from several threads. One rule for both: a write may only
+reach the callable's own locals and by-value parameters; a non-const reference or pointer
+parameter, a static local or an impure call makes it impure."""
 
 from __future__ import annotations
 
@@ -29,7 +32,53 @@ def function_effect(file_scope: FileScope, name: str) -> str:
 
 
 def _pure(definition, file_scope: FileScope) -> bool:
-    scope = read_function_scope(definition, file_scope)
+    return _changes_nothing_outside(definition, read_function_scope(definition, file_scope),
+                                    file_scope)
+
+
+def lambda_reads(node, file_scope: FileScope) -> dict[str, bool] | None:
+    """The names of the enclosing function a pure lambda reads (what it captures, by copy or
+    by reference), in order, each with whether the body uses it only as a value (never
+    indexed, dereferenced, a member taken or passed on); None when the lambda is not pure: it
+    writes a capture or through a reference or pointer parameter, is ``mutable``, uses
+    ``this``, or calls something impure. The caller resolves the names in the lambda's
+    enclosing scope."""
+    body = node.child_by_field_name("body")
+    if node.type != "lambda_expression" or body is None:
+        return None
+    head = text(node)[: body.start_byte - node.start_byte]
+    if re.search(r"\bmutable\b|\bthis\b", head) or \
+            any(n.type == "this" for n in walk(body)):
+        return None
+    scope = read_function_scope(node, file_scope)
+    if not _changes_nothing_outside(node, scope, file_scope):
+        return None
+    return captured_names(node, file_scope)
+
+
+def captured_names(node, file_scope: FileScope) -> dict[str, bool]:
+    """The names a lambda's body uses that it does not declare, each with whether it is used
+    only as a value (see :func:`lambda_reads`)."""
+    body = node.child_by_field_name("body")
+    scope = read_function_scope(node, file_scope)
+    own = set(scope.parameters) | {s.name for s in scope.locals}
+    captured: dict[str, bool] = {}
+    for found in walk(body):
+        if found.type != "identifier" or text(found) in own:
+            continue
+        parent = found.parent
+        if parent is not None and (parent.type == "qualified_identifier" or (
+                parent.type == "call_expression" and
+                parent.child_by_field_name("function") == found)):
+            continue  # std::name, or the name of a function called
+        as_value = parent is None or parent.type not in (
+            "subscript_expression", "pointer_expression", "field_expression", "argument_list",
+            "init_declarator", "reference_declarator")
+        captured[text(found)] = captured.get(text(found), True) and as_value
+    return captured
+
+
+def _changes_nothing_outside(definition, scope, file_scope: FileScope) -> bool:
     for parameter in scope.parameters.values():
         ctype = parameter.ctype
         if ctype.reference and not ctype.const:
@@ -49,12 +98,24 @@ def _pure(definition, file_scope: FileScope) -> bool:
         elif node.type == "update_expression":
             target = node.child_by_field_name("argument")
         if target is not None:
-            root = re.match(r"\w+", normalized(strip(target) or target))
+            bare = strip(target) or target
+            root = re.match(r"\w+", normalized(bare))
             if root is None or root.group(0) not in owned:
                 return False
+            if bare.type != "identifier" and not _owns_storage(scope, root.group(0)):
+                return False  # p[k] = v through a local pointer (or auto) may reach outside
         if node.type == "call_expression" and not _pure_call(node, owned, file_scope):
             return False
     return True
+
+
+def _owns_storage(scope, name: str) -> bool:
+    """Whether a local or by-value parameter holds its elements itself (an array, a
+    container, a struct), so writing one of them changes nothing outside."""
+    symbol = next((s for s in scope.locals if s.name == name), None) or \
+        scope.parameters.get(name)
+    return symbol is not None and not symbol.ctype.reference and \
+        symbol.ctype.kind not in ("pointer", "span", "auto", "unknown")
 
 
 def _pure_call(node, owned: set[str], file_scope: FileScope) -> bool:
