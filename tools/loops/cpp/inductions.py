@@ -10,6 +10,11 @@ steps are removed, and a variable that lives after the loop gets its final value
 The rest of the engine then sees ordinary affine subscripts. The rewrite keeps every line
 where it was, and is kept only when the loop it gives can run in parallel.
 
+A ``while`` loop that counts (``while (i < n) { ...; ++i; }``: the condition compares an
+integer with a bound the loop does not change, the body's last statement steps it by a
+literal, nothing else writes it, no ``continue`` or ``break``) is the ``for`` loop
+``for (i = i0; i < n; ++i) { ... }`` and is rewritten as one, under the same rule.
+
 A variable qualifies when: it is an integer, every write to it in the loop is a step by an
 integer literal (``++``, ``--``, ``+=``, ``-=``) in the header's update or in a statement
 of the body's top level that always runs (no ``continue``, ``break`` or ``goto`` in the
@@ -71,11 +76,12 @@ def substitute_inductions(source: str, first_line: int, last_line: int,
         tree = parse(source)
         for loop in walk(tree.root_node):
             line = loop.start_point[0] + 1
-            if loop.type != "for_statement" or line in done or \
+            if loop.type not in ("for_statement", "while_statement") or line in done or \
                     not first_line <= line <= last_line:
                 continue
             done.add(line)
-            rewritten = _rewrite(source, loop)
+            rewritten = _rewrite(source, loop) or _outer_counter(source, loop, False) \
+                if loop.type == "for_statement" else _counted_while(source, loop)
             if rewritten is not None and keep(rewritten, line):
                 source = rewritten
                 break
@@ -131,6 +137,136 @@ def _rewrite(source: str, loop) -> str | None:
     for start, end, replacement in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
         data = data[:start] + replacement.encode() + data[end:]
     return data.decode()
+
+
+def _counted_while(source: str, loop) -> str | None:
+    """``while (i < n) { body; ++i; }`` as ``for (i = i0; i < n; ++i) { body }`` (None when
+    the loop does not count that way)."""
+    condition = loop.child_by_field_name("condition")
+    body = loop.child_by_field_name("body")
+    name = _compared_name(condition) if condition is not None else None
+    if name is None or body is None or body.type != "compound_statement" or \
+            _has_jumps(loop):
+        return None
+    statements = [c for c in body.named_children if c.type != "comment"]
+    last = statements[-1] if statements else None
+    if last is None or last.type != "expression_statement" or not last.named_children:
+        return None
+    step = _step_of(last.named_children[0])
+    if step is None or step[0] != name or step[1] == 0:
+        return None
+    operator, bound = _comparison(condition, name)
+    written = _written_names(loop) - {name}
+    if operator not in ("<", "<=", ">", ">=") or \
+            (step[1] > 0) != (operator in ("<", "<=")) or \
+            set(re.findall(r"\b[A-Za-z_]\w*\b", bound)) & (written | {name}) or \
+            not _outer_integer_type(loop, name):
+        return None
+    for node in walk(body):  # the step is the only write of the counter
+        target = None
+        if node.type == "assignment_expression":
+            target = node.child_by_field_name("left")
+        elif node.type == "update_expression":
+            target = node.child_by_field_name("argument")
+        if target is not None and text(target) == name and \
+                node != last.named_children[0]:
+            return None
+        if node.type == "identifier" and text(node) == name and node.parent is not None and (
+                node.parent.type == "argument_list" or (
+                    node.parent.type == "pointer_expression" and
+                    text(node.parent).startswith("&"))):
+            return None
+    taken = set(re.findall(r"\b\w+\b", source))
+    start = _fresh(f"{_PREFIX}{name}0", taken)
+    keyword = loop.child(0)
+    edits = [(last.start_byte, last.end_byte, ""),
+             (keyword.start_byte, condition.end_byte,
+              (f"for ({name} = {start}; {text(condition).strip()[1:-1].strip()}; "
+               f"{text(last.named_children[0])})")),
+             (loop.start_byte, loop.start_byte, f"{{ const auto {start} = {name}; "),
+             (loop.end_byte, loop.end_byte, " }")]
+    data = source.encode()
+    for begin, end, replacement in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        data = data[:begin] + replacement.encode() + data[end:]
+    from ellora.tools.loops.cpp import parse
+
+    as_for = data.decode()
+    line = loop.start_point[0]
+    for node in walk(parse(as_for).root_node):
+        if node.type == "for_statement" and node.start_point[0] == line:
+            return _outer_counter(as_for, node, True)
+    return None
+
+
+def _outer_counter(source: str, loop, always: bool) -> str | None:
+    """``for (i = L; i < U; ++i)`` over a local ``i`` the function reads after the loop
+    (``always``: whether or not it does) as ``for (T i = L; ...)`` followed by the value the
+    loop leaves in ``i``: every target then runs the loop on its own counter, and ``i``
+    is right after it. None when it is not such a loop."""
+    initializer = loop.child_by_field_name("initializer")
+    if initializer is None or initializer.type != "assignment_expression" or \
+            text(initializer.child(1)) != "=":
+        return None
+    target = initializer.child_by_field_name("left")
+    condition = loop.child_by_field_name("condition")
+    update = loop.child_by_field_name("update")
+    if target is None or target.type != "identifier" or condition is None or update is None:
+        return None
+    name = text(target)
+    type_text = _outer_integer_type(loop, name)
+    steps = _update_steps(update)
+    if not type_text or len(steps) != 1 or steps[0][0] != name or steps[0][1] == 0 or \
+            _compared_name(condition) != name or _escapes(loop, name):
+        return None
+    operator, bound = _comparison(condition, name)
+    written = _written_names(loop)
+    start_text = text(initializer.child_by_field_name("right"))
+    if operator not in ("<", "<=", ">", ">=") or (steps[0][1] > 0) != (operator in ("<", "<=")) \
+            or set(re.findall(r"\b[A-Za-z_]\w*\b", bound + " " + start_text)) & written - {name} \
+            or name in re.findall(r"\b\w+\b", bound + " " + start_text):
+        return None
+    if not always and not _read_after(loop, name):
+        return None
+    taken = set(re.findall(r"\b\w+\b", source))
+    start = _fresh(f"{_PREFIX}{name}0", taken)
+    primary = _Primary(name, start_text, steps[0][1], type_text)
+    final = _closed(start, steps[0][1], _trip(loop, primary, start))
+    edits = [(initializer.start_byte, initializer.end_byte, f"{type_text} {name} = {start}"),
+             (loop.start_byte, loop.start_byte, f"{{ const {type_text} {start} = {start_text}; "),
+             (loop.end_byte, loop.end_byte, f" {name} = {final}; }}")]
+    data = source.encode()
+    for begin, end, replacement in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        data = data[:begin] + replacement.encode() + data[end:]
+    return data.decode()
+
+
+def _function_of(node):
+    while node is not None and node.type != "function_definition":
+        node = node.parent
+    return node
+
+
+def _escapes(loop, name: str) -> bool:
+    """``&name`` in the function, or a lambda there that uses it: something may read or
+    change it other than by name."""
+    function = _function_of(loop)
+    if function is None:
+        return True
+    for node in walk(function):
+        if node.type == "pointer_expression" and text(node).startswith("&") and \
+                re.fullmatch(rf"&\s*{re.escape(name)}", text(node)):
+            return True
+        if node.type == "lambda_expression" and \
+                name in re.findall(r"\b\w+\b", text(node)):
+            return True
+    return False
+
+
+def _read_after(loop, name: str) -> bool:
+    function = _function_of(loop)
+    return function is not None and any(
+        n.type == "identifier" and text(n) == name and n.start_byte >= loop.end_byte
+        for n in walk(function))
 
 
 def _closed(start: str, per_iteration: int, iterations: str) -> str:
