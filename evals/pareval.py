@@ -232,16 +232,20 @@ def time_sample(settings_json: str, run_dir: str, job: dict, outcome: dict) -> d
 def _rerun_validation(ctx, recipe, model: str, workspace: Path, resources: list[str],
                       reruns: int) -> list[dict]:
     """Run the binary ``reruns`` more times (resource counts in turn, the race-check counts
-    included); the first failure ends it."""
+    included); the first failure ends it. Each rerun keeps the driver's ``Time`` and
+    ``BestSequential``, so a report can take the median of its timings."""
     results = []
     for attempt in range(reruns):
         resource = resources[attempt % len(resources)]
         command, env = launch(recipe, model, resource)
         result = ctx.sandbox.run(command, workspace, ctx.run_limits(), env=env)
-        validation = parse_output(result.stdout).get("Validation")
+        parsed = parse_output(result.stdout)
+        validation = parsed.get("Validation")
         results.append({"resource": resource, "exit": result.exit_code,
                         "limit": result.limit_hit, "validation": validation,
-                        "rerun": attempt + 1})
+                        "rerun": attempt + 1,  # the driver's timings: its own run-to-run spread
+                        **{key: float(parsed[name]) for key, name in
+                           (("time", "Time"), ("best", "BestSequential")) if name in parsed}})
         if not result.ok or validation != "PASS":
             break
     return results

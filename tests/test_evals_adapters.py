@@ -14,7 +14,7 @@ from ellora.models.scripted import ScriptedModel
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pareval_mini"
 FAST = {"evals": {"timing_repeats": 1, "timing_rounds": 1, "threads": [1, 2], "generation_batch": 1,
-                  "parsl": {"workers": 2}}}
+                  "parsl": {"workers": 2}, "validation_reruns": 3}}
 OPENMP_BODY = "```cpp\n  double s = 0.0;\n  #pragma omp parallel for reduction(+:s)\n" \
               "  for (size_t i = 0; i < x.size(); ++i) s += x[i];\n  return s;\n}\n```"
 WRONG_BODY = "```cpp\n  return 0.5;\n}\n```"
@@ -30,6 +30,9 @@ def test_pareval_samples_build_and_run_with_its_drivers(tmp_path):
     generated = records["generation"]
     assert generated["status"] == "passed", generated
     assert set(generated["times"]) == {"1", "2"} and generated["baseline_s"] > 0
+    reruns = generated["reruns"]  # each rerun validated and timed by the driver again
+    assert len(reruns) == 3 and all(r["validation"] == "PASS" for r in reruns)
+    assert all(r["time"] > 0 and r["best"] > 0 for r in reruns)
     assert "-DUSE_OMP=1" in generated["build"]["command"]
     assert records["translation"]["status"] == "invalid"  # Validation: FAIL
     assert "Translate" not in model.calls[1][-1].content  # ParEval's own translation prompt
