@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -306,6 +307,21 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
                   "--work", str(tmp_path / "work"), "--targets", "openmp",
                   "--set", "train.engine.variants_per_kernel=0"])
     assert rerun == 0  # resumed from the cache
+    by_pattern = {}
+    for balance in ("0", "1.0"):  # the one reduction port against two maps
+        out = tmp_path / f"balanced-{balance}"
+        assert main(["train", "dataset", "--from-engine", str(library), "--output", str(out),
+                     "--work", str(tmp_path / "work"), "--targets", "openmp",
+                     "--set", "train.engine.variants_per_kernel=0",
+                     "--set", "train.engine.validation_share=0",
+                     "--set", "train.engine.test_share=0",
+                     "--set", f"train.engine.balance_patterns={balance}"]) == 0
+        train = [json.loads(l) for l in (out / "train.jsonl").read_text().splitlines()]
+        by_pattern[balance] = Counter(r["patterns"][0] for r in train
+                                      if r["form"] == "pareval" and r["patterns"])
+    assert by_pattern["0"]["reduction"] >= 1
+    assert by_pattern["1.0"]["reduction"] == 2 * by_pattern["0"]["reduction"]
+    assert by_pattern["1.0"]["map"] == by_pattern["0"]["map"]
     for bad, says in ((["--targets", "cuda"], "--targets"),
                       (["--pareval", str(tmp_path)], "not a ParEval checkout"),
                       (["--output", str(library / "kernels.c")], "is a file")):

@@ -32,6 +32,13 @@ class EngineDataSettings(BaseModel):
         {"pareval": 1.0, "translate": 0.5, "agent": 0.6, "refusal": 0.5, "explain": 0.15},
         description="probability that a record is written in each example form; "
         "FORM:TARGET (e.g. translate:kokkos) overrides FORM for one target")
+    balance_patterns: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="training split only: write each verified port of a rarer pattern "
+        "(reduction, argmin, scan, search, ...) again, with fresh renderings, until its "
+        "pattern has about this share of the most common pattern's ports per target "
+        "(at most max_pattern_repeats times); 0 writes every port once")
+    max_pattern_repeats: int = Field(4, ge=1, description="most times one port is written")
     max_answer_chars: int = Field(2400, gt=0, description="longer answers are left out")
     max_example_chars: int = Field(3600, gt=0,
                                    description="longer examples (all text) are left out")

@@ -307,6 +307,7 @@ def write_examples(candidates: list[Candidate], cache: ResultCache, settings: En
                for split in ("train", "validation", "test")}
     outcomes, dropped, patterns, refusals = Counter(), Counter(), Counter(), Counter()
     examples, by_target, licenses = Counter(), Counter(), Counter()
+    repeats = _pattern_repeats(candidates, cache, settings)
     with (output / "records.jsonl").open("w", encoding="utf-8") as records:
         for candidate in candidates:
             for (cid, target), row in _rows_of(cache, candidate.id):
@@ -327,8 +328,10 @@ def write_examples(candidates: list[Candidate], cache: ResultCache, settings: En
                 records.write(json.dumps(record) + "\n")
                 if record["outcome"] == "dropped":
                     continue
-                for form in forms_for(record):
-                    rng = random.Random(f"{settings.seed}:{cid}:{target}:{form}")
+                times = repeats(record) if split == "train" else 1
+                for form, repeat in ((f, k) for f in forms_for(record) for k in range(times)):
+                    rng = random.Random(f"{settings.seed}:{cid}:{target}:{form}"
+                                        + (f":{repeat}" if repeat else ""))
                     share = settings.forms.get(f"{form}:{target}", settings.forms.get(form, 0.0))
                     if rng.random() >= share:
                         continue
@@ -359,6 +362,32 @@ def write_examples(candidates: list[Candidate], cache: ResultCache, settings: En
     report.refusals_by_reason = dict(refusals.most_common())
     report.examples, report.examples_by_target = dict(examples), dict(by_target)
     report.licenses = dict(licenses)
+
+
+def _pattern_repeats(candidates: list[Candidate], cache: ResultCache,
+                     settings: EngineDataSettings):
+    """How many times to write a record: a port of a rarer pattern (its first pattern,
+    per target) more often, so that each pattern nears ``balance_patterns`` of the most
+    common one's ports; refusals and every port once when balancing is off."""
+    counts: Counter = Counter()
+    if settings.balance_patterns > 0:
+        for candidate in candidates:
+            for (_, target), row in _rows_of(cache, candidate.id):
+                record = _record(candidate, row)
+                if record["outcome"] == "port" and record.get("patterns"):
+                    counts[(target, record["patterns"][0])] += 1
+    top = Counter()
+    for (target, _), n in counts.items():
+        top[target] = max(top[target], n)
+
+    def times(record: dict) -> int:
+        key = (record.get("target"), (record.get("patterns") or [None])[0])
+        if record["outcome"] != "port" or not counts.get(key):
+            return 1
+        wanted = settings.balance_patterns * top[key[0]] / counts[key]
+        return max(1, min(settings.max_pattern_repeats, round(wanted)))
+
+    return times
 
 
 def _rows_of(cache: ResultCache, candidate_id: str):
