@@ -123,13 +123,17 @@ class CallsMixin:
         reads = self._capture_reads(captured, value, node) if captured is not None else None
         if reads is None:
             return False
+        self._read_captures(reads, node, conditional, loops, open_loops)
+        return True
+
+    def _read_captures(self, reads, node, conditional, loops, open_loops) -> None:
+        """Record what a lambda call at ``node`` reads: arrays whole, scalars as values."""
         for capture, whole in reads:
             if whole:
                 self._access(capture, (None,), ("*",), "read", node, node, conditional, loops,
                              open_loops, whole=True)
             else:
                 self._scalar(capture, "read", "", node, None, conditional, loops, open_loops)
-        return True
 
     def _capture_reads(self, captured: dict[str, bool], lambda_node, call):
         """(name, read whole) per capture the loop must account for; None when one cannot
@@ -310,12 +314,7 @@ class CallsMixin:
                 CallEffect("unknown", "a lambda whose captures the loop cannot follow"),
                 node, node.start_point[0] + 1))
             return
-        for capture, whole in reads:
-            if whole:
-                self._access(capture, (None,), ("*",), "read", node, node, conditional, loops,
-                             open_loops, whole=True)
-            else:
-                self._scalar(capture, "read", "", node, None, conditional, loops, open_loops)
+        self._read_captures(reads, node, conditional, loops, open_loops)
 
 
 def _file_function_effect(scope, name: str) -> str:

@@ -290,10 +290,16 @@ def _trip(loop, primary: _Primary, start_name: str) -> str:
     return f"({above} ? {count} : 0)"
 
 
-def _comparison(condition, name: str) -> tuple[str, str]:
+def _bare(condition):
+    """The expression inside a condition clause and any parentheses around it."""
     node = condition
     while node is not None and node.type in ("condition_clause", "parenthesized_expression"):
         node = node.named_children[0] if node.named_children else None
+    return node
+
+
+def _comparison(condition, name: str) -> tuple[str, str]:
+    node = _bare(condition)
     left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
     operator = text(node.child(1))
     if text(left).strip() == name:
@@ -350,9 +356,7 @@ def _primary(loop) -> _Primary | None:
 
 
 def _compared_name(condition) -> str | None:
-    node = condition
-    while node is not None and node.type in ("condition_clause", "parenthesized_expression"):
-        node = node.named_children[0] if node.named_children else None
+    node = _bare(condition)
     if node is None or node.type != "binary_expression":
         return None
     for side in ("left", "right"):
@@ -401,16 +405,9 @@ def _step_of(node) -> tuple[str, int] | None:
 
 
 def _written_names(loop) -> set[str]:
-    names = set()
-    for node in walk(loop):
-        target = None
-        if node.type == "assignment_expression":
-            target = node.child_by_field_name("left")
-        elif node.type == "update_expression":
-            target = node.child_by_field_name("argument")
-        if target is not None and target.type == "identifier":
-            names.add(text(target))
-    return names
+    from ellora.tools.loops.cpp.facts import _assigned_names
+
+    return _assigned_names(loop)
 
 
 def _has_jumps(loop) -> bool:
