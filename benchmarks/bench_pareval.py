@@ -34,38 +34,46 @@ REPO = Path(__file__).resolve().parent.parent
 ELLORA = [sys.executable, "-m", "ellora.agents.cli.main"]
 
 
-def run_model(pareval: Path, model: str, reruns: int, out: Path, name: str) -> Path:
+def run_model(pareval: Path, model: str, reruns: int, out: Path, name: str,
+              problems: str = "") -> Path:
     run = out / name
     command = [*ELLORA, "eval", "run", f"pareval:{pareval}", "--model", "embedded", "--agent",
                "--kinds", "translation", "--sources", "serial", "--models", model,
                "--samples", "1", "--out", str(out), "--name", name, "--workers", "1",
-               "--set", f"evals.validation_reruns={reruns}", "--quiet"]
+               "--set", f"evals.validation_reruns={reruns}", "--quiet",
+               *(["--problems", problems] if problems else [])]
     subprocess.run(command, check=True)
     subprocess.run([*ELLORA, "eval", "report", str(run), "--out", str(run / "report")],
                    check=True)
     return run
 
 
-def run_reference(pareval: Path, model: str, out: Path, name: str) -> Path:
-    """The driver's timing of the original code (the translation source, unchanged)."""
+def run_reference(pareval: Path, model: str, reruns: int, out: Path, name: str,
+                  problems: str = "") -> Path:
+    """The driver's timing of the original code (the translation source, unchanged), timed
+    again in every validation rerun (each rerun also times T* in the same binary)."""
     run = out / name
     subprocess.run([*ELLORA, "eval", "run", f"pareval:{pareval}", "--model", "reference",
                     "--kinds", "translation", "--sources", "serial", "--models", model,
                     "--samples", "1", "--out", str(out), "--name", name, "--workers", "1",
-                    "--quiet"], check=True)
+                    "--set", f"evals.validation_reruns={reruns}", "--quiet",
+                    *(["--problems", problems] if problems else [])], check=True)
     return run
 
 
 def original_speedups(reference_run: Path | None) -> dict[str, float]:
-    """Per problem: the original code's speedup over T* at one thread/rank (driver)."""
+    """Per problem: the original code's speedup over T* (driver), the median of its first run
+    at one thread/rank and every rerun (the serial code runs the same at any count). Each
+    run divides by T* timed in the same binary, so a machine that drifts between runs
+    cancels out of the ratio."""
     if reference_run is None or not (reference_run / "records.jsonl").is_file():
         return {}
     found = {}
     for line in (reference_run / "records.jsonl").read_text().splitlines():
         record = json.loads(line) if line.strip() else {}
-        speedup = (record.get("speedups") or {}).get("1")
-        if speedup:
-            found[record["problem"]] = speedup
+        runs = driver_speedups(record, "1") + driver_speedups(record, None, first=False)
+        if runs:
+            found[record["problem"]] = statistics.median(runs)
     return found
 
 
@@ -99,7 +107,8 @@ def summarize(run: Path, reference_run: Path | None = None) -> dict:
                            driver_runs=len(runs), driver_runs_within_25=sum(
                                0.75 <= x / middle <= 1.25 for x in runs))
             if r["problem"] in originals:  # port vs original, both timed by the driver
-                versus_original = theirs / originals[r["problem"]]
+                port = statistics.median(runs) if len(runs) >= 3 else theirs
+                versus_original = port / originals[r["problem"]]
                 row.update(driver_vs_original=round(versus_original, 3),
                            ratio_vs_original=round(ours / versus_original, 3))
             agreement.append(row)
@@ -121,15 +130,16 @@ def summarize(run: Path, reference_run: Path | None = None) -> dict:
                 sum(a.get("driver_runs", 0) for a in agreement))}
 
 
-def driver_speedups(record: dict, resource: str) -> list[float]:
-    """The driver's speedups over T* at ``resource`` threads/ranks: the first run's and one
-    per validation rerun at that count (each rerun times the port and T* again)."""
+def driver_speedups(record: dict, resource: str | None, first: bool = True) -> list[float]:
+    """The driver's speedups over T* at ``resource`` threads/ranks (None: every count): the
+    first run's (unless ``first`` is false) and one per validation rerun at that count (each
+    rerun times the port and T* again)."""
     found = []
-    first = (record.get("speedups") or {}).get(resource)
-    if first:
-        found.append(first)
+    initial = (record.get("speedups") or {}).get(resource) if first and resource else None
+    if initial:
+        found.append(initial)
     for rerun in record.get("reruns") or []:
-        if rerun.get("resource") == resource and rerun.get("time") and rerun.get("best"):
+        if resource in (None, rerun.get("resource")) and rerun.get("time") and rerun.get("best"):
             found.append(rerun["best"] / rerun["time"])
     return found
 
@@ -141,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reruns", type=int, default=20)
     parser.add_argument("--out", type=Path, default=REPO / "runs")
     parser.add_argument("--name-suffix", default="")
+    parser.add_argument("--problems", default="",
+                        help="comma-separated ParEval problem names (default: every task)")
     parser.add_argument("--no-reference", action="store_true",
                         help="skip the driver timing of the original code (agreement vs T* only)")
     args = parser.parse_args(argv)
@@ -152,9 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for model in [m.strip() for m in args.models.split(",") if m.strip()]:
         name = f"bench-pareval-{model}" + (f"-{args.name_suffix}" if args.name_suffix else "")
-        run = run_model(args.pareval, model, args.reruns, args.out, name)
+        run = run_model(args.pareval, model, args.reruns, args.out, name, args.problems)
         reference = None if args.no_reference else run_reference(
-            args.pareval, model, args.out, f"{name}-reference")
+            args.pareval, model, args.reruns, args.out, f"{name}-reference", args.problems)
         rows.append((model, summarize(run, reference)))
     print("| model | samples | pass@1 | parallel_pass@1 | speedup_1@1 | speedup_2@1 | "
           "failed reruns | agent verdicts |")

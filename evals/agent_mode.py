@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ellora.evals.generation import ResultSink, SampleRequest, _result
 from ellora.evals.programming import source_language
-from ellora.evals.prompts import translation_source
+from ellora.evals.prompts import source_as_compiled
 
 TASK_TEXT = {"openmp": "parallelize this loop with OpenMP", "kokkos": "port this loop to Kokkos",
              "mpi": "parallelize this loop with MPI"}
@@ -140,13 +140,7 @@ class AgentGenerator:
         problem, task = request.problem, request.task
         folder = self.workdir / "agent-files" / task_id
         folder.mkdir(parents=True, exist_ok=True)
-        source = translation_source(problem, task)
-        if problem.driver == "pareval":  # the function as ParEval's driver compiles it
-            from ellora.evals.pareval import driver_includes
-
-            includes = [line for line in driver_includes(problem, task.target)
-                        if line not in source]
-            source = "\n".join(includes) + "\n\n" + source if includes else source
+        source = source_as_compiled(problem, task)
         fortran = source_language(task.source) == "fortran"
         suffix = ".f90" if fortran else ".cpp"
         path = folder / f"{problem.function}{suffix}"

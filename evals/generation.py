@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ellora.evals.prompts import assemble_candidate, build_messages, translation_source
+from ellora.evals.prompts import assemble_candidate, build_messages, source_as_compiled
 from ellora.evals.suite import Problem, Task
 
 ResultSink = Callable[[dict], None]
@@ -34,7 +34,7 @@ def _result(request: SampleRequest, code: str | None, **extra) -> dict:
 
 class ReferenceGenerator:
     """Hands back the suite's serial reference (generation) or the source unchanged
-    (translation): checks that every problem builds and validates, and gives the
+    (translation, as its driver compiles it: the file the agent starts from): checks that every problem builds and validates, and gives the
     no-parallelism baseline (speedups near 1)."""
 
     name = "reference"
@@ -43,7 +43,7 @@ class ReferenceGenerator:
         for request in requests:
             task = request.task
             code = (request.problem.source("serial") if task.kind == "generation"
-                    else translation_source(request.problem, task))
+                    else source_as_compiled(request.problem, task))
             on_result(_result(request, code, input_tokens=0, output_tokens=0,
                               generation_s=0.0))
 

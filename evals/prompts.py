@@ -102,6 +102,20 @@ def translation_source(problem: Problem, task: Task) -> str:
     return problem.source(task.source or "serial")
 
 
+def source_as_compiled(problem: Problem, task: Task) -> str:
+    """The translation source as the task's driver compiles it: for ParEval, preceded by the
+    system headers its driver includes before the generated code (ParEval's sources use
+    ``std::array`` and friends without including them). The agent starts from this file,
+    and the reference run submits it, so both time the same code."""
+    source = translation_source(problem, task)
+    if problem.driver != "pareval":
+        return source
+    from ellora.evals.pareval import driver_includes
+
+    includes = [line for line in driver_includes(problem, task.target) if line not in source]
+    return "\n".join(includes) + "\n\n" + source if includes else source
+
+
 def build_messages(problem: Problem, task: Task) -> list:
     """System + user messages for one model-alone sample."""
     from langchain_core.messages import HumanMessage, SystemMessage

@@ -39,6 +39,19 @@ def test_pareval_samples_build_and_run_with_its_drivers(tmp_path):
     assert "// Serial implementation of total" in model.calls[1][-1].content
 
 
+def test_the_reference_submits_the_source_as_the_driver_compiles_it(tmp_path):
+    """The reference run times the file the agent starts from: ParEval's source preceded by
+    the system headers its driver includes (its sources use std::array without including it)."""
+    spec = RunSpec(suite="pareval", model="reference", models=["openmp"], samples=1,
+                   kinds=["translation"])
+    run_dir = run_eval(spec, load_settings(FAST), load_pareval(FIXTURE), "pareval", tmp_path,
+                       quiet=True)
+    [record] = RunStore(run_dir).records()
+    assert record["status"] == "passed", record
+    head = record["code"].split("\n\n")[0].splitlines()
+    assert head == ["#include <vector>", "#include <cmath>", "#include <cstdlib>"]
+
+
 YAML = """- Context: |
     OpenMP to Kokkos translation
   Question: |
