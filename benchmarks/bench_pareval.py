@@ -63,15 +63,15 @@ def run_reference(pareval: Path, model: str, reruns: int, out: Path, name: str,
 
 def original_speedups(reference_run: Path | None) -> dict[str, float]:
     """Per problem: the original code's speedup over T* (driver), the median of its first run
-    at one thread/rank and every rerun (the serial code runs the same at any count). Each
-    run divides by T* timed in the same binary, so a machine that drifts between runs
-    cancels out of the ratio."""
+    and every rerun at one thread/rank (at more ranks each rank runs the whole serial code,
+    sharing the memory bus with the others). Each run divides by T* timed in the same binary,
+    so a machine that drifts between runs cancels out of the ratio."""
     if reference_run is None or not (reference_run / "records.jsonl").is_file():
         return {}
     found = {}
     for line in (reference_run / "records.jsonl").read_text().splitlines():
         record = json.loads(line) if line.strip() else {}
-        runs = driver_speedups(record, "1") + driver_speedups(record, None, first=False)
+        runs = driver_speedups(record, "1")
         if runs:
             found[record["problem"]] = statistics.median(runs)
     return found
@@ -130,16 +130,15 @@ def summarize(run: Path, reference_run: Path | None = None) -> dict:
                 sum(a.get("driver_runs", 0) for a in agreement))}
 
 
-def driver_speedups(record: dict, resource: str | None, first: bool = True) -> list[float]:
-    """The driver's speedups over T* at ``resource`` threads/ranks (None: every count): the
-    first run's (unless ``first`` is false) and one per validation rerun at that count (each
-    rerun times the port and T* again)."""
+def driver_speedups(record: dict, resource: str) -> list[float]:
+    """The driver's speedups over T* at ``resource`` threads/ranks: the first run's and one
+    per validation rerun at that count (each rerun times the code and T* again)."""
     found = []
-    initial = (record.get("speedups") or {}).get(resource) if first and resource else None
-    if initial:
-        found.append(initial)
+    first = (record.get("speedups") or {}).get(resource)
+    if first:
+        found.append(first)
     for rerun in record.get("reruns") or []:
-        if resource in (None, rerun.get("resource")) and rerun.get("time") and rerun.get("best"):
+        if rerun.get("resource") == resource and rerun.get("time") and rerun.get("best"):
             found.append(rerun["best"] / rerun["time"])
     return found
 
