@@ -152,7 +152,7 @@ def start_llama_server(args: argparse.Namespace, log: Path) -> tuple[subprocess.
     command = [
         sys.executable,
         "-m",
-        "llama_cpp.server",
+        "ellora.models.llama_cpp_server",  # llama_cpp.server, loaded as the embedded provider
         "--model",
         str(default_gguf_path()),
         "--host",

@@ -17,6 +17,8 @@ import hashlib
 import importlib
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -238,8 +240,9 @@ def _load(path: Path, n_ctx: int, n_threads: int | None,
     if not path.is_file():
         raise _missing(path)
     try:
-        llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False,
-                      lora_path=str(lora_path) if lora_path else None)
+        with plain_cpu_buffers():
+            llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False,
+                          lora_path=str(lora_path) if lora_path else None)
     except (ValueError, RuntimeError) as exc:
         if lora_path is not None:
             raise ModelUnavailable(
@@ -255,6 +258,46 @@ def _load(path: Path, n_ctx: int, n_threads: int | None,
         # The same formatter renders the prompt and counts its tokens, so counts are exact.
         llama.chat_handler = formatter.to_chat_handler()
     return LoadedModel(llama=llama, lock=threading.Lock(), formatter=formatter)
+
+
+def cpu_has_amx() -> bool:
+    """Whether this CPU reports Intel AMX tiles (Sapphire Rapids and later), from /proc/cpuinfo."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    return "amx_tile" in line.split()
+    except OSError:
+        pass
+    return False
+
+
+@contextmanager
+def plain_cpu_buffers(active: bool | None = None) -> Iterator[None]:
+    """While active (default: on a CPU with AMX), llama-cpp-python loads models without the
+    CPU's extra buffer types (weights repacked for AMX). llama-cpp-python 0.3.36 repacks the
+    Gemma 3 GGUF for AMX and then crashes (SIGSEGV) in the first decode, with or without a
+    LoRA adapter (an adapter is reported as "cannot use buft 'AMX', fallback to CPU");
+    Llama() has no argument for this, so the model parameters it starts from are changed for
+    the duration of the load."""
+    if not (cpu_has_amx() if active is None else active):
+        yield
+        return
+    import llama_cpp.llama as loader
+
+    defaults = loader.llama_cpp.llama_model_default_params
+
+    def without_extra_buffers():
+        params = defaults()
+        if hasattr(params, "use_extra_bufts"):
+            params.use_extra_bufts = False
+        return params
+
+    loader.llama_cpp.llama_model_default_params = without_extra_buffers
+    try:
+        yield
+    finally:
+        loader.llama_cpp.llama_model_default_params = defaults
 
 
 # Gemma 3's chat template (strings only). Used when a Gemma GGUF carries no template of its own,

@@ -79,7 +79,7 @@ def llama_cpp_command(settings: ServeSettings) -> list[str]:
     command = [
         sys.executable,
         "-m",
-        "llama_cpp.server",
+        "ellora.models.llama_cpp_server",  # llama_cpp.server, loading as the embedded provider
         "--model",
         str(gguf),
         "--model_alias",

@@ -55,7 +55,7 @@ def llama_server(tmp_path_factory) -> Iterator[str]:
     command = [
         sys.executable,
         "-m",
-        "llama_cpp.server",
+        "ellora.models.llama_cpp_server",  # llama_cpp.server, loaded as the embedded provider
         "--model",
         str(default_gguf_path()),
         "--host",

@@ -338,7 +338,7 @@ def test_gguf_lora_loads_in_llama_cpp_and_a_zero_adapter_changes_nothing(tmp_pat
     pytest.importorskip("numpy")
     gguf = pytest.importorskip("gguf")
     llama_cpp = pytest.importorskip("llama_cpp")
-    from ellora.models.gguf import default_gguf_path
+    from ellora.models.gguf import default_gguf_path, plain_cpu_buffers
     from ellora.models.train.gguf_lora import export_gguf_lora
 
     base = default_gguf_path()
@@ -351,8 +351,9 @@ def test_gguf_lora_loads_in_llama_cpp_and_a_zero_adapter_changes_nothing(tmp_pat
         fields = gguf.GGUFReader(str(lora)).fields
         assert bytes(fields["adapter.type"].parts[-1]).decode() == "lora"
         for path in (None, str(lora)):
-            model = llama_cpp.Llama(model_path=str(base), lora_path=path, n_ctx=128,
-                                    n_threads=2, verbose=False)
+            with plain_cpu_buffers():  # as the embedded provider loads it
+                model = llama_cpp.Llama(model_path=str(base), lora_path=path, n_ctx=128,
+                                        n_threads=2, verbose=False)
             outputs.append(model("int main() {", max_tokens=8, temperature=0)["choices"][0]["text"])
             del model
     assert outputs[0] == outputs[1] == outputs[2] != outputs[3]
@@ -375,6 +376,7 @@ def test_serve_runs_a_gguf_lora_on_llama_cpp(tmp_path, capsys):
     printed = capsys.readouterr().out
     command = json.loads(printed.splitlines()[0])["command"]
     assert command[command.index("--lora_path") + 1] == str(lora)
+    assert command[1:3] == ["-m", "ellora.models.llama_cpp_server"]
     assert command[command.index("--model_alias") + 1] == "ellora-hpc"
     assert 'model = "ellora-hpc"' in printed
     assert main(["serve", "--engine", "llama.cpp", "--lora", f"x={tmp_path}", "--dry-run"]) == 2
@@ -392,8 +394,11 @@ def test_embedded_provider_applies_a_gguf_lora_by_setting(tmp_path):
 
     base = default_gguf_path()
     shapes = {t.name: [int(x) for x in t.shape] for t in gguf.GGUFReader(str(base)).tensors}
+    # every projection a trained adapter covers (on an AMX CPU llama.cpp repacks some of these
+    # weights, and a model loaded that way crashed in its first decode: plain_cpu_buffers)
     folder = _random_peft_adapter(tmp_path / "adapter", shapes, 0.5, seed=1,
-                                  projections=(("q_proj", "attn_q"),))
+                                  projections=(("q_proj", "attn_q"), ("k_proj", "attn_k"),
+                                               ("v_proj", "attn_v"), ("o_proj", "attn_output")))
     lora = export_gguf_lora(folder, tmp_path / "a.gguf", base)
     question = [HumanMessage("Write a C loop that sums an array.")]
     replies = []
