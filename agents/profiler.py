@@ -43,7 +43,7 @@ def profiler(state: TaskState, services: Services) -> dict:
         medians, size, size_note = time_variants_fitting(
             services.sandbox, workspace, spec, recipes, settings.threads, size,
             min(size, settings.timing_size), settings.timing_repeats, rounds=3,
-            limits=services.limits)
+            limits=services.limits, max_rounds=settings.timing_max_rounds)
     except TimingFailed as failure:
         timer.run_seconds = time.perf_counter() - started
         return {
@@ -61,8 +61,9 @@ def profiler(state: TaskState, services: Services) -> dict:
         "efficiency": efficiency,
         "candidate_s": {str(p): t for p, t in medians["candidate"].items()},
         "size": size if spec.mode == "harness" else None,
-        "method": f"median of 3 interleaved rounds x {settings.timing_repeats} timed "
-        "calls after a warm-up",
+        "method": f"median of 3 interleaved rounds (up to {settings.timing_max_rounds} while "
+        f"their speedups differ by over 20%) x {settings.timing_repeats} timed calls after a "
+        "warm-up",
         "backend": recipes["candidate"].parallel_backend,
         "load_average": round(max(load_before, os.getloadavg()[0]), 2),
         "cores": os.cpu_count(),

@@ -58,6 +58,9 @@ class AgentSettings(BaseModel):
     max_fix_attempts: int = Field(3, ge=0, description="compile/test fix rounds back to the coder")
     threads: list[int] = Field([1, 2], description="thread counts the profiler measures")
     timing_repeats: int = Field(5, ge=1, description="timed runs per configuration (median)")
+    timing_max_rounds: int = Field(
+        7, ge=3, description="the profiler times 3 interleaved rounds, and more (up to this "
+        "many) while the rounds' speedups at the top thread count differ by over 20%")
     test_sizes: list[int] = Field([0, 1, 7, 1000, 100003], description="differential test sizes")
     timing_size: int = Field(20_000_000, gt=0, description="problem size for timing runs")
     min_timing_s: float = Field(

@@ -91,3 +91,28 @@ def test_a_candidate_that_fails_at_the_grown_size_is_timed_at_a_smaller_one(work
     with pytest.raises(TimingFailed):
         time_variants_fitting(sandbox, folder, spec, recipes, [1], 400_000, 100_000, 1, 1,
                               Limits())
+
+
+ALTERNATING = """#!/bin/sh
+n=$(cat calls 2>/dev/null || echo 0); n=$((n + 1)); echo $n > calls
+if [ "$FLIP" = 1 ] && [ $((n % 2)) -eq 0 ]; then echo "ellora-time: 0.2"; else echo "ellora-time: 0.1"; fi
+"""
+
+
+@pytest.mark.parametrize("flip, calls", [("0", 3), ("1", 5)])
+def test_rounds_go_on_while_their_speedups_disagree(workspace, flip, calls):
+    """Three rounds when the rounds agree; when one round says 2x and the next 1x (a ratio of
+    two similar times), more rounds, up to max_rounds, before the median is taken."""
+    from ellora.tools.verify import VerifySpec, time_variants
+
+    sandbox, folder = workspace
+    (folder / "original").write_text('#!/bin/sh\necho "ellora-time: 0.2"\n')
+    (folder / "candidate").write_text(ALTERNATING.replace("$FLIP", flip))
+    for name in ("original", "candidate"):
+        (folder / name).chmod(0o755)
+    spec = VerifySpec("p.cpp", "", "", str(folder), harness="p.harness.cpp")
+    recipes = {"original": RECIPE, "candidate": RECIPE}
+    medians = time_variants(sandbox, folder, spec, recipes, [2], 1000, 1, 3, Limits(),
+                            max_rounds=5)
+    assert int((folder / "calls").read_text()) == calls
+    assert medians["candidate"][2] == 0.1 and medians["original"][1] == 0.2

@@ -358,8 +358,13 @@ def time_variants(
     rounds: int,
     limits: Limits,
     original_counts: list[int] | None = None,
+    max_rounds: int | None = None,
 ) -> dict[str, dict[int, float]]:
-    """Median seconds per variant and thread count, rounds interleaved to share the noise."""
+    """Median seconds per variant and thread count, rounds interleaved to share the noise.
+    With ``max_rounds``, rounds go on (up to that many) while the speedups of the rounds at
+    the largest thread count differ by more than ROUNDS_AGREE: a port whose speedup is a ratio
+    of two similar times (an MPI gather as large as the loop's traffic) is otherwise judged
+    on three draws that can land either side of 1."""
     samples: dict[str, dict[int, list[float]]] = {
         "original": {p: [] for p in original_counts or [1]},
         "candidate": {p: [] for p in threads},
@@ -367,7 +372,8 @@ def time_variants(
     args = ["--size", str(size), "--seed", "7", "--mode", "time", "--repeats", str(repeats)]
     if spec.mode == "program":
         args = []
-    for _ in range(rounds):
+    done = 0
+    while done < rounds or (done < (max_rounds or 0) and not _rounds_agree(samples)):
         for variant, per_thread in samples.items():
             for count in per_thread:
                 result = _run_variant(
@@ -379,7 +385,18 @@ def time_variants(
                         f"{result.limit_hit or 'exit ' + str(result.exit_code)}"
                     )
                 per_thread[count].append(_parse_seconds(result.stdout, result.wall_s))
+        done += 1
     return {v: {p: statistics.median(t) for p, t in per.items()} for v, per in samples.items()}
+
+
+ROUNDS_AGREE = 1.2  # the largest round speedup over the smallest, at the top thread count
+
+
+def _rounds_agree(samples: dict[str, dict[int, list[float]]]) -> bool:
+    original = samples["original"][min(samples["original"])]
+    candidate = samples["candidate"][max(samples["candidate"])]
+    ratios = [o / c for o, c in zip(original, candidate, strict=False) if c > 0]
+    return not ratios or max(ratios) <= ROUNDS_AGREE * min(ratios)
 
 
 def time_variants_fitting(
@@ -393,6 +410,7 @@ def time_variants_fitting(
     repeats: int,
     rounds: int,
     limits: Limits,
+    max_rounds: int | None = None,
 ) -> tuple[dict[str, dict[int, float]], int, str]:
     """:func:`time_variants` at ``size``, or, when a run fails there, at a quarter of it
     (never below ``smallest``) until one fits: the size was grown on the original alone, and
@@ -403,7 +421,7 @@ def time_variants_fitting(
     while True:
         try:
             medians = time_variants(sandbox, workspace, spec, recipes, threads, size, repeats,
-                                    rounds, limits)
+                                    rounds, limits, max_rounds=max_rounds)
             return medians, size, note
         except TimingFailed as failure:
             smaller = max(smallest, size // 4)
