@@ -11,6 +11,7 @@ from ellora.agents.state import StepTimer, TaskState
 from ellora.agents.tester import verify_spec
 from ellora.tools.profilers import callgrind
 from ellora.tools.verify import (
+    ROUNDS_AGREE,
     TimingFailed,
     build_variant,
     calibrate_timing_size,
@@ -62,8 +63,8 @@ def profiler(state: TaskState, services: Services) -> dict:
         "candidate_s": {str(p): t for p, t in medians["candidate"].items()},
         "size": size if spec.mode == "harness" else None,
         "method": f"median of 3 interleaved rounds (up to {settings.timing_max_rounds} while "
-        f"their speedups differ by over 20%) x {settings.timing_repeats} timed calls after a "
-        "warm-up",
+        f"their speedups differ by over {ROUNDS_AGREE - 1:.0%}) x {settings.timing_repeats} "
+        "timed calls after a warm-up",
         "backend": recipes["candidate"].parallel_backend,
         "load_average": round(max(load_before, os.getloadavg()[0]), 2),
         "cores": os.cpu_count(),

@@ -107,8 +107,7 @@ def summarize(run: Path, reference_run: Path | None = None) -> dict:
                            driver_runs=len(runs), driver_runs_within_25=sum(
                                0.75 <= x / middle <= 1.25 for x in runs))
             if r["problem"] in originals:  # port vs original, both timed by the driver
-                port = statistics.median(runs) if len(runs) >= 3 else theirs
-                versus_original = port / originals[r["problem"]]
+                versus_original = row.get("driver_median", theirs) / originals[r["problem"]]
                 row.update(driver_vs_original=round(versus_original, 3),
                            ratio_vs_original=round(ours / versus_original, 3))
             agreement.append(row)

@@ -34,8 +34,9 @@ def _result(request: SampleRequest, code: str | None, **extra) -> dict:
 
 class ReferenceGenerator:
     """Hands back the suite's serial reference (generation) or the source unchanged
-    (translation, as its driver compiles it: the file the agent starts from): checks that every problem builds and validates, and gives the
-    no-parallelism baseline (speedups near 1)."""
+    (translation, as its driver compiles it: the file the agent starts from): checks that
+    every problem builds and validates, and gives the no-parallelism baseline (speedups
+    near 1)."""
 
     name = "reference"
 

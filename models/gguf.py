@@ -273,14 +273,14 @@ def cpu_has_amx() -> bool:
 
 
 @contextmanager
-def plain_cpu_buffers(active: bool | None = None) -> Iterator[None]:
-    """While active (default: on a CPU with AMX), llama-cpp-python loads models without the
+def plain_cpu_buffers() -> Iterator[None]:
+    """On a CPU with AMX, while in this block, llama-cpp-python loads models without the
     CPU's extra buffer types (weights repacked for AMX). llama-cpp-python 0.3.36 repacks the
     Gemma 3 GGUF for AMX and then crashes (SIGSEGV) in the first decode, with or without a
     LoRA adapter (an adapter is reported as "cannot use buft 'AMX', fallback to CPU");
     Llama() has no argument for this, so the model parameters it starts from are changed for
     the duration of the load."""
-    if not (cpu_has_amx() if active is None else active):
+    if not cpu_has_amx():
         yield
         return
     import llama_cpp.llama as loader
