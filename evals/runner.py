@@ -49,6 +49,11 @@ class RunSpec:
 def select_tasks(spec: RunSpec, problems: list[Problem]) -> list[Task]:
     """The tasks a run covers (the agent only translates to OpenMP, Kokkos and MPI)."""
     if spec.problems:
+        if unmatched := [pattern for pattern in spec.problems
+                         if not any(fnmatch.fnmatch(p.name, pattern) for p in problems)]:
+            raise ValueError(f"--problems {unmatched[0]!r} matches no problem of this suite: "
+                             "give problem names or patterns such as 'reduce_*' "
+                             "('ellora eval list SUITE' lists them)")
         problems = [p for p in problems if any(fnmatch.fnmatch(p.name, pattern)
                                                for pattern in spec.problems)]
     models = spec.models or sorted({m for p in problems for m in p.models})

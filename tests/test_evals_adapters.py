@@ -52,6 +52,16 @@ def test_the_reference_submits_the_source_as_the_driver_compiles_it(tmp_path):
     assert head == ["#include <vector>", "#include <cmath>", "#include <cstdlib>"]
 
 
+def test_a_problem_pattern_that_matches_nothing_is_an_error_naming_it(tmp_path):
+    import pytest
+
+    spec = RunSpec(suite="pareval", model="reference", models=["openmp"], samples=1,
+                   kinds=["translation"], problems=["00_reduce_total", "no_such_problem"])
+    with pytest.raises(ValueError, match="'no_such_problem' matches no problem"):
+        run_eval(spec, load_settings(FAST), load_pareval(FIXTURE), "pareval", tmp_path,
+                 quiet=True)
+
+
 YAML = """- Context: |
     OpenMP to Kokkos translation
   Question: |
