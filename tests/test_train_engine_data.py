@@ -27,8 +27,10 @@ from ellora.models.train.engine_dedup import (
 from ellora.models.train.engine_extract import ExtractReport, extract_kernels
 from ellora.models.train.engine_variants import (
     can_be_int,
+    local_result,
     rename,
     retype,
+    sized,
     snake_name,
     to_vectors,
     variants,
@@ -139,6 +141,38 @@ def test_variants_rename_retype_and_take_vectors(kernels):
     assert made[0].how == "base" and len({v.source for v in made}) == len(made) == 4
     assert all(syntax_check([v.source for v in made]))
     assert snake_name("hypre_CSRMatrixMatvecHost_loop3") == "csr_matrix_matvec_host_3"
+
+
+def test_variants_read_sizes_from_vectors_and_declare_the_accumulator(kernels):
+    from ellora.models.train.engine_data import syntax_check
+
+    axpy = to_vectors(kernels[0]["hypre_VectorAxpy"].source, "hypre_VectorAxpy")
+    declared, inline = (sized(axpy, "hypre_VectorAxpy", random.Random(seed)) for seed in (0, 1))
+    assert "void hypre_VectorAxpy(double alpha, const std::vector<double>& x_data, " \
+        "std::vector<double>& y_data) {" in declared + inline
+    assert "int size = " in declared and "i < size;" in declared
+    assert "i < x_data.size()" in inline or "i < y_data.size()" in inline
+    assert "int size" not in inline
+    # a size that bounds no loop over a vector, or that the body changes, stays a parameter
+    assert sized("void f(std::vector<double>& a, int n) { for (int i = 0; i < n; i++) "
+                 "a[0] += i; }", "f", random.Random(0)) is None
+    assert sized("void f(std::vector<double>& a, int n) { n--; for (int i = 0; i < n; i++) "
+                 "a[i] = 0; }", "f", random.Random(0)) is None
+    norm = local_result(kernels[0]["hypre_VectorNorm"].source, "hypre_VectorNorm")
+    assert "double hypre_VectorNorm(const double* data, int size) {" in norm
+    assert "double result = std::numeric_limits<double>::lowest();" in norm
+    assert norm.startswith("#include <limits>")
+    total = local_result("double f(const double* a, int n, double s) {\n  for (int i = 0; "
+                         "i < n; i++) s += a[i];\n  return s;\n}", "f")
+    assert total.startswith("double f(const double* a, int n) {\n  double s = 0;\n")
+    least = local_result("int f(const int* a, int n, int m) { for (int i = 0; i < n; i++) "
+                         "if (a[i] < m) m = a[i]; return m; }", "f")
+    assert "int m = std::numeric_limits<int>::max();" in least
+    # a start value the updates do not say, or no returned parameter: no variant
+    assert local_result("double f(const double* a, int n, double s) { for (int i = 0; i < n; "
+                        "i++) s = a[i] * s + 1; return s; }", "f") is None
+    assert local_result(kernels[0]["prefix"].source, "prefix") is None
+    assert all(syntax_check([declared, inline, norm, total, least]))
 
 
 def test_syntax_check_names_the_kernels_that_fail():

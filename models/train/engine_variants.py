@@ -1,7 +1,11 @@
 """Variations of an extracted kernel, each a kernel in its own right (the engine plans and
 verifies each one): consistently renamed names, another element type (``double`` ->
-``float`` or ``int``), and ``std::vector`` parameters in place of raw pointers (the form
-ParEval's and the built-in suite's functions take). Variations are seeded, so a data set is
+``float`` or ``int``), ``std::vector`` parameters in place of raw pointers (the form
+ParEval's and the built-in suite's functions take), sizes read from those vectors
+(``int n = x.size();`` or ``i < x.size()``) instead of passed in, and a returned
+accumulator declared and initialized in the body instead of passed in (C++ as it is
+usually written: the extracted kernel takes both as parameters because the library
+function declared them above the loop). Variations are seeded, so a data set is
 reproducible.
 """
 
@@ -38,7 +42,7 @@ class Variant:
 
     name: str
     source: str
-    how: str  # "base", or "+"-joined operations: rename, float, int, vector
+    how: str  # "base", or "+"-joined operations: rename, float, int, vector, size, local
 
 
 def snake_name(name: str) -> str:
@@ -180,6 +184,176 @@ def to_vectors(source: str, function: str, style: str = "const&") -> str | None:
         result if result.startswith("#") else "\n" + result)
 
 
+def _definition(tree):
+    return next((n for n in walk(tree.root_node) if n.type == "function_definition"), None)
+
+
+def _param_name(param) -> str | None:
+    declarator = param.child_by_field_name("declarator")
+    return text(declarator) if declarator is not None and declarator.type == "identifier" \
+        else None
+
+
+def _without_param(source: str, definition, drop, declaration: str) -> str:
+    """``source`` with the parameter ``drop`` taken out of the list and ``declaration``
+    made the body's first statement (indented as the body's first line)."""
+    params = definition.child_by_field_name("declarator").child_by_field_name("parameters")
+    kept = ", ".join(text(p) for p in params.named_children if p != drop)
+    body = definition.child_by_field_name("body")
+    first = next(iter(body.named_children), None)
+    indent = "    "
+    if first is not None:
+        line_start = source.encode().rfind(b"\n", 0, first.start_byte) + 1
+        between = source.encode()[line_start:first.start_byte].decode()
+        indent = between if not between.strip() else indent
+    insert = body.start_byte + 1
+    return _apply(source, [(params.start_byte, params.end_byte, f"({kept})"),
+                           (insert, insert, f"\n{indent}{declaration}")])
+
+
+def _assigned(body, name: str) -> bool:
+    for node in walk(body):
+        if node.type == "assignment_expression":
+            left = node.child_by_field_name("left")
+            if left is not None and left.type == "identifier" and text(left) == name:
+                return True
+        if node.type == "update_expression" and any(
+                c.type == "identifier" and text(c) == name for c in node.children):
+            return True
+    return False
+
+
+def sized(source: str, function: str, rng: random.Random) -> str | None:
+    """An integer size parameter ``n`` bounding a loop ``for (... i < n; ...)`` that
+    subscripts a ``std::vector`` parameter ``v[i]`` is read from that vector instead:
+    ``int n = v.size();`` as the body's first line, or, when the loop bounds are its only
+    uses, ``i < v.size()`` in place of each (chosen by ``rng``); None when no parameter
+    qualifies."""
+    tree = parse(source)
+    definition = _definition(tree)
+    if definition is None:
+        return None
+    params = definition.child_by_field_name("declarator").child_by_field_name(
+        "parameters").named_children
+    body = definition.child_by_field_name("body")
+    vectors = {re.findall(r"\w+", text(p))[-1] for p in params if "std::vector" in text(p)}
+    sizes = {_param_name(p): p for p in params if _param_name(p) and "std::vector" not in
+             text(p) and text(p.child_by_field_name("type")) in _INTEGER_TYPES}
+    for node in walk(body):
+        if node.type != "for_statement":
+            continue
+        condition = node.child_by_field_name("condition")
+        if condition is None or condition.type != "binary_expression" or \
+                text(condition.child_by_field_name("operator")) != "<":
+            continue
+        index, bound = (condition.child_by_field_name("left"),
+                        condition.child_by_field_name("right"))
+        if index.type != "identifier" or bound.type != "identifier" or \
+                text(bound) not in sizes or _assigned(body, text(bound)):
+            continue
+        vector = next((text(s.child_by_field_name("argument")) for s in walk(node)
+                       if s.type == "subscript_expression"
+                       and text(s.child_by_field_name("argument")) in vectors
+                       and text(s.child_by_field_name("indices") or s).strip("[] ")
+                       == text(index)), None)
+        if vector is None:
+            continue
+        name, param = text(bound), sizes[text(bound)]
+        uses = [n for n in walk(body) if n.type == "identifier" and text(n) == name]
+        loop_bounds = all(u.parent.type == "binary_expression" and
+                          u.parent.child_by_field_name("right") == u and
+                          text(u.parent.child_by_field_name("operator")) == "<" and
+                          u.parent.parent is not None and
+                          u.parent.parent.type == "for_statement" for u in uses)
+        if loop_bounds and rng.random() < 0.5:
+            edited = _apply(source, [(u.start_byte, u.end_byte, f"{vector}.size()")
+                                     for u in uses])
+            definition = _definition(parse(edited))
+            param = next(p for p in definition.child_by_field_name("declarator")
+                         .child_by_field_name("parameters").named_children
+                         if _param_name(p) == name)
+            params_node = definition.child_by_field_name("declarator").child_by_field_name(
+                "parameters")
+            kept = ", ".join(text(p) for p in params_node.named_children if p != param)
+            return _apply(edited, [(params_node.start_byte, params_node.end_byte,
+                                    f"({kept})")])
+        spelled = text(param.child_by_field_name("type"))
+        return _without_param(source, definition, param, f"{spelled} {name} = {vector}.size();")
+    return None
+
+
+_INTEGER_TYPES = {"int", "long", "long long", "unsigned", "unsigned int", "unsigned long",
+                  "std::size_t", "size_t", "long int", "long long int"}
+_IDENTITIES = {"+=": "0", "-=": "0", "|=": "0", "^=": "0", "*=": "1"}
+
+
+def _initial_value(body, name: str, spelled: str) -> str | None:
+    """The value an accumulator starts from, read from how the loop updates it: 0 for
+    ``+=``/``-=``, 1 for ``*=``, the type's lowest for a running maximum and its largest
+    for a running minimum; None when the updates disagree or say nothing."""
+    seen = set()
+    for node in walk(body):
+        if node.type != "assignment_expression":
+            continue
+        left = node.child_by_field_name("left")
+        if left is None or left.type != "identifier" or text(left) != name:
+            continue
+        operator = text(node.child_by_field_name("operator"))
+        if operator in _IDENTITIES:
+            seen.add(_IDENTITIES[operator])
+            continue
+        right = text(node.child_by_field_name("right"))
+        condition = next((text(a.child_by_field_name("condition")) for a in _ancestors(node)
+                          if a.type == "if_statement"), "")
+        if re.search(r"\bmax\w*\s*\(", right) or re.search(
+                rf"[\w\]\)]\s*>=?\s*\b{name}\b|\b{name}\b\s*<=?\s*[\w\(]", condition):
+            seen.add(f"std::numeric_limits<{spelled}>::lowest()")
+        elif re.search(r"\bmin\w*\s*\(", right) or re.search(
+                rf"[\w\]\)]\s*<=?\s*\b{name}\b|\b{name}\b\s*>=?\s*[\w\(]", condition):
+            seen.add(f"std::numeric_limits<{spelled}>::max()")
+        else:
+            return None
+    return seen.pop() if len(seen) == 1 else None
+
+
+def _ancestors(node):
+    node = node.parent
+    while node is not None:
+        yield node
+        node = node.parent
+
+
+def local_result(source: str, function: str) -> str | None:
+    """A kernel that takes its accumulator ``r`` by value and returns it declares it
+    instead: ``T r = <identity>;`` as the body's first line (see :func:`_initial_value`),
+    the parameter gone; None when the kernel returns no parameter or the start value is
+    unclear."""
+    tree = parse(source)
+    definition = _definition(tree)
+    if definition is None:
+        return None
+    body = definition.child_by_field_name("body")
+    statements = body.named_children
+    last = statements[-1] if statements else None
+    if last is None or last.type != "return_statement" or not last.named_children or \
+            last.named_children[0].type != "identifier":
+        return None
+    name = text(last.named_children[0])
+    params = definition.child_by_field_name("declarator").child_by_field_name(
+        "parameters").named_children
+    param = next((p for p in params if _param_name(p) == name), None)
+    if param is None:
+        return None
+    spelled = text(param.child_by_field_name("type"))
+    start = _initial_value(body, name, spelled)
+    if start is None:
+        return None
+    result = _without_param(source, definition, param, f"{spelled} {name} = {start};")
+    if "numeric_limits" in start and "#include <limits>" not in result:
+        result = "#include <limits>\n" + (result if result.startswith("#") else "\n" + result)
+    return result
+
+
 def variants(kernel: Kernel, rng: random.Random, count: int = 2) -> list[Variant]:
     """The base kernel and up to ``count`` variations of it, chosen by ``rng``."""
     made = [Variant(kernel.name, kernel.source, "base")]
@@ -190,6 +364,12 @@ def variants(kernel: Kernel, rng: random.Random, count: int = 2) -> list[Variant
         if can_be_int(kernel.source):
             recipes.append("rename+int")
     rng.shuffle(recipes)
+    # the usual C++ form first (sizes from the vectors, the accumulator a local); a recipe
+    # whose step does not apply to this kernel makes nothing and the next one is tried
+    idiomatic = ["rename+vector+size+local", "rename+vector+size", "rename+local"]
+    if rng.random() < 0.5:
+        idiomatic = [how.replace("rename+", "") for how in idiomatic]
+    recipes = idiomatic + recipes
     seen = {kernel.source}
     for how in recipes:
         if len(made) > count:
@@ -214,6 +394,12 @@ def _make(kernel: Kernel, how: str, rng: random.Random) -> Variant | None:
             if converted is None:
                 return None
             source = converted
+        elif step == "size":
+            source = sized(source, name, rng)
+        elif step == "local":
+            source = local_result(source, name)
+        if source is None:
+            return None
     return Variant(name, source, how)
 
 
