@@ -237,6 +237,17 @@ double running(int n, const double* x, double* y) {
 }
 """
 
+NORM1 = """\
+#include <cmath>
+
+double norm1(const double* x, int n, double total) {
+  for (int i = 0; i < n; i++) {
+    total += std::abs(x[i]);
+  }
+  return total;
+}
+"""
+
 
 @pytest.fixture(scope="module")
 def verifier(tmp_path_factory):
@@ -261,6 +272,27 @@ def test_a_port_is_kept_only_when_the_test_passes(verifier):
                                                                                  "running"))
     assert refused.outcome == "refusal" and refused.port == ""
     assert "carries a value from one iteration to the next" in refused.reason
+
+
+def test_a_specialized_port_passes_the_same_test(verifier):
+    """The accumulator made a local on both sides: the port still passes the differential
+    test against the kernel (a harness synthesized for the new signature)."""
+    from ellora.models.train.engine_formats import specialized
+    from ellora.models.train.engine_ports import port_kernel
+
+    record = _record(NORM1, "norm1", port_kernel(NORM1, "norm1", "openmp", verifier,
+                                                 verifier.harness(NORM1, "norm1")))
+    assert record["outcome"] == "port" and record["patterns"] == ["reduction"]
+    made = specialized(record)
+    assert made["variant"] == "base+local(specialized)"
+    assert "double norm1(const double* x, int n) {\n  double total = 0;" in made["kernel"]
+    assert "double total = 0;" in made["port"] and "reduction(+:total)" in made["port"]
+    passed, why, _ = verifier.check(made["kernel"], made["port"], "openmp",
+                                    verifier.harness(made["kernel"], "norm1"))
+    assert passed, why
+    assert specialized({**record, "outcome": "refusal"}) is None
+    assert specialized(_record(AXPY, "axpy", port_kernel(AXPY, "axpy", "openmp", None,
+                                                         None))) is None
 
 
 def _record(kernel: str, name: str, result) -> dict:
@@ -356,6 +388,23 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
     assert by_pattern["0"]["reduction"] >= 1
     assert by_pattern["1.0"]["reduction"] == 2 * by_pattern["0"]["reduction"]
     assert by_pattern["1.0"]["map"] == by_pattern["0"]["map"]
+    shown = {}  # the reduction port, with its accumulator passed in or made a local
+    for share in ("0", "1.0"):
+        out = tmp_path / f"specialized-{share}"
+        assert main(["train", "dataset", "--from-engine", str(library), "--output", str(out),
+                     "--work", str(tmp_path / "work"), "--targets", "openmp",
+                     "--set", "train.engine.variants_per_kernel=0",
+                     "--set", f"train.engine.specialize_share={share}"]) == 0
+        rows = [json.loads(l) for s in ("train", "validation", "test")
+                for l in (out / f"{s}.jsonl").read_text().splitlines()]
+        shown[share] = [r for r in rows if r["form"] == "pareval" and
+                        r["patterns"] == ["reduction"]]
+        assert json.loads((out / "report.json").read_text())["specialized_ports"] == \
+            (1 if share != "0" else 0)
+    assert all("double result)" in r["question"] for r in shown["0"])
+    assert all("double result)" not in r["question"] and r["variant"].endswith("(specialized)")
+               and "double result = std::numeric_limits<double>::lowest();" in r["answer"]
+               for r in shown["1.0"]) and shown["1.0"]
     for bad, says in ((["--targets", "cuda"], "--targets"),
                       (["--pareval", str(tmp_path)], "not a ParEval checkout"),
                       (["--output", str(library / "kernels.c")], "is a file")):

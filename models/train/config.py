@@ -39,6 +39,10 @@ class EngineDataSettings(BaseModel):
         "pattern has about this share of the most common pattern's ports per target "
         "(at most max_pattern_repeats times); 0 writes every port once")
     max_pattern_repeats: int = Field(4, ge=1, description="most times one port is written")
+    specialize_share: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="share of the pareval and translate examples of a port that returns an "
+        "accumulator shown with it declared in the body instead of passed in (on both sides)")
     max_answer_chars: int = Field(2400, gt=0, description="longer answers are left out")
     max_example_chars: int = Field(3600, gt=0,
                                    description="longer examples (all text) are left out")

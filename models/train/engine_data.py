@@ -67,6 +67,7 @@ class EngineReport:
     leaks: dict[str, int] = field(default_factory=dict)
     leak_examples: list[dict] = field(default_factory=list)
     unique_kernels: int = 0
+    specialized_ports: int = 0  # ports also shown with their accumulator a local
     candidates: int = 0
     candidates_run: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)  # target:outcome -> n
@@ -85,7 +86,8 @@ class EngineReport:
                (f"exact duplicates {self.exact_duplicates}, near duplicates "
                 f"{self.near_duplicates}, leaks removed {sum(self.leaks.values())} "
                 f"{dict(self.leaks)}, unique kernels {self.unique_kernels}"),
-               f"candidates {self.candidates} (run {self.candidates_run})"]
+               (f"candidates {self.candidates} (run {self.candidates_run}); ports also "
+                f"shown with the accumulator a local: {self.specialized_ports}")]
         out += [f"  {k}: {v}" for k, v in sorted(self.outcomes.items())]
         out.append("ports by target:pattern")
         out += [f"  {k}: {v}" for k, v in sorted(self.ports_by_pattern.items())]
@@ -300,7 +302,7 @@ def write_examples(candidates: list[Candidate], cache: ResultCache, settings: En
                    references, output: Path, report: EngineReport) -> None:
     """``records.jsonl`` (every outcome) and the split files of examples."""
     from ellora.models.train.engine_dedup import split_of
-    from ellora.models.train.engine_formats import forms_for, render
+    from ellora.models.train.engine_formats import SPECIALIZED_FORMS, forms_for, render
 
     output.mkdir(parents=True, exist_ok=True)
     handles = {split: (output / f"{split}.jsonl").open("w", encoding="utf-8")
@@ -308,6 +310,7 @@ def write_examples(candidates: list[Candidate], cache: ResultCache, settings: En
     outcomes, dropped, patterns, refusals = Counter(), Counter(), Counter(), Counter()
     examples, by_target, licenses = Counter(), Counter(), Counter()
     repeats = _pattern_repeats(candidates, cache, settings)
+    specials = _specialized_ports(candidates, cache, settings, references, report)
     with (output / "records.jsonl").open("w", encoding="utf-8") as records:
         for candidate in candidates:
             for (cid, target), row in _rows_of(cache, candidate.id):
@@ -335,7 +338,11 @@ def write_examples(candidates: list[Candidate], cache: ResultCache, settings: En
                     share = settings.forms.get(f"{form}:{target}", settings.forms.get(form, 0.0))
                     if rng.random() >= share:
                         continue
-                    example = render(record, form, rng, settings.system_share)
+                    shown = record
+                    if form in SPECIALIZED_FORMS and (cid, target) in specials and \
+                            rng.random() < settings.specialize_share:
+                        shown = specials[(cid, target)]
+                    example = render(shown, form, rng, settings.system_share)
                     if example is None:
                         continue
                     size = len(example.question) + len(example.context) + len(example.answer)
@@ -348,7 +355,7 @@ def write_examples(candidates: list[Candidate], cache: ResultCache, settings: En
                             "package": record["package"], "version": record["version"],
                             "file": record["file"], "function": record["function"],
                             "line": record["line"], "license": record["license"],
-                            "variant": record["variant"]}
+                            "variant": shown["variant"]}
                     handles[split].write(json.dumps({"question": example.question,
                                                      "context": example.context,
                                                      "answer": example.answer, **meta}) + "\n")
@@ -362,6 +369,31 @@ def write_examples(candidates: list[Candidate], cache: ResultCache, settings: En
     report.refusals_by_reason = dict(refusals.most_common())
     report.examples, report.examples_by_target = dict(examples), dict(by_target)
     report.licenses = dict(licenses)
+
+
+def _specialized_ports(candidates: list[Candidate], cache: ResultCache,
+                       settings: EngineDataSettings, references, report: EngineReport) -> dict:
+    """(candidate, target) -> the port record with its accumulator a local on both sides
+    (:func:`~ellora.models.train.engine_formats.specialized`), for ports where that applies,
+    the result compiles and is not close to evaluation code."""
+    from ellora.models.train.engine_formats import specialized
+
+    if settings.specialize_share <= 0:
+        return {}
+    found = {}
+    for candidate in candidates:
+        for key, row in _rows_of(cache, candidate.id):
+            made = specialized(_record(candidate, row))
+            if made is not None and not _leaks(made["port"], f"{key[0]}:{key[1]}:specialized",
+                                               references, settings, report):
+                found[key] = made
+    keys = list(found)
+    # the port had the same edit as the kernel (a parameter gone, a declaration added), so
+    # the kernel compiling says the port does; ports need OpenMP/MPI headers to check alone
+    compiles = syntax_check([found[k]["kernel"] for k in keys])
+    kept = {k: found[k] for k, ok in zip(keys, compiles) if ok}
+    report.specialized_ports = len(kept)
+    return kept
 
 
 def _pattern_repeats(candidates: list[Candidate], cache: ResultCache,

@@ -14,6 +14,12 @@
 - ``explain``: which loops can run in parallel and why, answered with the engine's own
   explanation (or its reasons for refusing).
 
+A verified port also stands for the same code with its returned accumulator declared in the
+body (:func:`specialized`): the test passed for any start value the harness passed in, so
+it holds for the identity too. The ``pareval`` and ``translate`` forms use that version for a
+share of their examples (``train.engine.specialize_share``), the shape ParEval's and users'
+functions have.
+
 The system message is the context (the ``chat`` prompt format folds it into the user turn
 as Gemma's template does); a share of examples carries none, as servers that drop system
 messages (llama.cpp's ``gemma`` chat format) present them.
@@ -229,6 +235,27 @@ def explain_example(record: dict, with_system: bool) -> Example:
         answer = "No. " + refusal_text(record)
     return Example(question=question, answer=answer,
                    context=EXPLAIN_SYSTEM if with_system else "")
+
+
+SPECIALIZED_FORMS = ("pareval", "translate")
+
+
+def specialized(record: dict) -> dict | None:
+    """The port record with the accumulator it returns made a local of both the kernel and
+    the port (:func:`~ellora.models.train.engine_variants.local_result`, the same edit on
+    both sides), or None when either side has no such accumulator. The differential test
+    passed the accumulator's start value in from the harness, so the equivalence it showed
+    holds for the identity the local starts from."""
+    from ellora.models.train.engine_variants import local_result
+
+    if record.get("outcome") != "port":
+        return None
+    kernel = local_result(record["kernel"], record["name"])
+    port = local_result(record["port"], record["name"]) if kernel is not None else None
+    if port is None:
+        return None
+    return {**record, "kernel": kernel, "port": port,
+            "variant": f"{record.get('variant', 'base')}+local(specialized)"}
 
 
 BUILDERS = {"pareval": pareval_example, "translate": translate_example, "agent": agent_example,
