@@ -180,8 +180,7 @@ def to_vectors(source: str, function: str, style: str = "const&") -> str | None:
     if not edits:
         return None
     result = _apply(source, edits)
-    return result if "#include <vector>" in result else "#include <vector>\n" + (
-        result if result.startswith("#") else "\n" + result)
+    return _with_include(result, "vector")
 
 
 def _definition(tree):
@@ -194,11 +193,16 @@ def _param_name(param) -> str | None:
         else None
 
 
+def _parameters_without(definition, drop) -> tuple[int, int, str]:
+    """The edit that takes the parameter ``drop`` out of ``definition``'s list."""
+    params = definition.child_by_field_name("declarator").child_by_field_name("parameters")
+    kept = ", ".join(text(p) for p in params.named_children if p != drop)
+    return params.start_byte, params.end_byte, f"({kept})"
+
+
 def _without_param(source: str, definition, drop, declaration: str) -> str:
     """``source`` with the parameter ``drop`` taken out of the list and ``declaration``
     made the body's first statement (indented as the body's first line)."""
-    params = definition.child_by_field_name("declarator").child_by_field_name("parameters")
-    kept = ", ".join(text(p) for p in params.named_children if p != drop)
     body = definition.child_by_field_name("body")
     first = next(iter(body.named_children), None)
     indent = "    "
@@ -207,8 +211,16 @@ def _without_param(source: str, definition, drop, declaration: str) -> str:
         between = source.encode()[line_start:first.start_byte].decode()
         indent = between if not between.strip() else indent
     insert = body.start_byte + 1
-    return _apply(source, [(params.start_byte, params.end_byte, f"({kept})"),
+    return _apply(source, [_parameters_without(definition, drop),
                            (insert, insert, f"\n{indent}{declaration}")])
+
+
+def _with_include(source: str, header: str) -> str:
+    """``source`` with ``#include <header>`` first, unless it has it already."""
+    line = f"#include <{header}>"
+    if line in source:
+        return source
+    return f"{line}\n" + (source if source.startswith("#") else "\n" + source)
 
 
 def _assigned(body, name: str) -> bool:
@@ -266,17 +278,9 @@ def sized(source: str, function: str, rng: random.Random) -> str | None:
                           u.parent.parent is not None and
                           u.parent.parent.type == "for_statement" for u in uses)
         if loop_bounds and rng.random() < 0.5:
-            edited = _apply(source, [(u.start_byte, u.end_byte, f"{vector}.size()")
-                                     for u in uses])
-            definition = _definition(parse(edited))
-            param = next(p for p in definition.child_by_field_name("declarator")
-                         .child_by_field_name("parameters").named_children
-                         if _param_name(p) == name)
-            params_node = definition.child_by_field_name("declarator").child_by_field_name(
-                "parameters")
-            kept = ", ".join(text(p) for p in params_node.named_children if p != param)
-            return _apply(edited, [(params_node.start_byte, params_node.end_byte,
-                                    f"({kept})")])
+            return _apply(source, [_parameters_without(definition, param),
+                                   *((u.start_byte, u.end_byte, f"{vector}.size()")
+                                     for u in uses)])
         spelled = text(param.child_by_field_name("type"))
         return _without_param(source, definition, param, f"{spelled} {name} = {vector}.size();")
     return None
@@ -349,9 +353,7 @@ def local_result(source: str, function: str) -> str | None:
     if start is None:
         return None
     result = _without_param(source, definition, param, f"{spelled} {name} = {start};")
-    if "numeric_limits" in start and "#include <limits>" not in result:
-        result = "#include <limits>\n" + (result if result.startswith("#") else "\n" + result)
-    return result
+    return _with_include(result, "limits") if "numeric_limits" in start else result
 
 
 def variants(kernel: Kernel, rng: random.Random, count: int = 2) -> list[Variant]:
