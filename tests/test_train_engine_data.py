@@ -24,10 +24,12 @@ from ellora.models.train.engine_dedup import (
     shingles,
     split_of,
 )
-from ellora.models.train.engine_extract import ExtractReport, extract_kernels
+from ellora.models.train.engine_extract import ExtractReport, Kernel, extract_kernels
 from ellora.models.train.engine_variants import (
+    FOLDS,
     can_be_int,
     local_result,
+    refold,
     rename,
     retype,
     sized,
@@ -293,6 +295,69 @@ def test_a_specialized_port_passes_the_same_test(verifier):
     assert specialized({**record, "outcome": "refusal"}) is None
     assert specialized(_record(AXPY, "axpy", port_kernel(AXPY, "axpy", "openmp", None,
                                                          None))) is None
+
+
+def test_a_returned_sum_folds_with_each_other_operator():
+    from ellora.models.train.engine_data import syntax_check
+
+    folded = {fold: refold(NORM1, "norm1", fold, random.Random(0)) for fold in FOLDS}
+    assert "total *= std::abs(x[i]);" in folded["product"]
+    assert "if (std::abs(x[i]) > total) { total = std::abs(x[i]); }" in folded["max"]
+    assert "if (std::abs(x[i]) < total) { total = std::abs(x[i]); }" in folded["min"]
+    assert folded["count"].count("int") >= 3 and "{ ++total; }" in folded["count"]
+    assert "int norm1(const double* x, int n, int total) {" in folded["count"]
+    assert "bool norm1(const double* x, int n, bool total) {" in folded["any"]
+    assert "total = total || (std::abs(x[i]) " in folded["any"]
+    assert "total = total && (std::abs(x[i]) " in folded["all"]
+    assert "total ^= (std::abs(x[i]) " in folded["xor"]
+    assert all(syntax_check(list(folded.values())))
+    # the identity each fold starts from once the accumulator is a local
+    starts = {fold: local_result(source, "norm1") for fold, source in folded.items()}
+    assert "double total = 1;" in starts["product"]
+    assert "double total = std::numeric_limits<double>::lowest();" in starts["max"]
+    assert "double total = std::numeric_limits<double>::max();" in starts["min"]
+    assert "int total = 0;" in starts["count"]
+    assert "bool total = false;" in starts["any"] and "bool total = true;" in starts["all"]
+    assert "bool total = false;" in starts["xor"]
+    # no fold: the sum read elsewhere, updated twice, a value with side effects, no return
+    head = "double f(const double* a, int n, double s) { for (int i = 0; i < n; i++) "
+    for kernel in (head + "{ s += a[i]; a[i] = s; } return s; }",
+                   head + "{ s += a[i]; s += 1; } return s; }",
+                   head.replace("const ", "") + "{ s += a[i]++; } return s; }",
+                   head.replace("double f", "void f") + "{ s += a[i]; } }"):
+        assert refold(kernel, "f", "max", random.Random(0)) is None
+    made = variants(Kernel("norm1", NORM1, "norm1", 1, 7), random.Random(0), count=0, folds=3)
+    kinds = [v.how.split("+")[-2] for v in made[1:]]
+    assert len(made) == 4 and len(set(kinds)) == 3 and set(kinds) <= set(FOLDS)
+    assert all("std::vector<double>" in v.source and v.how.endswith("+local")
+               for v in made[1:])
+
+
+@pytest.mark.parametrize("fold, clause", [("max", "reduction(max:total)"),
+                                          ("any", "reduction(||:total)"),
+                                          ("count", "reduction(+:total)")])
+def test_a_folded_kernel_is_ported_with_its_operator_and_passes_the_test(verifier, fold,
+                                                                        clause):
+    from ellora.models.train.engine_ports import port_kernel
+
+    kernel = local_result(refold(NORM1, "norm1", fold, random.Random(0)), "norm1")
+    result = port_kernel(kernel, "norm1", "openmp", verifier, verifier.harness(kernel, "norm1"))
+    assert result.outcome == "port", result.reason
+    assert clause in result.port and result.patterns == ["reduction"]
+
+
+def test_a_time_budget_runs_cached_candidates_then_the_steps_asked_first(tmp_path):
+    from ellora.models.train.engine_data import Candidate, ResultCache, run_order
+
+    made = [Candidate(f"k{n}:{how}", "f", "", how, {}) for n, how in
+            enumerate(("base", "vector+max+local", "rename", "vector+size+count+local",
+                       "base", "rename+vector"))]
+    cache = ResultCache(tmp_path / "results.jsonl")
+    cache.add({"id": "k4:base", "target": "openmp", "outcome": "port"})
+    assert [c.id for c in run_order(made, cache, ["max", "count"])] == [
+        "k4:base", "k1:vector+max+local", "k3:vector+size+count+local", "k0:base",
+        "k2:rename", "k5:rename+vector"]
+    assert run_order(made, ResultCache(tmp_path / "none.jsonl"), []) == made
 
 
 def _record(kernel: str, name: str, result) -> dict:

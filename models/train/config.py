@@ -25,6 +25,12 @@ class EngineDataSettings(BaseModel):
 
     work_dir: str = Field("ellora-engine-data", description="downloads, sources, caches")
     variants_per_kernel: int = Field(2, ge=0, description="variations besides each kernel")
+    fold_variants: int = Field(
+        2, ge=0, description="more variations of a kernel that returns a sum: the same loop "
+        "folding with another operator (product, max, min, count, any, all, xor)")
+    verify_first: list[str] = Field(
+        [], description="variation steps (e.g. product, max, count: see fold_variants) whose "
+        "candidates are verified before the others, so that a time budget reaches them")
     verify_share: dict[str, float] = Field(
         {"openmp": 1.0, "kokkos": 0.35, "mpi": 0.35},
         description="share of candidates whose ports are built and tested, per target")

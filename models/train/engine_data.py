@@ -219,7 +219,8 @@ def with_variants(kernels: list[Candidate], settings: EngineDataSettings, refere
         rng = random.Random(f"{settings.seed}:{kernel.id}")
         base = Kernel(kernel.name, kernel.source, kernel.provenance["function"],
                       kernel.provenance["line"], kernel.provenance["end_line"])
-        for variant in variants(base, rng, settings.variants_per_kernel):
+        for variant in variants(base, rng, settings.variants_per_kernel,
+                                settings.fold_variants):
             if variant.how != "base" and _leaks(variant.source, f"{kernel.id}:{variant.how}",
                                                 references, settings, report):
                 continue
@@ -249,6 +250,16 @@ class ResultCache:
         self.by_id.setdefault(row["id"], {})[row["target"]] = row
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(row) + "\n")
+
+
+def run_order(candidates: list[Candidate], cache: ResultCache,
+              first: list[str]) -> list[Candidate]:
+    """The order a time budget verifies ``candidates`` in: those an earlier run cached
+    (they cost nothing), then those made by a variation step named in ``first``, each group
+    in the given (seeded, shuffled) order."""
+    wanted = set(first)
+    return sorted(candidates, key=lambda c: (c.id not in cache.by_id,
+                                             not wanted.intersection(c.how.split("+"))))
 
 
 def run_engine(candidates: list[Candidate], targets: tuple[str, ...],
@@ -470,6 +481,7 @@ def build_engine_dataset(output: Path, settings: EngineDataSettings, *,
     report.candidates = len(candidates)
     log(f"{report.unique_kernels} unique kernels, {len(candidates)} candidates")
     cache = ResultCache(work / "results.jsonl")
+    candidates = run_order(candidates, cache, settings.verify_first)
     verifier = Verifier(work / "verify")
     report.candidates_run = run_engine(candidates, targets, settings, cache, verifier, log)
     write_examples(candidates[:report.candidates_run], cache, settings, references, output,

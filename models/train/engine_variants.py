@@ -5,8 +5,10 @@ ParEval's and the built-in suite's functions take), sizes read from those vector
 (``int n = x.size();`` or ``i < x.size()``) instead of passed in, and a returned
 accumulator declared and initialized in the body instead of passed in (C++ as it is
 usually written: the extracted kernel takes both as parameters because the library
-function declared them above the loop). Variations are seeded, so a data set is
-reproducible.
+function declared them above the loop), and a returned sum folded with another operator
+(product, maximum, minimum, count, any, all, xor: library code sums far more often than
+it does anything else, and a model that has only seen ``reduction(+:...)`` writes it for
+every fold). Variations are seeded, so a data set is reproducible.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ class Variant:
 
     name: str
     source: str
-    how: str  # "base", or "+"-joined operations: rename, float, int, vector, size, local
+    how: str  # "base", or "+"-joined operations: rename, float, int, vector, size, local,
+    #           or one of FOLDS
 
 
 def snake_name(name: str) -> str:
@@ -293,10 +296,16 @@ _IDENTITIES = {"+=": "0", "-=": "0", "|=": "0", "^=": "0", "*=": "1"}
 
 def _initial_value(body, name: str, spelled: str) -> str | None:
     """The value an accumulator starts from, read from how the loop updates it: 0 for
-    ``+=``/``-=``, 1 for ``*=``, the type's lowest for a running maximum and its largest
-    for a running minimum; None when the updates disagree or say nothing."""
+    ``+=``/``-=``/``^=`` and a count (``++r``), 1 for ``*=``, false for ``r = r || p`` and
+    true for ``&&`` (0 and 1 are spelled false/true for a ``bool``), the type's lowest for
+    a running maximum and its largest for a running minimum; None when the updates
+    disagree or say nothing."""
     seen = set()
     for node in walk(body):
+        if node.type == "update_expression" and any(
+                c.type == "identifier" and text(c) == name for c in node.children):
+            seen.add("0")
+            continue
         if node.type != "assignment_expression":
             continue
         left = node.child_by_field_name("left")
@@ -307,6 +316,10 @@ def _initial_value(body, name: str, spelled: str) -> str | None:
             seen.add(_IDENTITIES[operator])
             continue
         right = text(node.child_by_field_name("right"))
+        logical = re.match(rf"{name}\s*(\|\||&&)", right)
+        if operator == "=" and logical:
+            seen.add("false" if logical.group(1) == "||" else "true")
+            continue
         condition = next((text(a.child_by_field_name("condition")) for a in _ancestors(node)
                           if a.type == "if_statement"), "")
         if re.search(r"\bmax\w*\s*\(", right) or re.search(
@@ -317,7 +330,10 @@ def _initial_value(body, name: str, spelled: str) -> str | None:
             seen.add(f"std::numeric_limits<{spelled}>::max()")
         else:
             return None
-    return seen.pop() if len(seen) == 1 else None
+    if len(seen) != 1:
+        return None
+    start = seen.pop()
+    return {"0": "false", "1": "true"}.get(start, start) if spelled == "bool" else start
 
 
 def _ancestors(node):
@@ -356,7 +372,79 @@ def local_result(source: str, function: str) -> str | None:
     return _with_include(result, "limits") if "numeric_limits" in start else result
 
 
-def variants(kernel: Kernel, rng: random.Random, count: int = 2) -> list[Variant]:
+FOLDS = ("product", "max", "min", "count", "any", "all", "xor")
+_PREDICATES = ("> 0", "< 0", "!= 0")
+_SIDE_EFFECTS = re.compile(r"\+\+|--|(?<![=!<>])=(?!=)")
+
+
+def _returned_accumulator(definition):
+    """(name, parameter, its one ``name += e;`` statement) for a kernel that takes ``name``
+    by value, adds to it once and returns it; None otherwise."""
+    body = definition.child_by_field_name("body")
+    statements = body.named_children
+    last = statements[-1] if statements else None
+    if last is None or last.type != "return_statement" or not last.named_children or \
+            last.named_children[0].type != "identifier":
+        return None
+    name = text(last.named_children[0])
+    params = definition.child_by_field_name("declarator").child_by_field_name(
+        "parameters").named_children
+    param = next((p for p in params if _param_name(p) == name), None)
+    if param is None:
+        return None
+    updates = [n for n in walk(body) if n.type in ("assignment_expression", "update_expression")
+               and any(text(c) == name for c in n.children if c.type == "identifier")]
+    uses = [n for n in walk(body) if n.type == "identifier" and text(n) == name]
+    if len(updates) != 1 or len(uses) != 2 or updates[0].type != "assignment_expression" or \
+            text(updates[0].child_by_field_name("operator")) != "+=":
+        return None
+    statement = updates[0].parent
+    if statement.type != "expression_statement" or statement.parent is None or \
+            statement.parent.type != "compound_statement":
+        return None
+    return name, param, statement
+
+
+def refold(source: str, function: str, fold: str, rng: random.Random) -> str | None:
+    """The same loop folding its values with another operator: a kernel that returns an
+    accumulator ``r`` it updates once with ``r += e;`` computes instead the product
+    (``r *= e``), the largest or smallest ``e`` (``if (e > r) { r = e; }``), how many ``e``
+    satisfy a predicate (``if (e > 0) { ++r; }``, ``r`` an ``int``) or whether any, all or
+    an odd number of them do (``r = r || (e > 0)``, ``&&``, ``^=``, ``r`` a ``bool``). Every
+    one is a reduction the engine plans and the differential test checks like any other
+    kernel. None when the kernel has no such accumulator or ``e`` has side effects."""
+    tree = parse(source)
+    definition = _definition(tree)
+    found = _returned_accumulator(definition) if definition is not None else None
+    if found is None:
+        return None
+    name, param, statement = found
+    value = text(statement.named_children[0].child_by_field_name("right"))
+    if _SIDE_EFFECTS.search(value):
+        return None
+    predicate = f"{value} {rng.choice(_PREDICATES)}"
+    rewritten = {
+        "product": f"{name} *= {value};",
+        "max": f"if ({value} > {name}) {{ {name} = {value}; }}",
+        "min": f"if ({value} < {name}) {{ {name} = {value}; }}",
+        "count": f"if ({predicate}) {{ ++{name}; }}",
+        "any": f"{name} = {name} || ({predicate});",
+        "all": f"{name} = {name} && ({predicate});",
+        "xor": f"{name} ^= ({predicate});",
+    }[fold]
+    edits = [(statement.start_byte, statement.end_byte, rewritten)]
+    retyped = {"count": "int", "any": "bool", "all": "bool", "xor": "bool"}.get(fold)
+    if retyped is not None:
+        kind = param.child_by_field_name("type")
+        edits.append((kind.start_byte, kind.end_byte, retyped))
+        returns = definition.child_by_field_name("type")
+        if text(returns) == text(kind):
+            edits.append((returns.start_byte, returns.end_byte, retyped))
+    return _apply(source, edits)
+
+
+def variants(kernel: Kernel, rng: random.Random, count: int = 2,
+             folds: int = 0) -> list[Variant]:
     """The base kernel and up to ``count`` variations of it, chosen by ``rng``."""
     made = [Variant(kernel.name, kernel.source, "base")]
     floating = re.search(r"\bdouble\b", kernel.source) is not None
@@ -380,6 +468,22 @@ def variants(kernel: Kernel, rng: random.Random, count: int = 2) -> list[Variant
         if made_one is not None and made_one.source not in seen:
             seen.add(made_one.source)
             made.append(made_one)
+    # a returned sum also makes up to ``folds`` kernels folding with other operators, in the
+    # usual form (vectors, sizes from them, the accumulator a local) when the kernel has it
+    kinds = list(FOLDS)
+    rng.shuffle(kinds)
+    folded = 0
+    for fold in kinds:
+        if folded >= folds:
+            break
+        renamed = "rename+" if rng.random() < 0.5 else ""
+        for shape in ("vector+size+", "vector+", ""):
+            made_one = _make(kernel, f"{renamed}{shape}{fold}+local", rng)
+            if made_one is not None and made_one.source not in seen:
+                seen.add(made_one.source)
+                made.append(made_one)
+                folded += 1
+                break
     return made
 
 
@@ -400,6 +504,8 @@ def _make(kernel: Kernel, how: str, rng: random.Random) -> Variant | None:
             source = sized(source, name, rng)
         elif step == "local":
             source = local_result(source, name)
+        elif step in FOLDS:
+            source = refold(source, name, step, rng)
         if source is None:
             return None
     return Variant(name, source, how)
