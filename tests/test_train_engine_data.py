@@ -374,6 +374,7 @@ def test_forms_the_eval_and_the_agent_read_back(verifier, make_services):
     from ellora.models.train.engine_formats import (
         agent_example,
         agent_state,
+        dressed,
         explain_example,
         pareval_example,
         refusal_example,
@@ -408,6 +409,23 @@ def test_forms_the_eval_and_the_agent_read_back(verifier, make_services):
     assert second.goto == "tester"
     strip = lambda s: [l for l in s.splitlines() if l.strip()]
     assert strip(second.update["candidate"]) == strip(record["port"])
+    # the kernel laid out as a user's file (includes, a doc comment, tabs): the answer still
+    # turns it into the port laid out the same way, and that port passes the same test
+    for seed in range(40):
+        laid_out = dressed(record, random.Random(seed))
+        if laid_out["kernel"].count("#include") > 4 and "/* A loop of" in laid_out["kernel"] \
+                and "\t" in laid_out["kernel"]:
+            break
+    assert "\t#pragma omp parallel for" in laid_out["port"]
+    state = {**agent_state(laid_out), "task_id": "t", "attempts": 0,
+             "plan": {**agent_state(laid_out)["plan"], "strategy": "model"}}
+    assert state["first_line"] > 6
+    services = make_services(ScriptedModel(replies=[agent_example(laid_out, True).answer]))
+    done = coder(state, services)
+    assert done.goto == "tester" and strip(done.update["candidate"]) == strip(laid_out["port"])
+    passed, why, _ = verifier.check(laid_out["kernel"], laid_out["port"], "openmp",
+                                    verifier.harness(laid_out["kernel"], "axpy"))
+    assert passed, why
     refused = _record(RUNNING, "running", port_kernel(RUNNING, "running", "openmp", None, None))
     refusal = refusal_example(refused, with_system=False)
     assert refusal.answer.startswith("Kept serial: the loop at line 3: ") and "```" not in \

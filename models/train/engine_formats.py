@@ -168,6 +168,43 @@ def agent_state(record: dict) -> dict:
             "target_model": record["target"], "plan": {"loop": loop}}
 
 
+# standard headers a user's file may include whatever its loop does
+_COMMON_HEADERS = ("algorithm", "array", "cassert", "cfloat", "climits", "cmath", "complex",
+                   "cstdint", "cstdio", "cstdlib", "functional", "iostream", "limits", "map",
+                   "memory", "numeric", "queue", "random", "set", "string", "type_traits",
+                   "utility", "vector")
+
+
+def dressed(record: dict, rng: random.Random) -> dict:
+    """``record`` with its kernel and port both laid out as users' files are: more includes
+    above (up to a dozen, whatever the loop needs), often a doc comment on the function and
+    sometimes tabs for indentation. The agent meets whole files like that, not the bare
+    kernel; the port is dressed the same way, so it still differs only where the engine
+    changed it."""
+    name = record["name"]
+    present = _includes(record["kernel"])
+    extra = [h for h in rng.sample(_COMMON_HEADERS, rng.randint(0, 12)) if h not in present]
+    head = "".join(f"#include <{header}>\n" for header in extra)
+    comment = f"/* {describe(record['kernel'], name, record)}\n*/\n" if rng.random() < 0.6 \
+        else ""
+    indents = [len(m) for m in re.findall(r"(?m)^( +)\S", record["kernel"])]
+    unit = min(indents) if indents and rng.random() < 0.3 else 0
+
+    def dress(source: str) -> str:
+        node = function_node(source, name)
+        if node is None:
+            return source
+        at = node.start_byte
+        data = source.encode()
+        source = data[:at].decode() + comment + data[at:].decode()
+        if unit:
+            source = re.sub(r"(?m)^( +)", lambda m: "\t" * (len(m.group(1)) // unit)
+                            + " " * (len(m.group(1)) % unit), source)
+        return head + ("\n" if head and not source.startswith("#") else "") + source
+
+    return {**record, "kernel": dress(record["kernel"]), "port": dress(record["port"])}
+
+
 def agent_answer(record: dict, state: dict) -> str:
     """The coder's reply that turns the kernel into the port: the new selected lines, or
     SEARCH/REPLACE blocks when text outside them changes too."""
@@ -271,5 +308,8 @@ def forms_for(record: dict) -> tuple[str, ...]:
 
 def render(record: dict, form: str, rng: random.Random, system_share: float = 0.7
            ) -> Example | None:
-    """``record`` in ``form``; None when the form does not apply to it."""
+    """``record`` in ``form``; None when the form does not apply to it. The agent form shows
+    the kernel :func:`dressed` as a user's file."""
+    if form == "agent":
+        record = dressed(record, rng)
     return BUILDERS[form](record, rng.random() < system_share)
