@@ -319,6 +319,14 @@ def test_a_returned_sum_folds_with_each_other_operator():
     assert "int total = 0;" in starts["count"]
     assert "bool total = false;" in starts["any"] and "bool total = true;" in starts["all"]
     assert "bool total = false;" in starts["xor"]
+    # a running minimum (unbraced under an if) folds too, into a sum among others
+    least = ("double f(const double* a, int n, double m) {\n  for (int i = 0; i < n; i++)\n"
+             "    if (a[i] < m) m = a[i];\n  return m;\n}\n")
+    assert "    { m += a[i]; }\n" in refold(least, "f", "sum", random.Random(0))
+    assert "m = std::max(m, a[i]);" not in refold(least.replace(
+        "if (a[i] < m) m = a[i];", "m = std::min(a[i], m);"), "f", "max", random.Random(0))
+    assert "{ if (a[i] > m) { m = a[i]; } }" in refold(least.replace(
+        "if (a[i] < m) m = a[i];", "m = std::min(a[i], m);"), "f", "max", random.Random(0))
     # no fold: the sum read elsewhere, updated twice, a value with side effects, no return
     head = "double f(const double* a, int n, double s) { for (int i = 0; i < n; i++) "
     for kernel in (head + "{ s += a[i]; a[i] = s; } return s; }",
@@ -439,7 +447,8 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
     output = tmp_path / "data"
     code = main(["train", "dataset", "--from-engine", str(library), "--output", str(output),
                  "--work", str(tmp_path / "work"), "--targets", "openmp", "--license", "MIT",
-                 "--set", "train.engine.variants_per_kernel=0"])
+                 "--set", "train.engine.variants_per_kernel=0",
+                 "--set", "train.engine.fold_variants=0"])
     assert code == 0
     report = json.loads((output / "report.json").read_text())
     assert report["kernels"] == 4 and report["unique_kernels"] == 4
@@ -454,7 +463,8 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
     assert len({r["id"].split(":")[0] + r["file"] for r in rows}) == 1  # one file, one split
     rerun = main(["train", "dataset", "--from-engine", str(library), "--output", str(output),
                   "--work", str(tmp_path / "work"), "--targets", "openmp",
-                  "--set", "train.engine.variants_per_kernel=0"])
+                  "--set", "train.engine.variants_per_kernel=0",
+                 "--set", "train.engine.fold_variants=0"])
     assert rerun == 0  # resumed from the cache
     by_pattern = {}
     for balance in ("0", "1.0"):  # the one reduction port against two maps
@@ -462,6 +472,7 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
         assert main(["train", "dataset", "--from-engine", str(library), "--output", str(out),
                      "--work", str(tmp_path / "work"), "--targets", "openmp",
                      "--set", "train.engine.variants_per_kernel=0",
+                 "--set", "train.engine.fold_variants=0",
                      "--set", "train.engine.validation_share=0",
                      "--set", "train.engine.test_share=0",
                      "--set", f"train.engine.balance_patterns={balance}"]) == 0
@@ -477,6 +488,7 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
         assert main(["train", "dataset", "--from-engine", str(library), "--output", str(out),
                      "--work", str(tmp_path / "work"), "--targets", "openmp",
                      "--set", "train.engine.variants_per_kernel=0",
+                 "--set", "train.engine.fold_variants=0",
                      "--set", f"train.engine.specialize_share={share}"]) == 0
         rows = [json.loads(l) for s in ("train", "validation", "test")
                 for l in (out / f"{s}.jsonl").read_text().splitlines()]

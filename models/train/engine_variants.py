@@ -372,14 +372,63 @@ def local_result(source: str, function: str) -> str | None:
     return _with_include(result, "limits") if "numeric_limits" in start else result
 
 
-FOLDS = ("product", "max", "min", "count", "any", "all", "xor")
+FOLDS = ("sum", "product", "max", "min", "count", "any", "all", "xor")
 _PREDICATES = ("> 0", "< 0", "!= 0")
 _SIDE_EFFECTS = re.compile(r"\+\+|--|(?<![=!<>])=(?!=)")
+_EXTREMUM = re.compile(r"^(?:std::)?f?(?:max|min)$")
 
 
-def _returned_accumulator(definition):
-    """(name, parameter, its one ``name += e;`` statement) for a kernel that takes ``name``
-    by value, adds to it once and returns it; None otherwise."""
+def _folded_value(statement, name: str) -> str | None:
+    """``e`` when ``statement`` folds it into ``name`` (``name += e;``,
+    ``name = std::max(name, e);``, ``if (e < name) name = e;`` and their mirrors), else
+    None."""
+    if statement.type == "compound_statement" and len(statement.named_children) == 1:
+        return _folded_value(statement.named_children[0], name)
+    if statement.type == "expression_statement" and statement.named_children:
+        node = statement.named_children[0]
+        if node.type != "assignment_expression" or text(node.child_by_field_name("left")) != name:
+            return None
+        operator, right = (text(node.child_by_field_name("operator")),
+                           node.child_by_field_name("right"))
+        if operator == "+=":
+            return text(right)
+        if operator == "=" and right.type == "call_expression" and _EXTREMUM.match(
+                text(right.child_by_field_name("function"))):
+            args = [text(a) for a in right.child_by_field_name("arguments").named_children]
+            others = [a for a in args if a != name]
+            return others[0] if len(args) == 2 and len(others) == 1 else None
+        return None
+    if statement.type == "if_statement" and statement.child_by_field_name("alternative") is None:
+        condition = statement.child_by_field_name("condition")
+        compared = condition.named_children[0] if condition.named_children else None
+        if compared is None or compared.type != "binary_expression" or \
+                text(compared.child_by_field_name("operator")) not in ("<", ">", "<=", ">="):
+            return None
+        sides = {text(compared.child_by_field_name("left")),
+                 text(compared.child_by_field_name("right"))}
+        value = _folded_value(statement.child_by_field_name("consequence"), name)
+        assigned = _assigned_value(statement.child_by_field_name("consequence"), name)
+        return assigned if assigned is not None and value is None and \
+            sides == {assigned, name} else None
+    return None
+
+
+def _assigned_value(statement, name: str) -> str | None:
+    if statement.type == "compound_statement" and len(statement.named_children) == 1:
+        return _assigned_value(statement.named_children[0], name)
+    node = statement.named_children[0] if statement.type == "expression_statement" and \
+        statement.named_children else None
+    if node is None or node.type != "assignment_expression" or \
+            text(node.child_by_field_name("left")) != name or \
+            text(node.child_by_field_name("operator")) != "=":
+        return None
+    return text(node.child_by_field_name("right"))
+
+
+def _returned_fold(definition):
+    """(name, parameter, the statement folding into it, the folded value) for a kernel
+    that takes ``name`` by value, folds values into it in one statement and returns it;
+    None otherwise."""
     body = definition.child_by_field_name("body")
     statements = body.named_children
     last = statements[-1] if statements else None
@@ -392,38 +441,39 @@ def _returned_accumulator(definition):
     param = next((p for p in params if _param_name(p) == name), None)
     if param is None:
         return None
-    updates = [n for n in walk(body) if n.type in ("assignment_expression", "update_expression")
-               and any(text(c) == name for c in n.children if c.type == "identifier")]
     uses = [n for n in walk(body) if n.type == "identifier" and text(n) == name]
-    if len(updates) != 1 or len(uses) != 2 or updates[0].type != "assignment_expression" or \
-            text(updates[0].child_by_field_name("operator")) != "+=":
+    for node in walk(body):
+        if node.type not in ("expression_statement", "if_statement"):
+            continue
+        value = _folded_value(node, name)
+        if value is None or re.search(rf"\b{re.escape(name)}\b", value) or \
+                _SIDE_EFFECTS.search(value):
+            continue
+        inside = [u for u in uses if node.start_byte <= u.start_byte < node.end_byte]
+        if len(inside) + 1 == len(uses):  # every other use is the return
+            return name, param, node, value
         return None
-    statement = updates[0].parent
-    if statement.type != "expression_statement" or statement.parent is None or \
-            statement.parent.type != "compound_statement":
-        return None
-    return name, param, statement
+    return None
 
 
 def refold(source: str, function: str, fold: str, rng: random.Random) -> str | None:
     """The same loop folding its values with another operator: a kernel that returns an
-    accumulator ``r`` it updates once with ``r += e;`` computes instead the product
-    (``r *= e``), the largest or smallest ``e`` (``if (e > r) { r = e; }``), how many ``e``
-    satisfy a predicate (``if (e > 0) { ++r; }``, ``r`` an ``int``) or whether any, all or
-    an odd number of them do (``r = r || (e > 0)``, ``&&``, ``^=``, ``r`` a ``bool``). Every
-    one is a reduction the engine plans and the differential test checks like any other
-    kernel. None when the kernel has no such accumulator or ``e`` has side effects."""
+    accumulator ``r`` into which one statement folds a value ``e`` (a sum ``r += e;``, a
+    running maximum or minimum) computes instead the sum, the product (``r *= e``), the
+    largest or smallest ``e`` (``if (e > r) { r = e; }``), how many ``e`` satisfy a
+    predicate (``if (e > 0) { ++r; }``, ``r`` an ``int``) or whether any, all or an odd
+    number of them do (``r = r || (e > 0)``, ``&&``, ``^=``, ``r`` a ``bool``). Every one is
+    a reduction the engine plans and the differential test checks like any other kernel.
+    None when the kernel has no such accumulator or ``e`` has side effects."""
     tree = parse(source)
     definition = _definition(tree)
-    found = _returned_accumulator(definition) if definition is not None else None
+    found = _returned_fold(definition) if definition is not None else None
     if found is None:
         return None
-    name, param, statement = found
-    value = text(statement.named_children[0].child_by_field_name("right"))
-    if _SIDE_EFFECTS.search(value):
-        return None
+    name, param, statement, value = found
     predicate = f"{value} {rng.choice(_PREDICATES)}"
     rewritten = {
+        "sum": f"{name} += {value};",
         "product": f"{name} *= {value};",
         "max": f"if ({value} > {name}) {{ {name} = {value}; }}",
         "min": f"if ({value} < {name}) {{ {name} = {value}; }}",
@@ -432,6 +482,8 @@ def refold(source: str, function: str, fold: str, rng: random.Random) -> str | N
         "all": f"{name} = {name} && ({predicate});",
         "xor": f"{name} ^= ({predicate});",
     }[fold]
+    if statement.parent is not None and statement.parent.type != "compound_statement":
+        rewritten = f"{{ {rewritten} }}"  # the body of an if or a loop: one statement
     edits = [(statement.start_byte, statement.end_byte, rewritten)]
     retyped = {"count": "int", "any": "bool", "all": "bool", "xor": "bool"}.get(fold)
     if retyped is not None:
