@@ -62,6 +62,9 @@ class AgentSettings(BaseModel):
         7, ge=3, description="the profiler times 3 interleaved rounds, and more (up to this "
         "many) while the rounds' speedups at the top thread count differ by over 20%")
     test_sizes: list[int] = Field([0, 1, 7, 1000, 100003], description="differential test sizes")
+    test_draws: int = Field(
+        3, ge=1, description="random inputs per test size (seeds 1000+size, 2000+size, ...): "
+        "a wrong result that shows only for some values of one element passes one draw by luck")
     timing_size: int = Field(20_000_000, gt=0, description="problem size for timing runs")
     min_timing_s: float = Field(
         0.03, ge=0,

@@ -359,4 +359,5 @@ def run_differential_test(services: Services, workspace: Path, spec, recipes, li
         limits,
         tuple(settings.race_check_counts),
         settings.race_check_repeats,
+        settings.test_draws,
     )

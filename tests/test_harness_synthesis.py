@@ -78,7 +78,41 @@ def test_a_correct_port_passes(make_services, tmp_path, name, original, ports):
     services = make_services(None, **FAST_AGENT)
     test = _differential(services, tmp_path, original, ports["correct"])
     assert test.status == "passed", [c.detail for c in test.cases if not c.passed]
-    assert len(test.cases) == 4 + 2 * 2  # every size, then the race reruns
+    assert len(test.cases) == 4 * 3 + 2 * 2  # every size three draws, then the race reruns
+
+
+SMALLEST_ODD = """\
+#include <vector>
+
+int smallest_odd(std::vector<int> const& x) {
+  int smallest = x[0];
+  for (int i = 1; i < x.size(); i++) {
+    if (x[i] % 2 == 1 && x[i] < smallest) {
+      smallest = x[i];
+    }
+  }
+  return smallest;
+}
+"""
+
+
+def test_a_result_that_hangs_on_one_element_is_tested_on_several_draws(make_services,
+                                                                         tmp_path):
+    """A model's port with reduction(+) on a running minimum: each thread's copy starts at 0,
+    no odd element is below 0, so the port returns x[0], as the original does whenever
+    x[0] < 2 (seen VERIFIED on one draw per size in an evaluation). Three draws per size
+    catch it."""
+    wrong = SMALLEST_ODD.replace("  for (int i = 1;",
+                                 "  #pragma omp parallel for reduction(+:smallest)\n"
+                                 "  for (int i = 1;")
+    services = make_services(None, **FAST_AGENT)
+    test = _differential(services, tmp_path, SMALLEST_ODD, wrong)
+    assert test.status == "failed" and "x 3 draws" in test.method
+    assert any(not c.passed and "(draw " in c.detail for c in test.cases)
+    right = SMALLEST_ODD.replace("  for (int i = 1;",
+                                 "  #pragma omp parallel for reduction(min:smallest)\n"
+                                 "  for (int i = 1;")
+    assert _differential(services, tmp_path, SMALLEST_ODD, right).status == "passed"
 
 
 NOT_INFERABLE = [

@@ -222,9 +222,10 @@ def _read_doubles(path: Path) -> list[float]:
     return values.tolist()
 
 
-def _check_case(sandbox, workspace, recipes, size, count, limits, reference=None):
-    """Run one case; returns (outputs per variant or None, error text, seconds); the error
-    text starts with the variant that failed."""
+def _check_case(sandbox, workspace, recipes, size, count, limits, reference=None, draw=0):
+    """Run one case (inputs of ``size`` elements, the ``draw``-th random draw of them);
+    returns (outputs per variant or None, error text, seconds); the error text starts with
+    the variant that failed."""
     outputs, seconds = {}, 0.0
     variants = ("candidate",) if reference is not None else ("original", "candidate")
     for variant in variants:
@@ -232,7 +233,7 @@ def _check_case(sandbox, workspace, recipes, size, count, limits, reference=None
             "--size",
             str(size),
             "--seed",
-            str(1000 + size),
+            str(1000 * (draw + 1) + size),
             "--mode",
             "check",
             "--output",
@@ -269,10 +270,13 @@ def differential_test(
     limits: Limits,
     stress_counts: tuple[int, ...] = (),
     stress_repeats: int = 0,
+    draws: int = 1,
 ) -> TestOutcome:
-    """Run original and candidate on the same inputs and compare their outputs; then rerun
-    the largest case at other thread/rank counts (``stress_counts``) to expose races that a
-    single lucky run hides."""
+    """Run original and candidate on the same inputs and compare their outputs, ``draws``
+    random inputs per size (a wrong result that shows only for some values of a few
+    elements, the first one or a rare one, passes one draw by luck far more often than
+    three); then rerun the largest case at other thread/rank counts (``stress_counts``) to
+    expose races that a single lucky run hides."""
     if spec.mode == "compile-only":
         return TestOutcome(
             "not_established",
@@ -284,17 +288,21 @@ def differential_test(
         return _compare_programs(sandbox, workspace, recipes, threads, rel, abs_, limits)
     cases, run_seconds, reference = [], 0.0, None
     for size in sizes:
-        outputs, error, seconds = _check_case(sandbox, workspace, recipes, size, threads, limits)
-        run_seconds += seconds
-        if outputs is None:
-            cases.append(CaseOutcome(size, False, error, error.split(" ", 1)[0]))
-            continue
-        problem = compare_values(outputs["original"], outputs["candidate"], rel, abs_)
-        cases.append(
-            CaseOutcome(size, not problem, problem or f"{len(outputs['original'])} values match")
-        )
-        reference = outputs["original"] if size == max(sizes) else reference
-    method = f"harness, {len(sizes)} sizes, {threads} threads"
+        for draw in range(draws):
+            outputs, error, seconds = _check_case(sandbox, workspace, recipes, size, threads,
+                                                  limits, draw=draw)
+            run_seconds += seconds
+            if outputs is None:
+                cases.append(CaseOutcome(size, False, error, error.split(" ", 1)[0]))
+                continue
+            problem = compare_values(outputs["original"], outputs["candidate"], rel, abs_)
+            drawn = f" (draw {draw + 1})" if draws > 1 else ""
+            cases.append(CaseOutcome(size, not problem, (problem or f"{len(outputs['original'])}"
+                                                         " values match") + drawn))
+            if size == max(sizes) and draw == 0:
+                reference = outputs["original"]
+    method = f"harness, {len(sizes)} sizes" + (f" x {draws} draws" if draws > 1 else "") + \
+        f", {threads} threads"
     if reference is not None and all(c.passed for c in cases) and stress_repeats:
         for count in stress_counts:
             for repeat in range(stress_repeats):
