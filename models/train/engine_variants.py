@@ -406,10 +406,8 @@ def _folded_value(statement, name: str) -> str | None:
             return None
         sides = {text(compared.child_by_field_name("left")),
                  text(compared.child_by_field_name("right"))}
-        value = _folded_value(statement.child_by_field_name("consequence"), name)
         assigned = _assigned_value(statement.child_by_field_name("consequence"), name)
-        return assigned if assigned is not None and value is None and \
-            sides == {assigned, name} else None
+        return assigned if assigned is not None and sides == {assigned, name} else None
     return None
 
 
