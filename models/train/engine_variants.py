@@ -343,6 +343,21 @@ def _ancestors(node):
         node = node.parent
 
 
+def _returned_parameter(definition):
+    """(name, parameter) when the function's last statement returns one of its parameters
+    (``return r;``), else None."""
+    statements = definition.child_by_field_name("body").named_children
+    last = statements[-1] if statements else None
+    if last is None or last.type != "return_statement" or not last.named_children or \
+            last.named_children[0].type != "identifier":
+        return None
+    name = text(last.named_children[0])
+    params = definition.child_by_field_name("declarator").child_by_field_name(
+        "parameters").named_children
+    param = next((p for p in params if _param_name(p) == name), None)
+    return (name, param) if param is not None else None
+
+
 def local_result(source: str, function: str) -> str | None:
     """A kernel that takes its accumulator ``r`` by value and returns it declares it
     instead: ``T r = <identity>;`` as the body's first line (see :func:`_initial_value`),
@@ -352,18 +367,11 @@ def local_result(source: str, function: str) -> str | None:
     definition = _definition(tree)
     if definition is None:
         return None
+    found = _returned_parameter(definition)
+    if found is None:
+        return None
+    name, param = found
     body = definition.child_by_field_name("body")
-    statements = body.named_children
-    last = statements[-1] if statements else None
-    if last is None or last.type != "return_statement" or not last.named_children or \
-            last.named_children[0].type != "identifier":
-        return None
-    name = text(last.named_children[0])
-    params = definition.child_by_field_name("declarator").child_by_field_name(
-        "parameters").named_children
-    param = next((p for p in params if _param_name(p) == name), None)
-    if param is None:
-        return None
     spelled = text(param.child_by_field_name("type"))
     start = _initial_value(body, name, spelled)
     if start is None:
@@ -427,18 +435,11 @@ def _returned_fold(definition):
     """(name, parameter, the statement folding into it, the folded value) for a kernel
     that takes ``name`` by value, folds values into it in one statement and returns it;
     None otherwise."""
+    found = _returned_parameter(definition)
+    if found is None:
+        return None
+    name, param = found
     body = definition.child_by_field_name("body")
-    statements = body.named_children
-    last = statements[-1] if statements else None
-    if last is None or last.type != "return_statement" or not last.named_children or \
-            last.named_children[0].type != "identifier":
-        return None
-    name = text(last.named_children[0])
-    params = definition.child_by_field_name("declarator").child_by_field_name(
-        "parameters").named_children
-    param = next((p for p in params if _param_name(p) == name), None)
-    if param is None:
-        return None
     uses = [n for n in walk(body) if n.type == "identifier" and text(n) == name]
     for node in walk(body):
         if node.type not in ("expression_statement", "if_statement"):
