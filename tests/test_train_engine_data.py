@@ -464,7 +464,7 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
     rerun = main(["train", "dataset", "--from-engine", str(library), "--output", str(output),
                   "--work", str(tmp_path / "work"), "--targets", "openmp",
                   "--set", "train.engine.variants_per_kernel=0",
-                 "--set", "train.engine.fold_variants=0"])
+                  "--set", "train.engine.fold_variants=0"])
     assert rerun == 0  # resumed from the cache
     by_pattern = {}
     for balance in ("0", "1.0"):  # the one reduction port against two maps
@@ -472,7 +472,7 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
         assert main(["train", "dataset", "--from-engine", str(library), "--output", str(out),
                      "--work", str(tmp_path / "work"), "--targets", "openmp",
                      "--set", "train.engine.variants_per_kernel=0",
-                 "--set", "train.engine.fold_variants=0",
+                     "--set", "train.engine.fold_variants=0",
                      "--set", "train.engine.validation_share=0",
                      "--set", "train.engine.test_share=0",
                      "--set", f"train.engine.balance_patterns={balance}"]) == 0
@@ -488,7 +488,7 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
         assert main(["train", "dataset", "--from-engine", str(library), "--output", str(out),
                      "--work", str(tmp_path / "work"), "--targets", "openmp",
                      "--set", "train.engine.variants_per_kernel=0",
-                 "--set", "train.engine.fold_variants=0",
+                     "--set", "train.engine.fold_variants=0",
                      "--set", f"train.engine.specialize_share={share}"]) == 0
         rows = [json.loads(l) for s in ("train", "validation", "test")
                 for l in (out / f"{s}.jsonl").read_text().splitlines()]

@@ -386,27 +386,26 @@ _SIDE_EFFECTS = re.compile(r"\+\+|--|(?<![=!<>])=(?!=)")
 _EXTREMUM = re.compile(r"^(?:std::)?f?(?:max|min)$")
 
 
+def _assignment_to(statement, name: str):
+    """(operator, right-hand node) when ``statement`` (or a block holding only it) is
+    ``name op= value;``, else None."""
+    while statement.type == "compound_statement" and len(statement.named_children) == 1:
+        statement = statement.named_children[0]
+    node = statement.named_children[0] if statement.type == "expression_statement" and \
+        statement.named_children else None
+    if node is None or node.type != "assignment_expression" or \
+            text(node.child_by_field_name("left")) != name:
+        return None
+    return text(node.child_by_field_name("operator")), node.child_by_field_name("right")
+
+
 def _folded_value(statement, name: str) -> str | None:
     """``e`` when ``statement`` folds it into ``name`` (``name += e;``,
     ``name = std::max(name, e);``, ``if (e < name) name = e;`` and their mirrors), else
     None."""
-    if statement.type == "compound_statement" and len(statement.named_children) == 1:
-        return _folded_value(statement.named_children[0], name)
-    if statement.type == "expression_statement" and statement.named_children:
-        node = statement.named_children[0]
-        if node.type != "assignment_expression" or text(node.child_by_field_name("left")) != name:
+    if statement.type == "if_statement":
+        if statement.child_by_field_name("alternative") is not None:
             return None
-        operator, right = (text(node.child_by_field_name("operator")),
-                           node.child_by_field_name("right"))
-        if operator == "+=":
-            return text(right)
-        if operator == "=" and right.type == "call_expression" and _EXTREMUM.match(
-                text(right.child_by_field_name("function"))):
-            args = [text(a) for a in right.child_by_field_name("arguments").named_children]
-            others = [a for a in args if a != name]
-            return others[0] if len(args) == 2 and len(others) == 1 else None
-        return None
-    if statement.type == "if_statement" and statement.child_by_field_name("alternative") is None:
         condition = statement.child_by_field_name("condition")
         compared = condition.named_children[0] if condition.named_children else None
         if compared is None or compared.type != "binary_expression" or \
@@ -414,21 +413,23 @@ def _folded_value(statement, name: str) -> str | None:
             return None
         sides = {text(compared.child_by_field_name("left")),
                  text(compared.child_by_field_name("right"))}
-        assigned = _assigned_value(statement.child_by_field_name("consequence"), name)
-        return assigned if assigned is not None and sides == {assigned, name} else None
-    return None
-
-
-def _assigned_value(statement, name: str) -> str | None:
-    if statement.type == "compound_statement" and len(statement.named_children) == 1:
-        return _assigned_value(statement.named_children[0], name)
-    node = statement.named_children[0] if statement.type == "expression_statement" and \
-        statement.named_children else None
-    if node is None or node.type != "assignment_expression" or \
-            text(node.child_by_field_name("left")) != name or \
-            text(node.child_by_field_name("operator")) != "=":
+        found = _assignment_to(statement.child_by_field_name("consequence"), name)
+        if found is None or found[0] != "=":
+            return None
+        assigned = text(found[1])
+        return assigned if sides == {assigned, name} else None
+    found = _assignment_to(statement, name)
+    if found is None:
         return None
-    return text(node.child_by_field_name("right"))
+    operator, right = found
+    if operator == "+=":
+        return text(right)
+    if operator == "=" and right.type == "call_expression" and _EXTREMUM.match(
+            text(right.child_by_field_name("function"))):
+        args = [text(a) for a in right.child_by_field_name("arguments").named_children]
+        others = [a for a in args if a != name]
+        return others[0] if len(args) == 2 and len(others) == 1 else None
+    return None
 
 
 def _returned_fold(definition):
@@ -512,13 +513,20 @@ def variants(kernel: Kernel, rng: random.Random, count: int = 2,
         idiomatic = [how.replace("rename+", "") for how in idiomatic]
     recipes = idiomatic + recipes
     seen = {kernel.source}
+
+    def added(how: str) -> bool:
+        """Make the variant ``how``; keep it when it is new."""
+        made_one = _make(kernel, how, rng)
+        if made_one is None or made_one.source in seen:
+            return False
+        seen.add(made_one.source)
+        made.append(made_one)
+        return True
+
     for how in recipes:
         if len(made) > count:
             break
-        made_one = _make(kernel, how, rng)
-        if made_one is not None and made_one.source not in seen:
-            seen.add(made_one.source)
-            made.append(made_one)
+        added(how)
     # a returned sum also makes up to ``folds`` kernels folding with other operators, in the
     # usual form (vectors, sizes from them, the accumulator a local) when the kernel has it
     kinds = list(FOLDS)
@@ -528,13 +536,9 @@ def variants(kernel: Kernel, rng: random.Random, count: int = 2,
         if folded >= folds:
             break
         renamed = "rename+" if rng.random() < 0.5 else ""
-        for shape in ("vector+size+", "vector+", ""):
-            made_one = _make(kernel, f"{renamed}{shape}{fold}+local", rng)
-            if made_one is not None and made_one.source not in seen:
-                seen.add(made_one.source)
-                made.append(made_one)
-                folded += 1
-                break
+        shapes = ("vector+size+", "vector+", "")
+        if any(added(f"{renamed}{shape}{fold}+local") for shape in shapes):
+            folded += 1
     return made
 
 
