@@ -502,7 +502,8 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
                for r in shown["1.0"]) and shown["1.0"]
     for bad, says in ((["--targets", "cuda"], "--targets"),
                       (["--pareval", str(tmp_path)], "not a ParEval checkout"),
-                      (["--output", str(library / "kernels.c")], "is a file")):
+                      (["--output", str(library / "kernels.c")], "is a file"),
+                      (["--set", 'train.engine.verify_first=["maxx"]'], "'product'")):
         capsys.readouterr()
         args = ["train", "dataset", "--from-engine", str(library), "--output", str(output), *bad]
         assert main(args) == 2

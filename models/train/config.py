@@ -7,6 +7,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 DataFormat = Literal["auto", "chatkokkos", "hpc-instruct", "jsonl"]
+# the steps engine-data variations are made of (models/train/engine_variants.py)
+FOLD_STEPS = ("sum", "product", "max", "min", "count", "any", "all", "xor")
+VARIANT_STEPS = ("rename", "float", "int", "vector", "size", "local", *FOLD_STEPS)
+VariantStep = Literal.__getitem__(VARIANT_STEPS)
 
 
 class LoraSettings(BaseModel):
@@ -28,7 +32,7 @@ class EngineDataSettings(BaseModel):
     fold_variants: int = Field(
         2, ge=0, description="more variations of a kernel that returns a sum: the same loop "
         "folding with another operator (product, max, min, count, any, all, xor)")
-    verify_first: list[str] = Field(
+    verify_first: list[VariantStep] = Field(
         [], description="variation steps (e.g. product, max, count: see fold_variants) whose "
         "candidates are verified before the others, so that a time budget reaches them")
     verify_share: dict[str, float] = Field(

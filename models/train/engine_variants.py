@@ -17,6 +17,7 @@ import random
 import re
 from dataclasses import dataclass, replace
 
+from ellora.models.train.config import FOLD_STEPS
 from ellora.models.train.engine_extract import Kernel
 from ellora.tools.loops.cpp import parse, text, walk
 
@@ -380,7 +381,7 @@ def local_result(source: str, function: str) -> str | None:
     return _with_include(result, "limits") if "numeric_limits" in start else result
 
 
-FOLDS = ("sum", "product", "max", "min", "count", "any", "all", "xor")
+FOLDS = FOLD_STEPS
 _PREDICATES = ("> 0", "< 0", "!= 0")
 _SIDE_EFFECTS = re.compile(r"\+\+|--|(?<![=!<>])=(?!=)")
 _EXTREMUM = re.compile(r"^(?:std::)?f?(?:max|min)$")
