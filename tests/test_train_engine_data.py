@@ -174,7 +174,19 @@ def test_variants_read_sizes_from_vectors_and_declare_the_accumulator(kernels):
     assert local_result("double f(const double* a, int n, double s) { for (int i = 0; i < n; "
                         "i++) s = a[i] * s + 1; return s; }", "f") is None
     assert local_result(kernels[0]["prefix"].source, "prefix") is None
-    assert all(syntax_check([declared, inline, norm, total, least]))
+    # the start value is the engine's reading of the loop: an assigned product and a flag
+    # set to one literal are reductions; a counter that also places elements is a count
+    # (the engine refuses that loop for the placement, not for the count)
+    product = local_result("double f(const double* a, int n, double p) { for (int i = 0; "
+                           "i < n; i++) p = p * a[i]; return p; }", "f")
+    assert "double p = 1;" in product
+    flag = local_result("bool f(const int* a, int n, bool seen) { for (int i = 0; i < n; "
+                        "i++) if (a[i] < 0) seen = true; return seen; }", "f")
+    assert "bool seen = false;" in flag
+    placed = local_result("int f(const int* a, int n, int* out, int k) { for (int i = 0; "
+                          "i < n; i++) if (a[i] > 0) out[k++] = a[i]; return k; }", "f")
+    assert "int k = 0;" in placed
+    assert all(syntax_check([declared, inline, norm, total, least, product, flag, placed]))
 
 
 def test_syntax_check_names_the_kernels_that_fail():

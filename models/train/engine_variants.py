@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from ellora.models.train.config import FOLD_STEPS
 from ellora.models.train.engine_extract import Kernel
-from ellora.tools.loops.cpp import parse, text, walk
+from ellora.tools.loops.cpp import LOOP_TYPES, parse, text, walk
 
 LOOP_NAMES = ("i", "j", "k", "r", "c", "p", "q", "ii", "jj", "kk", "row", "col", "idx", "e",
               "t", "m", "b", "s", "l", "u")
@@ -292,56 +292,43 @@ def sized(source: str, function: str, rng: random.Random) -> str | None:
 
 _INTEGER_TYPES = {"int", "long", "long long", "unsigned", "unsigned int", "unsigned long",
                   "std::size_t", "size_t", "long int", "long long int"}
-_IDENTITIES = {"+=": "0", "-=": "0", "|=": "0", "^=": "0", "*=": "1"}
+# the value a reduction starts from, by the engine's operator ({t}: the accumulator's type)
+_START_VALUES = {"+": "0", "^": "0", "|": "0", "*": "1", "&&": "true", "||": "false",
+                 "max": "std::numeric_limits<{t}>::lowest()",
+                 "min": "std::numeric_limits<{t}>::max()"}
 
 
-def _initial_value(body, name: str, spelled: str) -> str | None:
-    """The value an accumulator starts from, read from how the loop updates it: 0 for
-    ``+=``/``-=``/``^=`` and a count (``++r``), 1 for ``*=``, false for ``r = r || p`` and
-    true for ``&&`` (0 and 1 are spelled false/true for a ``bool``), the type's lowest for
-    a running maximum and its largest for a running minimum; None when the updates
-    disagree or say nothing."""
-    seen = set()
-    for node in walk(body):
-        if node.type == "update_expression" and any(
-                c.type == "identifier" and text(c) == name for c in node.children):
-            seen.add("0")
+def reduction_operators(source: str) -> dict[str, set[str]]:
+    """Each scalar the engine reads as a reduction in some loop of ``source``, with its
+    operators (its legality model, tools/loops/legality/scalars.py: ``r += e``, ``++r``,
+    ``r = r * e``, ``r = std::max(r, e)``, ``if (e < r) r = e;``, a flag set to one
+    literal, ...). Every loop is asked, inner ones too; a loop that is not counted says
+    nothing."""
+    from ellora.tools.loops.cpp import CppSource
+    from ellora.tools.loops.cpp.header import NotCounted
+    from ellora.tools.loops.legality import decide
+
+    parsed = CppSource(source)
+    found: dict[str, set[str]] = {}
+    loops = [n for n in walk(parsed.tree.root_node) if n.type in LOOP_TYPES]
+    for loop in loops:
+        try:
+            verdict = decide(parsed.loop_model(loop))
+        except NotCounted:
             continue
-        if node.type != "assignment_expression":
-            continue
-        left = node.child_by_field_name("left")
-        if left is None or left.type != "identifier" or text(left) != name:
-            continue
-        operator = text(node.child_by_field_name("operator"))
-        if operator in _IDENTITIES:
-            seen.add(_IDENTITIES[operator])
-            continue
-        right = text(node.child_by_field_name("right"))
-        logical = re.match(rf"{name}\s*(\|\||&&)", right)
-        if operator == "=" and logical:
-            seen.add("false" if logical.group(1) == "||" else "true")
-            continue
-        condition = next((text(a.child_by_field_name("condition")) for a in _ancestors(node)
-                          if a.type == "if_statement"), "")
-        if re.search(r"\bmax\w*\s*\(", right) or re.search(
-                rf"[\w\]\)]\s*>=?\s*\b{name}\b|\b{name}\b\s*<=?\s*[\w\(]", condition):
-            seen.add(f"std::numeric_limits<{spelled}>::lowest()")
-        elif re.search(r"\bmin\w*\s*\(", right) or re.search(
-                rf"[\w\]\)]\s*<=?\s*\b{name}\b|\b{name}\b\s*>=?\s*[\w\(]", condition):
-            seen.add(f"std::numeric_limits<{spelled}>::max()")
-        else:
-            return None
-    if len(seen) != 1:
+        for reducer in verdict.reducers:
+            found.setdefault(reducer.name, set()).add(reducer.operator)
+    return found
+
+
+def start_value(operator: str, spelled: str) -> str | None:
+    """The identity of the reduction ``operator`` for the type ``spelled`` (0 and 1 are
+    spelled false and true for a ``bool``); None for an operator without one here."""
+    start = _START_VALUES.get(operator)
+    if start is None:
         return None
-    start = seen.pop()
+    start = start.format(t=spelled)
     return {"0": "false", "1": "true"}.get(start, start) if spelled == "bool" else start
-
-
-def _ancestors(node):
-    node = node.parent
-    while node is not None:
-        yield node
-        node = node.parent
 
 
 def _returned_parameter(definition):
@@ -361,9 +348,9 @@ def _returned_parameter(definition):
 
 def local_result(source: str, function: str) -> str | None:
     """A kernel that takes its accumulator ``r`` by value and returns it declares it
-    instead: ``T r = <identity>;`` as the body's first line (see :func:`_initial_value`),
-    the parameter gone; None when the kernel returns no parameter or the start value is
-    unclear."""
+    instead: ``T r = <identity>;`` as the body's first line, the identity of the reduction
+    the engine reads for ``r`` (:func:`reduction_operators`), the parameter gone; None when
+    the kernel returns no parameter or the engine does not read ``r`` as one reduction."""
     tree = parse(source)
     definition = _definition(tree)
     if definition is None:
@@ -372,9 +359,9 @@ def local_result(source: str, function: str) -> str | None:
     if found is None:
         return None
     name, param = found
-    body = definition.child_by_field_name("body")
+    operators = reduction_operators(source).get(name, set())
     spelled = text(param.child_by_field_name("type"))
-    start = _initial_value(body, name, spelled)
+    start = start_value(next(iter(operators)), spelled) if len(operators) == 1 else None
     if start is None:
         return None
     result = _without_param(source, definition, param, f"{spelled} {name} = {start};")
@@ -465,12 +452,13 @@ def refold(source: str, function: str, fold: str, rng: random.Random) -> str | N
     predicate (``if (e > 0) { ++r; }``, ``r`` an ``int``) or whether any, all or an odd
     number of them do (``r = r || (e > 0)``, ``&&``, ``^=``, ``r`` a ``bool``). Every one is
     a reduction the engine plans and the differential test checks like any other kernel.
-    None when the kernel has no such accumulator or ``e`` has side effects."""
+    None when the kernel has no such accumulator, the engine does not read it as a
+    reduction (:func:`reduction_operators`) or ``e`` has side effects."""
     tree = parse(source)
     definition = _definition(tree)
     found = _returned_fold(definition) if definition is not None else None
-    if found is None:
-        return None
+    if found is None or found[0] not in reduction_operators(source):
+        return None  # the statement is found here; that it is a reduction, the engine says
     name, param, statement, value = found
     predicate = f"{value} {rng.choice(_PREDICATES)}"
     rewritten = {
