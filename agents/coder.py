@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Literal
 
 from ellora.agents import prompts
@@ -101,7 +102,9 @@ def build_messages(state: TaskState, context: str = "full") -> list:
         analysis = "Dependence analysis: " + "; ".join(loop["facts"]) + "\n"
     user = prompts.TASK.format(
         task=state["task"],
-        file_name=state["file"],
+        # the name, not the path: where the file lives says nothing about the loop, and a
+        # path (a run folder, a home directory) would change the reply to the same code
+        file_name=Path(state["file"]).name,
         first=first,
         last=last,
         region="".join(lines[first - 1 : last]).rstrip(),

@@ -309,6 +309,22 @@ def test_a_prompt_too_long_for_the_model_is_trimmed_and_says_so(make_services):
     assert "trimmed to fit the context window" in report["steps"][1]["summary"]
 
 
+def test_the_coder_prompt_names_the_file_not_where_it_lives(tmp_path):
+    """The same code under two folders is the same prompt (and, seeded, the same reply)."""
+    from ellora.agents.coder import build_messages
+
+    prompts = []
+    for folder in ("run-a", "elsewhere/run-b"):
+        copy = tmp_path / folder / "saxpy.cpp"
+        copy.parent.mkdir(parents=True)
+        copy.write_text((EXAMPLES / "saxpy.cpp").read_text())
+        state = task_state("parallelize with OpenMP", copy, 5, 7, harness=False)
+        prompts.append([m.content for m in build_messages(state)])
+    assert prompts[0] == prompts[1]
+    assert "File saxpy.cpp, lines 5-7" in prompts[0][-1]
+    assert str(tmp_path) not in prompts[0][-1]
+
+
 def test_a_port_that_is_not_faster_is_not_offered(make_services):
     """The offer needs a speedup above agent.min_speedup at the largest thread count; an
     impossible threshold makes any port 'not faster' whatever the machine's load."""
