@@ -298,17 +298,17 @@ _START_VALUES = {"+": "0", "^": "0", "|": "0", "*": "1", "&&": "true", "||": "fa
                  "min": "std::numeric_limits<{t}>::max()"}
 
 
-def reduction_operators(source: str) -> dict[str, set[str]]:
+def reduction_operators(source: str, tree=None) -> dict[str, set[str]]:
     """Each scalar the engine reads as a reduction in some loop of ``source``, with its
     operators (its legality model, tools/loops/legality/scalars.py: ``r += e``, ``++r``,
     ``r = r * e``, ``r = std::max(r, e)``, ``if (e < r) r = e;``, a flag set to one
     literal, ...). Every loop is asked, inner ones too; a loop that is not counted says
-    nothing."""
+    nothing. ``tree``: ``source`` already parsed."""
     from ellora.tools.loops.cpp import CppSource
     from ellora.tools.loops.cpp.header import NotCounted
     from ellora.tools.loops.legality import decide
 
-    parsed = CppSource(source)
+    parsed = CppSource(source, tree)
     found: dict[str, set[str]] = {}
     loops = [n for n in walk(parsed.tree.root_node) if n.type in LOOP_TYPES]
     for loop in loops:
@@ -359,7 +359,7 @@ def local_result(source: str, function: str) -> str | None:
     if found is None:
         return None
     name, param = found
-    operators = reduction_operators(source).get(name, set())
+    operators = reduction_operators(source, tree).get(name, set())
     spelled = text(param.child_by_field_name("type"))
     start = start_value(next(iter(operators)), spelled) if len(operators) == 1 else None
     if start is None:
@@ -457,7 +457,7 @@ def refold(source: str, function: str, fold: str, rng: random.Random) -> str | N
     tree = parse(source)
     definition = _definition(tree)
     found = _returned_fold(definition) if definition is not None else None
-    if found is None or found[0] not in reduction_operators(source):
+    if found is None or found[0] not in reduction_operators(source, tree):
         return None  # the statement is found here; that it is a reduction, the engine says
     name, param, statement, value = found
     predicate = f"{value} {rng.choice(_PREDICATES)}"
