@@ -134,3 +134,40 @@ def test_an_array_section_reduction_covers_its_scatter():
     assert not any(kind == "race" for kind, _ in openmp_race_findings(covered))
     bare = covered.replace(" reduction(+:h[:64])", "")
     assert any(kind == "race" for kind, _ in openmp_race_findings(bare))
+
+
+BIT_MASK = """#include <vector>
+bool isPowerOfTwo(int x) { return (x > 0) && !(x & (x - 1)); }
+void mapPowersOfTwo(std::vector<int> const& x, std::vector<bool>& mask, std::vector<int>& y) {
+  #pragma omp parallel for SCHEDULE
+  for (int i = 0; i < x.size(); i++) { mask[i] = isPowerOfTwo(x[i]); y[i] = x[i]; }
+}"""
+
+
+@pytest.mark.parametrize(
+    "schedule, kinds",
+    [
+        ("", ["race"]),  # the runtime's default schedule splits anywhere
+        ("schedule(static)", ["race"]),  # equal shares end inside a word
+        ("schedule(static, 100)", ["race"]),
+        ("schedule(guided, 64)", ["race"]),  # guided chunks are not multiples of 64
+        ("schedule(static, 4096)", []),
+        ("schedule(dynamic,64)", []),
+    ],
+)
+def test_threads_writing_a_vector_of_bool_must_own_whole_words(schedule, kinds):
+    findings = openmp_race_findings(BIT_MASK.replace("SCHEDULE", schedule))
+    assert [kind for kind, _ in findings] == kinds
+    if findings:  # the message names the packed vector, not the plain one beside it
+        assert "mask is a std::vector<bool>" in findings[0][1] and " y" not in findings[0][1]
+
+
+def test_reading_a_vector_of_bool_in_parallel_is_no_race():
+    source = """#include <vector>
+bool reduceLogicalXOR(std::vector<bool> const& x) {
+  bool result = false;
+  #pragma omp parallel for schedule(static) reduction(^:result)
+  for (auto const& b : x) { result ^= b; }
+  return result;
+}"""
+    assert openmp_race_findings(source) == []

@@ -79,12 +79,38 @@ def openmp_race_findings(source: str) -> list[tuple[str, str]]:
                         "update the same element from several threads; it needs "
                         "#pragma omp atomic (a data race)")))
         findings += _own_forms(verdict, clauses, line)
+        findings += _shared_words(verdict, pragma, line)
         dependence = verdict.dependence
         if dependence is not None and not (
                 dependence.kind == "carried_scalar" and
                 any(dependence.subject in names for names in clauses.values())):
             findings.append(("unproven", f"line {line}: {dependence}"))
     return findings
+
+
+_SCHEDULE = re.compile(r"\bschedule\s*\(\s*(\w+)\s*(?:,\s*([^)]*?))?\s*\)")
+
+
+def _shared_words(verdict, pragma: str, line: int) -> list[tuple[str, str]]:
+    """A ``std::vector<bool>`` packs its elements into words: two threads writing elements of
+    one word both read, modify and write the whole word, so each thread must own whole words.
+    Only chunks that are a multiple of the word size, dealt out whole (``static`` or
+    ``dynamic``), guarantee that (the legality rules already require the loop to start at
+    bit 0 with unit steps); ``static`` without a chunk splits the range wherever the thread
+    count falls, ``guided`` chunks shrink to any size."""
+    if not verdict.word_blocks:
+        return []
+    found = _SCHEDULE.search(pragma)
+    chunk = found.group(2) if found and found.group(1) in ("static", "dynamic") else None
+    if chunk is not None and chunk.isdigit() and int(chunk) % verdict.word_blocks == 0:
+        return []
+    bases = verdict.loop.bases
+    written = ", ".join(sorted({owned.base for owned in verdict.owned if owned.base in bases
+                                and bases[owned.base].ctype.kind == "bool_vector"}))
+    return [("race", (
+        f"line {line}: {written} is a std::vector<bool>: neighbouring elements share a "
+        f"{verdict.word_blocks}-bit word, and threads that write parts of one word race; give "
+        f"each thread whole words with schedule(static, {verdict.word_blocks * 64})"))]
 
 
 def _own_forms(verdict, clauses: dict[str, set[str]], line: int) -> list[tuple[str, str]]:
