@@ -5,7 +5,8 @@ For each model (``base``, and ``tuned`` when ``--adapter`` names a GGUF LoRA ada
 ``ellora train export-gguf``) this runs, through the ``ellora eval`` command a user runs:
 
 - the model alone on ParEval's serial->OpenMP translation tasks (build@1, pass@1,
-  parallel_pass@1: passes ParEval's validation, rerun ``--reruns`` times, AND uses OpenMP);
+  parallel_pass@1: passes ParEval's validation, rerun ``--reruns`` times, AND uses OpenMP;
+  race_free_pass@1: also no race by Ellora's static race check);
 - the model alone on the built-in suite's serial->OpenMP and serial->Kokkos tasks;
 - the model inside the agent on ParEval's serial->OpenMP tasks with
   ``agent.prefer_transformations=false`` (the model writes, the tester checks): how many
@@ -102,13 +103,13 @@ def _evaluate(args, suite: str, extra: list[str], run: Path) -> None:
 
 
 def _scores(run: Path) -> dict:
+    """build@1, pass@1, parallel_pass@1 and (for OpenMP) race_free_pass@1, as the report."""
+    from ellora.evals.report import group_metrics
+
     records = [json.loads(line) for line in (run / "records.jsonl").open()]
-    total = len(records) or 1
-    built = sum(bool(r.get("built")) for r in records)
-    passed = [r for r in records if r["status"] == "passed"]
-    parallel = sum(bool(r.get("uses_model")) for r in passed)
-    return {"samples": len(records), "build@1": built / total, "pass@1": len(passed) / total,
-            "parallel_pass@1": parallel / total, "parallel_passes": parallel}
+    scores = group_metrics(records, [1])
+    return {"samples": len(records), **{key: scores.get(key) for key in (
+        "build@1", "pass@1", "parallel_pass@1", "race_free_pass@1")}}
 
 
 def _agent_verdicts(run: Path) -> dict:
@@ -134,9 +135,11 @@ def _table(rows: list[dict], suites: list[str]) -> str:
                 cells.append(f"{got['verified']}/{got['tasks']} VERIFIED, "
                              f"{got['not_faster']} not faster")
             else:
+                race_free = got.get("race_free_pass@1")
                 cells.append(f"build {got['build@1']:.2f} / pass {got['pass@1']:.2f} / "
-                             f"parallel {got['parallel_pass@1']:.2f} "
-                             f"({got['parallel_passes']}/{got['samples']})")
+                             f"parallel {got['parallel_pass@1']:.2f}"
+                             + (f" / race-free {race_free:.2f}" if race_free is not None else "")
+                             + f" ({got['samples']} samples)")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

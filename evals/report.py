@@ -43,6 +43,21 @@ def _parallel(record: dict) -> bool:
     return uses_model(record.get("code"), record.get("target", "serial"))
 
 
+def _race_checked(record: dict) -> bool:
+    """Whether Ellora's static race check reads this sample: C/C++ code with OpenMP as the
+    target (Fortran sources are translated into Fortran, which it does not read)."""
+    return record.get("target") == "openmp" and record.get("source") != "fortran"
+
+
+def _race_free(record: dict) -> bool:
+    """No race in the sample's ``#pragma omp parallel for`` loops by the static check the
+    agent's tester uses: a suite's validation (ParEval's: 1,024 elements, a few threads)
+    lets a race pass by luck, the check does not depend on the schedule."""
+    from ellora.tools.race_check import openmp_race_findings
+
+    return not any(kind == "race" for kind, _ in openmp_race_findings(record.get("code") or ""))
+
+
 def _best_per_n(record: dict) -> dict[int, float]:
     """A sample's best speedup for each total resource count n (1x2 and 2x1 share n=2)."""
     best: dict[int, float] = {}
@@ -74,6 +89,11 @@ def group_metrics(records: list[dict], ks: list[int]) -> dict:
         out[f"parallel_pass@{k}"] = metrics.mean_over_problems(
             metrics.pass_at_k(len(s), sum(r["valid"] is True and _parallel(r) for r in s), k)
             for s in runnable.values())
+        if records and all(_race_checked(r) for r in records):
+            out[f"race_free_pass@{k}"] = metrics.mean_over_problems(
+                metrics.pass_at_k(len(s), sum(r["valid"] is True and _parallel(r) and
+                                              _race_free(r) for r in s), k)
+                for s in runnable.values())
         for resource in resources:
             n = resource_total(resource)
             values = [metrics.speedup_at_k([_speedups(r, resource) for r in s], k)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 NOTE = ("pass@k and build@k: 1 - C(N-c,k)/C(N,k) per problem, averaged over problems; "
         "parallel_pass@k counts only passing samples that use the target model at all "
-        "(serial code handed back passes validation but does not). "
+        "(serial code handed back passes validation but does not); race_free_pass@k also "
+        "asks Ellora's static race check to find no race in the OpenMP loops (C/C++ only). "
         "speedup_n@k: expected best T*/T_n of k samples (failed samples count 0); "
         "efficiency = speedup / n; _max: best over the measured resource counts. "
         "T* is the serial reference timed in the same rounds.")
@@ -27,12 +28,13 @@ def _task_table(run: dict, k: int) -> list[str]:
     resources = sorted({r for g in run["by_task"].values() for r in g["resources"]},
                        key=lambda r: (len(r), r))
     header = ["task", "problems", "samples", f"build@{k}", f"pass@{k}", f"parallel_pass@{k}",
-              *[f"speedup_{r}@{k}" for r in resources], f"speedup_max@{k}",
+              f"race_free_pass@{k}", *[f"speedup_{r}@{k}" for r in resources], f"speedup_max@{k}",
               f"efficiency_max@{k}"]
     rows = []
     for label, g in run["by_task"].items():
         rows.append([label, str(g["problems"]), str(g["samples"]), _cell(g.get(f"build@{k}")),
                      _cell(g.get(f"pass@{k}")), _cell(g.get(f"parallel_pass@{k}")),
+                     _cell(g.get(f"race_free_pass@{k}")),
                      *[_cell(g.get(f"speedup_{r}@{k}")) for r in resources],
                      _cell(g.get(f"speedup_max@{k}")), _cell(g.get(f"efficiency_max@{k}"))])
     return _table(header, rows)

@@ -49,6 +49,7 @@ def test_run_agent_and_reference_then_report_side_by_side(tmp_path, capsys):
     reference, agent_run = (run["by_task"]["serial->openmp"] for run in data["runs"])
     assert agent_run["pass@1"] == 1.0 and agent_run["parallel_pass@1"] == 1.0
     assert reference["pass@1"] == 1.0 and reference["parallel_pass@1"] == 0.0  # serial code
+    assert agent_run["race_free_pass@1"] == 1.0 and reference["race_free_pass@1"] == 0.0
     for plot in ("pass_at_1.png", "speedups.png"):
         assert (tmp_path / "rep" / plot).stat().st_size > 1000
     seconds = reference["resources"] and record["baseline_s"]

@@ -70,3 +70,26 @@ def test_bad_k_is_rejected():
     with pytest.raises(ValueError):
         metrics.speedup_at_k([1.0], 0)
     assert metrics.mean_over_problems([]) is None
+
+
+HISTOGRAM = """#include <array>
+#include <vector>
+void counts(std::vector<int> const& image, std::array<long, 256>& bins) {
+  #pragma omp parallel for schedule(static)
+  for (std::size_t i = 0; i < image.size(); ++i) { UPDATE }
+}"""
+
+
+def test_a_race_that_passed_validation_is_not_a_race_free_pass():
+    from ellora.evals.report import group_metrics
+
+    def sample(problem, code, source="serial"):
+        return {"problem": problem, "target": "openmp", "source": source, "kind": "translation",
+                "built": True, "valid": True, "uses_model": True, "resources": [], "code": code}
+
+    racy = sample("hist", HISTOGRAM.replace("UPDATE", "bins[image[i]]++;"))
+    atomic = sample("hist", HISTOGRAM.replace("UPDATE", "\n#pragma omp atomic\n bins[image[i]]++;"))
+    out = group_metrics([racy, atomic], [1])
+    assert out["parallel_pass@1"] == 1.0 and out["race_free_pass@1"] == 0.5
+    fortran = sample("axpy", "!$omp parallel do\n", source="fortran")
+    assert "race_free_pass@1" not in group_metrics([fortran], [1])  # the check reads C/C++ only
