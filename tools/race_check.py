@@ -110,7 +110,7 @@ def _shared_words(verdict, pragma: str, line: int) -> list[tuple[str, str]]:
     return [("race", (
         f"line {line}: {written} is a std::vector<bool>: neighbouring elements share a "
         f"{verdict.word_blocks}-bit word, and threads that write parts of one word race; give "
-        f"each thread whole words with schedule(static, {verdict.word_blocks * 64})"))]
+        f"each thread whole words with schedule(static, {verdict.word_chunk})"))]
 
 
 def _own_forms(verdict, clauses: dict[str, set[str]], line: int) -> list[tuple[str, str]]:

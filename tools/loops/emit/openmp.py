@@ -117,7 +117,7 @@ def clauses_of(verdict: Verdict, schedule: str | None = None) -> list[str]:
 
 def _schedule(verdict: Verdict) -> str:
     if verdict.word_blocks:
-        return "schedule(static, 4096)"  # whole 64-bit words of a std::vector<bool>
+        return f"schedule(static, {verdict.word_chunk})"  # whole words of a std::vector<bool>
     if verdict.triangular:
         return "schedule(static, 1)"  # j from i + 1: deal iterations out one at a time
     return "schedule(static)"

@@ -217,6 +217,12 @@ class Verdict:
         return self.dependence is None
 
     @property
+    def word_chunk(self) -> int:
+        """Iterations per schedule chunk of a loop that writes a ``std::vector<bool>``: 64 whole
+        words, so no two threads share one (0 when it writes none)."""
+        return self.word_blocks * 64
+
+    @property
     def versioned(self) -> bool:
         return bool(self.object_checks or self.range_checks or self.block_checks
                     or self.extent_checks or self.row_checks)
