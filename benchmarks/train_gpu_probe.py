@@ -29,12 +29,12 @@ import sys
 import time
 
 # (prompt tokens, answer tokens) percentiles of the training examples: p10, p25, p50, p75, p90
-# (measured on the engine data set with Gemma's tokenizer; see docs/TRAINING.md).
+# (measured on the engine data set with Gemma's tokenizer; see docs/OWN_MODEL.md).
 LENGTH_PERCENTILES = {
     "prompt": [159, 205, 300, 352, 416],
     "answer": [47, 54, 69, 128, 313],
 }
-TRAIN_EXAMPLES = 1381  # examples in the training split (docs/TRAINING.md)
+TRAIN_EXAMPLES = 1381  # examples in the training split (docs/OWN_MODEL.md)
 GEMMA3_270M = {
     "vocab_size": 262144, "hidden_size": 640, "intermediate_size": 2048,
     "num_hidden_layers": 18, "num_attention_heads": 4, "num_key_value_heads": 1,
