@@ -212,6 +212,27 @@ def test_two_vector_parameters_are_checked_for_being_one_object(tmp_path):
     assert "&y) != static_cast<const void*>(&x)" in parallel
 
 
+@pytest.mark.parametrize("qualifier", ["__restrict__", "__restrict"])
+def test_restricted_vector_references_are_never_checked(tmp_path, qualifier):
+    """GCC's restricted references (outside tree-sitter's grammar) promise what the object
+    check would test: the port has no check, builds and matches the serial loop."""
+    restricted = VECTOR_SHIFT.replace("std::vector<double>& y", f"std::vector<double>& {qualifier} y")
+    verdict, model = verdict_of("#include <vector>\n" + restricted)
+    assert verdict.parallel and not verdict.versioned and model.bases["y"].distinct
+    assert not model.bases["x"].distinct  # the promise is y's; one side is enough
+    parallel = assert_equal_to_serial(tmp_path, "#include <vector>\n", restricted, "shiftInto", (
+        "int main() {\n  int same = 1;\n"
+        "  for (int n : {0, 1, 1000, 100003}) {\n"
+        "    std::vector<double> a(n), b(n), c(n), d(n);\n"
+        "    for (int i = 0; i < n; ++i) a[i] = c[i] = i % 7, b[i] = d[i] = i % 5;\n"
+        "    shiftInto(a, b); shiftInto_serial(c, d); same &= a == c && b == d;\n"
+        "  }\n  std::printf(\"%d\\n\", same);\n}\n"), threads=(2, 4))
+    assert f"std::vector<double>& {qualifier} y" in parallel and "ellora_disjoint" not in parallel
+    plain, _ = verdict_of("#include <vector>\n" + VECTOR_SHIFT.replace(
+        "std::vector<double>& y", "std::vector<double>& /* out */ y"))
+    assert plain.object_checks == [ObjectCheck("y", "x")]  # a comment promises nothing
+
+
 def test_an_unchanged_vector_is_never_checked():
     verdict, model = verdict_of(
         "#include <vector>\nvoid f(const std::vector<double>& x, std::vector<double>& y) {\n"

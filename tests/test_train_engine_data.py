@@ -464,14 +464,24 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
     assert code == 0
     report = json.loads((output / "report.json").read_text())
     assert report["kernels"] == 4 and report["unique_kernels"] == 4
-    assert report["outcomes"] == {"openmp:port": 3, "openmp:refusal": 1}
-    assert report["ports_by_pattern"] == {"openmp:map": 2, "openmp:reduction": 1}
+    # the two maps over two pointers run after a run-time overlap test; each is also
+    # remade with __restrict__ parameters (a twin the engine ports without the test)
+    assert report["restrict_twins"] == {"openmp": 2}
+    assert report["outcomes"] == {"openmp:port": 5, "openmp:refusal": 1}
+    assert report["ports_by_pattern"] == {"openmp:map": 4, "openmp:reduction": 1}
     records = [json.loads(l) for l in (output / "records.jsonl").read_text().splitlines()]
     assert {r["license"] for r in records} == {"MIT"} and all(r["file"] == "kernels.c"
                                                               for r in records)
     rows = [json.loads(l) for s in ("train", "validation", "test")
             for l in (output / f"{s}.jsonl").read_text().splitlines()]
     assert {r["form"] for r in rows} >= {"pareval", "refusal"}
+    checked = {r["id"] for r in records if "ellora_disjoint" in r.get("port", "")}
+    assert len(checked) == 2 and all(r["form"] == "explain" for r in rows if r["id"] in checked)
+    twins = [r for r in rows if r["id"].endswith("+restrict") and r["form"] == "pareval"]
+    assert {r["id"] for r in twins} == {f"{i}+restrict" for i in checked}
+    assert all("__restrict__" in r["question"] and "never share storage" in r["question"]
+               for r in twins)
+    assert not any("ellora_" in r["answer"] for r in rows if r["form"] != "explain")
     assert len({r["id"].split(":")[0] + r["file"] for r in rows}) == 1  # one file, one split
     rerun = main(["train", "dataset", "--from-engine", str(library), "--output", str(output),
                   "--work", str(tmp_path / "work"), "--targets", "openmp",
@@ -479,7 +489,7 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
                   "--set", "train.engine.fold_variants=0"])
     assert rerun == 0  # resumed from the cache
     by_pattern = {}
-    for balance in ("0", "1.0"):  # the one reduction port against two maps
+    for balance in ("0", "1.0"):  # the one reduction port against four maps (two twins)
         out = tmp_path / f"balanced-{balance}"
         assert main(["train", "dataset", "--from-engine", str(library), "--output", str(out),
                      "--work", str(tmp_path / "work"), "--targets", "openmp",
@@ -492,7 +502,7 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
         by_pattern[balance] = Counter(r["patterns"][0] for r in train
                                       if r["form"] == "pareval" and r["patterns"])
     assert by_pattern["0"]["reduction"] >= 1
-    assert by_pattern["1.0"]["reduction"] == 2 * by_pattern["0"]["reduction"]
+    assert by_pattern["1.0"]["reduction"] == 4 * by_pattern["0"]["reduction"]
     assert by_pattern["1.0"]["map"] == by_pattern["0"]["map"]
     shown = {}  # the reduction port, with its accumulator passed in or made a local
     for share in ("0", "1.0"):

@@ -10,7 +10,11 @@ Pipeline (each step counted in ``report.json``):
    ParEval, the built-in suite and the examples;
 4. variations (:mod:`.engine_variants`), each checked for leakage again;
 5. the engine on each candidate and target (:mod:`.engine_ports`): verified ports and
-   refusals are kept, ports that fail or cannot be verified are dropped;
+   refusals are kept, ports that fail or cannot be verified are dropped; a port that runs
+   in parallel only after a run-time overlap test is shown in the explanation form only,
+   and its kernel is remade with ``__restrict__`` parameters and run right after it, in
+   the same budget (the twin gives the code forms: the model learns the loop, not the
+   engine's test);
 6. examples in the forms the model meets (:mod:`.engine_formats`), split by source file
    into ``train.jsonl``, ``validation.jsonl``, ``test.jsonl``; ``records.jsonl`` keeps every
    outcome with its provenance and licence.
@@ -68,6 +72,7 @@ class EngineReport:
     leak_examples: list[dict] = field(default_factory=list)
     unique_kernels: int = 0
     specialized_ports: int = 0  # ports also shown with their accumulator a local
+    restrict_twins: dict[str, int] = field(default_factory=dict)  # target -> kernels remade
     candidates: int = 0
     candidates_run: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)  # target:outcome -> n
@@ -263,44 +268,83 @@ def run_order(candidates: list[Candidate], cache: ResultCache,
 
 
 def run_engine(candidates: list[Candidate], targets: tuple[str, ...],
-               settings: EngineDataSettings, cache: ResultCache, verifier, log) -> int:
+               settings: EngineDataSettings, cache: ResultCache, verifier, log,
+               twin_of=None) -> list[Candidate]:
     """The engine on each candidate and target, verified ports within the time budget;
-    returns how many candidates were run (all of them, or up to the budget)."""
-    from ellora.models.train.engine_ports import port_kernel
-    from ellora.tools.synthesis import CannotSynthesize
-
+    returns the candidates run (all of them, or up to the budget). ``twin_of(candidate)``
+    may give a variation to run right after it, for the targets it names."""
     started = time.monotonic()
+    done: list[Candidate] = []
     for number, candidate in enumerate(candidates, start=1):
         if settings.time_budget_s and time.monotonic() - started > settings.time_budget_s:
             log(f"time budget reached after {number - 1} candidates")
-            return number - 1
-        harness, reason = None, ""
-        for target in targets:
-            if (candidate.id, target) in cache.done:
-                continue
-            verify = _hash_share(f"{settings.seed}:{candidate.id}:{target}") < \
-                settings.verify_share.get(target, 0.0)
-            if verify and harness is None and not reason:
-                try:
-                    harness = verifier.harness(candidate.source, candidate.name)
-                except CannotSynthesize as why:
-                    reason = f"no harness: {why}"
-            try:
-                result = port_kernel(candidate.source, candidate.name, target,
-                                     verifier if verify else None, harness)
-            except Exception as error:  # noqa: BLE001 - any engine failure drops the candidate, counted
-                cache.add({"id": candidate.id, "target": target, "outcome": "dropped",
-                           "reason": f"engine error: {type(error).__name__}: {error}"[:300]})
-                continue
-            row = {"id": candidate.id, "target": target, **result.to_dict()}
-            if result.outcome == "dropped" and result.patterns and not verify:
-                row["reason"] = "not verified (sampled out)"
-            elif result.outcome == "dropped" and reason and result.patterns:
-                row["reason"] = reason[:300]
-            cache.add(row)
+            return done
+        _run_candidate(candidate, targets, settings, cache, verifier)
+        done.append(candidate)
+        twin, twin_targets = twin_of(candidate) if twin_of is not None else (None, ())
+        if twin is not None:
+            # its kernel's port was verified (sampled in): so is the twin's
+            _run_candidate(twin, twin_targets, settings, cache, verifier, always_verify=True)
+            done.append(twin)
         if number % 25 == 0:
             log(f"{number}/{len(candidates)} candidates, {time.monotonic() - started:.0f} s")
-    return len(candidates)
+    return done
+
+
+def _run_candidate(candidate: Candidate, targets: tuple[str, ...], settings: EngineDataSettings,
+                   cache: ResultCache, verifier, always_verify: bool = False) -> None:
+    """The engine on one candidate for ``targets`` (those not cached), its results cached;
+    ports are verified for the sampled share of each target, or all when ``always_verify``."""
+    from ellora.models.train.engine_ports import port_kernel
+    from ellora.tools.synthesis import CannotSynthesize
+
+    harness, reason = None, ""
+    for target in targets:
+        if (candidate.id, target) in cache.done:
+            continue
+        verify = always_verify or _hash_share(f"{settings.seed}:{candidate.id}:{target}") < \
+            settings.verify_share.get(target, 0.0)
+        if verify and harness is None and not reason:
+            try:
+                harness = verifier.harness(candidate.source, candidate.name)
+            except CannotSynthesize as why:
+                reason = f"no harness: {why}"
+        try:
+            result = port_kernel(candidate.source, candidate.name, target,
+                                 verifier if verify else None, harness)
+        except Exception as error:  # noqa: BLE001 - any engine failure drops the candidate, counted
+            cache.add({"id": candidate.id, "target": target, "outcome": "dropped",
+                       "reason": f"engine error: {type(error).__name__}: {error}"[:300]})
+            continue
+        row = {"id": candidate.id, "target": target, **result.to_dict()}
+        if result.outcome == "dropped" and result.patterns and not verify:
+            row["reason"] = "not verified (sampled out)"
+        elif result.outcome == "dropped" and reason and result.patterns:
+            row["reason"] = reason[:300]
+        cache.add(row)
+
+
+def restrict_twin(candidate: Candidate, cache: ResultCache, settings: EngineDataSettings,
+                  references, report: EngineReport) -> tuple[Candidate | None, tuple]:
+    """When the verified port of ``candidate`` runs in parallel only after a run-time overlap
+    test: the kernel remade with its pointer and container parameters ``__restrict__``
+    (:func:`~ellora.models.train.engine_variants.restricted`), the same loop in the form the
+    engine proves without the test, and the targets to run it for; else (None, ())."""
+    from ellora.models.train.engine_formats import overlap_checked
+    from ellora.models.train.engine_variants import restricted
+
+    targets = tuple(target for (_, target), row in _rows_of(cache, candidate.id)
+                    if row.get("outcome") == "port" and overlap_checked(row.get("port", "")))
+    if not targets or candidate.how.endswith("+restrict"):
+        return None, ()
+    source = restricted(candidate.source, candidate.name)
+    if source is None or _leaks(source, f"{candidate.id}+restrict", references, settings,
+                                report):
+        return None, ()
+    for target in targets:
+        report.restrict_twins[target] = report.restrict_twins.get(target, 0) + 1
+    return Candidate(f"{candidate.id}+restrict", candidate.name, source,
+                     f"{candidate.how}+restrict", candidate.provenance), targets
 
 
 def _record(candidate: Candidate, row: dict) -> dict:
@@ -483,9 +527,11 @@ def build_engine_dataset(output: Path, settings: EngineDataSettings, *,
     cache = ResultCache(work / "results.jsonl")
     candidates = run_order(candidates, cache, settings.verify_first)
     verifier = Verifier(work / "verify")
-    report.candidates_run = run_engine(candidates, targets, settings, cache, verifier, log)
-    write_examples(candidates[:report.candidates_run], cache, settings, references, output,
-                   report)
+    run = run_engine(candidates, targets, settings, cache, verifier, log,
+                     twin_of=lambda c: restrict_twin(c, cache, settings, references, report))
+    report.candidates_run = sum(not c.how.endswith("+restrict") for c in run)
+    log(f"__restrict__ twins of overlap-tested ports: {report.restrict_twins}")
+    write_examples(run, cache, settings, references, output, report)
     report.seconds = time.monotonic() - started
     (output / "report.json").write_text(json.dumps(asdict(report), indent=2))
     return report

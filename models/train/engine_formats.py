@@ -84,21 +84,27 @@ def function_local(kernel: str, port: str, name: str) -> bool:
 def describe(kernel: str, name: str, provenance: dict) -> str:
     """A factual doc comment: where the loop comes from, what it reads and writes."""
     node = function_node(kernel, name)
-    reads, writes = [], []
+    reads, writes, apart = [], [], []
     if node is not None:
         declarator = node.child_by_field_name("declarator")
         for param in declarator.child_by_field_name("parameters").named_children:
-            spelled = text(param)
+            spelled = kernel[param.start_byte:param.end_byte] if kernel.isascii() \
+                else text(param)
             param_name = re.findall(r"\w+", spelled)[-1]
             mutable = ("*" in spelled or "&" in spelled) and "const" not in spelled
             (writes if mutable else reads).append(param_name)
+            if "__restrict" in spelled:
+                apart.append(param_name)
     returns = node is not None and not text(node).lstrip().startswith("void")
     where = f"{provenance['function']} in {provenance['library']} ({provenance['file']})"
     parts = [f"reads {', '.join(reads)}" if reads else "",
              f"writes {', '.join(writes)}" if writes else "",
              "returns the value it computes" if returns else ""]
     done = "; ".join(p for p in parts if p)
-    return f"A loop of {where}.\n   It {done}." if done else f"A loop of {where}."
+    said = f"A loop of {where}.\n   It {done}." if done else f"A loop of {where}."
+    if len(apart) > 1:  # the caller's promise, as the code says it (__restrict__)
+        said += f"\n   {', '.join(apart)} never share storage."
+    return said
 
 
 def pareval_prompt(kernel: str, name: str, target: str, description: str) -> str | None:
@@ -299,9 +305,20 @@ BUILDERS = {"pareval": pareval_example, "translate": translate_example, "agent":
             "refusal": refusal_example, "explain": explain_example}
 
 
+def overlap_checked(port: str) -> bool:
+    """Whether the port's parallel loop runs only after a run-time overlap test."""
+    from ellora.tools.loops.emit.checks import OVERLAP_GUARD
+
+    return OVERLAP_GUARD in port
+
+
 def forms_for(record: dict) -> tuple[str, ...]:
-    """The forms a record can take: ports give the code forms, refusals the others."""
+    """The forms a record can take: ports give the code forms, refusals the others; a port
+    behind a run-time overlap test only its explanation (its ``__restrict__`` twin gives
+    the code forms: a small model copies the test's names without their meaning)."""
     if record["outcome"] == "port":
+        if overlap_checked(record.get("port", "")):
+            return ("explain",)
         return ("pareval", "translate", "agent", "explain")
     return ("refusal", "explain")
 

@@ -189,9 +189,13 @@ def _apply_declarator(base: CType, node) -> tuple[str | None, CType]:
     if kind == "init_declarator":
         return _apply_declarator(base, node.child_by_field_name("declarator"))
     if kind == "reference_declarator":
-        inner = next((c for c in node.named_children), None)
+        from ellora.tools.loops.cpp import RESTRICT_MARK
+
+        inner = next((c for c in node.named_children if c.type != "comment"), None)
+        restricted = any(c.type == "comment" and RESTRICT_MARK.fullmatch(c.text.decode())
+                         for c in node.children)
         name, ctype = _apply_declarator(base, inner)
-        return name, replace(ctype, reference=True)
+        return name, replace(ctype, reference=True, restrict=ctype.restrict or restricted)
     if kind == "pointer_declarator":
         qualifiers = {c.text.decode() for c in node.children if c.type == "type_qualifier"}
         pointer = CType("pointer", f"{base.spelled()}*", element=base,

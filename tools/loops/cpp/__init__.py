@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from ellora.tools.loops.cpp.scope import (
@@ -27,8 +28,21 @@ def _parser():
     return Parser(Language(tree_sitter_cpp.language()))
 
 
+# GCC's restricted references (``std::vector<double>& __restrict__ y``) are outside the
+# grammar: the qualifier is read as a comment of the same length (byte offsets unchanged),
+# which ``cxx_types`` takes back as the reference's ``restrict``.
+_RESTRICTED_REFERENCE = re.compile(r"(?<=&)(\s*)(__restrict__|__restrict)\b")
+RESTRICT_MARK = re.compile(r"/\*@+\*/")
+
+
+def _restrict_as_mark(match: re.Match) -> str:
+    return match.group(1) + "/*" + "@" * (len(match.group(2)) - 4) + "*/"
+
+
 def parse(source: str):
     """The tree-sitter tree of ``source`` (the C++ grammar also reads plain C)."""
+    if "__restrict" in source:
+        source = _RESTRICTED_REFERENCE.sub(_restrict_as_mark, source)
     return _parser().parse(source.encode())
 
 

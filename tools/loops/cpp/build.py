@@ -645,7 +645,7 @@ class _BodyWalker(CallsMixin, ReferencesMixin):
             where = "member"
         distinct = (symbol.where == "local" and not symbol.ctype.reference and
                     ctype.kind in ("array", "vector", "std_array", "string", "bool_vector")) \
-            or (ctype.kind == "pointer" and ctype.restrict)
+            or (ctype.restrict and (ctype.kind == "pointer" or symbol.ctype.reference))
         self.model.bases[name] = Base(name, ctype, where, distinct)
 
     def _scalar(self, name, mode, operator, node, value, conditional, loops, open_loops):

@@ -167,7 +167,7 @@ def _declared_name(declarator) -> str | None:
     while declarator is not None and declarator.type in ("reference_declarator",
                                                          "pointer_declarator"):
         declarator = next((c for c in declarator.named_children
-                           if c.type not in ("type_qualifier",)), None)
+                           if c.type not in ("type_qualifier", "comment")), None)
     if declarator is not None and declarator.type == "identifier":
         return text(declarator)
     return None

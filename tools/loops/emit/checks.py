@@ -25,6 +25,8 @@ static inline bool ellora_apart(const void* p, long long p0, long long p1, long 
   return pe <= qb || qe <= pb;
 }
 """
+# What the comment above every overlap test says (the data set reads ports by it).
+OVERLAP_GUARD = "may overlap; the parallel loop runs only when they do not"
 CHECK_INCLUDES = ("algorithm", "cstdint", "initializer_list", "limits", "utility", "vector")
 
 
@@ -77,7 +79,7 @@ def guard_declaration(text: LoopText) -> str:
         value = "\n    && ".join(tests)
     if verdict.object_checks or verdict.range_checks or verdict.block_checks or \
             verdict.row_checks:
-        what = f"{pairs} may overlap; the parallel loop runs only when they do not"
+        what = f"{pairs} {OVERLAP_GUARD}"
     else:
         what = (f"{pairs} may throw past the end; the parallel loop runs only when every "
                 "index is in range")

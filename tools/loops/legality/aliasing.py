@@ -1,7 +1,7 @@
 """Which bases may share storage, by the language's rules, and what settles it at run time.
 
 - Storage the function owns (a local array or container) and ``__restrict__`` pointers
-  share with nothing a caller passed; elements of different non-character types never
+  and references (GCC's restricted references) share with nothing a caller passed; elements of different non-character types never
   alias (C/C++ strict aliasing); ``std::vector<bool>`` has no addressable elements.
 - Two references to containers (``std::vector``, ``std::array``, ``std::string``) are either
   the same object or share nothing, never an offset: when the loop is safe even if they
