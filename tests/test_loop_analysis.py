@@ -233,6 +233,20 @@ def test_restricted_vector_references_are_never_checked(tmp_path, qualifier):
     assert plain.object_checks == [ObjectCheck("y", "x")]  # a comment promises nothing
 
 
+def test_a_reduction_keeps_the_update_that_decides_its_operator():
+    for loop, operator, update in (
+            ("if (x[i] % 2 == 1 && x[i] < s) {\n      s = x[i];\n    }", "min",
+             "if (x[i] % 2 == 1 && x[i] < s) s = x[i];"),
+            ("s += std::min(x[i], 2.0 * x[i]);", "+", "s += std::min(x[i], 2.0 * x[i]);"),
+            ("s = std::max(s, x[i]);", "max", "s = std::max(s, x[i]);"),
+            ("if (x[i] > 0) ++s;", "+", "if (x[i] > 0) ++s;")):
+        verdict, _ = verdict_of("#include <algorithm>\ndouble f(const double* x, int n) {\n"
+                                f"  double s = 0;\n  for (int i = 0; i < n; ++i) {{\n    {loop}\n"
+                                "  }\n  return s;\n}\n")
+        assert [(r.name, r.operator, r.update) for r in verdict.reducers] == \
+            [("s", operator, update)]
+
+
 def test_an_unchanged_vector_is_never_checked():
     verdict, model = verdict_of(
         "#include <vector>\nvoid f(const std::vector<double>& x, std::vector<double>& y) {\n"

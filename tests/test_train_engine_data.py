@@ -522,6 +522,25 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
     assert all("double result)" not in r["question"] and r["variant"].endswith("(specialized)")
                and "double result = std::numeric_limits<double>::lowest();" in r["answer"]
                for r in shown["1.0"]) and shown["1.0"]
+    # the update that decides the operator, quoted right above the clause it gives
+    for row in shown["0"] + shown["1.0"]:
+        lines = row["answer"].splitlines()
+        at = next(i for i, line in enumerate(lines) if line.lstrip().startswith("#pragma omp"))
+        assert lines[at - 1].lstrip().startswith("// ") and \
+            lines[at - 1].endswith("=> reduction(max:result)") and "result" in lines[at - 1][:-30]
+    copies = {}  # a form's share is the expected number of copies of each record
+    for share in ("1.0", "2.0"):
+        out = tmp_path / f"copies-{share}"
+        assert main(["train", "dataset", "--from-engine", str(library), "--output", str(out),
+                     "--work", str(tmp_path / "work"), "--targets", "openmp",
+                     "--set", "train.engine.variants_per_kernel=0",
+                     "--set", "train.engine.fold_variants=0",
+                     "--set", f'train.engine.forms={{"pareval:openmp": {share}}}']) == 0
+        rows = [json.loads(l) for s in ("train", "validation", "test")
+                for l in (out / f"{s}.jsonl").read_text().splitlines()]
+        copies[share] = Counter(r["form"] for r in rows)
+    assert copies["2.0"]["pareval"] == 2 * copies["1.0"]["pareval"] > 0
+    assert set(copies["1.0"]) == {"pareval"}  # forms not named are not written
     for bad, says in ((["--targets", "cuda"], "--targets"),
                       (["--pareval", str(tmp_path)], "not a ParEval checkout"),
                       (["--output", str(library / "kernels.c")], "is a file"),

@@ -40,8 +40,9 @@ class EngineDataSettings(BaseModel):
         description="share of candidates whose ports are built and tested, per target")
     forms: dict[str, float] = Field(
         {"pareval": 1.0, "translate": 0.5, "agent": 0.6, "refusal": 0.5, "explain": 0.15},
-        description="probability that a record is written in each example form; "
-        "FORM:TARGET (e.g. translate:kokkos) overrides FORM for one target")
+        description="expected number of copies of a record in each example form (0.5: "
+        "half of the records; 2: each twice, rendered afresh); FORM:TARGET (e.g. "
+        "translate:kokkos) overrides FORM for one target")
     balance_patterns: float = Field(
         0.0, ge=0.0, le=1.0,
         description="training split only: write each verified port of a rarer pattern "

@@ -388,35 +388,31 @@ def write_examples(candidates: list[Candidate], cache: ResultCache, settings: En
                     continue
                 times = repeats(record) if split == "train" else 1
                 for form, repeat in ((f, k) for f in forms_for(record) for k in range(times)):
-                    rng = random.Random(f"{settings.seed}:{cid}:{target}:{form}"
-                                        + (f":{repeat}" if repeat else ""))
-                    share = settings.forms.get(f"{form}:{target}", settings.forms.get(form, 0.0))
-                    if rng.random() >= share:
-                        continue
-                    shown = record
-                    if form in SPECIALIZED_FORMS and (cid, target) in specials and \
-                            rng.random() < settings.specialize_share:
-                        shown = specials[(cid, target)]
-                    example = render(shown, form, rng, settings.system_share)
-                    if example is None:
-                        continue
-                    size = len(example.question) + len(example.context) + len(example.answer)
-                    if len(example.answer) > settings.max_answer_chars or \
-                            size > settings.max_example_chars:
-                        examples[f"{split}:{form}:too long"] += 1
-                        continue
-                    meta = {"form": form, "target": target, "outcome": record["outcome"],
-                            "patterns": record.get("patterns", []), "id": cid,
-                            "package": record["package"], "version": record["version"],
-                            "file": record["file"], "function": record["function"],
-                            "line": record["line"], "license": record["license"],
-                            "variant": shown["variant"]}
-                    handles[split].write(json.dumps({"question": example.question,
-                                                     "context": example.context,
-                                                     "answer": example.answer, **meta}) + "\n")
-                    examples[f"{split}:{form}"] += 1
-                    by_target[f"{target}:{form}"] += 1
-                    licenses[record["license"]] += 1
+                    for rng in _renderings(settings, cid, target, form, repeat):
+                        shown = record
+                        if form in SPECIALIZED_FORMS and (cid, target) in specials and \
+                                rng.random() < settings.specialize_share:
+                            shown = specials[(cid, target)]
+                        example = render(shown, form, rng, settings.system_share)
+                        if example is None:
+                            continue
+                        size = len(example.question) + len(example.context) + len(example.answer)
+                        if len(example.answer) > settings.max_answer_chars or \
+                                size > settings.max_example_chars:
+                            examples[f"{split}:{form}:too long"] += 1
+                            continue
+                        meta = {"form": form, "target": target, "outcome": record["outcome"],
+                                "patterns": record.get("patterns", []), "id": cid,
+                                "package": record["package"], "version": record["version"],
+                                "file": record["file"], "function": record["function"],
+                                "line": record["line"], "license": record["license"],
+                                "variant": shown["variant"]}
+                        handles[split].write(json.dumps({"question": example.question,
+                                                         "context": example.context,
+                                                         "answer": example.answer, **meta}) + "\n")
+                        examples[f"{split}:{form}"] += 1
+                        by_target[f"{target}:{form}"] += 1
+                        licenses[record["license"]] += 1
     for handle in handles.values():
         handle.close()
     report.outcomes, report.dropped_reasons = dict(outcomes), dict(dropped.most_common())
@@ -424,6 +420,20 @@ def write_examples(candidates: list[Candidate], cache: ResultCache, settings: En
     report.refusals_by_reason = dict(refusals.most_common())
     report.examples, report.examples_by_target = dict(examples), dict(by_target)
     report.licenses = dict(licenses)
+
+
+def _renderings(settings: EngineDataSettings, cid: str, target: str, form: str, repeat: int):
+    """The seeded generator of each copy of a record in ``form``: its share (``forms``) is
+    the expected number of copies (0.5: half of the records; 1.5: each once, half twice)."""
+    share = settings.forms.get(f"{form}:{target}", settings.forms.get(form, 0.0))
+    key = f"{settings.seed}:{cid}:{target}:{form}" + (f":{repeat}" if repeat else "")
+    copy = 0
+    while True:
+        rng = random.Random(key + (f"#{copy}" if copy else ""))
+        if rng.random() >= share - copy:
+            return
+        yield rng
+        copy += 1
 
 
 def _specialized_ports(candidates: list[Candidate], cache: ResultCache,

@@ -323,10 +323,59 @@ def forms_for(record: dict) -> tuple[str, ...]:
     return ("refusal", "explain")
 
 
+# longest update quoted in a note; a longer one is left unsaid
+_NOTE_CHARS = 120
+
+
+def reduction_notes(kernel: str) -> dict[str, str]:
+    """name -> ``<update as written>  => reduction(op:name)`` for each reduction the engine
+    finds in the kernel's loops: the evidence first, then the clause it gives."""
+    from ellora.tools.loops.cpp import CppSource
+    from ellora.tools.loops.cpp.header import NotCounted
+    from ellora.tools.loops.legality import decide
+
+    parsed = CppSource(kernel)
+    notes: dict[str, str] = {}
+    for loop in parsed.loops_in_lines(1, kernel.count("\n") + 1):
+        try:
+            verdict = decide(parsed.loop_model(loop))
+        except NotCounted:
+            continue
+        for reducer in verdict.reducers:
+            if reducer.update and len(reducer.update) <= _NOTE_CHARS:
+                notes.setdefault(reducer.name, f"{reducer.update}  => "
+                                 f"reduction({reducer.operator}:{reducer.name})")
+    return notes
+
+
+def with_reduction_notes(record: dict) -> dict:
+    """``record`` with a comment above each OpenMP ``reduction`` clause of its port quoting
+    the update that decides the operator (:func:`reduction_notes`): a small model that
+    writes the evidence before the clause picks the operator from it, not from habit."""
+    if record.get("target") != "openmp" or "reduction(" not in record.get("port", ""):
+        return record
+    notes = reduction_notes(record["kernel"])
+    lines = []
+    for line in record["port"].splitlines(keepends=True):
+        if line.lstrip().startswith("#pragma omp") and "reduction(" in line:
+            indent = line[:len(line) - len(line.lstrip())]
+            for names in re.findall(r"reduction\(\s*[^:()]+:([^)]*)\)", line):
+                lines += [f"{indent}// {notes[n.strip()]}\n" for n in names.split(",")
+                          if n.strip() in notes]
+        lines.append(line)
+    return {**record, "port": "".join(lines)}
+
+
+CODE_FORMS = ("pareval", "translate", "agent")
+
+
 def render(record: dict, form: str, rng: random.Random, system_share: float = 0.7
            ) -> Example | None:
-    """``record`` in ``form``; None when the form does not apply to it. The agent form shows
-    the kernel :func:`dressed` as a user's file."""
+    """``record`` in ``form``; None when the form does not apply to it. Code forms carry
+    :func:`with_reduction_notes`; the agent form shows the kernel :func:`dressed` as a
+    user's file."""
+    if form in CODE_FORMS and record.get("outcome") == "port":
+        record = with_reduction_notes(record)
     if form == "agent":
         record = dressed(record, rng)
     return BUILDERS[form](record, rng.random() < system_share)

@@ -42,7 +42,7 @@ def classify_scalars(model: LoopModel, verdict: Verdict) -> None:
                 "into local scalars and store them into the struct after the loop"))
             return
         if operator is not None:
-            verdict.reducers.append(Reducer(name, operator, ctype))
+            verdict.reducers.append(Reducer(name, operator, ctype, _update_text(model, events)))
             verdict.facts.append(f"{name}: {operator}-reduction")
             continue
         if _assigned_first(name, events):
@@ -71,6 +71,19 @@ def classify_scalars(model: LoopModel, verdict: Verdict) -> None:
             f"the scalar {name} carries a value from one iteration to the next (written with "
             f"{', '.join(operators)}); a loop-carried dependence"))
         return
+
+
+def _update_text(model: LoopModel, events: list[ScalarEvent]) -> str:
+    """The first statement that writes the scalar, as written on one line, with the ``if``
+    around it (``if (d > m) m = d;``): what shows which operator folds."""
+    event = next((e for e in events if e.mode != "read" and e.statement is not None), None)
+    if event is None:
+        return ""
+    guard = event.guard.node if event.guard is not None else None
+    start = guard.start_byte if guard is not None else event.statement.start_byte
+    spelled = model.function.source.encode()[start:event.statement.end_byte].decode(
+        errors="replace")
+    return " ".join(spelled.replace("{", " ").split())
 
 
 def _type_of(model: LoopModel, name: str) -> CType:

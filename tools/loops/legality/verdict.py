@@ -35,6 +35,7 @@ class Reducer:
     name: str
     operator: str
     ctype: CType
+    update: str = ""  # the first statement that folds into it, as written (with its if)
 
     @property
     def type_text(self) -> str:
