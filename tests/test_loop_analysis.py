@@ -239,7 +239,9 @@ def test_a_reduction_keeps_the_update_that_decides_its_operator():
              "if (x[i] % 2 == 1 && x[i] < s) s = x[i];"),
             ("s += std::min(x[i], 2.0 * x[i]);", "+", "s += std::min(x[i], 2.0 * x[i]);"),
             ("s = std::max(s, x[i]);", "max", "s = std::max(s, x[i]);"),
-            ("if (x[i] > 0) ++s;", "+", "if (x[i] > 0) ++s;")):
+            ("if (x[i] > 0) ++s;", "+", "if (x[i] > 0) ++s;"),
+            ("if (i % 2 == 0) {\n      int t = 1;\n      s += x[i] * t;\n    }", "+",
+             "if (i % 2 == 0) s += x[i] * t;")):  # the other statements of the branch left out
         verdict, _ = verdict_of("#include <algorithm>\ndouble f(const double* x, int n) {\n"
                                 f"  double s = 0;\n  for (int i = 0; i < n; ++i) {{\n    {loop}\n"
                                 "  }\n  return s;\n}\n")

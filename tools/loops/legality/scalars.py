@@ -75,15 +75,25 @@ def classify_scalars(model: LoopModel, verdict: Verdict) -> None:
 
 def _update_text(model: LoopModel, events: list[ScalarEvent]) -> str:
     """The first statement that writes the scalar, as written on one line, with the ``if``
-    around it (``if (d > m) m = d;``): what shows which operator folds."""
+    right around it (``if (d > m) m = d;``): what shows which operator folds. Only the
+    condition of that ``if`` is quoted, not the other statements of its branch."""
     event = next((e for e in events if e.mode != "read" and e.statement is not None), None)
     if event is None:
         return ""
-    guard = event.guard.node if event.guard is not None else None
-    start = guard.start_byte if guard is not None else event.statement.start_byte
-    spelled = model.function.source.encode()[start:event.statement.end_byte].decode(
-        errors="replace")
-    return " ".join(spelled.replace("{", " ").split())
+    source = model.function.source.encode()
+
+    def spelled(start: int, end: int) -> str:
+        return " ".join(source[start:end].decode(errors="replace").replace("{", " ").split())
+
+    statement = spelled(event.statement.start_byte, event.statement.end_byte)
+    guard = event.guard
+    if guard is None or guard.node is None or guard.in_else:
+        return statement
+    condition = guard.node.child_by_field_name("condition")
+    if condition is not None:
+        return f"if {spelled(condition.start_byte, condition.end_byte)} {statement}"
+    return spelled(guard.node.start_byte, event.statement.end_byte) if guard.sole \
+        else statement
 
 
 def _type_of(model: LoopModel, name: str) -> CType:
