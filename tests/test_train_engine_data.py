@@ -475,6 +475,7 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
     rows = [json.loads(l) for s in ("train", "validation", "test")
             for l in (output / f"{s}.jsonl").read_text().splitlines()]
     assert {r["form"] for r in rows} >= {"pareval", "refusal"}
+    rows_without_notes = rows  # reduction_notes is off by default
     checked = {r["id"] for r in records if "ellora_disjoint" in r.get("port", "")}
     assert len(checked) == 2 and all(r["form"] == "explain" for r in rows if r["id"] in checked)
     twins = [r for r in rows if r["id"].endswith("+restrict") and r["form"] == "pareval"]
@@ -511,6 +512,7 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
                      "--work", str(tmp_path / "work"), "--targets", "openmp",
                      "--set", "train.engine.variants_per_kernel=0",
                      "--set", "train.engine.fold_variants=0",
+                     "--set", "train.engine.reduction_notes=true",
                      "--set", f"train.engine.specialize_share={share}"]) == 0
         rows = [json.loads(l) for s in ("train", "validation", "test")
                 for l in (out / f"{s}.jsonl").read_text().splitlines()]
@@ -522,7 +524,9 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
     assert all("double result)" not in r["question"] and r["variant"].endswith("(specialized)")
                and "double result = std::numeric_limits<double>::lowest();" in r["answer"]
                for r in shown["1.0"]) and shown["1.0"]
-    # the update that decides the operator, quoted right above the clause it gives
+    # with reduction_notes: the update that decides the operator, right above its clause
+    assert any("reduction(max:result)" in r["answer"] for r in rows_without_notes)
+    assert not any("=> reduction(" in r["answer"] for r in rows_without_notes)
     for row in shown["0"] + shown["1.0"]:
         lines = row["answer"].splitlines()
         at = next(i for i, line in enumerate(lines) if line.lstrip().startswith("#pragma omp"))

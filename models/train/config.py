@@ -54,6 +54,9 @@ class EngineDataSettings(BaseModel):
         0.5, ge=0.0, le=1.0,
         description="share of the pareval and translate examples of a port that returns an "
         "accumulator shown with it declared in the body instead of passed in (on both sides)")
+    reduction_notes: bool = Field(
+        False, description="code answers quote, above each OpenMP reduction clause, the update "
+        "that decides its operator (off: 700 steps on such data did not help, docs/OWN_MODEL.md)")
     max_answer_chars: int = Field(2400, gt=0, description="longer answers are left out")
     max_example_chars: int = Field(3600, gt=0,
                                    description="longer examples (all text) are left out")

@@ -393,7 +393,8 @@ def write_examples(candidates: list[Candidate], cache: ResultCache, settings: En
                         if form in SPECIALIZED_FORMS and (cid, target) in specials and \
                                 rng.random() < settings.specialize_share:
                             shown = specials[(cid, target)]
-                        example = render(shown, form, rng, settings.system_share)
+                        example = render(shown, form, rng, settings.system_share,
+                                         settings.reduction_notes)
                         if example is None:
                             continue
                         size = len(example.question) + len(example.context) + len(example.answer)

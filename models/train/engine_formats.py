@@ -369,12 +369,12 @@ def with_reduction_notes(record: dict) -> dict:
 CODE_FORMS = ("pareval", "translate", "agent")
 
 
-def render(record: dict, form: str, rng: random.Random, system_share: float = 0.7
-           ) -> Example | None:
-    """``record`` in ``form``; None when the form does not apply to it. Code forms carry
-    :func:`with_reduction_notes`; the agent form shows the kernel :func:`dressed` as a
-    user's file."""
-    if form in CODE_FORMS and record.get("outcome") == "port":
+def render(record: dict, form: str, rng: random.Random, system_share: float = 0.7,
+           notes: bool = False) -> Example | None:
+    """``record`` in ``form``; None when the form does not apply to it. With ``notes``, code
+    forms carry :func:`with_reduction_notes`; the agent form shows the kernel
+    :func:`dressed` as a user's file."""
+    if notes and form in CODE_FORMS and record.get("outcome") == "port":
         record = with_reduction_notes(record)
     if form == "agent":
         record = dressed(record, rng)
