@@ -452,6 +452,19 @@ def test_forms_the_eval_and_the_agent_read_back(verifier, make_services):
         refusal.answer
 
 
+def _dataset_rows(library: Path, out: Path, work: Path, *settings: str) -> list[dict]:
+    """Every example row of the OpenMP data set built from ``library`` without variations,
+    with ``settings`` (``--set`` values) on top."""
+    args = ["train", "dataset", "--from-engine", str(library), "--output", str(out),
+            "--work", str(work), "--targets", "openmp",
+            "--set", "train.engine.variants_per_kernel=0", "--set", "train.engine.fold_variants=0"]
+    for setting in settings:
+        args += ["--set", setting]
+    assert main(args) == 0
+    return [json.loads(line) for split in ("train", "validation", "test")
+            for line in (out / f"{split}.jsonl").read_text().splitlines()]
+
+
 def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
     library = tmp_path / "mylib"
     library.mkdir()
@@ -491,15 +504,9 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
     assert rerun == 0  # resumed from the cache
     by_pattern = {}
     for balance in ("0", "1.0"):  # the one reduction port against four maps (two twins)
-        out = tmp_path / f"balanced-{balance}"
-        assert main(["train", "dataset", "--from-engine", str(library), "--output", str(out),
-                     "--work", str(tmp_path / "work"), "--targets", "openmp",
-                     "--set", "train.engine.variants_per_kernel=0",
-                     "--set", "train.engine.fold_variants=0",
-                     "--set", "train.engine.validation_share=0",
-                     "--set", "train.engine.test_share=0",
-                     "--set", f"train.engine.balance_patterns={balance}"]) == 0
-        train = [json.loads(l) for l in (out / "train.jsonl").read_text().splitlines()]
+        train = _dataset_rows(library, tmp_path / f"balanced-{balance}", tmp_path / "work",
+                              "train.engine.validation_share=0", "train.engine.test_share=0",
+                              f"train.engine.balance_patterns={balance}")
         by_pattern[balance] = Counter(r["patterns"][0] for r in train
                                       if r["form"] == "pareval" and r["patterns"])
     assert by_pattern["0"]["reduction"] >= 1
@@ -508,14 +515,8 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
     shown = {}  # the reduction port, with its accumulator passed in or made a local
     for share in ("0", "1.0"):
         out = tmp_path / f"specialized-{share}"
-        assert main(["train", "dataset", "--from-engine", str(library), "--output", str(out),
-                     "--work", str(tmp_path / "work"), "--targets", "openmp",
-                     "--set", "train.engine.variants_per_kernel=0",
-                     "--set", "train.engine.fold_variants=0",
-                     "--set", "train.engine.reduction_notes=true",
-                     "--set", f"train.engine.specialize_share={share}"]) == 0
-        rows = [json.loads(l) for s in ("train", "validation", "test")
-                for l in (out / f"{s}.jsonl").read_text().splitlines()]
+        rows = _dataset_rows(library, out, tmp_path / "work", "train.engine.reduction_notes=true",
+                             f"train.engine.specialize_share={share}")
         shown[share] = [r for r in rows if r["form"] == "pareval" and
                         r["patterns"] == ["reduction"]]
         assert json.loads((out / "report.json").read_text())["specialized_ports"] == \
@@ -534,14 +535,8 @@ def test_cli_builds_a_data_set_from_a_folder(tmp_path, capsys):
             lines[at - 1].endswith("=> reduction(max:result)") and "result" in lines[at - 1][:-30]
     copies = {}  # a form's share is the expected number of copies of each record
     for share in ("1.0", "2.0"):
-        out = tmp_path / f"copies-{share}"
-        assert main(["train", "dataset", "--from-engine", str(library), "--output", str(out),
-                     "--work", str(tmp_path / "work"), "--targets", "openmp",
-                     "--set", "train.engine.variants_per_kernel=0",
-                     "--set", "train.engine.fold_variants=0",
-                     "--set", f'train.engine.forms={{"pareval:openmp": {share}}}']) == 0
-        rows = [json.loads(l) for s in ("train", "validation", "test")
-                for l in (out / f"{s}.jsonl").read_text().splitlines()]
+        rows = _dataset_rows(library, tmp_path / f"copies-{share}", tmp_path / "work",
+                             f'train.engine.forms={{"pareval:openmp": {share}}}')
         copies[share] = Counter(r["form"] for r in rows)
     assert copies["2.0"]["pareval"] == 2 * copies["1.0"]["pareval"] > 0
     assert set(copies["1.0"]) == {"pareval"}  # forms not named are not written
