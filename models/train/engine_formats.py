@@ -88,8 +88,9 @@ def describe(kernel: str, name: str, provenance: dict) -> str:
     if node is not None:
         declarator = node.child_by_field_name("declarator")
         for param in declarator.child_by_field_name("parameters").named_children:
-            spelled = kernel[param.start_byte:param.end_byte] if kernel.isascii() \
-                else text(param)
+            # from the kernel's bytes: the parser reads a restricted reference's qualifier
+            # as a comment (tools/loops/cpp), and the promise is what this says
+            spelled = kernel.encode()[param.start_byte:param.end_byte].decode()
             param_name = re.findall(r"\w+", spelled)[-1]
             mutable = ("*" in spelled or "&" in spelled) and "const" not in spelled
             (writes if mutable else reads).append(param_name)

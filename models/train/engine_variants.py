@@ -224,9 +224,12 @@ def restricted(source: str, function: str) -> str | None:
     declared ``__restrict__`` (GCC's restricted pointers and references: the caller
     promises they share no storage), or None when none is left to mark. The engine then
     proves the loop without a run-time overlap test; the question states the promise."""
+    from ellora.tools.loops.cpp.scope import function_name
+    from ellora.tools.loops.cxx_types import declared_type
+
     tree = parse(source)
     definition = next((n for n in walk(tree.root_node) if n.type == "function_definition"
-                       and _function_of(n) == function), None)
+                       and function_name(n) == function), None)
     if definition is None:
         return None
     params = definition.child_by_field_name("declarator").child_by_field_name("parameters")
@@ -236,28 +239,17 @@ def restricted(source: str, function: str) -> str | None:
         if declarator is None or declarator.type not in ("pointer_declarator",
                                                          "reference_declarator"):
             continue
-        if declarator.type == "reference_declarator" and not re.search(
-                r"\b(vector|array|string|span)\s*<|\bstring\b", text(param)):
-            continue  # a scalar passed by reference is no storage the loop indexes
+        _, ctype = declared_type(param, declarator)
+        if ctype.restrict or not ctype.indexable:
+            continue  # marked already, or a scalar passed by reference (nothing indexed)
         while declarator.child_by_field_name("declarator") is not None and \
                 declarator.child_by_field_name("declarator").type == "pointer_declarator":
             declarator = declarator.child_by_field_name("declarator")  # the outermost '*'
-        if any(c.type == "type_qualifier" and "restrict" in text(c)
-               for c in declarator.children):
-            continue
         mark = declarator.children[0]  # '*' or '&'
         edits.append((mark.end_byte, mark.end_byte, " __restrict__ "))
     if not edits:
         return None
     return re.sub(r"__restrict__ \s+", "__restrict__ ", _apply(source, edits))
-
-
-def _function_of(definition) -> str | None:
-    declarator = definition.child_by_field_name("declarator")
-    while declarator is not None and declarator.type != "function_declarator":
-        declarator = declarator.child_by_field_name("declarator")
-    name = declarator.child_by_field_name("declarator") if declarator is not None else None
-    return text(name) if name is not None else None
 
 
 def _with_include(source: str, header: str) -> str:
