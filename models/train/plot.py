@@ -11,7 +11,9 @@ from pathlib import Path
 
 
 def plot_loss(log_path: str | Path, png_path: str | Path, title: str = "") -> Path:
-    """Plot loss per optimizer step (and its 5-step running mean) into ``png_path``."""
+    """Plot loss per optimizer step and its running mean into ``png_path``: the mean's window
+    grows with the run (5 steps, or a fiftieth of a long run, whose per-step loss of one
+    sequence is noise)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -20,13 +22,15 @@ def plot_loss(log_path: str | Path, png_path: str | Path, title: str = "") -> Pa
     records = [json.loads(line) for line in Path(log_path).read_text().splitlines() if line]
     steps = [r["step"] for r in records]
     losses = [r["loss"] for r in records]
-    window = 5
+    window = max(5, len(losses) // 50)
     smooth = [
         sum(losses[max(0, i - window + 1) : i + 1]) / len(losses[max(0, i - window + 1) : i + 1])
         for i in range(len(losses))
     ]
     figure, axis = plt.subplots(figsize=(7, 4), dpi=110)
-    axis.plot(steps, losses, marker="o", markersize=3, linewidth=1, label="loss (answer tokens)")
+    few = len(steps) <= 300
+    axis.plot(steps, losses, marker="o" if few else None, markersize=3, linewidth=1,
+              alpha=1.0 if few else 0.35, label="loss (answer tokens)")
     axis.plot(steps, smooth, linewidth=2, label=f"running mean of {window}")
     axis.set_xlabel("optimizer step")
     axis.set_ylabel("cross-entropy")
