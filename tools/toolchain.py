@@ -54,6 +54,41 @@ class BuildRecipe:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def for_c(self) -> BuildRecipe | None:
+        """The same recipe for a C translation unit, or None where the model has no C form
+        (Kokkos, CUDA) or no C compiler sits beside the C++ one: gcc for g++, clang for
+        clang++, cc for c++, mpicc for mpicxx; C17 with GNU extensions (``restrict``,
+        ``__restrict__``) and libm, which a C link does not bring in by itself."""
+        if self.model not in C_MODELS:
+            return None
+        compiler = c_compiler_beside(self.compiler)
+        if compiler is None:
+            return None
+        flags = tuple("-std=gnu17" if flag.startswith("-std=") else flag for flag in self.flags)
+        libraries = self.libraries if "-lm" in self.libraries else (*self.libraries, "-lm")
+        return BuildRecipe(self.model, compiler, flags, libraries, self.launcher,
+                           self.parallel_backend)
+
+
+C_MODELS = ("serial", "openmp", "mpi", "mpi+openmp")
+_C_NAMES = {"g++": "gcc", "clang++": "clang", "c++": "cc", "mpicxx": "mpicc", "mpic++": "mpicc",
+            "mpiCC": "mpicc"}
+
+
+def c_compiler_beside(cxx: str) -> str | None:
+    """The C compiler of the same family and version as the C++ compiler ``cxx``
+    (``/usr/bin/g++-12`` -> ``/usr/bin/gcc-12``), if it is installed."""
+    path = Path(cxx)
+    name, dash, version = path.name.partition("-")
+    c_name = _C_NAMES.get(name)
+    if c_name is None:
+        return None
+    candidate = c_name + dash + version
+    found = (path.parent / candidate) if path.parent != Path(".") else None
+    if found is not None and found.is_file() and os.access(found, os.X_OK):
+        return str(found)
+    return shutil.which(candidate)
+
 
 @dataclass
 class Toolchain:

@@ -92,6 +92,16 @@ class VerifySpec:
         return "program" if _MAIN.search(self.original) else "compile-only"
 
 
+C_IN_CXX_FLAGS = ("-Drestrict=__restrict__", "-fpermissive")
+"""A C source included by a C++ harness: C99's ``restrict`` in GNU C++ spelling, and C's
+implicit conversions (``double *a = malloc(...)``) as warnings."""
+
+
+def is_c_source(file_name: str) -> bool:
+    """A C translation unit by the compilers' own rule: ``.c`` (``.C`` is C++)."""
+    return Path(file_name).suffix == ".c"
+
+
 def _fortran(file_name: str) -> bool:
     from ellora.tools.fortran_build import is_fortran
 
@@ -145,10 +155,13 @@ def build_variant(
     cache: BuildCache | None = None,
 ) -> BuildOutcome:
     """Compile ``original`` or ``candidate`` with ``recipe`` into ``workspace/<variant>``,
-    or copy the same build from the content-addressed cache."""
+    or copy the same build from the content-addressed cache.
+
+    A C file is the user's C: alone or as a program it is built by the C compiler; a
+    harness (C++) includes it as C++, so it is first compiled alone as C, and a variant the
+    user's C build would reject fails here with the C compiler's errors."""
     suffix = Path(spec.source_name).suffix or ".cpp"
     source = f"{variant}{suffix}"
-    includes = ["."]
     if _fortran(spec.source_name):
         from ellora.tools.fortran_build import build_command
         from ellora.tools.toolchain import ToolchainMissing
@@ -157,16 +170,39 @@ def build_variant(
             command = build_command(recipe, spec.mode, variant, source)
         except ToolchainMissing as missing:
             return BuildOutcome(variant, False, [], 0.0, str(missing))
-    elif spec.mode == "harness":
-        command = recipe.compile_command(
-            ["harness.cpp"], variant, {"ELLORA_TARGET": f'"{source}"'}, includes
-        )
-    elif spec.mode == "program":
-        command = recipe.compile_command([source], variant, None, includes)
-    else:
-        command = recipe.compile_command([source], f"{variant}.o", None, includes)
-        command.insert(command.index(source), "-c")
-        command = [part for part in command if not part.startswith(("-l", "-L", "-Wl,"))]
+        return _compile(sandbox, workspace, spec, variant, command, limits, cache)
+    if spec.mode != "harness":
+        command = _plain_command(spec, source, variant, recipe, spec.mode == "program")
+        return _compile(sandbox, workspace, spec, variant, command, limits, cache)
+    if is_c_source(spec.source_name) and recipe.for_c() is not None:
+        as_c = _compile(sandbox, workspace, spec, variant,
+                        _plain_command(spec, source, variant, recipe, False), limits, cache)
+        if not as_c.ok:
+            return as_c
+    command = recipe.compile_command(
+        ["harness.cpp"], variant, {"ELLORA_TARGET": f'"{source}"'}, ["."]
+    )
+    if is_c_source(spec.source_name):  # the harness is C++: it reads the C file as C++
+        command[1:1] = C_IN_CXX_FLAGS
+    return _compile(sandbox, workspace, spec, variant, command, limits, cache)
+
+
+def _plain_command(spec: VerifySpec, source: str, variant: str, recipe: BuildRecipe,
+                   program: bool) -> list[str]:
+    """The command that builds the variant as a program, or compiles it alone (``-c``)."""
+    recipe = _language_recipe(spec, recipe)
+    if program:
+        return recipe.compile_command([source], variant, None, ["."])
+    command = recipe.compile_command([source], f"{variant}.o", None, ["."])
+    command.insert(command.index(source), "-c")
+    return [part for part in command if not part.startswith(("-l", "-L", "-Wl,"))]
+
+
+def _compile(sandbox: Sandbox, workspace: Path, spec: VerifySpec, variant: str,
+             command: list[str], limits: Limits, cache: BuildCache | None) -> BuildOutcome:
+    """Run one compile command in the sandbox, or copy its output from the cache."""
+    suffix = Path(spec.source_name).suffix or ".cpp"
+    source = f"{variant}{suffix}"
     output = command[command.index("-o") + 1]
     cache = cache if cache is not None else BuildCache()
     started = time.perf_counter()
@@ -187,6 +223,14 @@ def build_variant(
         if d.file.endswith(source):
             object.__setattr__(d, "file", spec.source_name)
     return BuildOutcome(variant, ok, command, seconds, log, diagnostics, cached=cached is not None)
+
+
+def _language_recipe(spec: VerifySpec, recipe: BuildRecipe) -> BuildRecipe:
+    """A C file (a whole program, or compiled alone) is built as C with the C compiler beside
+    the recipe's; C++ (and a C file ported to Kokkos or CUDA) with the recipe as it is."""
+    if is_c_source(spec.source_name):
+        return recipe.for_c() or recipe
+    return recipe
 
 
 def _run_variant(sandbox, workspace, recipe, variant, args, count, limits):

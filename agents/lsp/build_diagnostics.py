@@ -69,7 +69,7 @@ class DiagnosticsBuilder:
             for d in parse_diagnostics(outcome.log)
             if Path(d.file).name in own_names or d.file == "<link>"
         ]
-        return found, Path(recipe.compiler).name
+        return found, Path(outcome.command[0] if outcome.command else recipe.compiler).name
 
 
 def to_lsp(diagnostics: list[Diagnostic], lines: list[str], compiler: str) -> list[Any]:
