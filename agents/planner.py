@@ -105,12 +105,13 @@ def _region_plan(state: TaskState, services: Services):
     """The plan for the selected lines, computed once (the coder applies its source)."""
     from ellora.agents.intent import result_on_root
     from ellora.tools.loops.region import language_of, plan_region
+    from ellora.tools.verify import is_c_source
 
     placement = services.settings.agent.mpi_result
     root = placement == "root" or (placement == "auto" and result_on_root(state["task"]))
     return plan_region(state["original"], state["first_line"], state["last_line"],
                        state["target_model"], language=language_of(state["file"]),
-                       mpi_root=root)
+                       mpi_root=root, c_source=is_c_source(state["file"]))
 
 
 def _existing_openmp(state: TaskState) -> int | None:

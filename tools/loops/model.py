@@ -177,6 +177,7 @@ class FunctionContext:
     scope: object = field(repr=False)
     atoms: AtomTable = field(default_factory=AtomTable)
     name: str = "loop"
+    c_source: bool = False  # a C file: code written into it must be C
 
 
 @dataclass

@@ -90,14 +90,14 @@ def language_of(file_name: str) -> str:
     return LANGUAGES.get(Path(file_name).suffix.lower(), "cpp")
 
 
-def source_model(source: str, language: str = "cpp"):
+def source_model(source: str, language: str = "cpp", c_source: bool = False):
     """The front end's parsed source: ``loops_in_lines``, ``loop_model``,
     ``direct_inner_loops``, ``uncounted_loops``, ``assigned_names``, ``declared_names``."""
     if language == "fortran":
         from ellora.tools.loops.fortran import FortranSource
 
         return FortranSource(source)
-    return CppSource(source)
+    return CppSource(source, c_source=c_source)
 
 
 def _parallel_at(source: str, line: int) -> bool:
@@ -113,11 +113,12 @@ def _parallel_at(source: str, line: int) -> bool:
 
 def plan_region(source: str, first_line: int, last_line: int, target: str,
                 if_convert: bool = False, language: str = "cpp",
-                mpi_root: bool = False) -> RegionPlan:
+                mpi_root: bool = False, c_source: bool = False) -> RegionPlan:
     """The region's plan for ``target`` with the rewritten source (when any loop or sort
     was transformed); ``if_convert`` lowers conditional stores to owned elements as
     selects; ``language`` picks the front end (``language_of(file_name)``); ``mpi_root``
-    leaves MPI results on rank 0 only (gathers and reductions to the root)."""
+    leaves MPI results on rank 0 only (gathers and reductions to the root); ``c_source``: a C
+    file, whose run-time tests are written in C."""
     from ellora.tools.loops import algorithms
     from ellora.tools.loops.cpp.inductions import substitute_inductions
     from ellora.tools.sort_transforms import SORT_TARGETS, mark_sorts, sort_calls
@@ -130,7 +131,7 @@ def plan_region(source: str, first_line: int, last_line: int, target: str,
             if target in algorithms.TARGETS else []
         working = algorithms.mark_algorithms(working, calls)
         working = substitute_inductions(working, first_line, last_line, _parallel_at)
-    parsed = source_model(working, language)
+    parsed = source_model(working, language, c_source)
     plan = RegionPlan(target)
     emissions: list[Emission] = []
     explanations: list[str] = []

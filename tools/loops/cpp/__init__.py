@@ -49,8 +49,9 @@ def parse(source: str):
 class CppSource:
     """One parsed C/C++ file: its tree, file scope and the context of each function."""
 
-    def __init__(self, source: str, tree=None):
+    def __init__(self, source: str, tree=None, c_source: bool = False):
         self.source = source
+        self.c_source = c_source
         self.tree = tree if tree is not None else parse(source)
         self.file_scope: FileScope = read_file_scope(self.tree.root_node)
         self._contexts: dict[int, FunctionContext] = {}
@@ -67,7 +68,7 @@ class CppSource:
             name = function_name(definition) if definition.type == "function_definition" \
                 else None
             self._contexts[key] = FunctionContext(self.source, "cpp", definition, scope,
-                                                  name=name or "loop")
+                                                  name=name or "loop", c_source=self.c_source)
         return self._contexts[key]
 
     def loop_model(self, loop) -> LoopModel:

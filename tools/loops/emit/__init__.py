@@ -51,7 +51,7 @@ def apply_emissions(source: str, emissions: list[Emission], target: str) -> str:
         from ellora.tools.loops.emit.fortran import apply_fortran
 
         return apply_fortran(source, emissions, target)
-    from ellora.tools.loops.emit.checks import APART_HELPER, CHECK_INCLUDES
+    from ellora.tools.loops.emit.checks import APART_HELPER, APART_HELPER_C, CHECK_INCLUDES
     from ellora.tools.loops.text import after_includes, ensure_include
 
     data = source.encode()
@@ -67,7 +67,8 @@ def apply_emissions(source: str, emissions: list[Emission], target: str) -> str:
                 APART_HELPER not in helpers:
             helpers.append(APART_HELPER)
             includes += [i for i in CHECK_INCLUDES if i not in includes]
-        if "typedef long long ellora_ll;" in emission.code:  # a run-time range test
+        if "typedef long long ellora_ll;" in emission.code and \
+                APART_HELPER_C not in emission.helpers:  # a run-time range test, in C++
             includes += [i for i in CHECK_INCLUDES if i not in includes]
     if target == "openmp" and any("omp_get" in e.code for e in emissions):
         includes.append("omp.h")

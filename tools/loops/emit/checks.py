@@ -25,14 +25,34 @@ static inline bool ellora_apart(const void* p, long long p0, long long p1, long 
   return pe <= qb || qe <= pb;
 }
 """
+APART_HELPER_C = """\
+// Ellora: whether elements [p0, p1] after p and [q0, q1] after q (sizes ps, qs) are apart.
+static inline bool ellora_apart(const void* p, long long p0, long long p1, long long ps,
+                                const void* q, long long q0, long long q1, long long qs) {
+  const uintptr_t a = (uintptr_t)p, b = (uintptr_t)q;
+  const uintptr_t pb = a + (uintptr_t)(p0 * ps), pe = a + (uintptr_t)((p1 + 1) * ps);
+  const uintptr_t qb = b + (uintptr_t)(q0 * qs), qe = b + (uintptr_t)((q1 + 1) * qs);
+  return pe <= qb || qe <= pb;
+}
+static inline long long ellora_min_ll(long long a, long long b) { return a < b ? a : b; }
+static inline long long ellora_max_ll(long long a, long long b) { return a > b ? a : b; }
+"""
+CHECK_INCLUDES_C = ("stdbool.h", "stdint.h", "limits.h")
 # What the comment above every overlap test says (the data set reads ports by it).
 OVERLAP_GUARD = "may overlap; the parallel loop runs only when they do not"
 CHECK_INCLUDES = ("algorithm", "cstdint", "initializer_list", "limits", "utility", "vector")
 
 
 def guard_declaration(text: LoopText) -> str:
-    """``const bool ellora_disjoint_L = ...;`` (with a comment saying what it tests)."""
+    """``const bool ellora_disjoint_L = ...;`` (with a comment saying what it tests); in a
+    C file (``text.c_dialect``) the same test as C statements."""
     verdict = text.verdict
+    c = text.c_dialect
+    if c and (verdict.row_checks or verdict.object_checks or verdict.extent_checks):
+        from ellora.tools.loops.emit.common import NotEmittable
+
+        raise NotEmittable("the run-time test of rows reached through pointers is written "
+                           "in C++, and this file is C")
     tests, names, lines = [], [], []
     for check in verdict.object_checks:
         tests.append(f"static_cast<const void*>(&{check.first}) != "
@@ -49,13 +69,14 @@ def guard_declaration(text: LoopText) -> str:
         apart = (f"ellora_apart({first}, {a0}, {a1}, sizeof(*{first}), "
                  f"{second}, {b0}, {b1}, sizeof(*{second}))")
         if check.same_index:
-            apart = (f"(static_cast<const void*>({first}) == static_cast<const void*>({second})"
-                     f" || {apart})")
+            apart = (f"((const void*)({first}) == (const void*)({second}) || {apart})" if c
+                     else f"(static_cast<const void*>({first}) == "
+                          f"static_cast<const void*>({second}) || {apart})")
         tests.append(apart)
     for check in verdict.block_checks:
         names.append(f"{check.base}'s blocks")
-        low = _extreme("min", check.lows, text.model)
-        high = _extreme("max", check.highs, text.model)
+        low = _extreme("min", check.lows, text.model, c)
+        high = _extreme("max", check.highs, text.model, c)
         tests.append(f"({low} >= 0 && {high} <= (ellora_ll)({_cxx(text.model, check.step)}) - 1)")
     for check in verdict.extent_checks:
         names.append(f"{check.base}.at()")
@@ -68,6 +89,20 @@ def guard_declaration(text: LoopText) -> str:
         lines += _row_spans(text)
         tests.append("ellora_rows_apart")
     pairs = ", ".join(names)
+    comment = (f"// Ellora: {pairs} {OVERLAP_GUARD}\n// (otherwise the original loop runs).\n"
+               if verdict.object_checks or verdict.range_checks or verdict.block_checks or
+               verdict.row_checks else
+               f"// Ellora: {pairs} may throw past the end; the parallel loop runs only when "
+               "every index is in range\n// (otherwise the original loop runs).\n")
+    if c:  # C has no lambda: a block that breaks out where the C++ lambda returns
+        lo, hi = text.header.lower_text, text.header.upper_text
+        body = "\n  ".join([
+            "typedef long long ellora_ll;",
+            f"if ((ellora_ll)({hi}) <= (ellora_ll)({lo})) break;  // no iteration",
+            *(line.replace("return false;", f"{{ {text.guard} = false; break; }}")
+              for line in lines),
+            f"{text.guard} = " + "\n        && ".join(tests) + ";"])
+        return f"{comment}bool {text.guard} = true;\ndo {{\n  {body}\n}} while (0);\n"
     if ranges or verdict.block_checks or verdict.row_checks:
         lo, hi = text.header.lower_text, text.header.upper_text
         body = "\n  ".join([
@@ -77,14 +112,7 @@ def guard_declaration(text: LoopText) -> str:
         value = f"[&]() -> bool {{\n  {body}\n}}()"
     else:
         value = "\n    && ".join(tests)
-    if verdict.object_checks or verdict.range_checks or verdict.block_checks or \
-            verdict.row_checks:
-        what = f"{pairs} {OVERLAP_GUARD}"
-    else:
-        what = (f"{pairs} may throw past the end; the parallel loop runs only when every "
-                "index is in range")
-    return (f"// Ellora: {what}\n// (otherwise the original loop runs).\n"
-            f"const bool {text.guard} = {value};\n")
+    return f"{comment}const bool {text.guard} = {value};\n"
 
 
 def _row_spans(text: LoopText) -> list[str]:
@@ -172,17 +200,23 @@ def _touched(text: LoopText, base: str, name: str, lines: list[str]) -> tuple[st
             continue
         lows += low
         highs += high
-    symbolic_low = _extreme("min", lows, model) if lows else None
-    symbolic_high = _extreme("max", highs, model) if highs else None
+    symbolic_low = _extreme("min", lows, model, text.c_dialect) if lows else None
+    symbolic_high = _extreme("max", highs, model, text.c_dialect) if highs else None
     if not replays:
         lines.append(f"const ellora_ll {name}_lo = {symbolic_low}, {name}_hi = {symbolic_high};")
         return f"{name}_lo", f"{name}_hi"
-    lines.append(f"ellora_ll {name}_lo = std::numeric_limits<ellora_ll>::max(), "
-                 f"{name}_hi = std::numeric_limits<ellora_ll>::lowest();")
+    if text.c_dialect:
+        lines.append(f"ellora_ll {name}_lo = LLONG_MAX, {name}_hi = LLONG_MIN;")
+    else:
+        lines.append(f"ellora_ll {name}_lo = std::numeric_limits<ellora_ll>::max(), "
+                     f"{name}_hi = std::numeric_limits<ellora_ll>::lowest();")
     for access in replays:
         lines += _replay(text, access, name)
     lines.append(f"if ({name}_lo > {name}_hi) return false;  // never touched: stay serial")
-    if symbolic_low is not None:
+    if symbolic_low is not None and text.c_dialect:
+        lines.append(f"{name}_lo = ellora_min_ll({name}_lo, {symbolic_low}); "
+                     f"{name}_hi = ellora_max_ll({name}_hi, {symbolic_high});")
+    elif symbolic_low is not None:
         lines.append(f"{name}_lo = std::min<ellora_ll>({name}_lo, {symbolic_low}); "
                      f"{name}_hi = std::max<ellora_ll>({name}_hi, {symbolic_high});")
     return f"{name}_lo", f"{name}_hi"
@@ -265,10 +299,15 @@ def _symbol(name: str):
     return Poly.symbol(name)
 
 
-def _extreme(which: str, values, model: LoopModel) -> str:
+def _extreme(which: str, values, model: LoopModel, c: bool = False) -> str:
     spelled = list(dict.fromkeys(f"(ellora_ll)({_cxx(model, v)})" for v in values))
     if len(spelled) == 1:
         return spelled[0]
+    if c:  # C: the two-operand helpers, nested
+        folded = spelled[-1]
+        for value in reversed(spelled[:-1]):
+            folded = f"ellora_{which}_ll({value}, {folded})"
+        return folded
     return f"std::{which}<ellora_ll>({{{', '.join(spelled)}}})"
 
 

@@ -149,6 +149,7 @@ class LoopText:
         self.if_convert = False  # conditional stores to owned elements become selects
         self.mpi_root = False  # MPI results needed on rank 0 only
         self.element_iterator: str | None = None  # a range loop's element read through it
+        self.c_dialect = False  # run-time tests written in C (an OpenMP port of a C file)
 
     @property
     def var(self) -> str:

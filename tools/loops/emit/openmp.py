@@ -3,7 +3,13 @@ pattern's own form (block scan, privatized scatter, search, argmin/argmax)."""
 
 from __future__ import annotations
 
-from ellora.tools.loops.emit.checks import APART_HELPER, CHECK_INCLUDES, guard_declaration
+from ellora.tools.loops.emit.checks import (
+    APART_HELPER,
+    APART_HELPER_C,
+    CHECK_INCLUDES,
+    CHECK_INCLUDES_C,
+    guard_declaration,
+)
 from ellora.tools.loops.emit.common import Emission, LoopText, NotEmittable, pad_lines
 from ellora.tools.loops.legality.verdict import Verdict
 
@@ -137,6 +143,7 @@ def small_trips_serial(condition: str, parallel: str, serial: str) -> str:
 
 def _worksharing(text: LoopText, sections: dict[str, tuple[str, str]]) -> Emission:
     verdict = text.verdict
+    text.c_dialect = c = text.model.function.c_source
     if verdict.lastprivates and text.header.range_of is not None:
         raise NotEmittable("lastprivate over a range-based loop is not rewritten")
     clauses = clauses_of(verdict)
@@ -190,8 +197,10 @@ def _worksharing(text: LoopText, sections: dict[str, tuple[str, str]]) -> Emissi
            "(word by word)" if bits is not None else "")
         + ("; below ELLORA_MIN_PARALLEL_TRIP iterations the original loop runs, without "
            "entering the OpenMP runtime" if trip else ""),
-        includes=(CHECK_INCLUDES if verdict.range_checks or verdict.extent_checks else ())
+        includes=((CHECK_INCLUDES_C if c and verdict.versioned else ()) if c else
+                  (CHECK_INCLUDES if verdict.range_checks or verdict.extent_checks else ()))
         + (("iterator", "omp.h") if bits is not None else ()),
-        apart_helper=bool(verdict.range_checks),
-        helpers=((APART_HELPER,) if verdict.range_checks else ())
+        apart_helper=bool(verdict.range_checks) and not c,
+        helpers=((APART_HELPER_C,) if c and verdict.versioned else
+                 (APART_HELPER,) if verdict.range_checks and not c else ())
         + ((MIN_TRIP_HELPER,) if "ELLORA_MIN_PARALLEL_TRIP" in code else ()))
