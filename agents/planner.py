@@ -41,9 +41,11 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
     from ellora.tools.loops.region import language_of
 
     if spec.mode == "compile-only" and language_of(state["file"]) == "fortran":
-        plan["test_strategy"] = ("no harness and no main program: the candidate can only be "
-                                 "compiled (add <name>.harness.f90); correctness will NOT be "
-                                 "established")
+        plan["test_strategy"] = ("no harness and no main program: a harness is synthesized "
+                                 "from the procedure's declarations (extents, real arrays "
+                                 "and scalars); where an argument's domain cannot be "
+                                 "inferred, the status stays unverified with the reason "
+                                 "(add <name>.harness.f90)")
     existing = _existing_openmp(state) if target == "openmp" else None
     from ellora.tools.loops.region import language_of
 

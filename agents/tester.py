@@ -210,9 +210,13 @@ def _build_both(services: Services, spec: VerifySpec, recipes: dict):
     return workspace, builds
 
 
-def synthesized_harness_path(services: Services, task_id: str) -> Path:
-    """Where a task's synthesized harness is kept: next to its patch."""
-    return services.settings.state_dir / "patches" / f"{task_id}.harness.cpp"
+def synthesized_harness_path(services: Services, task_id: str, file: str = "") -> Path:
+    """Where a task's synthesized harness is kept: next to its patch (``.harness.f90`` for
+    a Fortran file)."""
+    from ellora.tools.fortran_build import is_fortran
+
+    suffix = ".harness.f90" if is_fortran(file) else ".harness.cpp"
+    return services.settings.state_dir / "patches" / f"{task_id}{suffix}"
 
 
 def harness_sizes(settings) -> list[int]:
@@ -228,7 +232,7 @@ def _harness_for(state: TaskState, services: Services, spec: VerifySpec) -> dict
     synthesis that failed is retried (it is cheap), one that did not build is not."""
     if spec.mode == "program":
         return {}
-    saved = synthesized_harness_path(services, state["task_id"])
+    saved = synthesized_harness_path(services, state["task_id"], state["file"])
     previous = (state.get("test") or {}).get("harness") or {}
     if spec.mode == "harness" and Path(spec.harness) != saved:
         return {"origin": "given", "path": spec.harness}
@@ -239,15 +243,17 @@ def _harness_for(state: TaskState, services: Services, spec: VerifySpec) -> dict
         return previous
     from ellora.tools.loops.region import language_of
     from ellora.tools.synthesis import CannotSynthesize, synthesize_harness
+    from ellora.tools.synthesis.fortran import synthesize_fortran_harness
 
-    if language_of(state["file"]) == "fortran":
-        return {"origin": "none", "reason": "harnesses are synthesized for C and C++ only; "
-                "add <name>.harness.f90 (see tools/harness/ellora_harness.f90)"}
     settings = services.settings.agent
     first, last = _tested_lines(state)
     try:
-        made = synthesize_harness(state["original"], first, last, Path(state["file"]).name,
-                                  harness_sizes(settings))
+        if language_of(state["file"]) == "fortran":
+            made = synthesize_fortran_harness(state["original"], first, last,
+                                              Path(state["file"]).name)
+        else:
+            made = synthesize_harness(state["original"], first, last, Path(state["file"]).name,
+                                      harness_sizes(settings))
     except CannotSynthesize as why:
         return {"origin": "none", "reason": str(why)}
     except Exception as error:  # noqa: BLE001 - code the analysis trips on stays unverified
