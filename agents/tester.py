@@ -50,9 +50,10 @@ def tester(
         spec = replace(spec, harness=harness["path"])
     command = _test(state, services, spec, harness)
     if harness.get("new") or harness.get("origin") == "none" and not harness.get("unusable"):
+        instance = [n for n in harness.get("notes") or [] if "is a template: tested as" in n]
         what = (f"synthesized a harness for {harness['function']}() from the function: "
-                f"{harness['path']}" if harness.get("new") else
-                f"no harness could be synthesized: {harness['reason']}")
+                f"{harness['path']}" + "".join(f" ({n})" for n in instance)
+                if harness.get("new") else f"no harness could be synthesized: {harness['reason']}")
         steps = [made.record(what), *(command.update or {}).get("steps", [])]
         command = Command(goto=command.goto, update={**(command.update or {}), "steps": steps})
     return command

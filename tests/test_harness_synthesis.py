@@ -143,9 +143,9 @@ NOT_INFERABLE = [
      ("struct Grid {\n  double v[8];\n  void zero() {\n"
       "    for (int i = 0; i < 8; ++i) v[i] = 0;\n  }\n};\n"),
      "member function"),
-    ("template",
-     ("template <class T>\nvoid zero(int n, T* y) {\n"
-      "  for (int i = 0; i < n; ++i) y[i] = T();\n}\n"),
+    ("template over a value",
+     ("template <int N>\nvoid zero(double* y) {\n"
+      "  for (int i = 0; i < N; ++i) y[i] = 0.0;\n}\n"),
      "template"),
     ("loop bound set by the program",
      ("extern int count;\nvoid scale(double* y) {\n"
@@ -516,3 +516,56 @@ def test_a_coordinate_list_holds_several_entries_per_row():
         assert values["ext:A"] >= RECORDS_PER_INDEX * values["base"]
         assert values["ext:y"] < 2 * values["base"]
     assert "A: records whose members index other inputs" in _synthesize(COO).text
+
+
+TEMPLATE = """#include <cstddef>
+#include <vector>
+
+template <typename T>
+void axpby(T a, const std::vector<T>& x, T b, std::vector<T>& y) {
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    y[i] = a * x[i] + b * y[i];
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("instantiation, tested", [
+    ("", "double"),
+    ("template void axpby<float>(float, const std::vector<float>&, float, std::vector<float>&);\n",
+     "float"),
+])
+def test_a_function_template_is_tested_at_the_files_instantiation_or_double(
+        tmp_path, instantiation, tested):
+    """Type parameters only: the harness calls the template at the arguments of the file's
+    explicit instantiation, else at double; it builds and runs against the template itself."""
+    source = TEMPLATE + instantiation
+    made = _synthesize(source)
+    assert made.function == "axpby" and f"::axpby<{tested}>(" in made.text
+    assert any(f"tested as axpby<{tested}>" in note for note in made.notes)
+    assert made.outputs[0] == "y"
+    (tmp_path / "original.cpp").write_text(source)
+    (tmp_path / "harness.cpp").write_text(made.text)
+    shutil.copy(REPO / "tools" / "harness" / "ellora_harness.hpp", tmp_path)
+    built = subprocess.run(["g++", "-std=c++17", "-O1", "-I.", '-DELLORA_TARGET="original.cpp"',
+                            "harness.cpp", "-o", "harness"], cwd=tmp_path, check=False,
+                           capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    ran = subprocess.run(["./harness", "--size", "1000", "--seed", "3", "--mode", "check",
+                          "--output", "out.bin"], cwd=tmp_path, check=False,
+                         capture_output=True, text=True)
+    assert ran.returncode == 0 and (tmp_path / "out.bin").stat().st_size > 0, ran.stderr
+
+
+def test_the_agent_says_which_instance_of_a_template_it_tested(make_services, tmp_path):
+    from ellora.agents.runner import run_task
+
+    source = tmp_path / "axpby.cpp"
+    source.write_text(TEMPLATE)
+    services = make_services(None, **FAST_AGENT)
+    state = _agent_state(source, 6, 8)
+    report = run_task(state, services, services.settings.state_dir / "checkpoints.sqlite")
+    assert report["status"] == "verified", report["status_reason"]
+    steps = [s["summary"] for s in report["steps"]]
+    assert any("synthesized a harness for axpby()" in s and "tested as axpby<double>" in s
+               for s in steps), steps

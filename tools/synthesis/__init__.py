@@ -42,12 +42,17 @@ def synthesize_harness(source: str, first_line: int, last_line: int, origin: str
     from ellora.tools.synthesis.domain import solve
     from ellora.tools.synthesis.emit import element_bytes, render
     from ellora.tools.synthesis.facts import gather_facts
-    from ellora.tools.synthesis.target import find_target
+    from ellora.tools.synthesis.target import find_target, instantiated
     from ellora.tools.synthesis.values import ValueRules
 
-    target = find_target(source, first_line, last_line)
+    analysed, arguments = instantiated(source, first_line, last_line)
+    target = find_target(analysed, first_line, last_line)
     facts = gather_facts(target)
+    notes = list(facts.notes)
+    if arguments:  # the harness includes the template and names the instance it tests
+        target.call += arguments
+        notes.append(f"{target.name}() is a template: tested as {target.name}{arguments}")
     domain = solve(facts, sorted(set(sizes)), lambda path: element_bytes(target, path))
     rules = ValueRules(facts)
     text, outputs = render(target, facts, domain, rules, origin, sorted(set(sizes)))
-    return SynthesizedHarness(text, target.name, outputs, list(facts.notes), domain.degree)
+    return SynthesizedHarness(text, target.name, outputs, notes, domain.degree)

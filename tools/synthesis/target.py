@@ -80,6 +80,66 @@ def find_target(source: str, first_line: int, last_line: int) -> Target:
     return _read_target(parsed, definitions[0])
 
 
+def instantiated(source: str, first_line: int, last_line: int) -> tuple[str, str]:
+    """When the function holding the lines is a template over type parameters only: the
+    source with it instantiated in place (the template header blanked, each parameter
+    spelled as its argument; lines unchanged) and the template arguments the harness calls
+    it with (``<double>``). The arguments are those of an explicit instantiation in the
+    file, else ``double`` for each: the element type numeric kernels are usually run at.
+    Otherwise ``(source, "")``, and the template is refused as before."""
+    parsed = CppSource(source)
+    for node in walk(parsed.tree.root_node):
+        if node.type != "template_declaration":
+            continue
+        definition = next((c for c in node.named_children if c.type == "function_definition"),
+                          None)
+        if definition is None or not _overlaps(definition, first_line, last_line):
+            continue
+        names = _type_parameters(node)
+        if not names:
+            return source, ""
+        arguments = _explicit_instantiation(parsed, _name(definition), len(names)) or \
+            ["double"] * len(names)
+        spelled = text(definition)
+        for name, argument in zip(names, arguments):
+            spelled = re.sub(rf"\b{re.escape(name)}\b", argument, spelled)
+        data = source.encode()
+        header = re.sub(rb"[^\n]", b" ", data[node.start_byte:definition.start_byte])
+        rewritten = data[:node.start_byte] + header + spelled.encode() + \
+            data[definition.end_byte:]
+        return rewritten.decode(), "<" + ", ".join(arguments) + ">"
+    return source, ""
+
+
+def _type_parameters(template) -> list[str]:
+    """The names of a template's parameters when every one is a plain type parameter
+    (``typename T``, ``class T``); empty otherwise (non-type, defaulted or variadic)."""
+    parameters = template.child_by_field_name("parameters")
+    names = []
+    for parameter in parameters.named_children if parameters is not None else []:
+        if parameter.type == "comment":
+            continue
+        identifiers = [c for c in parameter.named_children if c.type == "type_identifier"]
+        if parameter.type != "type_parameter_declaration" or len(identifiers) != 1:
+            return []
+        names.append(text(identifiers[0]))
+    return names
+
+
+def _explicit_instantiation(parsed: CppSource, name: str, count: int) -> list[str] | None:
+    """The template arguments of the file's first explicit instantiation of ``name``
+    (``template void f<double>(...);``), when it spells all ``count`` of them."""
+    for node in walk(parsed.tree.root_node):
+        if node.type != "template_instantiation":
+            continue
+        found = re.search(rf"\b{re.escape(name)}\s*<([^<>]*)>", text(node))
+        if found:
+            arguments = [a.strip() for a in found.group(1).split(",") if a.strip()]
+            if len(arguments) == count:
+                return arguments
+    return None
+
+
 def _overlaps(node, first_line: int, last_line: int) -> bool:
     start, end = node.start_point[0] + 1, node.end_point[0] + 1
     return start <= last_line and first_line <= end
