@@ -139,7 +139,7 @@ def _test(state: TaskState, services: Services, spec: VerifySpec, harness: dict)
                 "the OpenMP code is not safe:\n" + "\n".join(findings),
             )
     test = run_differential_test(services, workspace, spec, recipes, limits)
-    test, harness = _judge_harness(test, harness)
+    test, harness = _judge_harness(test, harness, spec.source_name)
     timer.run_seconds = test.run_seconds
     base["test"] = {**test.to_dict(), "harness": harness or None}
     if harness.get("unusable"):
@@ -286,7 +286,16 @@ def _first_error(build) -> str:
     return errors[0].render() if errors else build.log.strip()[-300:]
 
 
-def _judge_harness(test: TestOutcome, harness: dict) -> tuple[TestOutcome, dict]:
+def _harness_name(source_name: str) -> str:
+    """The harness a user adds beside ``source_name``: ``saxpy.harness.f90`` for Fortran."""
+    from ellora.tools.fortran_build import is_fortran
+
+    stem = Path(source_name).stem or "<name>"
+    return f"{stem}.harness.f90" if is_fortran(source_name) else f"{stem}.harness.cpp"
+
+
+def _judge_harness(test: TestOutcome, harness: dict,
+                   source_name: str = "") -> tuple[TestOutcome, dict]:
     """A synthesized harness whose original run fails proves nothing about the candidate;
     a missing one leaves the reason in the outcome."""
     if harness.get("origin") == "synthesized":
@@ -301,7 +310,8 @@ def _judge_harness(test: TestOutcome, harness: dict) -> tuple[TestOutcome, dict]
     if test.status == "not_established" and harness.get("origin") == "none":
         test = replace(test, message="no harness and no main(), and none could be "
                        f"synthesized: {harness['reason']}. The candidate compiles, but its "
-                       "results were not compared (add <name>.harness.cpp)")
+                       "results were not compared (add "
+                       f"{_harness_name(source_name)})")
     return test, harness
 
 

@@ -122,3 +122,4 @@ def test_an_integer_that_is_no_extent_is_named_and_the_change_stays_unverified(t
     report = _agent(path)
     assert report["status"] == "unverified"
     assert "integer argument k is not an array extent" in report["test"]["message"]
+    assert report["test"]["message"].endswith("(add shift.harness.f90)")
