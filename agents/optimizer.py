@@ -32,7 +32,8 @@ def optimizer(state: TaskState, services: Services) -> dict:
     ):
         return {}
     options = variants(state["target_model"], state["candidate"], loop,
-                       (state["original"], state["first_line"], state["last_line"]))
+                       (state["original"], state["first_line"], state["last_line"]),
+                       state["file"])
     if not options:
         return {"steps": [timer.record("optimize round: no known-safe variant applies to "
                                        "this loop")]}

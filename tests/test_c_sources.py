@@ -116,3 +116,23 @@ def test_unrestricted_pointers_are_tested_apart_in_c(tmp_path):
                                str(source), "-o", str(tmp_path / "scale.o")],
                               check=False, capture_output=True, text=True)
     assert compiled.returncode == 0, compiled.stderr
+
+
+def test_the_optimizers_if_converted_variant_of_a_c_port_is_c():
+    """The optimize round lowers the region again (conditional stores as selects) in the
+    file's language: for a C file its overlap test is C too."""
+    from ellora.tools.loops.region import plan_region
+    from ellora.tools.tuning import variants
+
+    source = ("void keep_positive(int n, double *y, const double *x) {\n"
+              "  for (int i = 0; i < n; i++) {\n"
+              "    if (x[i] > 0.0) y[i] = x[i];\n"
+              "  }\n"
+              "}\n")
+    plan = plan_region(source, 2, 4, "openmp", c_source=True)
+    [decision] = plan.transformed
+    assert decision.to_dict()["conditional_stores"]
+    [converted] = [v for v in variants("openmp", plan.source, decision.to_dict(),
+                                       (source, 2, 4), "keep.c")
+                   if v.name == "if-converted stores"]
+    assert "ellora_apart(" in converted.source and "[&]" not in converted.source

@@ -18,17 +18,21 @@ class Variant:
 
 
 def variants(target: str, candidate: str, decision: dict,
-             region: tuple[str, int, int] | None = None) -> list[Variant]:
+             region: tuple[str, int, int] | None = None, file_name: str = "") -> list[Variant]:
     """Variants of a transformation's output worth measuring for this loop; ``decision``
     is the planner's record of the loop (``LoopDecision.to_dict()``), ``region`` the
-    original source and lines (to lower the region again with other options)."""
+    original source and lines (to lower the region again with other options), in the
+    language of ``file_name`` (a C file gets C, a Fortran file the Fortran front end)."""
     found: list[Variant] = []
     if region is not None and decision.get("conditional_stores") and target in ("openmp",
                                                                                  "kokkos"):
-        from ellora.tools.loops.region import plan_region
+        from ellora.tools.loops.region import language_of, plan_region
+        from ellora.tools.verify import is_c_source
 
         source, first, last = region
-        converted = plan_region(source, first, last, target, if_convert=True).source
+        converted = plan_region(source, first, last, target, if_convert=True,
+                                language=language_of(file_name or "f.cpp"),
+                                c_source=is_c_source(file_name)).source
         if converted and converted != candidate:
             found.append(Variant(
                 "if-converted stores", converted,
