@@ -53,19 +53,21 @@ end module norms
 """
 
 TWO_D = """\
-subroutine smooth(nx, ny, u, v)
+subroutine gradient(nx, ny, h, u, gx, gy)
   implicit none
   integer, intent(in) :: nx, ny
-  real(8), intent(in) :: u(nx, ny)
-  real(8), intent(out) :: v(nx, ny)
+  real(8), intent(in) :: h, u(nx, ny)
+  real(8), intent(out) :: gx(nx, ny), gy(nx, ny)
   integer :: i, j
-  v = u
+  gx = 0.0d0
+  gy = 0.0d0
   do j = 2, ny - 1
     do i = 2, nx - 1
-      v(i, j) = 0.25d0 * (u(i - 1, j) + u(i + 1, j) + u(i, j - 1) + u(i, j + 1))
+      gx(i, j) = (u(i + 1, j) - u(i - 1, j)) * h
+      gy(i, j) = (u(i, j + 1) - u(i, j - 1)) * h
     end do
   end do
-end subroutine smooth
+end subroutine gradient
 """
 
 OFFSET = """\
@@ -92,7 +94,7 @@ def _agent(path: Path) -> dict:
 @pytest.mark.parametrize("name, source, calls", [
     ("scaled.f90", EXTERNAL, "call scaled_sum(n, a, x, y, total)"),
     ("norms.f90", MODULE_FUNCTION, "result = sum_of_squares(v)"),
-    ("smooth.f90", TWO_D, "call smooth(nx, ny, u, v)"),
+    ("gradient.f90", TWO_D, "call gradient(nx, ny, h, u, gx, gy)"),
 ])
 def test_a_synthesized_fortran_harness_verifies_the_port(tmp_path, name, source, calls):
     path = tmp_path / name
@@ -107,8 +109,8 @@ def test_a_synthesized_fortran_harness_verifies_the_port(tmp_path, name, source,
 
 
 def test_outputs_and_extents_come_from_the_declarations():
-    made = synthesize_fortran_harness(TWO_D, 8, 12, "smooth.f90")
-    assert made.function == "smooth" and made.outputs == ["v"] and made.degree == 2
+    made = synthesize_fortran_harness(TWO_D, 9, 14, "gradient.f90")
+    assert made.function == "gradient" and made.outputs == ["gx", "gy"] and made.degree == 2
     assert "allocate(u(nx, ny))" in made.text and "ny = ellora_root + 3" in made.text
     module = synthesize_fortran_harness(MODULE_FUNCTION, 9, 11, "norms.f90")
     assert "use norms, only: sum_of_squares" in module.text and module.outputs == ["result"]
