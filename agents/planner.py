@@ -106,8 +106,7 @@ def planner(state: TaskState, services: Services) -> Command[Literal["coder", "r
 def _region_plan(state: TaskState, services: Services):
     """The plan for the selected lines, computed once (the coder applies its source)."""
     from ellora.agents.intent import result_on_root
-    from ellora.tools.loops.region import language_of, plan_region
-    from ellora.tools.verify import is_c_source
+    from ellora.tools.loops.region import is_c_source, language_of, plan_region
 
     placement = services.settings.agent.mpi_result
     root = placement == "root" or (placement == "auto" and result_on_root(state["task"]))

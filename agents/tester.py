@@ -50,10 +50,12 @@ def tester(
         spec = replace(spec, harness=harness["path"])
     command = _test(state, services, spec, harness)
     if harness.get("new") or harness.get("origin") == "none" and not harness.get("unusable"):
-        instance = [n for n in harness.get("notes") or [] if "is a template: tested as" in n]
+        instance = (f" ({harness['function']}() is a template: tested as "
+                    f"{harness['function']}{harness['instance']})" if harness.get("instance")
+                    else "")
         what = (f"synthesized a harness for {harness['function']}() from the function: "
-                f"{harness['path']}" + "".join(f" ({n})" for n in instance)
-                if harness.get("new") else f"no harness could be synthesized: {harness['reason']}")
+                f"{harness['path']}{instance}" if harness.get("new") else
+                f"no harness could be synthesized: {harness['reason']}")
         steps = [made.record(what), *(command.update or {}).get("steps", [])]
         command = Command(goto=command.goto, update={**(command.update or {}), "steps": steps})
     return command
@@ -211,13 +213,16 @@ def _build_both(services: Services, spec: VerifySpec, recipes: dict):
     return workspace, builds
 
 
-def synthesized_harness_path(services: Services, task_id: str, file: str = "") -> Path:
-    """Where a task's synthesized harness is kept: next to its patch (``.harness.f90`` for
-    a Fortran file)."""
+def _harness_suffix(file: str) -> str:
+    """The harness a source file's language takes: ``.harness.f90`` for Fortran."""
     from ellora.tools.fortran_build import is_fortran
 
-    suffix = ".harness.f90" if is_fortran(file) else ".harness.cpp"
-    return services.settings.state_dir / "patches" / f"{task_id}{suffix}"
+    return ".harness.f90" if is_fortran(file) else ".harness.cpp"
+
+
+def synthesized_harness_path(services: Services, task_id: str, file: str = "") -> Path:
+    """Where a task's synthesized harness is kept: next to its patch."""
+    return services.settings.state_dir / "patches" / f"{task_id}{_harness_suffix(file)}"
 
 
 def harness_sizes(settings) -> list[int]:
@@ -263,7 +268,8 @@ def _harness_for(state: TaskState, services: Services, spec: VerifySpec) -> dict
     saved.parent.mkdir(parents=True, exist_ok=True)
     saved.write_text(made.text)
     return {"origin": "synthesized", "path": str(saved), "function": made.function,
-            "outputs": made.outputs, "notes": made.notes, "new": True}
+            "outputs": made.outputs, "notes": made.notes, "instance": made.instance,
+            "new": True}
 
 
 def _tested_lines(state: TaskState) -> tuple[int, int]:
@@ -288,10 +294,7 @@ def _first_error(build) -> str:
 
 def _harness_name(source_name: str) -> str:
     """The harness a user adds beside ``source_name``: ``saxpy.harness.f90`` for Fortran."""
-    from ellora.tools.fortran_build import is_fortran
-
-    stem = Path(source_name).stem or "<name>"
-    return f"{stem}.harness.f90" if is_fortran(source_name) else f"{stem}.harness.cpp"
+    return f"{Path(source_name).stem or '<name>'}{_harness_suffix(source_name)}"
 
 
 def _judge_harness(test: TestOutcome, harness: dict,

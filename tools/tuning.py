@@ -26,12 +26,11 @@ def variants(target: str, candidate: str, decision: dict,
     found: list[Variant] = []
     if region is not None and decision.get("conditional_stores") and target in ("openmp",
                                                                                  "kokkos"):
-        from ellora.tools.loops.region import language_of, plan_region
-        from ellora.tools.verify import is_c_source
+        from ellora.tools.loops.region import is_c_source, language_of, plan_region
 
         source, first, last = region
         converted = plan_region(source, first, last, target, if_convert=True,
-                                language=language_of(file_name or "f.cpp"),
+                                language=language_of(file_name),
                                 c_source=is_c_source(file_name)).source
         if converted and converted != candidate:
             found.append(Variant(

@@ -97,11 +97,6 @@ C_IN_CXX_FLAGS = ("-Drestrict=__restrict__", "-fpermissive")
 implicit conversions (``double *a = malloc(...)``) as warnings."""
 
 
-def is_c_source(file_name: str) -> bool:
-    """A C translation unit by the compilers' own rule: ``.c`` (``.C`` is C++)."""
-    return Path(file_name).suffix == ".c"
-
-
 def _fortran(file_name: str) -> bool:
     from ellora.tools.fortran_build import is_fortran
 
@@ -160,6 +155,8 @@ def build_variant(
     A C file is the user's C: alone or as a program it is built by the C compiler; a
     harness (C++) includes it as C++, so it is first compiled alone as C, and a variant the
     user's C build would reject fails here with the C compiler's errors."""
+    from ellora.tools.loops.region import is_c_source
+
     suffix = Path(spec.source_name).suffix or ".cpp"
     source = f"{variant}{suffix}"
     if _fortran(spec.source_name):
@@ -228,6 +225,8 @@ def _compile(sandbox: Sandbox, workspace: Path, spec: VerifySpec, variant: str,
 def _language_recipe(spec: VerifySpec, recipe: BuildRecipe) -> BuildRecipe:
     """A C file (a whole program, or compiled alone) is built as C with the C compiler beside
     the recipe's; C++ (and a C file ported to Kokkos or CUDA) with the recipe as it is."""
+    from ellora.tools.loops.region import is_c_source
+
     if is_c_source(spec.source_name):
         return recipe.for_c() or recipe
     return recipe

@@ -90,6 +90,13 @@ def language_of(file_name: str) -> str:
     return LANGUAGES.get(Path(file_name).suffix.lower(), "cpp")
 
 
+def is_c_source(file_name: str) -> bool:
+    """A C translation unit by the compilers' own rule: ``.c`` (``.C`` is C++)."""
+    from pathlib import Path
+
+    return Path(file_name).suffix == ".c"
+
+
 def source_model(source: str, language: str = "cpp", c_source: bool = False):
     """The front end's parsed source: ``loops_in_lines``, ``loop_model``,
     ``direct_inner_loops``, ``uncounted_loops``, ``assigned_names``, ``declared_names``."""

@@ -32,6 +32,7 @@ class SynthesizedHarness:
     outputs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     degree: int = 1
+    instance: str = ""  # a function template's arguments, as called: "<double>"
 
 
 def synthesize_harness(source: str, first_line: int, last_line: int, origin: str,
@@ -55,4 +56,4 @@ def synthesize_harness(source: str, first_line: int, last_line: int, origin: str
     domain = solve(facts, sorted(set(sizes)), lambda path: element_bytes(target, path))
     rules = ValueRules(facts)
     text, outputs = render(target, facts, domain, rules, origin, sorted(set(sizes)))
-    return SynthesizedHarness(text, target.name, outputs, notes, domain.degree)
+    return SynthesizedHarness(text, target.name, outputs, notes, domain.degree, arguments)

@@ -51,8 +51,9 @@ def guard_declaration(text: LoopText) -> str:
     if c and (verdict.row_checks or verdict.object_checks or verdict.extent_checks):
         from ellora.tools.loops.emit.common import NotEmittable
 
-        raise NotEmittable("the run-time test of rows reached through pointers is written "
-                           "in C++, and this file is C")
+        what = ("of rows reached through pointers" if verdict.row_checks else
+                "of references or .at() bounds")  # C++ constructs; cannot occur in C itself
+        raise NotEmittable(f"the run-time test {what} is written in C++, and this file is C")
     tests, names, lines = [], [], []
     for check in verdict.object_checks:
         tests.append(f"static_cast<const void*>(&{check.first}) != "
@@ -94,8 +95,8 @@ def guard_declaration(text: LoopText) -> str:
                verdict.row_checks else
                f"// Ellora: {pairs} may throw past the end; the parallel loop runs only when "
                "every index is in range\n// (otherwise the original loop runs).\n")
+    lo, hi = text.header.lower_text, text.header.upper_text
     if c:  # C has no lambda: a block that breaks out where the C++ lambda returns
-        lo, hi = text.header.lower_text, text.header.upper_text
         body = "\n  ".join([
             "typedef long long ellora_ll;",
             f"if ((ellora_ll)({hi}) <= (ellora_ll)({lo})) break;  // no iteration",
@@ -104,7 +105,6 @@ def guard_declaration(text: LoopText) -> str:
             f"{text.guard} = " + "\n        && ".join(tests) + ";"])
         return f"{comment}bool {text.guard} = true;\ndo {{\n  {body}\n}} while (0);\n"
     if ranges or verdict.block_checks or verdict.row_checks:
-        lo, hi = text.header.lower_text, text.header.upper_text
         body = "\n  ".join([
             "typedef long long ellora_ll;",
             f"if ((ellora_ll)({hi}) <= (ellora_ll)({lo})) return true;  // no iteration",

@@ -197,7 +197,7 @@ def _worksharing(text: LoopText, sections: dict[str, tuple[str, str]]) -> Emissi
            "(word by word)" if bits is not None else "")
         + ("; below ELLORA_MIN_PARALLEL_TRIP iterations the original loop runs, without "
            "entering the OpenMP runtime" if trip else ""),
-        includes=((CHECK_INCLUDES_C if c and verdict.versioned else ()) if c else
+        includes=((CHECK_INCLUDES_C if verdict.versioned else ()) if c else
                   (CHECK_INCLUDES if verdict.range_checks or verdict.extent_checks else ()))
         + (("iterator", "omp.h") if bits is not None else ()),
         apart_helper=bool(verdict.range_checks) and not c,
