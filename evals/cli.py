@@ -114,11 +114,15 @@ def _run(args) -> int:
     spec = RunSpec(suite=args.suite, model=args.model, agent=args.agent, samples=args.samples,
                    temperature=args.temperature, models=_models(args.models), kinds=kinds,
                    sources=_models(args.sources), problems=_split(args.problems))
+    from ellora.models import ModelUnavailable
+
     try:
         folder = run_eval(spec, settings, problems, suite_name, out, quiet=args.quiet,
                           name=args.name)
     except ValueError as error:
         raise UserError(str(error)) from None
+    except ModelUnavailable as error:  # a model setting to fix: the finished records stay
+        raise UserError(f"{error} (then rerun the same command: the run resumes)") from None
     print(folder)
     return 0
 

@@ -153,3 +153,18 @@ def test_workspaces_of_a_killed_run_are_removed_when_the_next_one_starts(tmp_pat
                            timeout=300)
     assert again.returncode == 0, again.stderr
     assert workspaces() == set(), f"left behind: {workspaces()} (killed run left {leaked})"
+
+
+def test_a_missing_adapter_is_one_line_naming_the_setting(tmp_path):
+    """``model.lora_path`` naming no file: a one-line error naming the setting and the
+    export command, exit 2, no traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ellora.agents.cli.main", "eval", "run", "builtin",
+         "--model", "embedded", "--problems", "reduce_sum", "--models", "omp",
+         "--kinds", "translation", "--sources", "serial", "--set",
+         f"model.lora_path={tmp_path / 'missing.gguf'}", "--out", str(tmp_path), "--quiet",
+         *FAST_SET], check=False, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "model.lora_path" in lines[0] and "export-gguf" in lines[0]
